@@ -2,8 +2,6 @@
 _habitat_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -x "$_habitat_root/.tools/node/bin/node" ]; then
   export PATH="$_habitat_root/.tools/node/bin:$PATH"
-  # node-gyp: build native addons (better-sqlite3) against this Node's own headers.
-  export npm_config_nodedir="$_habitat_root/.tools/node"
 fi
 [ -d "$_habitat_root/.tools/pnpm/node_modules/.bin" ] && export PATH="$_habitat_root/.tools/pnpm/node_modules/.bin:$PATH"
 export PATH="$_habitat_root/node_modules/.bin:$PATH"

@@ -27,5 +27,7 @@ if [ "$(pnpm -v 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/pnpm" "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
+# node-gyp: should a native addon need building from source, build it against this Node's own headers.
+[ -x "$tools/node/bin/node" ] && export npm_config_nodedir="$tools/node"
 pnpm install --frozen-lockfile --reporter=append-only
 pnpm turbo run build --output-logs=errors-only

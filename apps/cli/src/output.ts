@@ -1,0 +1,49 @@
+// The only writers to stdout/stderr: tables for people, JSON for programs, errors with exit codes.
+import pc from 'picocolors';
+
+/** Bad flags or arguments: exit 2. */
+export class UsageError extends Error {
+  readonly code = 'usage';
+  readonly exitCode = 2;
+}
+
+/** A failure with a message meant for people and a chosen exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+    readonly code = 'failure',
+  ) {
+    super(message);
+  }
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error && typeof error === 'object' && 'exitCode' in error && typeof error.exitCode === 'number') {
+    return error.exitCode;
+  }
+  return 1;
+}
+
+export function printError(error: unknown): void {
+  if (
+    error &&
+    typeof error === 'object' &&
+    'exitCode' in error &&
+    (error as { message: string }).message === ''
+  )
+    return;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${pc.red('error')} ${message}\n`);
+  if (process.env.HABITAT_DEBUG && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
+}
+
+/** Write a value as pretty JSON (for `--json`). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
