@@ -25,14 +25,15 @@ export function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+/** Thrown to end the process with a code and nothing more to say (help, version). */
+export class ExitSignal extends Error {
+  constructor(readonly exitCode: number) {
+    super('');
+  }
+}
+
 export function printError(error: unknown): void {
-  if (
-    error &&
-    typeof error === 'object' &&
-    'exitCode' in error &&
-    (error as { message: string }).message === ''
-  )
-    return;
+  if (error instanceof ExitSignal) return;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`${pc.red('error')} ${message}\n`);
   if (process.env.HABITAT_DEBUG && error instanceof Error && error.stack)
