@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up (scripts/setup.sh) and run every check habitat has: lint, typecheck, build, and all test suites.
+# Tests that need Docker run when CI=true (.ci/run starts an engine) and skip with a visible reason otherwise.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+source scripts/env.sh
+
+started=$(date +%s)
+biome ci .
+turbo run typecheck --output-logs=errors-only
+out="$(mktemp)"
+status=0
+# One test task at a time: several suites use real time (schedules, timeouts, terminals) and this is a 2-core box.
+turbo run test --concurrency=1 --output-logs=full 2>&1 | tee "$out" || status=$?
+
+# vitest prints "Tests  3 failed | 40 passed | 2 skipped (45)" per package: add them up into one closing line.
+sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -E 'test: +Tests +[0-9]' | awk '
+  { for (i = 2; i <= NF; i++) { if ($i == "passed") p += $(i-1); if ($i == "failed") f += $(i-1); if ($i == "skipped") s += $(i-1) } }
+  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }'
+echo "(test suites took $(( $(date +%s) - started ))s)" >&2
+rm -f "$out"
+exit "$status"
