@@ -25,6 +25,7 @@ source "$root/scripts/env.sh"
 if [ "$(pnpm -v 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   echo "setup: installing pnpm $PNPM_VERSION" >&2
   npm install --silent --no-audit --no-fund --prefix "$tools/pnpm" "pnpm@$PNPM_VERSION" >/dev/null
+  source "$root/scripts/env.sh"
 fi
 
 # node-gyp: should a native addon need building from source, build it against this Node's own headers.
