@@ -8,7 +8,7 @@
 
 /** Where the agent's habitat (its git repo) lives. */
 export type RepoSource =
-  | { kind: 'path'; /** absolute path of the habitat repo */ path: string }
+  | { kind: 'path' /** absolute path of the habitat repo */; path: string }
   | {
       kind: 'git';
       url: string;
@@ -32,11 +32,16 @@ export type RunSpec =
       /** pass `--dangerously-skip-permissions` (default true: runs are unattended) */
       skipPermissions: boolean;
     }
-  | { kind: 'script'; /** script path relative to the repo */ script: string; args: string[] }
-  | { kind: 'command'; /** argv, no shell */ command: string[] };
+  | { kind: 'script' /** script path relative to the repo */; script: string; args: string[] }
+  | { kind: 'command' /** argv, no shell */; command: string[] };
 
 export type Schedule =
-  | { kind: 'cron'; cron: string; /** IANA zone; undefined = coordinator's local zone */ timezone?: string; jitterMs: number }
+  | {
+      kind: 'cron';
+      cron: string /** IANA zone; undefined = coordinator's local zone */;
+      timezone?: string;
+      jitterMs: number;
+    }
   | { kind: 'every'; everyMs: number; jitterMs: number }
   | { kind: 'manual' };
 

@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from './errors.js';
+import type { AgentConfig, Credential } from './types.js';
+
+/** A credential's values, read from its source: what to deliver and what to scrub. */
+export interface CredentialValues {
+  name: string;
+  /** every secret value in it (each `.env` value, or the whole content): scrub all of these */
+  values: string[];
+  /** for `as: env`: the variables to set */
+  env: Record<string, string>;
+  /** for `as: file`: the file content */
+  content: string;
+}
+
+const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
+
+/** Parse `.env`-style content (`KEY=value` lines, `#` comments, optional quotes); undefined if it is not one. */
+export function parseEnvFile(content: string): Record<string, string> | undefined {
+  const lines = content.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  if (lines.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const match = ENV_LINE.exec(line);
+    if (!match) return undefined;
+    let value = match[2]!;
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[match[1]!] = value;
+  }
+  return out;
+}
+
+/** Read one credential from the host. Throws `ConfigError('credential-unreadable')` naming the source. */
+export async function readCredential(credential: Credential): Promise<CredentialValues> {
+  let content: string;
+  if (credential.source.kind === 'file') {
+    try {
+      content = await readFile(credential.source.path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        'credential-unreadable',
+        `credential "${credential.name}": cannot read ${credential.source.path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  } else {
+    const value = process.env[credential.source.variable];
+    if (value === undefined) {
+      throw new ConfigError(
+        'credential-unreadable',
+        `credential "${credential.name}": environment variable ${credential.source.variable} is not set`,
+      );
+    }
+    content = value;
+  }
+  const dotenv = credential.source.kind === 'file' ? parseEnvFile(content) : undefined;
+  const trimmed = content.replace(/\r?\n$/, '');
+  const values = dotenv ? Object.values(dotenv) : [trimmed];
+  const env = credential.as === 'env' ? (dotenv ?? { [credential.envName]: trimmed }) : {};
+  return {
+    name: credential.name,
+    values: [...new Set(values.filter((v) => v.length >= 4))],
+    env,
+    content,
+  };
+}
+
+/** Read every credential of an agent (in order). */
+export async function readCredentialValues(
+  agent: Pick<AgentConfig, 'credentials'>,
+): Promise<CredentialValues[]> {
+  return Promise.all(agent.credentials.map(readCredential));
+}

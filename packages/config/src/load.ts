@@ -1,0 +1,306 @@
+// Reading a coordinator repo: habitat.yaml + agents/*.yaml -> settings, valid agents, diagnostics.
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+import { diagnosticsFromIssues, positionOf } from './diagnostics.js';
+import { mergeDefaults, resolveAgent, resolvePath } from './resolve.js';
+import { type AgentDefaults, type AgentFile, agentFileSchema, settingsFileSchema } from './schema.js';
+import type { AgentConfig, Coordinator, CoordinatorSettings, Diagnostic } from './types.js';
+
+export const SETTINGS_FILE = 'habitat.yaml';
+const AGENT_FILE = /\.ya?ml$/;
+const AGENT_NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
+
+/** Settings from `<root>/habitat.yaml` (optional) plus the `defaults:` it gives every agent. */
+export interface LoadedSettings {
+  settings: CoordinatorSettings;
+  defaults?: AgentDefaults;
+  diagnostics: Diagnostic[];
+}
+
+/** Parse YAML and validate it with `schema`; diagnostics carry file:line:column. */
+function parseWith<T>(
+  text: string,
+  file: string,
+  schema: z.ZodType<T>,
+): { value?: T; doc: Document; lines: LineCounter; diagnostics: Diagnostic[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const diagnostics = doc.errors.map((e): Diagnostic => {
+      const pos = lines.linePos(e.pos[0]);
+      return {
+        code: 'yaml-syntax',
+        severity: 'error',
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        message: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        hint: yamlHint(e.code),
+      };
+    });
+    return { doc, lines, diagnostics: diagnostics.slice(0, 1) };
+  }
+  const data = doc.toJS() ?? {};
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    return {
+      doc,
+      lines,
+      diagnostics: diagnosticsFromIssues(result.error.issues, { file, doc, lines, schema }),
+    };
+  }
+  return { value: result.data, doc, lines, diagnostics: [] };
+}
+
+function yamlHint(code: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'each key may appear once in a mapping: remove or rename one of them';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+      return 'check the indentation: nested keys use the same number of spaces, no tabs';
+    case 'TAB_AS_INDENT':
+      return 'YAML indents with spaces, not tabs';
+    default:
+      return 'check quotes, colons and indentation near this position; a value with ": " or "#" needs quotes';
+  }
+}
+
+/** Read `habitat.yaml` (if any) and resolve the coordinator's directories. */
+export async function loadSettings(root: string): Promise<LoadedSettings> {
+  const absRoot = path.resolve(root);
+  const file = path.join(absRoot, SETTINGS_FILE);
+  let text: string | undefined;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    // habitat.yaml is optional: embedded defaults apply.
+  }
+  const parsed = text !== undefined ? parseWith(text, file, settingsFileSchema) : undefined;
+  const raw = parsed?.value ?? {};
+  const sessions = raw.sessions ?? {};
+  const settings: CoordinatorSettings = {
+    root: absRoot,
+    stateDir: resolvePath(raw.stateDir ?? DEFAULTS.stateDir, absRoot),
+    agentsDir: resolvePath(raw.agentsDir ?? DEFAULTS.agentsDir, absRoot),
+    knowledgeDir: resolvePath(raw.knowledgeDir ?? DEFAULTS.knowledgeDir, absRoot),
+    maxConcurrentRuns: raw.maxConcurrentRuns ?? DEFAULTS.maxConcurrentRuns,
+    sessions: {
+      claude: (sessions.claude ?? []).map((p) => resolvePath(p, absRoot)),
+      cursor: (sessions.cursor ?? []).map((p) => resolvePath(p, absRoot)),
+      codex: (sessions.codex ?? []).map((p) => resolvePath(p, absRoot)),
+      defaults: sessions.defaults ?? true,
+    },
+  };
+  return {
+    settings,
+    ...(raw.defaults ? { defaults: raw.defaults } : {}),
+    diagnostics: parsed?.diagnostics ?? [],
+  };
+}
+
+/** The agent name a file defines: its base name without `.yaml`/`.yml`. */
+export function agentNameOf(file: string): string {
+  return path.basename(file).replace(AGENT_FILE, '');
+}
+
+/**
+ * Parse and check one agent file. Never throws for bad input: problems come back as diagnostics, and
+ * `agent` is set only when there is no error.
+ */
+export function parseAgent(
+  text: string,
+  file: string,
+  options: { settings: CoordinatorSettings; defaults?: AgentDefaults },
+): { agent?: AgentConfig; diagnostics: Diagnostic[] } {
+  const name = agentNameOf(file);
+  if (text.trim() === '') {
+    return {
+      diagnostics: [
+        {
+          code: 'missing-key',
+          severity: 'error',
+          file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: 'the file is empty: an agent needs at least `run`',
+          hint: 'e.g. run: { command: ["echo", "hello"] } and schedule: { every: 1h }',
+        },
+      ],
+    };
+  }
+  const parsed = parseWith(text, file, agentFileSchema);
+  if (!parsed.value) return { diagnostics: parsed.diagnostics };
+  const at = (keyPath: (string | number)[], keyOf = false) =>
+    positionOf(parsed.doc, parsed.lines, keyPath, keyOf);
+  const diagnostics: Diagnostic[] = [];
+  if (!AGENT_NAME.test(name)) {
+    diagnostics.push({
+      code: 'invalid-value',
+      severity: 'error',
+      file,
+      line: 0,
+      column: 0,
+      path: '',
+      message: `"${name}" is not a usable agent name (it comes from the file name)`,
+      hint: 'rename the file to letters, digits, "-", "_" or "." (e.g. agents/twitter-feed.yaml)',
+    });
+  }
+  const merged = mergeDefaults(options.defaults, parsed.value);
+  const agent = resolveAgent(name, file, merged, options.settings);
+  diagnostics.push(...checkAgent(agent, parsed.value, file, at));
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { agent, diagnostics };
+}
+
+/** What the schema cannot know: files on disk, credential sources, sane intervals. */
+function checkAgent(
+  agent: AgentConfig,
+  own: AgentFile,
+  file: string,
+  at: (keyPath: (string | number)[], keyOf?: boolean) => { line: number; column: number },
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const push = (d: Omit<Diagnostic, 'file' | 'severity' | 'line' | 'column'>, keyPath: (string | number)[]) =>
+    out.push({ severity: 'error', file, ...at(keyPath), ...d });
+  if (agent.repo.kind === 'path' && !isDir(agent.repo.path)) {
+    push(
+      {
+        code: 'missing-file',
+        path: 'repo',
+        message: `the habitat repo ${agent.repo.path} does not exist`,
+        hint: 'repo is a path relative to this file; create it with `habitat new agent <name>`',
+      },
+      ['repo'],
+    );
+  } else if (agent.repo.kind === 'path') {
+    const { run } = agent;
+    const rel = run.kind === 'claude' ? run.prompt : run.kind === 'script' ? run.script : undefined;
+    if (rel !== undefined && !existsSync(path.resolve(agent.repo.path, rel))) {
+      const what = run.kind === 'claude' ? 'prompt' : 'script';
+      const keyPath =
+        run.kind === 'claude'
+          ? typeof own.run.claude === 'string'
+            ? ['run', 'claude']
+            : ['run', 'claude', 'prompt']
+          : typeof own.run.script === 'string'
+            ? ['run', 'script']
+            : ['run', 'script', 'path'];
+      push(
+        {
+          code: 'missing-file',
+          path: keyPath.join('.'),
+          message: `${what} file "${rel}" does not exist in ${agent.repo.path}`,
+          hint: `${what} paths are relative to the habitat repo; create the file or fix the path`,
+        },
+        keyPath,
+      );
+    }
+  }
+  agent.credentials.forEach((c, i) => {
+    const index = (own.credentials ?? []).findIndex((o) => o.name === c.name);
+    const keyPath =
+      index >= 0 ? ['credentials', index, c.source.kind === 'file' ? 'from' : 'env'] : ['credentials'];
+    if (c.source.kind === 'file' && !existsSync(c.source.path)) {
+      push(
+        {
+          code: 'missing-credential',
+          path: index >= 0 ? `credentials[${index}].from` : `credentials (from habitat.yaml defaults, #${i})`,
+          message: `credential "${c.name}": ${c.source.path} does not exist`,
+          hint: 'create the file (chmod 600, never committed) or point `from` at it',
+        },
+        keyPath,
+      );
+    } else if (c.source.kind === 'env' && process.env[c.source.variable] === undefined) {
+      push(
+        {
+          code: 'missing-credential',
+          path: index >= 0 ? `credentials[${index}].env` : `credentials (from habitat.yaml defaults, #${i})`,
+          message: `credential "${c.name}": environment variable ${c.source.variable} is not set`,
+          hint: `export ${c.source.variable} in the coordinator's environment, or use \`from: <file>\``,
+        },
+        keyPath,
+      );
+    }
+  });
+  if (agent.schedule.kind === 'every' && agent.schedule.everyMs < 1000) {
+    push(
+      {
+        code: 'invalid-duration',
+        path: 'schedule.every',
+        message: 'every must be at least 1s',
+        hint: 'e.g. every: 30s, every: 6h',
+      },
+      ['schedule', 'every'],
+    );
+  }
+  if (agent.run.kind === 'claude' && agent.isolation.user && /^(root|0)(:|$)/.test(agent.isolation.user)) {
+    push(
+      {
+        code: 'invalid-value',
+        path: 'isolation.user',
+        message: 'Claude Code refuses --dangerously-skip-permissions as root',
+        hint: 'run claude agents as a non-root user, e.g. user: "1000:1000"',
+      },
+      ['isolation', 'user'],
+    );
+  }
+  return out;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Load a coordinator repo: every valid agent, and a diagnostic for each problem. One broken file
+ * never hides the others.
+ */
+export async function loadCoordinator(root: string): Promise<Coordinator> {
+  const { settings, defaults, diagnostics } = await loadSettings(root);
+  let entries: string[] = [];
+  try {
+    entries = (await readdir(settings.agentsDir, { withFileTypes: true }))
+      .filter((e) => e.isFile() && AGENT_FILE.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    // No agents dir: an empty fleet, which `habitat validate` reports as such.
+  }
+  const agents: AgentConfig[] = [];
+  const seen = new Map<string, string>();
+  const texts = await Promise.all(entries.map((e) => readFile(path.join(settings.agentsDir, e), 'utf8')));
+  entries.forEach((entry, i) => {
+    const file = path.join(settings.agentsDir, entry);
+    const name = agentNameOf(file);
+    const first = seen.get(name);
+    if (first) {
+      diagnostics.push({
+        code: 'duplicate-agent',
+        severity: 'error',
+        file,
+        line: 0,
+        column: 0,
+        path: '',
+        message: `agent "${name}" is already defined by ${path.basename(first)}`,
+        hint: 'agent names come from file names: keep one of the two files',
+      });
+      return;
+    }
+    seen.set(name, file);
+    const result = parseAgent(texts[i]!, file, { settings, ...(defaults ? { defaults } : {}) });
+    diagnostics.push(...result.diagnostics);
+    if (result.agent) agents.push(result.agent);
+  });
+  return { settings, agents, diagnostics };
+}
