@@ -1,1 +1,28 @@
-export {};
+export { defaultCursorDir, type ResolvedSources, resolveSources } from './discover.js';
+export { SessionsError } from './errors.js';
+export { type IndexOptions, type IndexReport, indexSessions, type Logger } from './indexer.js';
+export {
+  openSessionIndex,
+  type SearchHit,
+  type SearchOptions,
+  type SearchResult,
+  type SessionDetail,
+  type SessionFilter,
+  SessionIndex,
+  type StatsGroup,
+  type StatsOptions,
+  type StatsRow,
+  splitTerms,
+} from './query.js';
+export { createRedactor, type Redactor, type RedactorOptions, type RedactResult } from './redact.js';
+export type {
+  EventKind,
+  EventRole,
+  FileOp,
+  FileTouch,
+  Session,
+  SessionEvent,
+  SessionSource,
+  SessionSources,
+  TokenCounts,
+} from './types.js';

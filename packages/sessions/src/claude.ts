@@ -1,0 +1,311 @@
+/** Claude Code transcripts: `projects/<escaped cwd>/<session>.jsonl` and `<session>/subagents/agent-*.jsonl`. */
+import { readLines } from './lines.js';
+import type { FileTouch } from './types.js';
+import type { EventInput, SessionWriter } from './writer.js';
+
+export interface ParseStats {
+  offset: number;
+  lines: number;
+  malformed: number;
+  unknown: number;
+}
+
+/** Record types that carry no conversation but are known bookkeeping (not counted as unknown). */
+const BOOKKEEPING = new Set([
+  'custom-title',
+  'ai-title',
+  'agent-name',
+  'tag',
+  'pr-link',
+  'mode',
+  'permission-mode',
+  'worktree-state',
+]);
+
+type Json = Record<string, unknown>;
+
+/** Read a Claude Code JSONL transcript from `start`, appending to `w`. */
+export function parseClaudeFile(
+  path: string,
+  start: number,
+  w: SessionWriter,
+  startLine: number,
+): ParseStats {
+  const stats: ParseStats = { offset: start, lines: startLine, malformed: 0, unknown: 0 };
+  stats.offset = readLines(path, start, (line) => {
+    stats.lines++;
+    let record: Json;
+    try {
+      record = JSON.parse(line) as Json;
+    } catch {
+      stats.malformed++;
+      return;
+    }
+    if (!record || typeof record !== 'object' || Array.isArray(record)) {
+      stats.malformed++;
+      return;
+    }
+    if (!handleClaudeRecord(record, w, stats.lines)) stats.unknown++;
+  });
+  return stats;
+}
+
+/** Turn one record into events; false when its type is unknown. Shared with habitat's stream-json logs. */
+export function handleClaudeRecord(record: Json, w: SessionWriter, line: number): boolean {
+  const type = record.type;
+  const ts = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : w.fallbackTs;
+  const base = {
+    ts,
+    uuid: str(record.uuid),
+    parentUuid: str(record.parentUuid),
+    sidechain: record.isSidechain === true,
+  };
+  const row = w.row;
+  if (!row.cwd && typeof record.cwd === 'string') {
+    row.cwd = record.cwd;
+    row.project = record.cwd;
+  }
+  if (!row.branch && typeof record.gitBranch === 'string' && record.gitBranch) row.branch = record.gitBranch;
+  switch (type) {
+    case 'user':
+      userRecord(record, w, base);
+      return true;
+    case 'assistant':
+      assistantRecord(record, w, base, line);
+      return true;
+    case 'summary':
+      if (typeof record.summary === 'string') {
+        if (!row.title || w.seq === 0) row.title = record.summary;
+        w.event({ ...base, role: 'system', kind: 'summary', text: record.summary });
+      }
+      return true;
+    case 'system': {
+      const subtype = str(record.subtype);
+      // stream-json (`claude -p --output-format stream-json`) init line
+      if (subtype === 'init') {
+        if (typeof record.model === 'string') w.addModel(record.model);
+        if (!row.cwd && typeof record.cwd === 'string') row.cwd = row.project = record.cwd;
+      }
+      const text = str(record.content) ?? (subtype ? `[${subtype}]` : undefined);
+      w.event({ ...base, role: 'system', kind: subtype === 'compact_boundary' ? 'compact' : 'system', text });
+      return true;
+    }
+    case 'attachment': {
+      const a = (record.attachment ?? {}) as Json;
+      const text = [str(a.type), str(a.filename) ?? str(a.path), textOf(a.content)].filter(Boolean).join(' ');
+      w.event({ ...base, role: 'meta', kind: 'attachment', text: text || undefined });
+      return true;
+    }
+    case 'queue-operation':
+      w.event({
+        ...base,
+        role: 'meta',
+        kind: 'queue',
+        text: [str(record.operation), textOf(record.content)].filter(Boolean).join(' '),
+      });
+      return true;
+    case 'last-prompt':
+      w.event({
+        ...base,
+        role: 'meta',
+        kind: 'last-prompt',
+        text: str(record.lastPrompt) ?? textOf(record.content),
+      });
+      return true;
+    case 'file-history-snapshot': {
+      const snap = (record.snapshot ?? {}) as Json;
+      const files = Object.keys((snap.trackedFileBackups ?? {}) as Json);
+      w.event({ ...base, role: 'meta', kind: 'snapshot', text: files.length ? files.join('\n') : undefined });
+      return true;
+    }
+    case 'progress': {
+      const data = (record.data ?? {}) as Json;
+      const agentId = str(data.agentId);
+      const parentTool = str(record.parentToolUseID) ?? str(record.toolUseID);
+      if (agentId && parentTool) w.link(parentTool, agentId);
+      w.event({ ...base, role: 'meta', kind: 'progress', text: str(data.type) });
+      return true;
+    }
+    case 'result': {
+      // stream-json final line: the run's own figures
+      if (typeof record.total_cost_usd === 'number' && row.cost_usd === null)
+        row.cost_usd = record.total_cost_usd;
+      w.event({
+        ...base,
+        role: 'system',
+        kind: 'result',
+        text: str(record.result) ?? str(record.subtype),
+        isError: record.is_error === true,
+      });
+      return true;
+    }
+    default:
+      if (typeof type === 'string' && BOOKKEEPING.has(type)) {
+        const title = str(record.customTitle) ?? str(record.aiTitle) ?? str(record.title);
+        if (title && type !== 'agent-name') row.title = title;
+        w.event({ ...base, role: 'meta', kind: 'meta', text: title ?? type });
+        return true;
+      }
+      w.event({ ...base, role: 'meta', kind: 'meta', text: typeof type === 'string' ? type : undefined });
+      return false;
+  }
+}
+
+type Base = Pick<EventInput, 'ts' | 'uuid' | 'parentUuid' | 'sidechain'>;
+
+function userRecord(record: Json, w: SessionWriter, base: Base): void {
+  const message = (record.message ?? {}) as Json;
+  const content = message.content;
+  if (record.isCompactSummary === true) {
+    w.event({ ...base, role: 'system', kind: 'compact', text: textOf(content) });
+    return;
+  }
+  const role = record.isMeta === true ? 'meta' : 'user';
+  if (typeof content === 'string') {
+    w.event({ ...base, role, kind: 'prompt', text: content });
+    return;
+  }
+  if (!Array.isArray(content)) return;
+  const result = (record.toolUseResult ?? undefined) as Json | undefined;
+  for (const block of content as Json[]) {
+    if (!block || typeof block !== 'object') continue;
+    if (block.type === 'tool_result') {
+      const toolUseId = str(block.tool_use_id);
+      const agentId = result && typeof result === 'object' ? str(result.agentId) : undefined;
+      if (agentId && toolUseId) w.link(toolUseId, agentId);
+      w.event({
+        ...base,
+        role: 'tool',
+        kind: 'tool_result',
+        toolUseId,
+        isError: block.is_error === true,
+        text: textOf(block.content),
+      });
+    } else if (block.type === 'text') {
+      w.event({ ...base, role, kind: 'prompt', text: str(block.text) });
+    } else if (block.type === 'image') {
+      w.event({ ...base, role, kind: 'prompt', text: '[image]' });
+    }
+  }
+}
+
+function assistantRecord(record: Json, w: SessionWriter, base: Base, line: number): void {
+  const message = (record.message ?? {}) as Json;
+  const model = str(message.model);
+  const usage = message.usage as Json | undefined;
+  if (usage && typeof usage === 'object' && base.ts !== undefined && Number.isFinite(base.ts)) {
+    const id = str(message.id);
+    const requestId = str(record.requestId);
+    w.usage({
+      key: id && requestId ? `${id}:${requestId}` : undefined,
+      ts: base.ts,
+      model,
+      input: num(usage.input_tokens),
+      output: num(usage.output_tokens),
+      cacheRead: num(usage.cache_read_input_tokens),
+      cacheCreation: num(usage.cache_creation_input_tokens),
+    });
+  }
+  void line;
+  const content = message.content;
+  if (typeof content === 'string') {
+    w.event({ ...base, role: 'assistant', kind: 'text', text: content, model });
+    return;
+  }
+  if (!Array.isArray(content)) return;
+  for (const block of content as Json[]) {
+    if (!block || typeof block !== 'object') continue;
+    switch (block.type) {
+      case 'text':
+        w.event({ ...base, role: 'assistant', kind: 'text', text: str(block.text), model });
+        break;
+      case 'thinking':
+        w.event({ ...base, role: 'assistant', kind: 'thinking', thinking: str(block.thinking), model });
+        break;
+      case 'redacted_thinking':
+        w.event({ ...base, role: 'assistant', kind: 'thinking', thinking: '[redacted thinking]', model });
+        break;
+      case 'tool_use':
+      case 'server_tool_use': {
+        const name = str(block.name) ?? 'unknown';
+        const input = (block.input ?? {}) as Json;
+        const { files, commands, summary } = describeToolCall(name, input);
+        w.event({
+          ...base,
+          role: 'assistant',
+          kind: 'tool_use',
+          toolName: name,
+          toolUseId: str(block.id),
+          input,
+          text: summary ? `${name}: ${summary}` : name,
+          model,
+          files,
+          commands,
+        });
+        break;
+      }
+    }
+  }
+}
+
+/** Files and commands a Claude Code tool call touches, and a one-line summary for listings. */
+export function describeToolCall(
+  name: string,
+  input: Json,
+): { files: FileTouch[]; commands: string[]; summary?: string } {
+  const files: FileTouch[] = [];
+  const commands: string[] = [];
+  const path = str(input.file_path) ?? str(input.notebook_path);
+  switch (name) {
+    case 'Read':
+    case 'NotebookRead':
+      if (path) files.push({ path, op: 'read' });
+      break;
+    case 'Write':
+      if (path) files.push({ path, op: 'write' });
+      break;
+    case 'Edit':
+    case 'MultiEdit':
+    case 'NotebookEdit':
+      if (path) files.push({ path, op: 'edit' });
+      break;
+    case 'Bash':
+      if (typeof input.command === 'string') commands.push(input.command);
+      break;
+  }
+  const summary =
+    str(input.command) ??
+    path ??
+    str(input.pattern) ??
+    str(input.url) ??
+    str(input.query) ??
+    str(input.description) ??
+    str(input.prompt)?.slice(0, 200);
+  return { files, commands, summary };
+}
+
+/** Plain text of a message content value (string, or blocks with text). */
+export function textOf(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    const parts: string[] = [];
+    for (const b of content as Json[]) {
+      if (typeof b === 'string') parts.push(b);
+      else if (b && typeof b === 'object') {
+        if (typeof b.text === 'string') parts.push(b.text);
+        else if (b.type === 'image') parts.push('[image]');
+        else if (b.type === 'tool_reference' && typeof b.tool_name === 'string') parts.push(b.tool_name);
+      }
+    }
+    return parts.length ? parts.join('\n') : undefined;
+  }
+  return undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}

@@ -1,0 +1,123 @@
+import { existsSync, globSync, readdirSync, statSync } from 'node:fs';
+import { homedir, platform } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { SessionSources } from './types.js';
+
+export type SourceKind = 'claude' | 'claude-subagent' | 'codex' | 'cursor' | 'habitat-log';
+
+export interface SourceFile {
+  path: string;
+  kind: SourceKind;
+  /** habitat agent owning the Claude home (`<stateDir>/claude/<agent>`) */
+  agent?: string;
+}
+
+/** The roots to scan, with defaults resolved. */
+export interface ResolvedSources {
+  claude: Array<{ dir: string; agent?: string }>;
+  codex: string[];
+  cursor: string[];
+  stateDir?: string;
+}
+
+export function resolveSources(
+  sources: SessionSources,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedSources {
+  const home = env.HOME ?? homedir();
+  const claude: Array<{ dir: string; agent?: string }> = (sources.claude ?? []).map((dir) => ({
+    dir: resolve(dir),
+  }));
+  const codex = (sources.codex ?? []).map((d) => resolve(d));
+  const cursor = (sources.cursor ?? []).map((d) => resolve(d));
+  if (sources.defaults ?? true) {
+    for (const dir of (env.CLAUDE_CONFIG_DIR ?? '').split(',').filter(Boolean))
+      claude.push({ dir: resolve(dir) });
+    if (!env.CLAUDE_CONFIG_DIR) {
+      claude.push({ dir: join(home, '.claude') });
+      claude.push({ dir: join(home, '.config', 'claude') });
+    }
+    codex.push(env.CODEX_HOME ? resolve(env.CODEX_HOME) : join(home, '.codex'));
+    cursor.push(defaultCursorDir(home, env));
+  }
+  if (sources.stateDir) {
+    const homes = join(sources.stateDir, 'claude');
+    if (existsSync(homes)) {
+      for (const entry of readdirSync(homes, { withFileTypes: true }))
+        if (entry.isDirectory()) claude.push({ dir: join(homes, entry.name), agent: entry.name });
+    }
+  }
+  return {
+    claude: dedupe(claude, (c) => c.dir),
+    codex: [...new Set(codex)],
+    cursor: [...new Set(cursor)],
+    stateDir: sources.stateDir,
+  };
+}
+
+/** Cursor's user-data dir on this platform. */
+export function defaultCursorDir(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  switch (platform()) {
+    case 'darwin':
+      return join(home, 'Library', 'Application Support', 'Cursor');
+    case 'win32':
+      return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Cursor');
+    default:
+      return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Cursor');
+  }
+}
+
+/** Every session file under the resolved roots. */
+export function discoverFiles(roots: ResolvedSources): SourceFile[] {
+  const out: SourceFile[] = [];
+  for (const { dir, agent } of roots.claude) {
+    const projects = join(dir, 'projects');
+    if (!isDir(projects)) continue;
+    for (const rel of globSync('*/*.jsonl', { cwd: projects }))
+      out.push({ path: join(projects, rel), kind: 'claude', agent });
+    for (const rel of globSync('*/*/subagents/agent-*.jsonl', { cwd: projects }))
+      out.push({ path: join(projects, rel), kind: 'claude-subagent', agent });
+  }
+  for (const dir of roots.codex) {
+    const sessions = join(dir, 'sessions');
+    if (!isDir(sessions)) continue;
+    for (const rel of globSync('**/rollout-*.jsonl', { cwd: sessions }))
+      out.push({ path: join(sessions, rel), kind: 'codex' });
+  }
+  for (const dir of roots.cursor) {
+    if (dir.endsWith('.vscdb')) {
+      if (existsSync(dir)) out.push({ path: dir, kind: 'cursor' });
+      continue;
+    }
+    const user = isDir(join(dir, 'User')) ? join(dir, 'User') : dir;
+    const global = join(user, 'globalStorage', 'state.vscdb');
+    if (existsSync(global)) out.push({ path: global, kind: 'cursor' });
+    const ws = join(user, 'workspaceStorage');
+    if (isDir(ws))
+      for (const rel of globSync('*/state.vscdb', { cwd: ws }))
+        out.push({ path: join(ws, rel), kind: 'cursor' });
+  }
+  if (roots.stateDir) {
+    const logs = join(roots.stateDir, 'logs');
+    if (isDir(logs))
+      for (const rel of globSync('*/*.log', { cwd: logs }))
+        out.push({ path: join(logs, rel), kind: 'habitat-log', agent: basename(dirname(join(logs, rel))) });
+  }
+  return out;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function dedupe<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Map<string, T>();
+  // a later entry with an agent wins over the same dir given plainly
+  for (const item of items)
+    if (!seen.has(key(item)) || (item as { agent?: string }).agent) seen.set(key(item), item);
+  return [...seen.values()];
+}

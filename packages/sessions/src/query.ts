@@ -1,0 +1,574 @@
+import { SessionsError } from './errors.js';
+import { type DB, openDatabase } from './store.js';
+import type {
+  EventKind,
+  EventRole,
+  FileOp,
+  FileTouch,
+  Session,
+  SessionEvent,
+  SessionSource,
+} from './types.js';
+
+/** Narrow sessions (and search hits) by what people ask for on the command line. */
+export interface SessionFilter {
+  source?: SessionSource;
+  /** substring of the project / cwd */
+  project?: string;
+  /** sessions active at or after (Date, ISO date, or a duration ago such as `7d`, `12h`) */
+  since?: Date | string;
+  until?: Date | string;
+  agent?: string;
+  /** sessions that called this tool (case-insensitive) */
+  tool?: string;
+  /** sessions that read, wrote or edited a path containing this */
+  file?: string;
+  /** substring of a model id */
+  model?: string;
+  /** only sessions with at least one failed tool call */
+  errors?: boolean;
+}
+
+export interface SearchOptions extends SessionFilter {
+  limit?: number;
+  /** markers around matched terms in snippets (default `«` `»`) */
+  highlight?: [string, string];
+}
+
+export interface SearchHit {
+  sessionId: string;
+  eventId: number;
+  seq: number;
+  time?: string;
+  role: EventRole;
+  kind: EventKind;
+  toolName?: string;
+  snippet: string;
+  /** bm25 score: lower is better */
+  score: number;
+  title?: string;
+  project?: string;
+  source: SessionSource;
+}
+
+export interface SearchResult {
+  /** `all`: every term matched; `any`: the relaxed fallback (any term, as a prefix) */
+  mode: 'all' | 'any' | 'none';
+  terms: string[];
+  hits: SearchHit[];
+}
+
+export type StatsGroup = 'day' | 'project' | 'model' | 'agent' | 'source';
+
+export interface StatsRow {
+  key: string;
+  sessions: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  totalTokens: number;
+  costUsd: number;
+  toolCalls: number;
+  toolErrors: number;
+}
+
+export interface StatsOptions extends SessionFilter {
+  by?: StatsGroup;
+  /** IANA zone for `by: 'day'` (default: this machine's, like `ccusage daily`) */
+  timezone?: string;
+}
+
+/** What a session touched, summed up for `show`. */
+export interface SessionDetail {
+  session: Session;
+  files: Array<{ path: string; ops: FileOp[] }>;
+  commands: Array<{ command: string; eventId: number; seq: number }>;
+  tools: Array<{ name: string; calls: number; errors: number }>;
+  subagents: Session[];
+}
+
+interface SessionRowDb {
+  sid: number;
+  id: string;
+  source: SessionSource;
+  path: string;
+  project: string | null;
+  cwd: string | null;
+  branch: string | null;
+  title: string | null;
+  first_ts: number | null;
+  last_ts: number | null;
+  models: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  cost_usd: number | null;
+  agent: string | null;
+  run_id: string | null;
+  parent_id: string | null;
+  parent_tool_use_id: string | null;
+  agent_id: string | null;
+  events: number;
+  tool_calls: number;
+  tool_errors: number;
+  malformed: number;
+  unknown: number;
+}
+
+interface EventRowDb {
+  id: number;
+  sid: number;
+  seq: number;
+  ts: number | null;
+  role: EventRole;
+  kind: EventKind;
+  uuid: string | null;
+  parent_uuid: string | null;
+  sidechain: number;
+  tool_name: string | null;
+  tool_use_id: string | null;
+  is_error: number;
+  model: string | null;
+  text: string | null;
+  thinking: string | null;
+  input: string | null;
+}
+
+/** Read access to a sessions database (`<stateDir>/sessions.db`). */
+export class SessionIndex {
+  readonly db: DB;
+
+  constructor(db: DB) {
+    this.db = db;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getSession(id: string): Session | undefined {
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRowDb | undefined;
+    return row ? toSession(row) : undefined;
+  }
+
+  /** Sessions whose id starts with `prefix` (for ids typed by hand). */
+  findSessions(prefix: string, limit = 10): Session[] {
+    const rows = this.db
+      .prepare('SELECT * FROM sessions WHERE id >= ? AND id < ? || char(1114111) ORDER BY id LIMIT ?')
+      .all(prefix, prefix, limit) as SessionRowDb[];
+    return rows.map(toSession);
+  }
+
+  /** A session's events in order; `fromSeq`/`limit` page through long sessions. */
+  getEvents(sessionId: string, options: { fromSeq?: number; limit?: number } = {}): SessionEvent[] {
+    const sid = this.sidOf(sessionId);
+    if (sid === undefined) return [];
+    const rows = this.db
+      .prepare('SELECT * FROM events WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT ?')
+      .all(sid, options.fromSeq ?? 0, options.limit ?? -1) as EventRowDb[];
+    if (rows.length === 0) return [];
+    const first = rows[0]?.id ?? 0;
+    const last = rows[rows.length - 1]?.id ?? 0;
+    const files = new Map<number, FileTouch[]>();
+    for (const t of this.db
+      .prepare('SELECT event_id, path, op FROM touches WHERE sid = ? AND event_id BETWEEN ? AND ?')
+      .all(sid, first, last) as Array<{ event_id: number; path: string; op: FileOp }>) {
+      const list = files.get(t.event_id) ?? [];
+      list.push({ path: t.path, op: t.op });
+      files.set(t.event_id, list);
+    }
+    const commands = new Map<number, string[]>();
+    for (const c of this.db
+      .prepare('SELECT event_id, command FROM commands WHERE sid = ? AND event_id BETWEEN ? AND ?')
+      .all(sid, first, last) as Array<{ event_id: number; command: string }>) {
+      const list = commands.get(c.event_id) ?? [];
+      list.push(c.command);
+      commands.set(c.event_id, list);
+    }
+    return rows.map((r) => toEvent(r, sessionId, files.get(r.id) ?? [], commands.get(r.id) ?? []));
+  }
+
+  /** Files, commands, tools and subagents of a session. */
+  getSessionDetail(id: string): SessionDetail | undefined {
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRowDb | undefined;
+    if (!row) return undefined;
+    const files = new Map<string, Set<FileOp>>();
+    for (const t of this.db
+      .prepare('SELECT path, op FROM touches WHERE sid = ? ORDER BY event_id')
+      .all(row.sid) as Array<{ path: string; op: FileOp }>) {
+      const ops = files.get(t.path) ?? new Set<FileOp>();
+      ops.add(t.op);
+      files.set(t.path, ops);
+    }
+    const commands = this.db
+      .prepare(
+        'SELECT c.command, c.event_id AS eventId, e.seq FROM commands c JOIN events e ON e.id = c.event_id WHERE c.sid = ? ORDER BY c.event_id',
+      )
+      .all(row.sid) as SessionDetail['commands'];
+    const tools = this.db
+      .prepare('SELECT name, calls, errors FROM tools WHERE sid = ? ORDER BY calls DESC, name')
+      .all(row.sid) as SessionDetail['tools'];
+    const subagents = (
+      this.db
+        .prepare('SELECT * FROM sessions WHERE parent_id = ? ORDER BY first_ts')
+        .all(row.id) as SessionRowDb[]
+    ).map(toSession);
+    return {
+      session: toSession(row),
+      files: [...files].map(([path, ops]) => ({ path, ops: [...ops] })),
+      commands,
+      tools,
+      subagents,
+    };
+  }
+
+  listSessions(filter: SessionFilter & { limit?: number; offset?: number } = {}): Session[] {
+    const where = filterSql(filter);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM sessions s ${where.sql} ORDER BY coalesce(s.last_ts, 0) DESC, s.id LIMIT ? OFFSET ?`,
+      )
+      .all(...where.params, filter.limit ?? -1, filter.offset ?? 0) as SessionRowDb[];
+    return rows.map(toSession);
+  }
+
+  /**
+   * Search event text. Each term is matched on its own (quoted, so FTS syntax in a query is just text), all
+   * terms required and ranked by bm25; when that finds nothing, any term, as a prefix.
+   */
+  search(query: string, options: SearchOptions = {}): SearchResult {
+    const terms = splitTerms(query);
+    if (terms.length === 0) return { mode: 'none', terms, hits: [] };
+    const quoted = terms.map((t) => `"${t.replace(/"/g, '""')}"`);
+    const strict = this.runSearch(quoted.join(' AND '), options);
+    if (strict.length > 0) return { mode: 'all', terms, hits: strict };
+    const relaxed = this.runSearch(quoted.map((q) => `${q}*`).join(' OR '), options);
+    return { mode: relaxed.length > 0 ? 'any' : 'none', terms, hits: relaxed };
+  }
+
+  stats(options: StatsOptions = {}): StatsRow[] {
+    const by = options.by ?? 'day';
+    const where = filterSql(options);
+    const filtered = where.sql.length > 0;
+    const rows = new Map<string, StatsRow & { sids: Set<number> }>();
+    const get = (key: string) => {
+      let r = rows.get(key);
+      if (!r) {
+        r = {
+          key,
+          sessions: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          cacheReadTokens: 0,
+          cacheCreationTokens: 0,
+          totalTokens: 0,
+          costUsd: 0,
+          toolCalls: 0,
+          toolErrors: 0,
+          sids: new Set(),
+        };
+        rows.set(key, r);
+      }
+      return r;
+    };
+    const sessionJoin = filtered
+      ? `JOIN sessions s ON s.sid = u.sid ${where.sql.replace(/^WHERE/, 'AND')}`
+      : '';
+    if (by === 'day' || by === 'model') {
+      const dayOf = dayFormatter(options.timezone);
+      // quarter hours: every zone's offset is a multiple of 15 minutes, so buckets never straddle a local day
+      const keyExpr = by === 'day' ? 'u.ts / 900000' : "coalesce(u.model, 'unknown')";
+      const usage = this.db
+        .prepare(
+          `SELECT ${keyExpr} AS k, u.sid AS sid, sum(u.input) AS i, sum(u.output) AS o, sum(u.cache_read) AS cr,
+             sum(u.cache_creation) AS cc, sum(coalesce(u.cost, 0)) AS cost
+           FROM usage u ${sessionJoin} GROUP BY k, u.sid`,
+        )
+        .raw()
+        .all(...where.params) as Array<[number | string, number, number, number, number, number, number]>;
+      for (const [k, sid, i, o, cr, cc, cost] of usage) {
+        const r = get(by === 'day' ? dayOf(Number(k) * 900000) : String(k));
+        r.sids.add(sid);
+        r.inputTokens += i;
+        r.outputTokens += o;
+        r.cacheReadTokens += cr;
+        r.cacheCreationTokens += cc;
+        r.costUsd += cost;
+      }
+      if (by === 'day') {
+        const tools = this.db
+          .prepare(
+            `SELECT e.ts / 900000 AS k, sum(e.kind = 'tool_use') AS calls, sum(e.is_error) AS errors
+             FROM events e ${filtered ? `JOIN sessions s ON s.sid = e.sid ${where.sql.replace(/^WHERE/, 'AND')}` : ''}
+             WHERE e.ts IS NOT NULL AND (e.kind = 'tool_use' OR e.is_error = 1) GROUP BY k`,
+          )
+          .raw()
+          .all(...where.params) as Array<[number, number, number]>;
+        for (const [k, calls, errors] of tools) {
+          const r = get(dayOf(k * 900000));
+          r.toolCalls += calls;
+          r.toolErrors += errors;
+        }
+      } else {
+        const tools = this.db
+          .prepare(
+            `SELECT coalesce(e.model, 'unknown'), count(*) FROM events e ${filtered ? `JOIN sessions s ON s.sid = e.sid ${where.sql.replace(/^WHERE/, 'AND')}` : ''} WHERE e.kind = 'tool_use' GROUP BY 1`,
+          )
+          .raw()
+          .all(...where.params) as Array<[string, number]>;
+        for (const [k, calls] of tools) if (rows.has(k)) get(k).toolCalls += calls;
+      }
+    } else {
+      const col =
+        by === 'project' ? "coalesce(s.project, '')" : by === 'agent' ? "coalesce(s.agent, '')" : 's.source';
+      const list = this.db
+        .prepare(
+          `SELECT ${col} AS k, count(*) AS n, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens),
+             sum(coalesce(cost_usd, 0)), sum(tool_calls), sum(tool_errors)
+           FROM sessions s ${where.sql} GROUP BY k`,
+        )
+        .raw()
+        .all(...where.params) as Array<
+        [string, number, number, number, number, number, number, number, number]
+      >;
+      for (const [k, n, i, o, cr, cc, cost, calls, errors] of list) {
+        const r = get(k);
+        r.sessions = n;
+        r.inputTokens = i;
+        r.outputTokens = o;
+        r.cacheReadTokens = cr;
+        r.cacheCreationTokens = cc;
+        r.costUsd = cost;
+        r.toolCalls = calls;
+        r.toolErrors = errors;
+      }
+    }
+    return [...rows.values()]
+      .map(({ sids, ...r }) => ({
+        ...r,
+        sessions: r.sessions || sids.size,
+        totalTokens: r.inputTokens + r.outputTokens + r.cacheReadTokens + r.cacheCreationTokens,
+        costUsd: Math.round(r.costUsd * 1e6) / 1e6,
+      }))
+      .sort((a, b) =>
+        by === 'day'
+          ? a.key.localeCompare(b.key)
+          : b.totalTokens - a.totalTokens || a.key.localeCompare(b.key),
+      );
+  }
+
+  private runSearch(match: string, options: SearchOptions): SearchHit[] {
+    const [open, close] = options.highlight ?? ['«', '»'];
+    const where = filterSql(options);
+    const limit = options.limit ?? 20;
+    try {
+      const rows = this.db
+        .prepare(
+          `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, s.id AS session_id, s.title, s.project, s.source, f.rank AS score,
+             snippet(events_fts, -1, ?, ?, '…', 16) AS snippet
+           FROM events_fts f JOIN events e ON e.id = f.rowid JOIN sessions s ON s.sid = e.sid
+           WHERE events_fts MATCH ? ${where.sql.replace(/^WHERE/, 'AND')}
+           ORDER BY f.rank LIMIT ?`,
+        )
+        .all(open, close, match, ...where.params, limit) as Array<{
+        id: number;
+        seq: number;
+        ts: number | null;
+        role: EventRole;
+        kind: EventKind;
+        tool_name: string | null;
+        session_id: string;
+        title: string | null;
+        project: string | null;
+        source: SessionSource;
+        score: number;
+        snippet: string;
+      }>;
+      return rows.map((r) => ({
+        sessionId: r.session_id,
+        eventId: r.id,
+        seq: r.seq,
+        time: iso(r.ts),
+        role: r.role,
+        kind: r.kind,
+        toolName: r.tool_name ?? undefined,
+        snippet: r.snippet.replace(/\s+/g, ' '),
+        score: r.score,
+        title: r.title ?? undefined,
+        project: r.project ?? undefined,
+        source: r.source,
+      }));
+    } catch (error) {
+      throw new SessionsError(
+        `search failed for ${JSON.stringify(match)}: ${(error as Error).message}`,
+        'bad-query',
+      );
+    }
+  }
+
+  private sidOf(id: string): number | undefined {
+    return this.db.prepare('SELECT sid FROM sessions WHERE id = ?').pluck().get(id) as number | undefined;
+  }
+}
+
+/** Open a sessions database for reading (created empty if it does not exist yet). */
+export function openSessionIndex(dbPath: string): SessionIndex {
+  return new SessionIndex(openDatabase(dbPath));
+}
+
+/** Words of a query as people type them; `"quoted phrases"` stay together. Terms with no letter or digit are dropped. */
+export function splitTerms(query: string): string[] {
+  const terms: string[] = [];
+  for (const m of query.matchAll(/"([^"]+)"|(\S+)/g)) {
+    const term = (m[1] ?? m[2] ?? '').trim();
+    if (/[\p{L}\p{N}]/u.test(term)) terms.push(term);
+  }
+  return terms;
+}
+
+function filterSql(f: SessionFilter): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (f.source) {
+    clauses.push('s.source = ?');
+    params.push(f.source);
+  }
+  if (f.project) {
+    clauses.push("(s.project LIKE ? ESCAPE '\\' OR s.cwd LIKE ? ESCAPE '\\')");
+    params.push(like(f.project), like(f.project));
+  }
+  if (f.since !== undefined) {
+    clauses.push('s.last_ts >= ?');
+    params.push(toMs(f.since, 'since'));
+  }
+  if (f.until !== undefined) {
+    clauses.push('s.first_ts <= ?');
+    params.push(toMs(f.until, 'until'));
+  }
+  if (f.agent) {
+    clauses.push('s.agent = ?');
+    params.push(f.agent);
+  }
+  if (f.model) {
+    clauses.push("s.models LIKE ? ESCAPE '\\'");
+    params.push(like(f.model));
+  }
+  if (f.errors) clauses.push('s.tool_errors > 0');
+  if (f.tool) {
+    clauses.push('EXISTS (SELECT 1 FROM tools t WHERE t.sid = s.sid AND t.name = ? COLLATE NOCASE)');
+    params.push(f.tool);
+  }
+  if (f.file) {
+    clauses.push("EXISTS (SELECT 1 FROM touches t WHERE t.sid = s.sid AND t.path LIKE ? ESCAPE '\\')");
+    params.push(like(f.file));
+  }
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+function like(value: string): string {
+  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A Date, an ISO date/time, or a duration ago (`30m`, `12h`, `7d`, `2w`). */
+export function toMs(value: Date | string, what = 'time'): number {
+  if (value instanceof Date) return value.getTime();
+  const ago = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/.exec(value.trim());
+  if (ago) {
+    const unit = { m: 60e3, min: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[ago[2] as 'm'];
+    return Date.now() - Number(ago[1]) * unit;
+  }
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new SessionsError(
+      `--${what} "${value}" is not a date or duration: use e.g. 2026-01-31, 2026-01-31T12:00Z or 7d`,
+      'bad-option',
+    );
+  return ms;
+}
+
+function dayFormatter(timezone?: string): (ms: number) => string {
+  const fmt = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
+  const cache = new Map<number, string>();
+  return (ms) => {
+    let day = cache.get(ms);
+    if (!day) {
+      day = fmt.format(ms);
+      cache.set(ms, day);
+    }
+    return day;
+  };
+}
+
+function iso(ms: number | null): string | undefined {
+  return ms === null || ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function toSession(r: SessionRowDb): Session {
+  return {
+    id: r.id,
+    source: r.source,
+    path: r.path,
+    project: r.project ?? undefined,
+    cwd: r.cwd ?? undefined,
+    branch: r.branch ?? undefined,
+    title: r.title ?? undefined,
+    firstAt: iso(r.first_ts),
+    lastAt: iso(r.last_ts),
+    models: r.models ? r.models.split(',') : [],
+    tokens: {
+      input: r.input_tokens,
+      output: r.output_tokens,
+      cacheRead: r.cache_read_tokens,
+      cacheCreation: r.cache_creation_tokens,
+    },
+    costUsd: r.cost_usd ?? undefined,
+    agent: r.agent ?? undefined,
+    runId: r.run_id ?? undefined,
+    parentId: r.parent_id ?? undefined,
+    parentToolUseId: r.parent_tool_use_id ?? undefined,
+    agentId: r.agent_id ?? undefined,
+    events: r.events,
+    toolCalls: r.tool_calls,
+    toolErrors: r.tool_errors,
+    malformed: r.malformed,
+    unknown: r.unknown,
+  };
+}
+
+function toEvent(r: EventRowDb, sessionId: string, files: FileTouch[], commands: string[]): SessionEvent {
+  let input: unknown;
+  if (r.input !== null) {
+    try {
+      input = JSON.parse(r.input);
+    } catch {
+      input = r.input;
+    }
+  }
+  return {
+    id: r.id,
+    sessionId,
+    seq: r.seq,
+    time: iso(r.ts),
+    role: r.role,
+    kind: r.kind,
+    text: r.text ?? undefined,
+    thinking: r.thinking ?? undefined,
+    toolName: r.tool_name ?? undefined,
+    toolUseId: r.tool_use_id ?? undefined,
+    input,
+    isError: r.is_error === 1 ? true : undefined,
+    model: r.model ?? undefined,
+    uuid: r.uuid ?? undefined,
+    parentUuid: r.parent_uuid ?? undefined,
+    sidechain: r.sidechain === 1,
+    files,
+    commands,
+  };
+}

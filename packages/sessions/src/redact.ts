@@ -1,0 +1,241 @@
+/**
+ * Secret redaction for everything the session index stores, shows or exports.
+ *
+ * Three layers:
+ * 1. configured credential values (exact strings, e.g. from `readCredentialValues(agent)`);
+ * 2. `.env`-style `KEY=value` / `KEY: value` lines whose key looks secret (TOKEN, SECRET, PASSWORD, API_KEY...):
+ *    the value is redacted on that line and everywhere else it appears in the same text;
+ * 3. well-known key formats detected by secretlint's maintained recommended preset
+ *    (`@secretlint/secretlint-rule-preset-recommend`), not a hand-written pattern list.
+ *
+ * The preset's rules are run synchronously with a minimal rule context (the same rule code `lintSource`
+ * runs, created once and cached) so that indexing can redact inside a write transaction without an await
+ * per text. A cheap prefilter sends only lines that could hold a secret (a long token, a URL with
+ * credentials, a PEM header) to the rules: most transcript text never reaches them.
+ */
+import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-recommend';
+
+export interface RedactorOptions {
+  /** Credential values to redact wherever they appear (values shorter than 4 characters are ignored). */
+  secrets?: Iterable<string>;
+}
+
+export interface RedactResult {
+  /** The text with every secret replaced by `[REDACTED:<kind>]`. */
+  text: string;
+  /** How many secrets were replaced. */
+  count: number;
+}
+
+export interface Redactor {
+  redact(text: string): RedactResult;
+  /** Add more credential values (e.g. learned from an `.env` block elsewhere in the session). */
+  addSecrets(values: Iterable<string>): void;
+}
+
+interface Span {
+  start: number;
+  end: number;
+  kind: string;
+}
+
+/** Create a redactor. The secretlint rules are set up once per process and shared. */
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  const secrets = new Set<string>();
+  let secretPattern: RegExp | undefined;
+  const addSecrets = (values: Iterable<string>) => {
+    let changed = false;
+    for (const raw of values) {
+      const value = raw.trim();
+      if (value.length >= 4 && !secrets.has(value)) {
+        secrets.add(value);
+        changed = true;
+      }
+    }
+    if (changed) {
+      // longest first so a value containing another is replaced whole
+      const sorted = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
+      secretPattern = new RegExp(sorted.join('|'), 'g');
+    }
+  };
+  addSecrets(options.secrets ?? []);
+
+  return {
+    addSecrets,
+    redact(text: string): RedactResult {
+      if (!text) return { text, count: 0 };
+      const spans: Span[] = [];
+      if (secretPattern) {
+        for (const m of text.matchAll(secretPattern))
+          spans.push({ start: m.index, end: m.index + m[0].length, kind: 'credential' });
+      }
+      if (text.includes('=') || text.includes(':')) collectEnvSpans(text, spans);
+      collectSecretlintSpans(text, spans);
+      if (spans.length === 0) return { text, count: 0 };
+      return applySpans(text, spans);
+    },
+  };
+}
+
+// --- .env-style values -------------------------------------------------------------------------------
+
+const SECRET_KEY =
+  /(?:SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|(?:^|_)AUTH(?:$|_)|(?:^|_)DSN$|DATABASE_URL|CONNECTION_STRING|(?:^|_)KEY$|(?:^|_)PAT$|SESSION_?ID|COOKIE)/i;
+const UPPER_KEY = /^[A-Z0-9_.-]+$/;
+const ENV_LINE =
+  /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
+const PLACEHOLDER =
+  /^(?:|null|none|true|false|undefined|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\[REDACTED[^\]]*\])$/i;
+
+function collectEnvSpans(text: string, spans: Span[]): void {
+  const learned: string[] = [];
+  for (const m of text.matchAll(ENV_LINE)) {
+    const key = m[1] ?? '';
+    const sep = m[2];
+    let value = m[3] ?? '';
+    if (!SECRET_KEY.test(key)) continue;
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2] ?? '';
+    // `KEY=value` (env style) for upper-case keys; for other keys (`password = "..."`, `"api_key": "..."`)
+    // only a quoted value, so code such as `token: string;` or `key = row.id` is left alone
+    if (!UPPER_KEY.test(key) && !quoted) continue;
+    if (/\s/.test(value) && sep === ':' && !quoted) continue;
+    if (value.length < 4 || PLACEHOLDER.test(value)) continue;
+    learned.push(value);
+  }
+  for (const value of learned) {
+    let from = 0;
+    for (;;) {
+      const at = text.indexOf(value, from);
+      if (at < 0) break;
+      spans.push({ start: at, end: at + value.length, kind: 'env' });
+      from = at + value.length;
+    }
+  }
+}
+
+// --- secretlint recommended preset -------------------------------------------------------------------
+
+type RuleReport = { range: readonly [number, number] };
+interface RuleHandlers {
+  file?: (source: { content: string; filePath: string; ext: string; contentType: string }) => unknown;
+}
+interface RuleCreator {
+  meta: { id: string };
+  create: (context: unknown, options: unknown) => RuleHandlers;
+}
+
+interface PreparedRule {
+  kind: string;
+  file: NonNullable<RuleHandlers['file']>;
+}
+
+// An access key id next to its secret is what agents print (`aws configure list`, credentials files): scan ids too.
+const RULE_OPTIONS: Record<string, unknown> = { aws: { enableIDScanRule: true } };
+
+let preparedRules: PreparedRule[] | undefined;
+let reportSink: ((kind: string, report: RuleReport) => void) | undefined;
+
+function rules(): PreparedRule[] {
+  if (preparedRules) return preparedRules;
+  const prepared: PreparedRule[] = [];
+  for (const rule of (recommendPreset as unknown as { rules: RuleCreator[] }).rules) {
+    const id = rule.meta.id;
+    // the comment filter lets a source switch scanning off: a transcript must never be able to do that
+    if (id.endsWith('filter-comments')) continue;
+    const kind = id.replace('@secretlint/secretlint-rule-', '');
+    const context = {
+      sharedOptions: {},
+      createTranslator: () => (messageId: string, data: unknown) => ({ message: messageId, messageId, data }),
+      report: (descriptor: RuleReport) => reportSink?.(kind, descriptor),
+      ignore: () => {},
+    };
+    const handlers = rule.create(context, RULE_OPTIONS[kind] ?? {});
+    if (handlers.file) prepared.push({ kind, file: handlers.file });
+  }
+  preparedRules = prepared;
+  return prepared;
+}
+
+// A line worth scanning: a long token (every key format the preset knows is one), credentials in a URL,
+// or a PEM header. Everything else cannot match a preset rule and is skipped.
+const CANDIDATE_LINE = /[A-Za-z0-9_\-+/=.~]{16,}|:\/\/[^\s/]*@|-----BEGIN/;
+const LONG_TOKEN_GLOBAL = /[^\n]*(?:[A-Za-z0-9_\-+/=.~]{16,}|:\/\/[^\s/]*@)[^\n]*/g;
+
+function collectSecretlintSpans(text: string, spans: Span[]): void {
+  if (!CANDIDATE_LINE.test(text)) return;
+  const list = rules();
+  if (text.includes('-----BEGIN')) {
+    runRules(list, text, 0, spans);
+    return;
+  }
+  // Scan only candidate lines, joined into one string; map ranges back by line start.
+  const parts: string[] = [];
+  const origins: number[] = [];
+  const starts: number[] = [];
+  let length = 0;
+  for (const m of text.matchAll(LONG_TOKEN_GLOBAL)) {
+    starts.push(length);
+    origins.push(m.index);
+    parts.push(m[0]);
+    length += m[0].length + 1;
+  }
+  if (parts.length === 0) return;
+  const joined = parts.join('\n');
+  const found: Span[] = [];
+  runRules(list, joined, 0, found);
+  for (const span of found) {
+    // binary search the candidate line holding span.start
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= span.start) lo = mid;
+      else hi = mid - 1;
+    }
+    const delta = (origins[lo] ?? 0) - (starts[lo] ?? 0);
+    spans.push({ start: span.start + delta, end: span.end + delta, kind: span.kind });
+  }
+}
+
+function runRules(list: PreparedRule[], content: string, offset: number, spans: Span[]): void {
+  const source = { content, filePath: 'session.txt', ext: '.txt', contentType: 'text' };
+  const previous = reportSink;
+  reportSink = (kind, report) => {
+    spans.push({ start: report.range[0] + offset, end: report.range[1] + offset, kind });
+  };
+  try {
+    for (const rule of list) {
+      try {
+        rule.file(source);
+      } catch {
+        // a rule failing on odd input must not stop redaction by the others
+      }
+    }
+  } finally {
+    reportSink = previous;
+  }
+}
+
+// --- helpers -----------------------------------------------------------------------------------------
+
+function applySpans(text: string, spans: Span[]): RedactResult {
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  let out = '';
+  let cursor = 0;
+  let count = 0;
+  for (const span of spans) {
+    if (span.end <= cursor) continue; // inside a span already replaced
+    const start = Math.max(span.start, cursor);
+    out += text.slice(cursor, start);
+    out += `[REDACTED:${span.kind}]`;
+    cursor = span.end;
+    count++;
+  }
+  out += text.slice(cursor);
+  return { text: out, count };
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,153 @@
+import Database from 'better-sqlite3';
+import { SessionsError } from './errors.js';
+
+export type DB = Database.Database;
+
+/** Schema versions, applied in order; `PRAGMA user_version` records how far a file got. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE sources (
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    offset INTEGER NOT NULL,
+    head_hash TEXT,
+    lines INTEGER NOT NULL DEFAULT 0,
+    session_sid INTEGER,
+    malformed INTEGER NOT NULL DEFAULT 0,
+    unknown INTEGER NOT NULL DEFAULT 0,
+    seen INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE sessions (
+    sid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    project TEXT, cwd TEXT, branch TEXT, title TEXT,
+    first_ts INTEGER, last_ts INTEGER,
+    models TEXT NOT NULL DEFAULT '',
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL,
+    agent TEXT, run_id TEXT,
+    parent_id TEXT, parent_tool_use_id TEXT, agent_id TEXT,
+    events INTEGER NOT NULL DEFAULT 0,
+    tool_calls INTEGER NOT NULL DEFAULT 0,
+    tool_errors INTEGER NOT NULL DEFAULT 0,
+    malformed INTEGER NOT NULL DEFAULT 0,
+    unknown INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX sessions_last ON sessions(last_ts);
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER,
+    role TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    uuid TEXT, parent_uuid TEXT,
+    sidechain INTEGER NOT NULL DEFAULT 0,
+    tool_name TEXT, tool_use_id TEXT,
+    is_error INTEGER NOT NULL DEFAULT 0,
+    model TEXT,
+    text TEXT, thinking TEXT, input TEXT
+  );
+  CREATE INDEX events_sid ON events(sid, seq);
+  CREATE TABLE touches (sid INTEGER NOT NULL, event_id INTEGER NOT NULL, path TEXT NOT NULL, op TEXT NOT NULL);
+  CREATE INDEX touches_sid ON touches(sid);
+  CREATE TABLE commands (sid INTEGER NOT NULL, event_id INTEGER NOT NULL, command TEXT NOT NULL);
+  CREATE INDEX commands_sid ON commands(sid);
+  CREATE TABLE tools (sid INTEGER NOT NULL, name TEXT NOT NULL, calls INTEGER NOT NULL, errors INTEGER NOT NULL, PRIMARY KEY (sid, name)) WITHOUT ROWID;
+  CREATE TABLE usage (
+    key TEXT PRIMARY KEY,
+    sid INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    model TEXT,
+    input INTEGER NOT NULL, output INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL, cache_creation INTEGER NOT NULL,
+    cost REAL
+  ) WITHOUT ROWID;
+  CREATE INDEX usage_sid ON usage(sid);
+  CREATE TABLE agent_links (tool_use_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, sid INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, session_id TEXT, log_path TEXT NOT NULL,
+    status TEXT, started_ts INTEGER, ended_ts INTEGER, cost_usd REAL
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+  CREATE VIRTUAL TABLE events_fts USING fts5(text, thinking, input, content='events', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+  `,
+];
+
+export interface OpenOptions {
+  readonly?: boolean;
+}
+
+/** Open (creating and migrating if needed) a sessions database. */
+export function openDatabase(path: string, options: OpenOptions = {}): DB {
+  let db: DB;
+  try {
+    db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
+  } catch (error) {
+    throw new SessionsError(
+      `cannot open session index ${path}: ${(error as Error).message}${options.readonly ? ' (run `habitat sessions index` first)' : ''}`,
+      'db-open',
+    );
+  }
+  db.pragma('busy_timeout = 5000');
+  if (options.readonly) {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version < MIGRATIONS.length)
+      throw new SessionsError(
+        `${path} has schema ${version}, expected ${MIGRATIONS.length}: run \`habitat sessions index\``,
+        'db-schema',
+      );
+    return db;
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  migrate(db, path);
+  return db;
+}
+
+function migrate(db: DB, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length)
+    throw new SessionsError(
+      `${path} was written by a newer @habitat/sessions (schema ${version})`,
+      'db-schema',
+    );
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** Remove a source and everything indexed from it. */
+export function deleteSource(db: DB, path: string): void {
+  const sid = db.prepare('SELECT session_sid FROM sources WHERE path = ?').pluck().get(path) as
+    | number
+    | null
+    | undefined;
+  if (sid !== undefined && sid !== null) deleteSession(db, sid);
+  db.prepare('DELETE FROM sources WHERE path = ?').run(path);
+}
+
+export function deleteSession(db: DB, sid: number): void {
+  const ftsMax =
+    (db.prepare("SELECT value FROM meta WHERE key = 'fts_max'").pluck().get() as number | undefined) ?? 0;
+  db.prepare(
+    `INSERT INTO events_fts (events_fts, rowid, text, thinking, input)
+     SELECT 'delete', id, text, thinking, input FROM events WHERE sid = ? AND id <= ?
+       AND (text IS NOT NULL OR thinking IS NOT NULL OR input IS NOT NULL)`,
+  ).run(sid, ftsMax);
+  for (const table of ['events', 'touches', 'commands', 'tools', 'usage', 'agent_links'])
+    db.prepare(`DELETE FROM ${table} WHERE sid = ?`).run(sid);
+  db.prepare('DELETE FROM sessions WHERE sid = ?').run(sid);
+}

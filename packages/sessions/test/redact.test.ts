@@ -1,0 +1,90 @@
+import { lintSource } from '@secretlint/core';
+import { creator } from '@secretlint/secretlint-rule-preset-recommend';
+import { describe, expect, test } from 'vitest';
+import { createRedactor } from '../src/redact.js';
+
+// Shapes assembled at run time so this file itself never holds a literal key.
+const r = (n: number, alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789') => {
+  let out = '';
+  let x = 7;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += alphabet[x % alphabet.length];
+  }
+  return out;
+};
+const SHAPES: Record<string, string> = {
+  anthropic: `sk-ant-api03-${r(93)}AA`,
+  openai: `sk-proj-${r(74)}T3BlbkFJ${r(74)}`,
+  aws: `AKIA${r(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`,
+  github: `ghp_${r(36)}`,
+  slack: `xoxb-${r(10, '0123456789')}-${r(13, '0123456789')}-${r(24)}`,
+  awsSecret:
+    `aws_secret_access_key = ${r(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+')}`.split(
+      ' = ',
+    )[1] as string,
+  postgres: `postgres://app:${r(12)}@db.internal:5432/prod`,
+  privateKey: `-----BEGIN RSA PRIVATE KEY-----\nMII${r(61)}\n${r(64)}\n${r(40)}\n-----END RSA PRIVATE KEY-----`,
+};
+
+describe('createRedactor', () => {
+  test.each(Object.entries(SHAPES))('redacts a %s secret wherever it sits in text', (kind, secret) => {
+    const { redact } = createRedactor();
+    const label = kind === 'awsSecret' ? 'aws_secret_access_key' : 'value';
+    const text = `I ran the command and got:\n  ${label}=${secret} trailing words\nthen went on`;
+    const out = redact(text);
+    expect(out.count).toBeGreaterThanOrEqual(1);
+    expect(out.text).not.toContain(secret);
+    expect(out.text).toContain('then went on');
+    expect(out.text).toContain('[REDACTED:');
+  });
+
+  test('an .env file printed into a transcript loses every secret value, including repeats', () => {
+    const { redact } = createRedactor();
+    const pw = `pw${r(14)}`;
+    const env = [
+      '$ cat .env',
+      'NODE_ENV=production',
+      'PORT=3000',
+      `DATABASE_PASSWORD=${pw}`,
+      `export STRIPE_SECRET="whsec_${r(20)}"`,
+      `SESSION_TOKEN='${r(8)}'`,
+      `MY_API_KEY=${r(10)}`,
+      'EMPTY_TOKEN=',
+      `later the agent echoes ${pw} again`,
+    ].join('\n');
+    const out = redact(env);
+    expect(out.text).not.toContain(pw);
+    expect(out.text).toContain('NODE_ENV=production');
+    expect(out.text).toContain('PORT=3000');
+    expect(out.text).toContain('EMPTY_TOKEN=');
+    expect(out.text).not.toMatch(/whsec_/);
+    expect(out.count).toBe(5);
+  });
+
+  test('leaves code and prose alone', () => {
+    const { redact } = createRedactor();
+    const code =
+      'interface A { token: string; }\nconst key = row.id;\nToken: see the docs for details\ncommit 3f2a9c1d\n';
+    expect(redact(code)).toEqual({ text: code, count: 0 });
+  });
+
+  test('configured credential values are redacted, longest first', () => {
+    const { redact, addSecrets } = createRedactor({ secrets: ['hunter2hunter2', 'abc'] });
+    expect(redact('login with hunter2hunter2 please').text).toBe('login with [REDACTED:credential] please');
+    expect(redact('abc is too short to be a secret').count).toBe(0);
+    addSecrets(['correct-horse']);
+    expect(redact('x correct-horse y').text).toBe('x [REDACTED:credential] y');
+  });
+
+  test('finds what secretlint lintSource finds on the same text', async () => {
+    const text = Object.values(SHAPES).join('\nsome words between\n');
+    const lint = await lintSource({
+      source: { content: text, filePath: '/t.txt', ext: '.txt', contentType: 'text' },
+      options: { config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: creator }] } },
+    });
+    expect(lint.messages.length).toBeGreaterThan(0);
+    const out = createRedactor().redact(text);
+    for (const m of lint.messages) expect(out.text).not.toContain(text.slice(m.range[0], m.range[1]));
+  });
+});
