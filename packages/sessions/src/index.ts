@@ -15,6 +15,7 @@ export {
   splitTerms,
 } from './query.js';
 export { createRedactor, type Redactor, type RedactorOptions, type RedactResult } from './redact.js';
+export { describeEvent, type ExportFormat, exportSession } from './render.js';
 export type {
   EventKind,
   EventRole,
@@ -26,3 +27,4 @@ export type {
   SessionSources,
   TokenCounts,
 } from './types.js';
+export { type WatchHandle, watchSessions } from './watch.js';

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SessionsError } from './errors.js';
 
@@ -89,6 +91,7 @@ export interface OpenOptions {
 export function openDatabase(path: string, options: OpenOptions = {}): DB {
   let db: DB;
   try {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
   } catch (error) {
     throw new SessionsError(

@@ -1,3 +1,460 @@
-import type { Command } from 'commander';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/config';
+import {
+  describeEvent,
+  type ExportFormat,
+  exportSession,
+  type IndexOptions,
+  type IndexReport,
+  indexSessions,
+  openSessionIndex,
+  type SessionFilter,
+  type SessionIndex,
+  type StatsGroup,
+  watchSessions,
+} from '@habitat/sessions';
+import Table from 'cli-table3';
+import { type Command, Option } from 'commander';
+import pc from 'picocolors';
+import { coordinatorRoot } from '../cli.js';
+import { CliError, printJson, printLine, UsageError } from '../output.js';
 
-export function registerSessionsCommands(_program: Command): void {}
+interface SourceFlags {
+  stateDir?: string;
+  claudeDir?: string[];
+  codexDir?: string[];
+  cursorDir?: string[];
+  defaults?: boolean;
+}
+
+interface FilterFlags {
+  source?: SessionFilter['source'];
+  project?: string;
+  since?: string;
+  until?: string;
+  agent?: string;
+  tool?: string;
+  file?: string;
+  model?: string;
+  errors?: boolean;
+  json?: boolean;
+  limit?: string;
+  refresh?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function sourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--state-dir <dir>', 'habitat state dir (default: from habitat.yaml, else <root>/.habitat)')
+    .option('--claude-dir <dir>', 'a Claude Code config dir to index (repeatable)', collect)
+    .option('--codex-dir <dir>', 'a Codex home to index (repeatable)', collect)
+    .option('--cursor-dir <dir>', 'a Cursor data dir or state.vscdb to index (repeatable)', collect)
+    .option('--no-defaults', 'skip the default locations (~/.claude, ~/.codex, Cursor)');
+}
+
+function filterOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--source <source>', 'only this source').choices(['claude', 'codex', 'cursor', 'habitat']),
+    )
+    .option('--project <text>', 'project or cwd contains')
+    .option('--since <when>', 'active since (date or duration ago: 7d, 12h)')
+    .option('--until <when>', 'started before (date or duration ago)')
+    .option('--agent <name>', 'habitat agent')
+    .option('--tool <name>', 'called this tool')
+    .option('--file <text>', 'read, wrote or edited a path containing this')
+    .option('--model <text>', 'model id contains')
+    .option('--errors', 'only sessions with failed tool calls')
+    .option('--refresh', 'index new session data first')
+    .option('--json', 'JSON output');
+}
+
+/** Where the index lives and what to read, from flags and habitat.yaml. */
+async function indexOptions(
+  cmd: Command,
+  flags: SourceFlags,
+  withSecrets = false,
+): Promise<IndexOptions & { dbPath: string }> {
+  const root = coordinatorRoot(cmd);
+  const { settings } = await loadSettings(root);
+  const stateDir = flags.stateDir ? resolve(flags.stateDir) : settings.stateDir;
+  const flagged =
+    (flags.claudeDir?.length ?? 0) + (flags.codexDir?.length ?? 0) + (flags.cursorDir?.length ?? 0) > 0;
+  const options: IndexOptions & { dbPath: string } = {
+    stateDir,
+    dbPath: join(stateDir, 'sessions.db'),
+    sources: {
+      claude: [...settings.sessions.claude, ...(flags.claudeDir ?? [])],
+      codex: [...settings.sessions.codex, ...(flags.codexDir ?? [])],
+      cursor: [...settings.sessions.cursor, ...(flags.cursorDir ?? [])],
+      // explicit dirs on the command line mean "just these" unless defaults are asked for in habitat.yaml
+      defaults: flags.defaults === false ? false : flagged ? false : settings.sessions.defaults,
+      stateDir,
+    },
+  };
+  if (withSecrets && existsSync(settings.agentsDir)) {
+    const secrets: string[] = [];
+    const coordinator = await loadCoordinator(root);
+    for (const agent of coordinator.agents) {
+      try {
+        for (const c of await readCredentialValues(agent)) secrets.push(...c.values);
+      } catch {
+        // a credential that cannot be read cannot leak either
+      }
+    }
+    options.secrets = secrets;
+  }
+  return options;
+}
+
+async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promise<SessionIndex> {
+  const options = await indexOptions(cmd, flags, true);
+  if (flags.refresh || !existsSync(options.dbPath)) indexSessions(options);
+  return openSessionIndex(options.dbPath);
+}
+
+function filterOf(flags: FilterFlags): SessionFilter {
+  return {
+    source: flags.source,
+    project: flags.project,
+    since: flags.since,
+    until: flags.until,
+    agent: flags.agent,
+    tool: flags.tool,
+    file: flags.file,
+    model: flags.model,
+    errors: flags.errors,
+  };
+}
+
+function resolveId(index: SessionIndex, id: string): string {
+  if (index.getSession(id)) return id;
+  const matches = index.findSessions(id, 5);
+  if (matches.length === 1 && matches[0]) return matches[0].id;
+  if (matches.length > 1)
+    throw new UsageError(
+      `session id "${id}" is ambiguous: ${matches.map((m) => m.id).join(', ')}; type more of it`,
+    );
+  throw new CliError(
+    `no session "${id}" in the index (see habitat sessions list; run habitat sessions index to pick up new ones)`,
+    1,
+    'not-found',
+  );
+}
+
+const fmtTime = (iso?: string) => (iso ? iso.replace('T', ' ').slice(0, 16) : '');
+const fmtNum = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+
+function printReport(report: IndexReport): void {
+  printLine(
+    `${report.files} files: ${report.added} new, ${report.appended} appended, ${report.reindexed} re-indexed, ${report.unchanged} unchanged, ${report.pruned} pruned; ${report.events} events in ${report.durationMs} ms`,
+  );
+  if (report.malformed || report.unknown)
+    printLine(
+      pc.yellow(`${report.malformed} malformed lines and ${report.unknown} records of unknown type skipped`),
+    );
+  for (const e of report.errors) printLine(pc.yellow(`skipped ${e.path}: ${e.message}`));
+}
+
+export function registerSessionsCommands(program: Command): void {
+  const sessions = program
+    .command('sessions')
+    .description(
+      'Browse, search, replay and count agent sessions (Claude Code, Codex, Cursor, habitat runs)',
+    );
+
+  sourceOptions(sessions.command('index').description('Index new session data (incremental)'))
+    .option('--watch', 'keep indexing as sources change')
+    .option('--json', 'JSON report')
+    .action(async (flags: SourceFlags & { watch?: boolean; json?: boolean }, cmd: Command) => {
+      const options = await indexOptions(cmd, flags, true);
+      const show = (r: IndexReport) =>
+        flags.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : printReport(r);
+      if (!flags.watch) {
+        show(indexSessions(options));
+        return;
+      }
+      const handle = watchSessions(options, show, (error) =>
+        process.stderr.write(`${pc.red('index failed')} ${(error as Error).message}\n`),
+      );
+      await new Promise<void>((done) => {
+        const stop = () => {
+          void handle.close().then(done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  filterOptions(sourceOptions(sessions.command('list').description('List sessions, newest first')))
+    .option('--limit <n>', 'at most n sessions', '50')
+    .action(async (flags: SourceFlags & FilterFlags, cmd: Command) => {
+      const index = await openIndex(cmd, flags);
+      try {
+        const list = index.listSessions({ ...filterOf(flags), limit: Number(flags.limit) });
+        if (flags.json) return printJson(list);
+        const table = new Table({
+          head: ['id', 'source', 'last', 'project', 'title', 'tokens', 'tools', 'err'],
+        });
+        for (const s of list)
+          table.push([
+            s.id,
+            s.agent ? `${s.source}:${s.agent}` : s.source,
+            fmtTime(s.lastAt),
+            (s.project ?? '').slice(-30),
+            (s.title ?? '').slice(0, 50),
+            fmtNum(s.tokens.input + s.tokens.output + s.tokens.cacheRead + s.tokens.cacheCreation),
+            s.toolCalls,
+            s.toolErrors || '',
+          ]);
+        printLine(list.length ? table.toString() : 'no sessions match');
+      } finally {
+        index.close();
+      }
+    });
+
+  filterOptions(
+    sourceOptions(
+      sessions
+        .command('search')
+        .description('Search session text (every word, ranked; falls back to any word)'),
+    ),
+  )
+    .argument('<query...>', 'words to find; "quoted phrase" kept together')
+    .option('--limit <n>', 'at most n hits', '20')
+    .action(async (words: string[], flags: SourceFlags & FilterFlags, cmd: Command) => {
+      const index = await openIndex(cmd, flags);
+      try {
+        const result = index.search(words.join(' '), {
+          ...filterOf(flags),
+          limit: Number(flags.limit),
+          highlight: flags.json ? ['«', '»'] : ['⟦', '⟧'],
+        });
+        if (flags.json) return printJson(result);
+        if (result.mode === 'any')
+          printLine(pc.dim('no event has every word; showing events with any of them'));
+        for (const h of result.hits) {
+          printLine(
+            `${pc.cyan(h.sessionId)} #${h.seq} ${pc.dim(`${fmtTime(h.time)} ${h.kind}${h.toolName ? ` ${h.toolName}` : ''}`)} ${pc.dim(h.title?.slice(0, 60) ?? '')}`,
+          );
+          printLine(`  ${h.snippet.replace(/⟦([^⟧]*)⟧/g, (_m, word: string) => pc.bold(pc.yellow(word)))}`);
+        }
+        if (result.hits.length === 0) printLine('nothing found');
+      } finally {
+        index.close();
+      }
+    });
+
+  sourceOptions(
+    sessions
+      .command('show')
+      .description('Print a session: transcript with tool calls and results, files, commands'),
+  )
+    .argument('<id>', 'session id (or a unique prefix)')
+    .option('--json', 'JSON (session, files, commands, tools, events)')
+    .option('--max <chars>', 'clip each event body to this many characters', '2000')
+    .action(async (id: string, flags: SourceFlags & { json?: boolean; max: string }, cmd: Command) => {
+      const index = await openIndex(cmd, flags);
+      try {
+        const sid = resolveId(index, id);
+        if (flags.json) {
+          process.stdout.write(exportSession(index, sid, 'json'));
+          return;
+        }
+        const detail = index.getSessionDetail(sid);
+        if (!detail) return;
+        const s = detail.session;
+        printLine(pc.bold(s.title ?? s.id));
+        printLine(
+          pc.dim(
+            `${s.id} · ${s.source}${s.agent ? ` · agent ${s.agent}` : ''}${s.runId ? ` · run ${s.runId}` : ''} · ${s.project ?? ''} · ${fmtTime(s.firstAt)} → ${fmtTime(s.lastAt)}`,
+          ),
+        );
+        printLine(
+          pc.dim(
+            `${s.models.join(', ')} · in ${fmtNum(s.tokens.input)} out ${fmtNum(s.tokens.output)} cache r ${fmtNum(s.tokens.cacheRead)} w ${fmtNum(s.tokens.cacheCreation)}${s.costUsd !== undefined ? ` · ~$${s.costUsd.toFixed(3)}` : ''}`,
+          ),
+        );
+        printLine();
+        for (const e of index.getEvents(sid)) {
+          if (
+            e.kind === 'snapshot' ||
+            e.kind === 'progress' ||
+            e.kind === 'queue' ||
+            e.kind === 'last-prompt'
+          )
+            continue;
+          const { label, body } = describeEvent(e, { maxChars: Number(flags.max) });
+          const color = e.isError
+            ? pc.red
+            : e.kind === 'tool_use'
+              ? pc.cyan
+              : e.kind === 'thinking'
+                ? pc.dim
+                : e.role === 'user'
+                  ? pc.green
+                  : (t: string) => t;
+          printLine(
+            `${pc.dim(`#${e.seq} ${fmtTime(e.time)}`)} ${color(label)}${e.sidechain ? pc.dim(' (subagent)') : ''}`,
+          );
+          if (body) printLine(body.replace(/^/gm, '  '));
+        }
+        printLine();
+        if (detail.files.length) {
+          printLine(pc.bold('files'));
+          for (const f of detail.files) printLine(`  ${f.ops.join('+').padEnd(10)} ${f.path}`);
+        }
+        if (detail.commands.length) {
+          printLine(pc.bold('commands'));
+          for (const c of detail.commands) printLine(`  #${c.seq} ${c.command}`);
+        }
+        if (detail.subagents.length) {
+          printLine(pc.bold('subagents'));
+          for (const a of detail.subagents)
+            printLine(
+              `  ${a.id} ${a.title ?? ''}${a.parentToolUseId ? pc.dim(` (from ${a.parentToolUseId})`) : ''}`,
+            );
+        }
+      } finally {
+        index.close();
+      }
+    });
+
+  sourceOptions(sessions.command('replay').description('Step through a session in order, with its timing'))
+    .argument('<id>', 'session id (or a unique prefix)')
+    .option('--speed <x>', 'play back x times faster than it happened', '10')
+    .option('--max-wait <ms>', 'longest pause between two events', '3000')
+    .option('--step', 'one event per key press (q to quit)')
+    .action(
+      async (
+        id: string,
+        flags: SourceFlags & { speed: string; maxWait: string; step?: boolean },
+        cmd: Command,
+      ) => {
+        const speed = Number(flags.speed);
+        if (!(speed > 0))
+          throw new UsageError(`--speed ${flags.speed}: use a positive number, e.g. --speed 10`);
+        if (flags.step && !process.stdin.isTTY)
+          throw new UsageError('--step needs a terminal (stdin is not a TTY); use --speed instead');
+        const index = await openIndex(cmd, flags);
+        try {
+          const sid = resolveId(index, id);
+          const events = index.getEvents(sid).filter((e) => e.kind !== 'snapshot' && e.kind !== 'progress');
+          const start = events.find((e) => e.time)?.time;
+          let prev: number | undefined;
+          const keys = flags.step ? keyReader() : undefined;
+          try {
+            for (const e of events) {
+              const at = e.time ? Date.parse(e.time) : prev;
+              if (keys) {
+                if ((await keys.next()) === 'q') break;
+              } else if (at !== undefined && prev !== undefined && at > prev) {
+                const wait = Math.min((at - prev) / speed, Number(flags.maxWait));
+                await new Promise((r) => setTimeout(r, wait));
+              }
+              prev = at ?? prev;
+              const offset =
+                at !== undefined && start ? `+${((at - Date.parse(start)) / 1000).toFixed(1)}s` : '';
+              const { label, body } = describeEvent(e, { maxChars: 600 });
+              printLine(
+                `${pc.dim(`#${e.seq} ${offset}`)} ${e.isError ? pc.red(label) : pc.cyan(label)} ${body.split('\n')[0] ?? ''}`,
+              );
+            }
+          } finally {
+            keys?.close();
+          }
+        } finally {
+          index.close();
+        }
+      },
+    );
+
+  sourceOptions(
+    sessions.command('export').description('Export a session as Markdown, HTML or JSON (secrets redacted)'),
+  )
+    .argument('<id>', 'session id (or a unique prefix)')
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'html', 'json']).default('md'))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(
+      async (id: string, flags: SourceFlags & { format: ExportFormat; output?: string }, cmd: Command) => {
+        const index = await openIndex(cmd, flags);
+        try {
+          const text = exportSession(index, resolveId(index, id), flags.format);
+          if (flags.output) writeFileSync(flags.output, text);
+          else process.stdout.write(text);
+        } finally {
+          index.close();
+        }
+      },
+    );
+
+  filterOptions(
+    sourceOptions(sessions.command('stats').description('Sessions, tokens, cost and tool errors, grouped')),
+  )
+    .addOption(
+      new Option('--by <group>', 'group by')
+        .choices(['day', 'project', 'model', 'agent', 'source'])
+        .default('day'),
+    )
+    .option('--timezone <zone>', 'IANA zone for days (default: this machine)')
+    .action(
+      async (flags: SourceFlags & FilterFlags & { by: StatsGroup; timezone?: string }, cmd: Command) => {
+        const index = await openIndex(cmd, flags);
+        try {
+          const rows = index.stats({ ...filterOf(flags), by: flags.by, timezone: flags.timezone });
+          if (flags.json) return printJson(rows);
+          const table = new Table({
+            head: [
+              flags.by,
+              'sessions',
+              'input',
+              'output',
+              'cache read',
+              'cache write',
+              'cost $',
+              'tools',
+              'errors',
+            ],
+          });
+          for (const r of rows)
+            table.push([
+              r.key || '(none)',
+              r.sessions,
+              fmtNum(r.inputTokens),
+              fmtNum(r.outputTokens),
+              fmtNum(r.cacheReadTokens),
+              fmtNum(r.cacheCreationTokens),
+              r.costUsd.toFixed(2),
+              r.toolCalls,
+              r.toolErrors,
+            ]);
+          printLine(rows.length ? table.toString() : 'no sessions indexed (run habitat sessions index)');
+        } finally {
+          index.close();
+        }
+      },
+    );
+}
+
+/** Single key presses from a TTY, for `replay --step`. */
+function keyReader(): { next(): Promise<string>; close(): void } {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  stdin.resume();
+  return {
+    next: () =>
+      new Promise((resolveKey) => {
+        stdin.once('data', (data: Buffer) => {
+          const key = data.toString();
+          resolveKey(key === '\u0003' ? 'q' : key);
+        });
+      }),
+    close: () => {
+      stdin.setRawMode(false);
+      stdin.pause();
+    },
+  };
+}
