@@ -84,6 +84,7 @@ const SECRET_KEY =
 const UPPER_KEY = /^[A-Z0-9_.-]+$/;
 const ENV_LINE =
   /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
+const INLINE_ASSIGNMENT = /(?:^|[\s;&|(`])([A-Z][A-Z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;&|)`'"]+)/g;
 const PLACEHOLDER =
   /^(?:|null|none|true|false|undefined|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\[REDACTED[^\]]*\])$/i;
 
@@ -100,6 +101,15 @@ function collectEnvSpans(text: string, spans: Span[]): void {
     // only a quoted value, so code such as `token: string;` or `key = row.id` is left alone
     if (!UPPER_KEY.test(key) && !quoted) continue;
     if (/\s/.test(value) && sep === ':' && !quoted) continue;
+    if (value.length < 4 || PLACEHOLDER.test(value)) continue;
+    learned.push(value);
+  }
+  // inline assignments in commands: `DB_PASSWORD=x ./run`, `echo API_KEY=...`, `export TOKEN=...; ...`
+  for (const m of text.matchAll(INLINE_ASSIGNMENT)) {
+    const key = m[1] ?? '';
+    let value = m[2] ?? '';
+    if (!SECRET_KEY.test(key)) continue;
+    value = value.replace(/^(["'])(.*)\1$/, '$2');
     if (value.length < 4 || PLACEHOLDER.test(value)) continue;
     learned.push(value);
   }

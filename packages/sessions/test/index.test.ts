@@ -1,0 +1,414 @@
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { generateCorpus } from '../bench/gen-corpus.js';
+import { indexSessions, openSessionIndex } from '../src/index.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const secret = ['hunter', '2', 'x9Q7zL'].join('');
+let clock = Date.UTC(2026, 0, 5, 9);
+const at = () => {
+  clock += 1000;
+  return new Date(clock).toISOString();
+};
+const user = (text: string) =>
+  JSON.stringify({
+    type: 'user',
+    uuid: `u${clock}`,
+    cwd: '/w/app',
+    gitBranch: 'main',
+    timestamp: at(),
+    message: { role: 'user', content: text },
+  });
+const assistant = (
+  id: string,
+  blocks: unknown[],
+  usage = { input_tokens: 3, output_tokens: 7, cache_read_input_tokens: 11, cache_creation_input_tokens: 13 },
+) =>
+  blocks.map((b) =>
+    JSON.stringify({
+      type: 'assistant',
+      timestamp: at(),
+      requestId: `req_${id}`,
+      message: { id: `msg_${id}`, model: 'claude-sonnet-4-5', content: [b], usage },
+    }),
+  );
+const result = (toolUseId: string, content: string, isError = false, extra: object = {}) =>
+  JSON.stringify({
+    type: 'user',
+    timestamp: at(),
+    message: {
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: toolUseId, content, is_error: isError }],
+    },
+    ...extra,
+  });
+
+function claudeFile(name: string, lines: string[]): string {
+  const path = join(dir, 'claude', 'projects', '-w-app', name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+const index = () =>
+  indexSessions({
+    dbPath: join(dir, 'sessions.db'),
+    sources: {
+      claude: [join(dir, 'claude')],
+      codex: [join(dir, 'codex')],
+      cursor: [join(dir, 'cursor')],
+      defaults: false,
+    },
+    stateDir: join(dir, 'state'),
+  });
+
+describe('indexSessions', () => {
+  test('a transcript indexes tool calls, files, commands, errors; split messages count usage once', () => {
+    claudeFile('s1.jsonl', [
+      user('fix the failing build please'),
+      ...assistant('1', [
+        { type: 'thinking', thinking: 'look at the config first' },
+        { type: 'tool_use', id: 't1', name: 'Read', input: { file_path: '/w/app/tsconfig.json' } },
+        { type: 'tool_use', id: 't2', name: 'Bash', input: { command: 'pnpm build' } },
+      ]),
+      result('t1', '{ "strict": true }'),
+      result('t2', 'error TS2307: cannot find module', true),
+      ...assistant('2', [
+        {
+          type: 'tool_use',
+          id: 't3',
+          name: 'Edit',
+          input: { file_path: '/w/app/src/a.ts', old_string: 'a', new_string: 'b' },
+        },
+      ]),
+      result('t3', 'ok'),
+      JSON.stringify({ type: 'summary', summary: 'Fixed the build', leafUuid: 'x' }),
+      JSON.stringify({ type: 'brand-new-record', timestamp: at() }),
+      '{"truncated": ',
+    ]);
+    const report = index();
+    expect(report).toMatchObject({ added: 1, malformed: 1, unknown: 1, errors: [] });
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    const s = ix.getSession('s1');
+    expect(s).toMatchObject({
+      source: 'claude',
+      project: '/w/app',
+      branch: 'main',
+      toolCalls: 3,
+      toolErrors: 1,
+      models: ['claude-sonnet-4-5'],
+    });
+    // message 1 spans three lines with the same id + request id: its usage is counted once
+    expect(s?.tokens).toEqual({ input: 6, output: 14, cacheRead: 22, cacheCreation: 26 });
+    const events = ix.getEvents('s1');
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events.find((e) => e.toolUseId === 't2' && e.kind === 'tool_result')).toMatchObject({
+      isError: true,
+      toolName: 'Bash',
+    });
+    const detail = ix.getSessionDetail('s1');
+    expect(detail?.files).toEqual([
+      { path: '/w/app/tsconfig.json', ops: ['read'] },
+      { path: '/w/app/src/a.ts', ops: ['edit'] },
+    ]);
+    expect(detail?.commands.map((c) => c.command)).toEqual(['pnpm build']);
+    expect(ix.listSessions({ errors: true, tool: 'bash', file: 'tsconfig' }).map((x) => x.id)).toEqual([
+      's1',
+    ]);
+    expect(ix.listSessions({ tool: 'Write' })).toEqual([]);
+    ix.close();
+  });
+
+  test('appends are read from the last offset, a half-written line waits, rewrites and deletions are handled', () => {
+    const path = claudeFile('s2.jsonl', [user('first prompt')]);
+    expect(index()).toMatchObject({ added: 1, events: 1 });
+    expect(index()).toMatchObject({ unchanged: 1, events: 0 });
+    const line = user('second prompt about kubernetes');
+    appendFileSync(path, line.slice(0, 30));
+    expect(index()).toMatchObject({ appended: 1, events: 0, malformed: 0 });
+    appendFileSync(path, `${line.slice(30)}\n`);
+    expect(index()).toMatchObject({ appended: 1, events: 1 });
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    expect(ix.search('kubernetes').hits.map((h) => h.sessionId)).toEqual(['s2']);
+    // rewritten in place (same size or smaller, different head): indexed again whole
+    writeFileSync(path, `${user('completely different start')}\n`);
+    expect(index()).toMatchObject({ reindexed: 1 });
+    expect(ix.getEvents('s2').map((e) => e.text)).toEqual(['completely different start']);
+    expect(ix.search('kubernetes').hits).toEqual([]);
+    truncateSync(path, 0);
+    rmSync(path);
+    expect(index()).toMatchObject({ pruned: 1 });
+    expect(ix.getSession('s2')).toBeUndefined();
+    ix.close();
+  });
+
+  test('secrets printed into a transcript never reach the index file', () => {
+    claudeFile('s3.jsonl', [
+      user('show me the env'),
+      ...assistant('3', [
+        { type: 'tool_use', id: 't9', name: 'Bash', input: { command: `echo DB_PASSWORD=${secret}` } },
+      ]),
+      result(
+        't9',
+        `NODE_ENV=production\nDB_PASSWORD=${secret}\nGITHUB_TOKEN=ghp_${'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6'}`,
+      ),
+    ]);
+    index();
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    expect(ix.search(secret).hits).toEqual([]);
+    expect(JSON.stringify(ix.getEvents('s3'))).not.toContain(secret);
+    expect(JSON.stringify(ix.getEvents('s3'))).toContain('[REDACTED:');
+    ix.close();
+    const files = ['sessions.db', 'sessions.db-wal'].map((f) => join(dir, f)).filter((f) => existsSync(f));
+    const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+    expect(bytes.includes(secret)).toBe(false);
+    expect(bytes.includes('ghp_aB3dE6')).toBe(false);
+  });
+
+  test('search matches words separately, ranks, falls back, and survives FTS syntax', () => {
+    claudeFile('s4.jsonl', [
+      user('the docker container keeps timing out'),
+      user('docker is fine'),
+      user('what a timeout'),
+    ]);
+    index();
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    const strict = ix.search('timing docker');
+    expect(strict.mode).toBe('all');
+    expect(strict.hits.map((h) => h.snippet)).toEqual(['the «docker» container keeps «timing» out']);
+    const relaxed = ix.search('docker kubernetes');
+    expect(relaxed.mode).toBe('any');
+    expect(relaxed.hits.length).toBe(2);
+    expect(ix.search('time').mode).toBe('any'); // prefix fallback: timing, timeout
+    for (const q of [
+      '"unbalanced',
+      'a AND (b OR',
+      'NEAR(x y',
+      '*',
+      'col:value',
+      '^start -minus +plus',
+      "it's",
+    ])
+      expect(() => ix.search(q)).not.toThrow();
+    ix.close();
+  });
+
+  test('subagent transcripts are linked to the Task call that started them', () => {
+    claudeFile('p1.jsonl', [
+      user('research this'),
+      ...assistant('4', [
+        {
+          type: 'tool_use',
+          id: 'task1',
+          name: 'Task',
+          input: { description: 'dig', prompt: 'find it', subagent_type: 'general-purpose' },
+        },
+      ]),
+      result('task1', 'found it', false, { toolUseResult: { agentId: 'abc123', status: 'completed' } }),
+    ]);
+    const sub = join(dir, 'claude', 'projects', '-w-app', 'p1', 'subagents', 'agent-abc123.jsonl');
+    mkdirSync(dirname(sub), { recursive: true });
+    writeFileSync(
+      sub,
+      `${JSON.stringify({ type: 'user', isSidechain: true, agentId: 'abc123', timestamp: at(), message: { role: 'user', content: 'find it' } })}\n`,
+    );
+    writeFileSync(
+      sub.replace('.jsonl', '.meta.json'),
+      JSON.stringify({ agentType: 'general-purpose', description: 'dig' }),
+    );
+    index();
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    expect(ix.getSession('p1/agent-abc123')).toMatchObject({
+      parentId: 'p1',
+      parentToolUseId: 'task1',
+      agentId: 'abc123',
+      title: 'dig',
+    });
+    expect(ix.getSessionDetail('p1')?.subagents.map((s) => s.id)).toEqual(['p1/agent-abc123']);
+    expect(ix.getEvents('p1/agent-abc123')[0]).toMatchObject({ sidechain: true, text: 'find it' });
+    ix.close();
+  });
+
+  test('Codex rollouts and Cursor databases are indexed; habitat runs link sessions to agents', () => {
+    const rollout = join(
+      dir,
+      'codex',
+      'sessions',
+      '2026',
+      '01',
+      '05',
+      'rollout-2026-01-05T10-00-00-r1.jsonl',
+    );
+    mkdirSync(dirname(rollout), { recursive: true });
+    const ts = '2026-01-05T10:00:00.000Z';
+    writeFileSync(
+      rollout,
+      [
+        {
+          timestamp: ts,
+          type: 'session_meta',
+          payload: { id: 'r1', cwd: '/w/codex', git: { branch: 'dev' } },
+        },
+        { timestamp: ts, type: 'turn_context', payload: { model: 'gpt-5-codex', cwd: '/w/codex' } },
+        {
+          timestamp: ts,
+          type: 'response_item',
+          payload: {
+            type: 'message',
+            role: 'user',
+            content: [{ type: 'input_text', text: 'run the tests' }],
+          },
+        },
+        {
+          timestamp: ts,
+          type: 'response_item',
+          payload: {
+            type: 'function_call',
+            name: 'shell',
+            arguments: JSON.stringify({ command: ['bash', '-lc', 'npm test'] }),
+            call_id: 'c1',
+          },
+        },
+        {
+          timestamp: ts,
+          type: 'response_item',
+          payload: {
+            type: 'function_call_output',
+            call_id: 'c1',
+            output: JSON.stringify({ output: '1 failing', metadata: { exit_code: 1 } }),
+          },
+        },
+        {
+          timestamp: ts,
+          type: 'event_msg',
+          payload: {
+            type: 'token_count',
+            info: {
+              total_token_usage: { input_tokens: 100 },
+              last_token_usage: { input_tokens: 100, cached_input_tokens: 40, output_tokens: 9 },
+            },
+          },
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n')
+        .concat('\n'),
+    );
+    const vscdb = join(dir, 'cursor', 'User', 'globalStorage', 'state.vscdb');
+    mkdirSync(dirname(vscdb), { recursive: true });
+    const cdb = new Database(vscdb);
+    cdb.exec(
+      'CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB); CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)',
+    );
+    const put = cdb.prepare('INSERT INTO cursorDiskKV VALUES (?, ?)');
+    put.run(
+      'composerData:c1',
+      JSON.stringify({
+        composerId: 'c1',
+        name: 'Cursor chat',
+        createdAt: 1767600000000,
+        lastUpdatedAt: 1767600005000,
+        fullConversationHeadersOnly: [
+          { bubbleId: 'b1', type: 1 },
+          { bubbleId: 'b2', type: 2 },
+        ],
+      }),
+    );
+    put.run('bubbleId:c1:b1', JSON.stringify({ type: 1, text: 'rename the helper' }));
+    put.run(
+      'bubbleId:c1:b2',
+      JSON.stringify({
+        type: 2,
+        text: 'done',
+        toolFormerData: {
+          name: 'edit_file',
+          rawArgs: JSON.stringify({ target_file: 'src/helper.ts' }),
+          result: 'ok',
+          status: 'completed',
+        },
+      }),
+    );
+    cdb.close();
+    // a habitat run whose Claude home is persisted under the state dir
+    const home = join(dir, 'state', 'claude', 'feed', 'projects', '-w-feed');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'sess-feed.jsonl'), `${user('sync the feed')}\n`);
+    const logs = join(dir, 'state', 'logs', 'feed');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(
+      join(logs, '20260105-100000-01RUN.log'),
+      `${JSON.stringify({ type: 'system', subtype: 'init', session_id: 'sess-feed' })}\n`,
+    );
+    writeFileSync(
+      join(logs, '20260105-100000-01RUN.json'),
+      JSON.stringify({
+        runId: '01RUN',
+        agent: 'feed',
+        status: 'succeeded',
+        startedAt: ts,
+        summary: { sessionId: 'sess-feed' },
+      }),
+    );
+    const report = index();
+    expect(report.errors).toEqual([]);
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    expect(ix.getSession('codex:2026-01-05T10-00-00-r1')).toMatchObject({
+      source: 'codex',
+      project: '/w/codex',
+      branch: 'dev',
+      toolCalls: 1,
+      toolErrors: 1,
+      tokens: { input: 60, output: 9, cacheRead: 40, cacheCreation: 0 },
+    });
+    expect(ix.getSessionDetail('codex:2026-01-05T10-00-00-r1')?.commands.map((c) => c.command)).toEqual([
+      'npm test',
+    ]);
+    expect(ix.getSession('cursor:c1')).toMatchObject({
+      source: 'cursor',
+      title: 'Cursor chat',
+      toolCalls: 1,
+    });
+    expect(ix.getSessionDetail('cursor:c1')?.files).toEqual([{ path: 'src/helper.ts', ops: ['edit'] }]);
+    expect(ix.getSession('sess-feed')).toMatchObject({ agent: 'feed', runId: '01RUN' });
+    expect(ix.listSessions({ agent: 'feed' }).map((s) => s.id)).toEqual(['sess-feed']);
+    ix.close();
+  });
+});
+
+test('per-day token totals equal ccusage daily on a generated corpus', () => {
+  const corpus = join(dir, 'corpus');
+  generateCorpus({ out: corpus, bytes: 3 * 1024 * 1024, files: 12, seed: 7, days: 10 });
+  indexSessions({ dbPath: join(dir, 'c.db'), sources: { claude: [corpus], defaults: false } });
+  const ix = openSessionIndex(join(dir, 'c.db'));
+  const mine = ix.stats({ by: 'day' });
+  ix.close();
+  const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'ccusage');
+  const out = execFileSync(bin, ['daily', '--offline', '--json'], {
+    env: { ...process.env, CLAUDE_CONFIG_DIR: corpus, HOME: join(dir, 'home') },
+  });
+  const theirs = (JSON.parse(out.toString()) as { daily: Array<Record<string, number | string>> }).daily;
+  expect(theirs.length).toBeGreaterThan(3);
+  expect(
+    mine.map((d) => [d.key, d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheCreationTokens]),
+  ).toEqual(
+    theirs.map((d) => [d.period, d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheCreationTokens]),
+  );
+});
