@@ -106,6 +106,8 @@ interface Ctx {
   sidechain: boolean;
   agentId?: string;
   version: string;
+  /** subagents this session may still start */
+  tasks: number;
 }
 
 function push(ctx: Ctx, record: Record<string, unknown>): void {
@@ -238,7 +240,8 @@ function conversation(ctx: Ctx, target: number, subagents: (taskId: string) => s
       const calls: Array<{ id: string; name: string; input: Record<string, unknown> }> = [];
       const nCalls = rng.int(0, 3);
       for (let c = 0; c < nCalls; c++) {
-        const name = !ctx.sidechain && rng.chance(0.03) ? 'Task' : rng.pick(TOOLS);
+        const name = ctx.tasks > 0 && rng.chance(0.01) ? 'Task' : rng.pick(TOOLS);
+        if (name === 'Task') ctx.tasks--;
         const input =
           name === 'Task'
             ? { description: rng.words(4), prompt: rng.words(30), subagent_type: 'general-purpose' }
@@ -341,7 +344,7 @@ export function generateCorpus(options: CorpusOptions): { files: number; bytes: 
     mkdirSync(dir, { recursive: true });
     const sessionId = rng.uuid();
     // sizes vary: a few long sessions, many short ones
-    const target = Math.min(options.bytes - bytes, perFile * (0.2 + 1.6 * rng.next() ** 2) * 1.25);
+    const target = Math.min(options.bytes - bytes, perFile * (0.2 + 1.6 * rng.next() ** 2) * 1.9);
     const start = end - rng.int(0, days * 86400) * 1000;
     const ctx: Ctx = {
       rng,
@@ -354,11 +357,12 @@ export function generateCorpus(options: CorpusOptions): { files: number; bytes: 
       bytes: 0,
       sidechain: false,
       version: '2.0.31',
+      tasks: rng.chance(0.15) ? rng.int(1, 2) : 0,
     };
     const subFiles: Array<{ path: string; ctx: Ctx; meta: Record<string, unknown> }> = [];
     conversation(ctx, target * 0.85, (taskId) => {
       const agentId = rng.hex(8);
-      const sub: Ctx = { ...ctx, lines: [], bytes: 0, parent: null, sidechain: true, agentId };
+      const sub: Ctx = { ...ctx, lines: [], bytes: 0, parent: null, sidechain: true, agentId, tasks: 0 };
       conversation(sub, Math.min(target * 0.15, 400_000), () => undefined);
       ctx.ts = sub.ts;
       subFiles.push({

@@ -198,6 +198,10 @@ function runIndex(db: DB, options: IndexOptions, started: number): IndexReport {
     report.pruned++;
   }
   finishPass(db);
+  // a bulk build leaves many FTS segments; merging them now keeps the next small append and searches fast
+  const added =
+    (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) - eventsBefore;
+  if (added > 20_000) db.exec("INSERT INTO events_fts (events_fts) VALUES ('optimize')");
   if (cold) db.pragma('synchronous = NORMAL');
   report.events =
     (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) - eventsBefore;

@@ -136,6 +136,9 @@ interface EventRowDb {
   input: string | null;
 }
 
+/** Matches ranked per search (newest first); beyond it, older matches of a very common term are not ranked. */
+const SEARCH_WINDOW = 2000;
+
 /** Read access to a sessions database (`<stateDir>/sessions.db`). */
 export class SessionIndex {
   readonly db: DB;
@@ -364,28 +367,52 @@ export class SessionIndex {
     const where = filterSql(options);
     const limit = options.limit ?? 20;
     try {
-      const rows = this.db
+      // bm25 over the newest SEARCH_WINDOW matches: FTS5 walks matches newest first and stops there, so a
+      // common word costs the same at 1 GB as at 10 MB; rarer queries (fewer matches) are ranked exactly
+      const top = this.db
         .prepare(
-          `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, s.id AS session_id, s.title, s.project, s.source, f.rank AS score,
-             snippet(events_fts, -1, ?, ?, '…', 16) AS snippet
-           FROM events_fts f JOIN events e ON e.id = f.rowid JOIN sessions s ON s.sid = e.sid
-           WHERE events_fts MATCH ? ${where.sql.replace(/^WHERE/, 'AND')}
-           ORDER BY f.rank LIMIT ?`,
+          `SELECT id, score FROM (
+             SELECT f.rowid AS id, f.rank AS score
+             FROM events_fts f ${where.sql ? 'JOIN events e ON e.id = f.rowid JOIN sessions s ON s.sid = e.sid' : ''}
+             WHERE events_fts MATCH ? ${where.sql.replace(/^WHERE/, 'AND')}
+             ORDER BY f.rowid DESC LIMIT ${SEARCH_WINDOW})
+           ORDER BY score LIMIT ?`,
         )
-        .all(open, close, match, ...where.params, limit) as Array<{
-        id: number;
-        seq: number;
-        ts: number | null;
-        role: EventRole;
-        kind: EventKind;
-        tool_name: string | null;
-        session_id: string;
-        title: string | null;
-        project: string | null;
-        source: SessionSource;
-        score: number;
-        snippet: string;
-      }>;
+        .raw()
+        .all(match, ...where.params, limit) as Array<[number, number]>;
+      if (top.length === 0) return [];
+      const ids = top.map(([id]) => id);
+      const snippets = new Map(
+        (
+          this.db
+            .prepare(
+              `SELECT rowid, snippet(events_fts, -1, ?, ?, '…', 16) FROM events_fts
+               WHERE events_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
+            )
+            .raw()
+            .all(open, close, match, ...ids) as Array<[number, string]>
+        ).map(([id, snippet]) => [id, snippet]),
+      );
+      const meta = this.db.prepare(
+        `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, s.id AS session_id, s.title, s.project, s.source
+         FROM events e JOIN sessions s ON s.sid = e.sid WHERE e.id = ?`,
+      );
+      const rows = top.map(([id, score]) => ({
+        ...(meta.get(id) as {
+          id: number;
+          seq: number;
+          ts: number | null;
+          role: EventRole;
+          kind: EventKind;
+          tool_name: string | null;
+          session_id: string;
+          title: string | null;
+          project: string | null;
+          source: SessionSource;
+        }),
+        score,
+        snippet: snippets.get(id) ?? '',
+      }));
       return rows.map((r) => ({
         sessionId: r.session_id,
         eventId: r.id,

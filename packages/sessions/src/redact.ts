@@ -168,30 +168,91 @@ function rules(): PreparedRule[] {
 }
 
 // A line worth scanning: a long token (every key format the preset knows is one), credentials in a URL,
-// or a PEM header. Everything else cannot match a preset rule and is skipped.
-const CANDIDATE_LINE = /[A-Za-z0-9_\-+/=.~]{16,}|:\/\/[^\s/]*@|-----BEGIN/;
-const LONG_TOKEN_GLOBAL = /[^\n]*(?:[A-Za-z0-9_\-+/=.~]{16,}|:\/\/[^\s/]*@)[^\n]*/g;
+// or a PEM header. Everything else cannot match a preset rule and is skipped. One linear pass over char
+// codes: a regex with a leading `[^\n]*` or a `{16,}` run is quadratic-ish on long lines.
+const MIN_TOKEN = 16;
+
+/** Start/end offsets of the lines of `text` that could hold a key. */
+export function candidateLines(text: string): number[] {
+  const out: number[] = [];
+  const n = text.length;
+  let lineStart = 0;
+  let run = 0;
+  let scheme = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = i + 1;
+      run = 0;
+      scheme = false;
+      continue;
+    }
+    // A-Z a-z 0-9 _ - + / = . ~
+    if (
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      (c >= 48 && c <= 57) ||
+      c === 95 ||
+      c === 45 ||
+      c === 43 ||
+      c === 47 ||
+      c === 61 ||
+      c === 46 ||
+      c === 126
+    ) {
+      if (++run >= MIN_TOKEN) {
+        i = markLine(text, lineStart, i, out);
+        lineStart = i + 1;
+        run = 0;
+        scheme = false;
+      }
+      continue;
+    }
+    run = 0;
+    if (c === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) scheme = true;
+    else if (c === 64 && scheme) {
+      i = markLine(text, lineStart, i, out);
+      lineStart = i + 1;
+      scheme = false;
+    }
+  }
+  return out;
+}
+
+function markLine(text: string, lineStart: number, at: number, out: number[]): number {
+  let end = text.indexOf('\n', at);
+  if (end < 0) end = text.length;
+  out.push(lineStart, end);
+  return end;
+}
+
+/** True when `text` could hold a key that secretlint's preset would find. */
+export function mayHoldSecret(text: string): boolean {
+  return candidateLines(text).length > 0 || text.includes('-----BEGIN');
+}
 
 function collectSecretlintSpans(text: string, spans: Span[]): void {
-  if (!CANDIDATE_LINE.test(text)) return;
-  const list = rules();
   if (text.includes('-----BEGIN')) {
-    runRules(list, text, 0, spans);
+    runRules(rules(), text, 0, spans);
     return;
   }
+  const lines = candidateLines(text);
+  if (lines.length === 0) return;
+  const list = rules();
   // Scan only candidate lines, joined into one string; map ranges back by line start.
   const parts: string[] = [];
   const origins: number[] = [];
   const starts: number[] = [];
   let length = 0;
-  for (const m of text.matchAll(LONG_TOKEN_GLOBAL)) {
+  for (let k = 0; k < lines.length; k += 2) {
+    const from = lines[k] as number;
+    const to = lines[k + 1] as number;
     starts.push(length);
-    origins.push(m.index);
-    parts.push(m[0]);
-    length += m[0].length + 1;
+    origins.push(from);
+    parts.push(text.slice(from, to));
+    length += to - from + 1;
   }
-  if (parts.length === 0) return;
-  const joined = parts.join('\n');
+  const joined = parts.length === 1 && origins[0] === 0 ? text.slice(0, length - 1) : parts.join('\n');
   const found: Span[] = [];
   runRules(list, joined, 0, found);
   for (const span of found) {

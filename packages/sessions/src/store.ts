@@ -81,6 +81,8 @@ const MIGRATIONS: string[] = [
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   CREATE VIRTUAL TABLE events_fts USING fts5(text, thinking, input, content='events', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
   `,
+  // tool calls and errors per day without reading event text: `stats --by day` reads this index only
+  `CREATE INDEX events_tools_ts ON events(ts, kind, is_error) WHERE kind = 'tool_use' OR is_error = 1;`,
 ];
 
 export interface OpenOptions {

@@ -126,7 +126,12 @@ export class Writer {
     const r = this.redactor;
     const text = e.text ? r.redact(e.text).text : null;
     const thinking = e.thinking ? r.redact(e.thinking).text : null;
-    const input = e.input === undefined ? null : JSON.stringify(redactDeep(e.input, r));
+    let input: string | null = null;
+    if (e.input !== undefined) {
+      // one pass over the JSON text; only when it holds a secret, redact string by string so the JSON stays valid
+      input = JSON.stringify(e.input);
+      if (r.redact(input).count > 0) input = JSON.stringify(redactDeep(e.input, r));
+    }
     const info = this.insertEvent.run(
       w.row.sid,
       w.seq++,
