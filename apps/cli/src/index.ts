@@ -1,10 +1,9 @@
-// The one catch: every error becomes a message and an exit code here, nowhere else.
-import { buildProgram } from './cli.js';
-import { exitCodeFor, printError } from './output.js';
-
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
-  printError(error);
-  process.exitCode = exitCodeFor(error);
+// Entry point: refuse an old Node with a clear message before loading anything that needs a new one.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(
+    `habitat needs Node.js 22 or newer (this is ${process.version}). Run \`bash scripts/setup.sh\` and \`source scripts/env.sh\` in the habitat checkout, or install Node 24 LTS.\n`,
+  );
+  process.exit(2);
 }
+await import('./main.js');

@@ -1,4 +1,5 @@
 // The only writers to stdout/stderr: tables for people, JSON for programs, errors with exit codes.
+import Table from 'cli-table3';
 import pc from 'picocolors';
 
 /** Bad flags or arguments: exit 2. */
@@ -47,4 +48,21 @@ export function printJson(value: unknown): void {
 
 export function printLine(text = ''): void {
   process.stdout.write(`${text}\n`);
+}
+
+/** Colour only for terminals, and never with NO_COLOR. */
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return pc.isColorSupported && Boolean(stream.isTTY) && !process.env.NO_COLOR;
+}
+
+/** A table for people (`--json` is for programs). */
+export function printTable(head: string[], rows: (string | number)[][]): void {
+  const color = useColor();
+  const table = new Table({
+    head: head.map((h) => (color ? pc.bold(h) : h)),
+    style: { head: [], border: [], compact: true },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of rows) table.push(row.map(String));
+  process.stdout.write(`${rows.length === 0 ? '(none)' : table.toString()}\n`);
 }

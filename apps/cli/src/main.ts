@@ -1,0 +1,10 @@
+// The one catch: every error becomes a message and an exit code here, nowhere else.
+import { buildProgram } from './cli.js';
+import { exitCodeFor, printError } from './output.js';
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  printError(error);
+  process.exitCode = exitCodeFor(error);
+}
