@@ -7,3 +7,4 @@ if (major < 22) {
   process.exit(2);
 }
 await import('./main.js');
+export {};
