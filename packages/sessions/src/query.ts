@@ -279,20 +279,40 @@ export class SessionIndex {
     const sessionJoin = filtered
       ? `JOIN sessions s ON s.sid = u.sid ${where.sql.replace(/^WHERE/, 'AND')}`
       : '';
-    if (by === 'day' || by === 'model') {
+    if (by === 'day') {
       const dayOf = dayFormatter(options.timezone);
-      // quarter hours: every zone's offset is a multiple of 15 minutes, so buckets never straddle a local day
-      const keyExpr = by === 'day' ? 'u.ts / 900000' : "coalesce(u.model, 'unknown')";
+      // quarter hours: every zone's offset is a multiple of 15 minutes, so a bucket never straddles a local day
+      const buckets = this.db
+        .prepare(
+          `SELECT r.bucket, r.sid, r.input, r.output, r.cache_read, r.cache_creation, r.cost, r.calls, r.errors
+           FROM rollup r ${filtered ? `JOIN sessions s ON s.sid = r.sid ${where.sql.replace(/^WHERE/, 'AND')}` : ''}`,
+        )
+        .raw()
+        .all(...where.params) as Array<
+        [number, number, number, number, number, number, number, number, number]
+      >;
+      for (const [bucket, sid, i, o, cr, cc, cost, calls, errors] of buckets) {
+        const r = get(dayOf(bucket * 900_000));
+        if (i || o || cr || cc) r.sids.add(sid);
+        r.inputTokens += i;
+        r.outputTokens += o;
+        r.cacheReadTokens += cr;
+        r.cacheCreationTokens += cc;
+        r.costUsd += cost;
+        r.toolCalls += calls;
+        r.toolErrors += errors;
+      }
+    } else if (by === 'model') {
       const usage = this.db
         .prepare(
-          `SELECT ${keyExpr} AS k, u.sid AS sid, sum(u.input) AS i, sum(u.output) AS o, sum(u.cache_read) AS cr,
+          `SELECT coalesce(u.model, 'unknown') AS k, u.sid AS sid, sum(u.input) AS i, sum(u.output) AS o, sum(u.cache_read) AS cr,
              sum(u.cache_creation) AS cc, sum(coalesce(u.cost, 0)) AS cost
            FROM usage u ${sessionJoin} GROUP BY k, u.sid`,
         )
         .raw()
-        .all(...where.params) as Array<[number | string, number, number, number, number, number, number]>;
+        .all(...where.params) as Array<[string, number, number, number, number, number, number]>;
       for (const [k, sid, i, o, cr, cc, cost] of usage) {
-        const r = get(by === 'day' ? dayOf(Number(k) * 900000) : String(k));
+        const r = get(k);
         r.sids.add(sid);
         r.inputTokens += i;
         r.outputTokens += o;
@@ -300,29 +320,13 @@ export class SessionIndex {
         r.cacheCreationTokens += cc;
         r.costUsd += cost;
       }
-      if (by === 'day') {
-        const tools = this.db
-          .prepare(
-            `SELECT e.ts / 900000 AS k, sum(e.kind = 'tool_use') AS calls, sum(e.is_error) AS errors
-             FROM events e ${filtered ? `JOIN sessions s ON s.sid = e.sid ${where.sql.replace(/^WHERE/, 'AND')}` : ''}
-             WHERE e.ts IS NOT NULL AND (e.kind = 'tool_use' OR e.is_error = 1) GROUP BY k`,
-          )
-          .raw()
-          .all(...where.params) as Array<[number, number, number]>;
-        for (const [k, calls, errors] of tools) {
-          const r = get(dayOf(k * 900000));
-          r.toolCalls += calls;
-          r.toolErrors += errors;
-        }
-      } else {
-        const tools = this.db
-          .prepare(
-            `SELECT coalesce(e.model, 'unknown'), count(*) FROM events e ${filtered ? `JOIN sessions s ON s.sid = e.sid ${where.sql.replace(/^WHERE/, 'AND')}` : ''} WHERE e.kind = 'tool_use' GROUP BY 1`,
-          )
-          .raw()
-          .all(...where.params) as Array<[string, number]>;
-        for (const [k, calls] of tools) if (rows.has(k)) get(k).toolCalls += calls;
-      }
+      const tools = this.db
+        .prepare(
+          `SELECT coalesce(e.model, 'unknown'), count(*) FROM events e ${filtered ? `JOIN sessions s ON s.sid = e.sid ${where.sql.replace(/^WHERE/, 'AND')}` : ''} WHERE e.kind = 'tool_use' GROUP BY 1`,
+        )
+        .raw()
+        .all(...where.params) as Array<[string, number]>;
+      for (const [k, calls] of tools) if (rows.has(k)) get(k).toolCalls += calls;
     } else {
       const col =
         by === 'project' ? "coalesce(s.project, '')" : by === 'agent' ? "coalesce(s.agent, '')" : 's.source';

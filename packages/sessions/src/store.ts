@@ -83,6 +83,24 @@ const MIGRATIONS: string[] = [
   `,
   // tool calls and errors per day without reading event text: `stats --by day` reads this index only
   `CREATE INDEX events_tools_ts ON events(ts, kind, is_error) WHERE kind = 'tool_use' OR is_error = 1;`,
+  // a quarter-hour rollup per session, kept as events are written: `stats --by day` reads a few thousand rows
+  `
+  CREATE TABLE rollup (
+    bucket INTEGER NOT NULL, sid INTEGER NOT NULL,
+    input INTEGER NOT NULL DEFAULT 0, output INTEGER NOT NULL DEFAULT 0,
+    cache_read INTEGER NOT NULL DEFAULT 0, cache_creation INTEGER NOT NULL DEFAULT 0,
+    cost REAL NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket, sid)
+  ) WITHOUT ROWID;
+  CREATE INDEX rollup_sid ON rollup(sid);
+  INSERT INTO rollup (bucket, sid, input, output, cache_read, cache_creation, cost)
+    SELECT ts / 900000, sid, sum(input), sum(output), sum(cache_read), sum(cache_creation), sum(coalesce(cost, 0)) FROM usage GROUP BY 1, 2;
+  INSERT INTO rollup (bucket, sid, calls, errors)
+    SELECT ts / 900000, sid, sum(kind = 'tool_use'), sum(is_error) FROM events
+    WHERE ts IS NOT NULL AND (kind = 'tool_use' OR is_error = 1) GROUP BY 1, 2 HAVING 1
+    ON CONFLICT (bucket, sid) DO UPDATE SET calls = excluded.calls, errors = excluded.errors;
+  DROP INDEX events_tools_ts;
+  `,
 ];
 
 export interface OpenOptions {
@@ -152,7 +170,7 @@ export function deleteSession(db: DB, sid: number): void {
      SELECT 'delete', id, text, thinking, input FROM events WHERE sid = ? AND id <= ?
        AND (text IS NOT NULL OR thinking IS NOT NULL OR input IS NOT NULL)`,
   ).run(sid, ftsMax);
-  for (const table of ['events', 'touches', 'commands', 'tools', 'usage', 'agent_links'])
+  for (const table of ['events', 'touches', 'commands', 'tools', 'usage', 'agent_links', 'rollup'])
     db.prepare(`DELETE FROM ${table} WHERE sid = ?`).run(sid);
   db.prepare('DELETE FROM sessions WHERE sid = ?').run(sid);
 }

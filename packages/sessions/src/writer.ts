@@ -76,6 +76,7 @@ export class Writer {
   private readonly insertSession;
   private readonly updateSession;
   private readonly maxSeq;
+  private readonly upsertRollup;
   readonly insertLink: import('better-sqlite3').Statement;
 
   constructor(db: DB, redactor: Redactor) {
@@ -103,6 +104,12 @@ export class Writer {
         agent=@agent, run_id=@run_id, parent_id=@parent_id, parent_tool_use_id=@parent_tool_use_id, agent_id=@agent_id,
         events=@events, tool_calls=@tool_calls, tool_errors=@tool_errors, malformed=@malformed, unknown=@unknown
        WHERE sid=@sid`,
+    );
+    this.upsertRollup = db.prepare(
+      `INSERT INTO rollup (bucket, sid, input, output, cache_read, cache_creation, cost, calls, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bucket, sid) DO UPDATE SET input = input + excluded.input, output = output + excluded.output,
+         cache_read = cache_read + excluded.cache_read, cache_creation = cache_creation + excluded.cache_creation,
+         cost = cost + excluded.cost, calls = calls + excluded.calls, errors = errors + excluded.errors`,
     );
     this.maxSeq = db.prepare('SELECT coalesce(max(seq), -1) AS s FROM events WHERE sid = ?').pluck();
     this.insertLink = db.prepare(
@@ -178,6 +185,11 @@ export class Writer {
   }
 
   /** @internal */
+  saveRollup(sid: number, buckets: Map<number, number[]>): void {
+    for (const [bucket, v] of buckets) this.upsertRollup.run(bucket, sid, ...v);
+  }
+
+  /** @internal */
   saveSession(row: SessionRow): void {
     this.updateSession.run(row);
   }
@@ -191,6 +203,8 @@ export class SessionWriter {
   private readonly models: Set<string>;
   private readonly toolNames = new Map<string, string>();
   private usageCount = 0;
+  /** quarter-hour bucket -> [input, output, cacheRead, cacheCreation, cost, calls, errors] */
+  private readonly buckets = new Map<number, number[]>();
 
   constructor(
     private readonly writer: Writer,
@@ -215,6 +229,7 @@ export class SessionWriter {
     row.events++;
     if (e.kind === 'tool_use' && e.toolName) {
       row.tool_calls++;
+      if (e.ts !== undefined) this.bucket(e.ts)[5]++;
       if (e.toolUseId) this.toolNames.set(e.toolUseId, e.toolName);
       this.writer.writeTool(this, e.toolName, 1, 0);
     }
@@ -223,6 +238,7 @@ export class SessionWriter {
         e.toolName = this.toolNames.get(e.toolUseId) ?? this.lookupToolName(e.toolUseId);
       if (e.isError) {
         row.tool_errors++;
+        if (e.ts !== undefined) this.bucket(e.ts)[6]++;
         this.writer.writeTool(this, e.toolName ?? 'unknown', 0, 1);
       }
     }
@@ -242,6 +258,22 @@ export class SessionWriter {
     row.cache_creation_tokens += u.cacheCreation;
     const cost = u.model ? costOf(u.model, u) : undefined;
     if (cost !== undefined) row.cost_usd = (row.cost_usd ?? 0) + cost;
+    const b = this.bucket(u.ts);
+    b[0] += u.input;
+    b[1] += u.output;
+    b[2] += u.cacheRead;
+    b[3] += u.cacheCreation;
+    b[4] += cost ?? 0;
+  }
+
+  private bucket(ts: number): [number, number, number, number, number, number, number] {
+    const key = Math.floor(ts / 900_000);
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = [0, 0, 0, 0, 0, 0, 0];
+      this.buckets.set(key, b);
+    }
+    return b as [number, number, number, number, number, number, number];
   }
 
   link(toolUseId: string, agentId: string): void {
@@ -257,6 +289,8 @@ export class SessionWriter {
   }
 
   finish(): void {
+    this.writer.saveRollup(this.row.sid, this.buckets);
+    this.buckets.clear();
     this.writer.saveSession(this.row);
   }
 
