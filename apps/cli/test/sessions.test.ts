@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, '..', 'dist', 'index.js');
+let root: string;
+const secret = ['sk-ant-api03-', 'Zq9'.repeat(31), 'AA'].join('');
+
+async function habitat(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        cli,
+        '-C',
+        root,
+        'sessions',
+        ...args,
+        '--state-dir',
+        join(root, 'state'),
+        '--claude-dir',
+        join(root, 'claude'),
+      ],
+      {
+        env: { ...process.env, NO_COLOR: '1', HOME: root },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'cli-sessions-'));
+  const dir = join(root, 'claude', 'projects', '-srv-api');
+  mkdirSync(dir, { recursive: true });
+  const t = (s: number) => new Date(Date.UTC(2026, 2, 3, 12, 0, s)).toISOString();
+  const lines = [
+    {
+      type: 'user',
+      cwd: '/srv/api',
+      timestamp: t(0),
+      message: { role: 'user', content: 'deploy the api and check the logs' },
+    },
+    {
+      type: 'assistant',
+      timestamp: t(2),
+      requestId: 'r1',
+      message: {
+        id: 'm1',
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'tool_use', id: 'b1', name: 'Bash', input: { command: 'kubectl logs api' } }],
+        usage: {
+          input_tokens: 5,
+          output_tokens: 50,
+          cache_read_input_tokens: 1000,
+          cache_creation_input_tokens: 10,
+        },
+      },
+    },
+    {
+      type: 'user',
+      timestamp: t(3),
+      message: {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 'b1',
+            content: `ANTHROPIC_API_KEY=${secret}\nconnection refused`,
+            is_error: true,
+          },
+        ],
+      },
+    },
+    {
+      type: 'assistant',
+      timestamp: t(6),
+      requestId: 'r2',
+      message: {
+        id: 'm2',
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'tool_use', id: 'b2', name: 'Read', input: { file_path: '/srv/api/deploy.yaml' } }],
+        usage: {
+          input_tokens: 5,
+          output_tokens: 20,
+          cache_read_input_tokens: 1000,
+          cache_creation_input_tokens: 0,
+        },
+      },
+    },
+    {
+      type: 'user',
+      timestamp: t(7),
+      message: {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: 'b2', content: 'replicas: 3' }],
+      },
+    },
+    {
+      type: 'assistant',
+      timestamp: t(9),
+      requestId: 'r3',
+      message: {
+        id: 'm3',
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'text', text: 'The api pods cannot reach the database.' }],
+        usage: {
+          input_tokens: 5,
+          output_tokens: 30,
+          cache_read_input_tokens: 1000,
+          cache_creation_input_tokens: 0,
+        },
+      },
+    },
+  ];
+  writeFileSync(join(dir, 'sess-api-1.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('habitat sessions', () => {
+  test('index reports what it read, then nothing on a second run', async () => {
+    const first = await habitat('index', '--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ files: 1, added: 1, events: 6 });
+    const second = await habitat('index', '--json');
+    expect(JSON.parse(second.stdout)).toMatchObject({ unchanged: 1, events: 0 });
+  });
+
+  test('list, search and stats answer in JSON with filters', async () => {
+    const list = JSON.parse((await habitat('list', '--json', '--errors', '--tool', 'bash')).stdout);
+    expect(list.map((s: { id: string }) => s.id)).toEqual(['sess-api-1']);
+    expect(JSON.parse((await habitat('list', '--json', '--project', 'nowhere')).stdout)).toEqual([]);
+    const search = JSON.parse((await habitat('search', 'database pods', '--json')).stdout);
+    expect(search.mode).toBe('all');
+    expect(search.hits[0]).toMatchObject({ sessionId: 'sess-api-1', kind: 'text' });
+    expect((await habitat('search', 'AND (', '"', '--json')).code).toBe(0);
+    const stats = JSON.parse((await habitat('stats', '--by', 'day', '--json')).stdout);
+    expect(stats).toEqual([
+      expect.objectContaining({
+        key: '2026-03-03',
+        inputTokens: 15,
+        outputTokens: 100,
+        cacheReadTokens: 3000,
+        cacheCreationTokens: 10,
+        toolCalls: 2,
+        toolErrors: 1,
+      }),
+    ]);
+  });
+
+  test('show prints the transcript, files read and commands run, with secrets redacted', async () => {
+    const show = await habitat('show', 'sess-api');
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('kubectl logs api');
+    expect(show.stdout).toContain('result ERROR Bash');
+    expect(show.stdout).toMatch(/read\s+\/srv\/api\/deploy\.yaml/);
+    expect(show.stdout).toContain('[REDACTED:');
+    expect(show.stdout).not.toContain(secret);
+  });
+
+  test('export writes md, html and json without secrets', async () => {
+    for (const format of ['md', 'html', 'json']) {
+      const out = join(root, `export.${format}`);
+      expect((await habitat('export', 'sess-api-1', '--format', format, '-o', out)).code).toBe(0);
+      const text = readFileSync(out, 'utf8');
+      expect(text).toContain('kubectl logs api');
+      expect(text).not.toContain(secret);
+    }
+    expect(JSON.parse(readFileSync(join(root, 'export.json'), 'utf8')).events).toHaveLength(6);
+  });
+
+  test('replay steps through events in order with their offsets', async () => {
+    const replay = await habitat('replay', 'sess-api-1', '--speed', '100');
+    expect(replay.code).toBe(0);
+    const offsets = [...replay.stdout.matchAll(/#(\d+) \+([\d.]+)s/g)].map((m) => Number(m[2]));
+    expect(offsets).toEqual([0, 2, 3, 6, 7, 9]);
+    expect((await habitat('replay', 'sess-api-1', '--step')).code).toBe(2);
+  });
+
+  test('an unknown session id is a clear failure', async () => {
+    const r = await habitat('show', 'nope');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no session "nope"');
+  });
+});
