@@ -1,1 +1,18 @@
-export {};
+export { ClaudeStreamParser, detectLimitText, nextLocalTime, toIsoTime } from './claude-stream.js';
+export {
+  type ContainerSpec,
+  dockerAvailable,
+  findRunContainers,
+  followContainer,
+  LABEL_AGENT,
+  LABEL_RUN,
+  LABEL_STATE,
+  type RunContainer,
+} from './docker.js';
+export { RunError, type RunErrorCode } from './errors.js';
+export { commitRunChanges } from './git-audit.js';
+export { type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
+export { Scrubber, type Secret } from './scrub.js';
+export { startRun } from './start-run.js';
+export type * from './types.js';
+export { parseWakeRequest, readWakeRequest, type WakeRequest } from './wake.js';

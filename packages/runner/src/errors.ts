@@ -1,0 +1,20 @@
+export type RunErrorCode =
+  | 'image-missing'
+  | 'docker-unavailable'
+  | 'spawn-failed'
+  | 'repo-missing'
+  | 'prompt-missing'
+  | 'credential-unreadable'
+  | 'not-in-run'
+  | 'invalid-wake';
+
+/** A failure around a run, with a stable `code` and a message that says the fix. */
+export class RunError extends Error {
+  constructor(
+    readonly code: RunErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}

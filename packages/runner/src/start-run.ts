@@ -1,0 +1,383 @@
+// One run of one agent: credentials read, command built, backend started, output scrubbed and kept,
+// Claude's stream parsed, wake request read, result recorded. Never throws: failures are results.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { type AgentConfig, readCredentialValues } from '@habitat/config';
+import { ulid } from 'ulid';
+import { ClaudeStreamParser } from './claude-stream.js';
+import { LABEL_AGENT, LABEL_RUN, LABEL_STATE, runContainer } from './docker.js';
+import { RunError } from './errors.js';
+import { EventBus } from './event-bus.js';
+import { commitRunChanges } from './git-audit.js';
+import { type BackendExit, runLocal } from './local.js';
+import { type RunPaths, runPaths, writeResultRecord } from './log-file.js';
+import { Scrubber, type Secret } from './scrub.js';
+import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
+import { readWakeRequest } from './wake.js';
+
+/** Where things live inside a habitat container. */
+const IN_CONTAINER = {
+  work: '/work',
+  run: '/habitat/run',
+  claude: '/habitat/claude',
+  secrets: '/run/secrets',
+};
+
+/** Environment a local agent inherits from the coordinator; nothing else leaks in (credentials are scoped). */
+const INHERITED =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|TERM|SSL_CERT_FILE|SSL_CERT_DIR|NODE_EXTRA_CA_CERTS|HTTPS?_PROXY|NO_PROXY)$/i;
+
+/**
+ * Run `agent` once. Subscribe to `handle.events` / `handle.on` right away to see every event; await
+ * `handle.result` for how it ended (it never rejects).
+ */
+export function startRun(agent: AgentConfig, options: StartRunOptions): RunHandle {
+  const runId = options.runId ?? ulid();
+  const bus = new EventBus<RunEvent>();
+  const controller = new AbortController();
+  if (options.signal) {
+    if (options.signal.aborted) controller.abort(options.signal.reason);
+    else
+      options.signal.addEventListener('abort', () => controller.abort(options.signal?.reason), {
+        once: true,
+      });
+  }
+  const result = new Promise<RunResult>((resolve) => {
+    // A tick first, so whoever called startRun can subscribe before the first event.
+    setImmediate(() => execute(agent, runId, options, bus, controller.signal).then(resolve));
+  });
+  return {
+    runId,
+    agent,
+    events: bus,
+    on: (listener) => bus.on(listener),
+    result,
+    cancel: (reason) => controller.abort(reason ?? 'cancelled'),
+  };
+}
+
+async function execute(
+  agent: AgentConfig,
+  runId: string,
+  options: StartRunOptions,
+  bus: EventBus<RunEvent>,
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const paths = runPaths(options.stateDir, agent.name, runId, startedAt);
+  const backend = agent.isolation.backend;
+  const warnings: string[] = [];
+  const log = options.logger?.child({ agent: agent.name, runId });
+  await mkdir(path.dirname(paths.logPath), { recursive: true });
+  await mkdir(paths.runDir, { recursive: true });
+  const fd = openSync(paths.logPath, 'a', 0o600);
+  let scrubber = new Scrubber([]);
+  const parsers = { stdout: new ClaudeStreamParser(now), stderr: new ClaudeStreamParser(now) };
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  const streamJson = agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json';
+  const scrubbers = { stdout: scrubber, stderr: scrubber };
+
+  const emitText = (stream: 'stdout' | 'stderr', bytes: Buffer) => {
+    if (bytes.length === 0) return;
+    writeSync(fd, bytes);
+    const text = decoders[stream].write(bytes);
+    if (!text) return;
+    bus.emit({ type: 'output', runId, agent: agent.name, stream, text });
+    for (const event of parsers[stream].push(text)) {
+      if (streamJson || event.type !== 'text')
+        bus.emit({ type: 'agent-event', runId, agent: agent.name, event });
+    }
+  };
+  const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer) =>
+    emitText(stream, scrubbers[stream].push(chunk));
+
+  let exit: BackendExit | undefined;
+  let error: { code: string; message: string } | undefined;
+  try {
+    const prepared = await prepare(agent, runId, options, paths);
+    scrubber = prepared.scrubber;
+    scrubbers.stdout = scrubber;
+    scrubbers.stderr = new Scrubber(prepared.secrets);
+    log?.info({ event: 'run.starting', backend }, 'run starting');
+    const started = (extra: { pid?: number; containerId?: string }) => {
+      bus.emit({
+        type: 'started',
+        runId,
+        agent: agent.name,
+        time: startedAt.toISOString(),
+        backend,
+        logPath: paths.logPath,
+        ...extra,
+      });
+      log?.info({ event: 'run.started', ...extra }, 'run started');
+    };
+    const timeoutMs = options.timeoutMs ?? agent.timeoutMs;
+    if (backend === 'local') {
+      exit = await runLocal(
+        { ...prepared.process, timeoutMs, graceMs: agent.graceMs, signal },
+        onOutput,
+        (pid) => started({ pid }),
+      );
+    } else {
+      exit = await runContainer(
+        { ...prepared.container, timeoutMs, graceMs: agent.graceMs, signal },
+        onOutput,
+        (containerId) => started({ containerId }),
+      );
+    }
+  } catch (e) {
+    const err = e instanceof RunError ? e : new RunError('spawn-failed', (e as Error).message);
+    error = { code: err.code, message: scrubber.scrubText(err.message) };
+    writeSync(fd, `habitat: ${error.message}\n`);
+    log?.error({ event: 'run.error', code: error.code }, error.message);
+  }
+  for (const stream of ['stdout', 'stderr'] as const) {
+    emitText(stream, scrubbers[stream].flush());
+    for (const event of parsers[stream].end())
+      bus.emit({ type: 'agent-event', runId, agent: agent.name, event });
+  }
+  closeSync(fd);
+
+  const endedAt = now();
+  const summary = parsers.stdout.summary;
+  const textLimit = parsers.stderr.summary.rateLimit;
+  if (!summary.rateLimit && textLimit) summary.rateLimit = textLimit;
+  const status = statusOf(exit, error, summary);
+  const wake = await readWakeRequest(paths.wakeFile, endedAt, agent.wake);
+  if (wake.warning) warnings.push(wake.warning);
+  let wakeAt = wake.wakeAt?.toISOString();
+  let wakeReason = wake.reason ?? (wakeAt ? 'requested by the agent' : undefined);
+  if (!wakeAt && status === 'rate-limited' && summary.rateLimit?.resetsAt) {
+    wakeAt = summary.rateLimit.resetsAt;
+    wakeReason = `rate limit${summary.rateLimit.type ? ` (${summary.rateLimit.type})` : ''} resets`;
+  }
+  const result: RunResult = {
+    runId,
+    agent: agent.name,
+    trigger: options.trigger ?? 'manual',
+    backend,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    durationMs: endedAt.getTime() - startedAt.getTime(),
+    exitCode: exit?.exitCode ?? null,
+    signal: exit?.signal ?? null,
+    status,
+    ...(wakeAt ? { wakeAt } : {}),
+    ...(wakeReason && wakeAt ? { wakeReason: scrubber.scrubText(wakeReason) } : {}),
+    warnings,
+    logPath: paths.logPath,
+    summary,
+    ...(error ? { error } : {}),
+    ...(exit?.containerId ? { containerId: exit.containerId } : {}),
+  };
+  if (agent.gitCommit && agent.repo.kind === 'path' && status !== 'error-before-start') {
+    try {
+      const commit = await commitRunChanges(agent.repo.path, { agent: agent.name, runId, status });
+      if (commit) result.commit = commit;
+    } catch (e) {
+      warnings.push(
+        `git audit trail: ${scrubber.scrubText((e as Error).message.split('\n')[0] ?? 'commit failed')}`,
+      );
+    }
+  }
+  await writeResultRecord(paths.recordPath, result);
+  await rm(paths.runDir, { recursive: true, force: true });
+  log?.info(
+    { event: 'run.finished', status, exitCode: result.exitCode, durationMs: result.durationMs },
+    'run finished',
+  );
+  bus.emit({ type: 'exited', runId, agent: agent.name, result });
+  bus.close();
+  return result;
+}
+
+function statusOf(
+  exit: BackendExit | undefined,
+  error: { code: string } | undefined,
+  summary: RunResult['summary'],
+): RunResult['status'] {
+  if (!exit) return 'error-before-start';
+  if (exit.cancelled) return 'cancelled';
+  if (exit.timedOut) return 'timed-out';
+  const limit = summary.rateLimit;
+  const limited =
+    (limit && limit.status !== 'allowed' && limit.status !== 'allowed_warning') ||
+    (summary.apiErrorStatus === 429 && (summary.isError === true || exit.exitCode !== 0));
+  if (limited && (exit.exitCode !== 0 || summary.isError !== false)) return 'rate-limited';
+  if (error) return 'failed';
+  return exit.exitCode === 0 && summary.isError !== true ? 'succeeded' : 'failed';
+}
+
+interface Prepared {
+  secrets: Secret[];
+  scrubber: Scrubber;
+  process: {
+    command: string;
+    args: string[];
+    cwd: string;
+    env: Record<string, string>;
+    stdin?: string;
+    uid?: number;
+    gid?: number;
+  };
+  container: {
+    image: string;
+    cmd: string[];
+    workingDir: string;
+    env: Record<string, string>;
+    binds: string[];
+    user?: string;
+    network: string;
+    memoryBytes?: number;
+    cpus?: number;
+    pids?: number;
+    labels: Record<string, string>;
+    stdin?: string;
+  };
+}
+
+/** Everything a backend needs, built once: argv, environment, credentials, mounts. */
+async function prepare(
+  agent: AgentConfig,
+  runId: string,
+  options: StartRunOptions,
+  paths: RunPaths,
+): Promise<Prepared> {
+  const repo = agent.repo.path;
+  const isDir = await stat(repo).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
+  if (!isDir)
+    throw new RunError('repo-missing', `the habitat repo ${repo} does not exist (agent ${agent.name})`);
+  let credentials: Awaited<ReturnType<typeof readCredentialValues>>;
+  try {
+    credentials = await readCredentialValues(agent);
+  } catch (e) {
+    throw new RunError('credential-unreadable', (e as Error).message);
+  }
+  const secrets: Secret[] = credentials.flatMap((c) => c.values.map((value) => ({ name: c.name, value })));
+  const docker = agent.isolation.backend === 'docker';
+  const ids = !docker ? await localUser(agent.isolation.user) : undefined;
+
+  await mkdir(paths.claudeHome, { recursive: true });
+  const secretsDir = path.join(paths.runDir, 'secrets');
+  const fileCredentials = agent.credentials.filter((c) => c.as === 'file');
+  if (fileCredentials.length > 0) await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+  for (const c of credentials) {
+    if (agent.credentials.find((x) => x.name === c.name)?.as !== 'file') continue;
+    const file = path.join(secretsDir, c.name);
+    await writeFile(file, c.content, { mode: 0o400 });
+  }
+  const owner = docker ? numericOwner(agent.isolation.user) : ids;
+  if (owner) {
+    for (const p of [paths.runDir, paths.claudeHome, ...(fileCredentials.length ? [secretsDir] : [])]) {
+      await chown(p, owner.uid, owner.gid).catch(() => {});
+    }
+    for (const c of fileCredentials)
+      await chown(path.join(secretsDir, c.name), owner.uid, owner.gid).catch(() => {});
+  } else if (docker) {
+    // An image user we cannot map to a uid still needs to write its wake file.
+    await chmod(paths.runDir, 0o777);
+    await chmod(paths.claudeHome, 0o777);
+  }
+
+  const credentialEnv = Object.assign({}, ...credentials.map((c) => c.env)) as Record<string, string>;
+  const habitatEnv = (inContainer: boolean): Record<string, string> => ({
+    HABITAT_AGENT: agent.name,
+    HABITAT_RUN_ID: runId,
+    HABITAT_WAKE_FILE: inContainer ? `${IN_CONTAINER.run}/wake` : paths.wakeFile,
+    CLAUDE_CONFIG_DIR: inContainer ? IN_CONTAINER.claude : paths.claudeHome,
+    ...(fileCredentials.length > 0
+      ? { HABITAT_SECRETS_DIR: inContainer ? IN_CONTAINER.secrets : secretsDir }
+      : {}),
+    ...(inContainer ? {} : { HABITAT_STATE_DIR: options.stateDir }),
+  });
+
+  const { argv, stdin } = await commandOf(agent, options.prelude, docker ? IN_CONTAINER.work : repo);
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => INHERITED.test(e[0]) && e[1] !== undefined,
+    ),
+  );
+  if (ids) inherited.HOME = paths.claudeHome;
+  const env = { ...agent.env, ...(options.env ?? {}), ...credentialEnv };
+  return {
+    secrets,
+    scrubber: new Scrubber(secrets),
+    process: {
+      command: argv[0]!,
+      args: argv.slice(1),
+      cwd: repo,
+      env: { ...inherited, ...env, ...habitatEnv(false) },
+      ...(stdin !== undefined ? { stdin } : {}),
+      ...(ids ?? {}),
+    },
+    container: {
+      image: agent.isolation.image,
+      cmd: argv,
+      workingDir: IN_CONTAINER.work,
+      env: { HOME: '/tmp', ...env, ...habitatEnv(true) },
+      binds: [
+        `${repo}:${IN_CONTAINER.work}:rw`,
+        `${paths.runDir}:${IN_CONTAINER.run}:rw`,
+        `${paths.claudeHome}:${IN_CONTAINER.claude}:rw`,
+        ...fileCredentials.map(
+          (c) => `${path.join(secretsDir, c.name)}:${IN_CONTAINER.secrets}/${c.name}:ro`,
+        ),
+      ],
+      ...(agent.isolation.user ? { user: agent.isolation.user } : {}),
+      network: agent.isolation.network,
+      ...(agent.isolation.memoryBytes ? { memoryBytes: agent.isolation.memoryBytes } : {}),
+      ...(agent.isolation.cpus ? { cpus: agent.isolation.cpus } : {}),
+      ...(agent.isolation.pids ? { pids: agent.isolation.pids } : {}),
+      labels: { [LABEL_AGENT]: agent.name, [LABEL_RUN]: runId, [LABEL_STATE]: options.stateDir },
+      ...(stdin !== undefined ? { stdin } : {}),
+    },
+  };
+}
+
+/** The argv of a run and what goes on its stdin (a claude agent's prompt: Claude Code has no --prompt flag). */
+async function commandOf(
+  agent: AgentConfig,
+  prelude: string | undefined,
+  repoInRun: string,
+): Promise<{ argv: string[]; stdin?: string }> {
+  const run = agent.run;
+  if (run.kind === 'command') return { argv: run.command };
+  if (run.kind === 'script') return { argv: [path.posix.join(repoInRun, run.script), ...run.args] };
+  let prompt: string;
+  try {
+    prompt = await readFile(path.join(agent.repo.path, run.prompt), 'utf8');
+  } catch {
+    throw new RunError('prompt-missing', `prompt file ${run.prompt} is missing from ${agent.repo.path}`);
+  }
+  const argv = ['claude', '--print', '--output-format', run.outputFormat];
+  if (run.outputFormat === 'stream-json') argv.push('--verbose');
+  if (run.skipPermissions) argv.push('--dangerously-skip-permissions');
+  if (run.model) argv.push('--model', run.model);
+  argv.push(...run.args);
+  return { argv, stdin: prelude ? `${prelude.trim()}\n\n---\n\n${prompt}` : prompt };
+}
+
+function numericOwner(user: string | undefined): { uid: number; gid: number } | undefined {
+  const m = user ? /^(\d+)(?::(\d+))?$/.exec(user) : null;
+  return m ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : undefined;
+}
+
+/** uid/gid for `isolation.user` on the local backend (only meaningful when the coordinator is root). */
+async function localUser(user: string | undefined): Promise<{ uid: number; gid: number } | undefined> {
+  if (!user || process.getuid?.() !== 0) return undefined;
+  const numeric = numericOwner(user);
+  if (numeric) return numeric;
+  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const line = passwd.split('\n').find((l) => l.startsWith(`${user}:`));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (uid === undefined || gid === undefined)
+    throw new RunError('spawn-failed', `no such user "${user}" (isolation.user)`);
+  return { uid: Number(uid), gid: Number(gid) };
+}
