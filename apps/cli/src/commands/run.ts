@@ -1,3 +1,125 @@
+// habitat run <agent> (one run in the foreground) and habitat wake (an agent's wake request).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type AgentConfig,
+  type Coordinator,
+  formatDiagnostic,
+  loadCoordinator,
+  parseDuration,
+} from '@habitat/config';
+import { type RunResult, startRun } from '@habitat/runner';
 import type { Command } from 'commander';
+import { coordinatorRoot } from '../cli.js';
+import { CliError, printJson, useColor } from '../output.js';
 
-export function registerRunCommands(_program: Command): void {}
+/** Find one valid agent by name, or fail with its diagnostics. */
+export async function requireAgent(
+  root: string,
+  name: string,
+): Promise<{ coordinator: Coordinator; agent: AgentConfig }> {
+  const coordinator = await loadCoordinator(root);
+  const agent = coordinator.agents.find((a) => a.name === name);
+  if (agent) return { coordinator, agent };
+  const problems = coordinator.diagnostics.filter(
+    (d) => path.basename(d.file).replace(/\.ya?ml$/, '') === name,
+  );
+  if (problems.length > 0) {
+    const text = problems
+      .map((d) => formatDiagnostic(d, { cwd: coordinator.settings.root, color: useColor(process.stderr) }))
+      .join('\n');
+    throw new CliError(`agent "${name}" is invalid:\n${text}`, 2, 'invalid-agent');
+  }
+  const known = coordinator.agents.map((a) => a.name).join(', ') || '(none)';
+  throw new CliError(
+    `no agent "${name}" in ${coordinator.settings.agentsDir} (agents: ${known})`,
+    2,
+    'unknown-agent',
+  );
+}
+
+/** Run an agent once in this process, streaming its (scrubbed) output; the seam the daemon route bypasses. */
+export async function runInForeground(
+  root: string,
+  name: string,
+  opts: { json?: boolean; quiet?: boolean },
+): Promise<RunResult> {
+  const { coordinator, agent } = await requireAgent(root, name);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort('interrupted');
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const handle = startRun(agent, {
+      stateDir: coordinator.settings.stateDir,
+      trigger: 'manual',
+      signal: controller.signal,
+    });
+    handle.on((event) => {
+      if (event.type !== 'output' || opts.quiet) return;
+      // With --json, stdout is the result object: the agent's output goes to stderr.
+      (opts.json || event.stream === 'stderr' ? process.stderr : process.stdout).write(event.text);
+    });
+    return await handle.result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run <agent>')
+    .description("run an agent once in the foreground; exits with the agent's exit code")
+    .option('--json', 'print the result object at the end (agent output goes to stderr)')
+    .option('-q, --quiet', "don't stream the agent's output")
+    .action(async (name: string, opts: { json?: boolean; quiet?: boolean }, cmd: Command) => {
+      const result = await runInForeground(coordinatorRoot(cmd), name, opts);
+      if (opts.json) printJson(result);
+      else {
+        const wake = result.wakeAt
+          ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
+          : '';
+        process.stderr.write(
+          `habitat: ${result.agent} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s (exit ${result.exitCode ?? '-'})${wake}\n  log: ${result.logPath}\n`,
+        );
+        for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
+        if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);
+      }
+      process.exitCode = result.exitCode ?? 1;
+    });
+
+  program
+    .command('wake')
+    .description('inside a run: ask the coordinator to wake this agent at a time (writes $HABITAT_WAKE_FILE)')
+    .option('--in <duration>', 'e.g. 46m, 6h')
+    .option('--at <time>', 'an ISO time, e.g. 2026-11-24T14:46:00Z')
+    .option('--reason <text>', 'why, for people reading the status')
+    .action(async (opts: { in?: string; at?: string; reason?: string }) => {
+      const file = process.env.HABITAT_WAKE_FILE;
+      if (!file)
+        throw new CliError(
+          'habitat wake only works inside a habitat run ($HABITAT_WAKE_FILE is not set)',
+          2,
+          'not-in-run',
+        );
+      if ((opts.in === undefined) === (opts.at === undefined))
+        throw new CliError('give exactly one of --in <duration> or --at <time>', 2, 'usage');
+      let spec: string;
+      if (opts.in !== undefined) {
+        parseDuration(opts.in);
+        spec = opts.in;
+      } else {
+        const t = Date.parse(opts.at!);
+        if (Number.isNaN(t))
+          throw new CliError(
+            `"${opts.at}" is not a time: use ISO 8601, e.g. 2026-11-24T14:46:00Z`,
+            2,
+            'usage',
+          );
+        spec = new Date(t).toISOString();
+      }
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, `${spec}\n${(opts.reason ?? '').replace(/\s+/g, ' ')}\n`);
+    });
+}
