@@ -7,4 +7,5 @@ if (major < 22) {
   process.exit(2);
 }
 await import('./main.js');
+
 export {};
