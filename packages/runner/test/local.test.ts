@@ -1,0 +1,215 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { type RunEvent, startRun } from '../src/index.js';
+import { agentWith, sh, tempDir } from './helpers.js';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('local backend', () => {
+  test('streams output as events, keeps it in the log, and returns the exit code', async () => {
+    const stateDir = tempDir();
+    const handle = startRun(agentWith({ run: sh('echo out; echo err >&2; exit 7') }), {
+      stateDir,
+      trigger: 'schedule',
+    });
+    const events: RunEvent[] = [];
+    for await (const e of handle.events) events.push(e);
+    const result = await handle.result;
+    expect(events[0]!.type).toBe('started');
+    expect(events.at(-1)!.type).toBe('exited');
+    const text = events.flatMap((e) => (e.type === 'output' ? [`${e.stream}:${e.text}`] : [])).join('');
+    expect(text).toContain('stdout:out\n');
+    expect(text).toContain('stderr:err\n');
+    expect(result).toMatchObject({ status: 'failed', exitCode: 7, trigger: 'schedule', backend: 'local' });
+    expect(path.basename(result.logPath)).toMatch(/^\d{8}-\d{6}-[0-9A-Z]{26}\.log$/);
+    expect(readFileSync(result.logPath, 'utf8')).toMatch(/out\n|err\n/);
+    const record = JSON.parse(readFileSync(result.logPath.replace(/\.log$/, '.json'), 'utf8'));
+    expect(record).toEqual(JSON.parse(JSON.stringify(result)));
+  });
+
+  test('the run gets its contract in the environment, and nothing else of the coordinator', async () => {
+    process.env.HABITAT_TEST_COORDINATOR_SECRET = 'should-not-leak';
+    const stateDir = tempDir();
+    const agent = agentWith({ run: sh('env | sort'), env: { GREETING: 'hi' } });
+    const result = await startRun(agent, { stateDir }).result;
+    const log = readFileSync(result.logPath, 'utf8');
+    expect(log).toContain(`HABITAT_AGENT=${agent.name}`);
+    expect(log).toContain(`HABITAT_RUN_ID=${result.runId}`);
+    expect(log).toContain(`HABITAT_WAKE_FILE=${path.join(stateDir, 'runs', result.runId, 'wake')}`);
+    expect(log).toContain(`CLAUDE_CONFIG_DIR=${path.join(stateDir, 'claude', agent.name)}`);
+    expect(log).toContain('GREETING=hi');
+    expect(log).not.toContain('should-not-leak');
+  });
+
+  test('a timeout kills the whole process group, grandchildren included, and keeps the log', async () => {
+    const stateDir = tempDir();
+    const pidFile = path.join(stateDir, 'grandchild.pid');
+    const agent = agentWith({
+      run: sh(`sh -c 'echo $$ > ${pidFile}; sleep 60' & echo started; sleep 60`),
+      timeoutMs: 800,
+      graceMs: 300,
+    });
+    const result = await startRun(agent, { stateDir }).result;
+    expect(result.status).toBe('timed-out');
+    expect(result.durationMs).toBeLessThan(5000);
+    expect(readFileSync(result.logPath, 'utf8')).toContain('started');
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  test('a process that ignores SIGTERM is killed after the grace period', async () => {
+    const stateDir = tempDir();
+    const agent = agentWith({
+      run: sh("trap '' TERM; echo stubborn; while true; do sleep 0.1; done"),
+      timeoutMs: 500,
+      graceMs: 400,
+    });
+    const started = Date.now();
+    const result = await startRun(agent, { stateDir }).result;
+    expect(result.status).toBe('timed-out');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(850);
+    expect(result.signal).toBe('SIGKILL');
+  });
+
+  test('cancelling through an AbortSignal ends the run as cancelled', async () => {
+    const controller = new AbortController();
+    const handle = startRun(agentWith({ run: sh('echo ready; sleep 30') }), {
+      stateDir: tempDir(),
+      signal: controller.signal,
+    });
+    handle.on((e) => {
+      if (e.type === 'output' && e.text.includes('ready')) controller.abort();
+    });
+    const result = await handle.result;
+    expect(result.status).toBe('cancelled');
+  });
+
+  test('a command that cannot start is an error-before-start, with a record and a log', async () => {
+    const result = await startRun(agentWith({ run: { kind: 'command', command: ['/no/such/binary'] } }), {
+      stateDir: tempDir(),
+    }).result;
+    expect(result.status).toBe('error-before-start');
+    expect(result.error?.code).toBe('spawn-failed');
+    expect(readFileSync(result.logPath, 'utf8')).toContain('/no/such/binary');
+    expect(existsSync(result.logPath.replace(/\.log$/, '.json'))).toBe(true);
+  });
+});
+
+describe('credentials', () => {
+  test('a credential value and its base64 form never reach the log, the events or the result', async () => {
+    const stateDir = tempDir();
+    const secret = 'sk-test-0123456789abcdefSECRET';
+    const credFile = path.join(tempDir(), 'api.env');
+    writeFileSync(credFile, `API_TOKEN=${secret}\n`);
+    const agent = agentWith({
+      run: sh('echo "token=$API_TOKEN"; printf %s "$API_TOKEN" | base64; echo "$API_TOKEN" >&2; exit 1'),
+      credentials: [{ name: 'api', source: { kind: 'file', path: credFile }, as: 'env', envName: 'API' }],
+    });
+    const handle = startRun(agent, { stateDir });
+    const seen: string[] = [];
+    handle.on((e) => seen.push(JSON.stringify(e)));
+    const result = await handle.result;
+    const b64 = Buffer.from(secret).toString('base64');
+    const everything = [...seen, readFileSync(result.logPath, 'utf8'), JSON.stringify(result)].join('\n');
+    expect(everything).toContain('token=[REDACTED:api]');
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(b64.slice(0, 30));
+    for (const file of readdirSync(stateDir, { recursive: true, withFileTypes: true })) {
+      if (file.isFile())
+        expect(readFileSync(path.join(file.parentPath, file.name), 'utf8')).not.toContain(secret);
+    }
+  });
+
+  test('a file credential is readable at $HABITAT_SECRETS_DIR/<name> during the run and gone after it', async () => {
+    const stateDir = tempDir();
+    const credFile = path.join(tempDir(), 'token');
+    writeFileSync(credFile, 'file-secret-value-42');
+    const agent = agentWith({
+      run: sh(
+        'test "$(cat $HABITAT_SECRETS_DIR/gh)" = file-secret-value-42 && echo matched; ls -l $HABITAT_SECRETS_DIR',
+      ),
+      credentials: [{ name: 'gh', source: { kind: 'file', path: credFile }, as: 'file', envName: 'GH' }],
+    });
+    const result = await startRun(agent, { stateDir }).result;
+    expect(readFileSync(result.logPath, 'utf8')).toContain('matched');
+    expect(readFileSync(result.logPath, 'utf8')).toMatch(/-r-{8}/);
+    expect(existsSync(path.join(stateDir, 'runs', result.runId))).toBe(false);
+  });
+});
+
+describe('agent-paced wake', () => {
+  test('a duration in the wake file becomes wakeAt, with its reason', async () => {
+    const result = await startRun(
+      agentWith({ run: sh('printf "46m\\nx-rate-limit-remaining: 3\\n" > "$HABITAT_WAKE_FILE"') }),
+      {
+        stateDir: tempDir(),
+      },
+    ).result;
+    expect(result.status).toBe('succeeded');
+    expect(Date.parse(result.wakeAt!) - Date.parse(result.endedAt)).toBe(46 * 60_000);
+    expect(result.wakeReason).toBe('x-rate-limit-remaining: 3');
+  });
+
+  test('bad wake content is a warning, not a crash', async () => {
+    const result = await startRun(agentWith({ run: sh('echo "whenever you like" > "$HABITAT_WAKE_FILE"') }), {
+      stateDir: tempDir(),
+    }).result;
+    expect(result.status).toBe('succeeded');
+    expect(result.wakeAt).toBeUndefined();
+    expect(result.warnings.join()).toMatch(/neither an ISO time nor a duration/);
+  });
+
+  test('the wake policy clamps requests', async () => {
+    const result = await startRun(
+      agentWith({
+        run: sh('echo 30d > "$HABITAT_WAKE_FILE"'),
+        wake: { mode: 'agent', minMs: 0, maxMs: 3_600_000 },
+      }),
+      { stateDir: tempDir() },
+    ).result;
+    expect(Date.parse(result.wakeAt!) - Date.parse(result.endedAt)).toBe(3_600_000);
+    expect(result.warnings.join()).toMatch(/outside the agent's wake policy/);
+  });
+});
+
+describe('plain-text rate limits', () => {
+  test('"usage limit reached|<epoch>" ends the run rate-limited, waking at the reset', async () => {
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    const result = await startRun(
+      agentWith({ run: sh(`echo "Claude AI usage limit reached|${reset}"; exit 1`) }),
+      {
+        stateDir: tempDir(),
+      },
+    ).result;
+    expect(result.status).toBe('rate-limited');
+    expect(result.wakeAt).toBe(new Date(reset * 1000).toISOString());
+  });
+});
+
+test('the git audit trail commits what a run changed, never credential files', async () => {
+  const repo = tempDir('habitat-audit-');
+  execFileSync('git', ['init', '-q', repo]);
+  const agent = agentWith({
+    repo: { kind: 'path', path: repo },
+    run: sh('echo note > memory.md; echo TOKEN=x > .env; mkdir -p secrets; echo k > secrets/key'),
+    gitCommit: true,
+  });
+  const result = await startRun(agent, { stateDir: tempDir() }).result;
+  expect(result.commit).toMatch(/^[0-9a-f]{40}$/);
+  const message = execFileSync('git', ['-C', repo, 'log', '-1', '--format=%s'], { encoding: 'utf8' });
+  expect(message.trim()).toBe(`habitat: ${agent.name} run ${result.runId} succeeded`);
+  const files = execFileSync('git', ['-C', repo, 'show', '--name-only', '--format=', 'HEAD'], {
+    encoding: 'utf8',
+  });
+  expect(files.trim().split('\n')).toEqual(['memory.md']);
+});
