@@ -5,10 +5,10 @@ import { describe, expect, test } from 'vitest';
 import { type RunEvent, startRun } from '../src/index.js';
 import { agentWith, sh, tempDir } from './helpers.js';
 
+/** Running (a zombie waiting for init to reap it counts as gone). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
