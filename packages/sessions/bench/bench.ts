@@ -26,10 +26,10 @@ const { values } = parseArgs({
 
 if (values['child-index']) {
   // child mode: one cold or warm index pass, report time and peak RSS
-  const { indexSessions } = await import(join(pkg, 'dist', 'index.js'));
+  const { indexSessionsParallel } = await import(join(pkg, 'dist', 'index.js'));
   const [corpus, db] = values['child-index'].split('::');
   const t = performance.now();
-  const r = indexSessions({ dbPath: db, sources: { claude: [corpus], defaults: false } });
+  const r = await indexSessionsParallel({ dbPath: db, sources: { claude: [corpus], defaults: false } });
   process.stdout.write(
     JSON.stringify({
       ms: Math.round(performance.now() - t),
@@ -56,7 +56,12 @@ out.corpusMB = Math.round(files.reduce((n, f) => n + statSync(f).size, 0) / 1024
   const t = performance.now();
   let lines = 0;
   for (const f of files)
-    for (const line of readFileSync(f, 'utf8').split('\n')) if (line) JSON.parse(line), lines++;
+    for (const line of readFileSync(f, 'utf8').split('
+'))
+      if (line) {
+        JSON.parse(line);
+        lines++;
+      }
   out.plainParseMs = ms(t);
   out.lines = lines;
 }

@@ -128,8 +128,7 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
     }
     case 'result': {
       // stream-json final line: the run's own figures
-      if (typeof record.total_cost_usd === 'number' && row.cost_usd === null)
-        row.cost_usd = record.total_cost_usd;
+      if (typeof record.total_cost_usd === 'number') w.reportedCost = record.total_cost_usd;
       w.event({
         ...base,
         role: 'system',

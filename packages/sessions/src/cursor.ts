@@ -6,9 +6,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Redactor } from './redact.js';
 import { type DB, deleteSource } from './store.js';
 import type { FileTouch } from './types.js';
-import type { SessionWriter, Writer } from './writer.js';
+import type { Applier, SessionWriter } from './writer.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,7 +28,8 @@ export interface CursorReport {
 
 export function indexCursorDb(
   db: DB,
-  writer: Writer,
+  applier: Applier,
+  redactor: Redactor,
   path: string,
   sources: Map<string, SourceRow>,
   seen: Set<string>,
@@ -71,7 +73,7 @@ export function indexCursorDb(
           continue;
         }
         if (old) deleteSource(db, sourcePath);
-        const w = writer.open(`cursor:${id}`, 'cursor', sourcePath);
+        const w = applier.inline(`cursor:${id}`, 'cursor', sourcePath, redactor);
         w.row.project = w.row.cwd = project ?? null;
         w.row.title = typeof data.name === 'string' && data.name ? data.name : null;
         const createdAt = typeof data.createdAt === 'number' ? data.createdAt : undefined;
@@ -113,7 +115,7 @@ export function indexCursorDb(
             continue;
           }
           if (old) deleteSource(db, sourcePath);
-          const w = writer.open(`cursor:chat-${id}`, 'cursor', sourcePath);
+          const w = applier.inline(`cursor:chat-${id}`, 'cursor', sourcePath, redactor);
           w.row.project = w.row.cwd = project ?? null;
           w.row.title = typeof tab.chatTitle === 'string' ? tab.chatTitle : null;
           w.fallbackTs = typeof tab.lastSendTime === 'number' ? tab.lastSendTime : undefined;

@@ -1,6 +1,12 @@
 export { defaultCursorDir, type ResolvedSources, resolveSources } from './discover.js';
 export { SessionsError } from './errors.js';
-export { type IndexOptions, type IndexReport, indexSessions, type Logger } from './indexer.js';
+export {
+  type IndexOptions,
+  type IndexReport,
+  indexSessions,
+  indexSessionsParallel,
+  type Logger,
+} from './indexer.js';
 export {
   openSessionIndex,
   type SearchHit,

@@ -178,6 +178,8 @@ export function candidateLines(text: string): number[] {
   const n = text.length;
   let lineStart = 0;
   let run = 0;
+  let upper = false;
+  let digits = 0;
   let scheme = false;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -187,11 +189,13 @@ export function candidateLines(text: string): number[] {
       scheme = false;
       continue;
     }
+    const isUpper = c >= 65 && c <= 90;
+    const isDigit = c >= 48 && c <= 57;
     // A-Z a-z 0-9 _ - + / = . ~
     if (
-      (c >= 65 && c <= 90) ||
+      isUpper ||
+      isDigit ||
       (c >= 97 && c <= 122) ||
-      (c >= 48 && c <= 57) ||
       c === 95 ||
       c === 45 ||
       c === 43 ||
@@ -200,7 +204,14 @@ export function candidateLines(text: string): number[] {
       c === 46 ||
       c === 126
     ) {
-      if (++run >= MIN_TOKEN) {
+      if (run++ === 0) {
+        upper = false;
+        digits = 0;
+      }
+      if (isUpper) upper = true;
+      else if (isDigit) digits++;
+      // every key format has upper case or several digits; lower-case paths and words do not
+      if (run >= MIN_TOKEN && (upper || digits >= 4)) {
         i = markLine(text, lineStart, i, out);
         lineStart = i + 1;
         run = 0;

@@ -131,7 +131,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
+  db.pragma('cache_size = -32768');
   db.pragma('temp_store = MEMORY');
   migrate(db, path);
   return db;

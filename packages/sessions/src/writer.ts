@@ -1,3 +1,10 @@
+/**
+ * Writing sessions happens in two halves so parsing can run in a worker thread:
+ * - `SessionWriter` (anywhere): turns parser calls into redacted row tuples, numbers events, keeps the session's
+ *   descriptive fields, and hands them out in bounded chunks;
+ * - `Applier` (the thread that owns the database): inserts chunks, dedups usage, keeps totals and the rollup.
+ */
+
 import { costOf } from './prices.js';
 import type { Redactor } from './redact.js';
 import type { DB } from './store.js';
@@ -33,7 +40,7 @@ export interface UsageInput {
   cacheCreation: number;
 }
 
-/** The session row as the writer keeps it while a file is read. */
+/** The session row as stored. */
 export interface SessionRow {
   sid: number;
   id: string;
@@ -63,154 +70,62 @@ export interface SessionRow {
   unknown: number;
 }
 
-/** Prepared statements shared by every session written in one indexing pass. */
-export class Writer {
-  readonly db: DB;
-  readonly redactor: Redactor;
-  private readonly insertEvent;
-  private readonly insertTouch;
-  private readonly insertCommand;
-  private readonly insertUsage;
-  private readonly upsertTool;
-  private readonly selectSession;
-  private readonly insertSession;
-  private readonly updateSession;
-  private readonly maxSeq;
-  private readonly upsertRollup;
-  readonly insertLink: import('better-sqlite3').Statement;
+/** seq, ts, role, kind, uuid, parentUuid, sidechain, toolName, toolUseId, isError, model, text, thinking, input, files, commands */
+export type EventTuple = [
+  number,
+  number | null,
+  string,
+  string,
+  string | null,
+  string | null,
+  number,
+  string | null,
+  string | null,
+  number,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  Array<[string, string]> | null,
+  string[] | null,
+];
+/** key, ts, model, input, output, cacheRead, cacheCreation */
+export type UsageTuple = [string | null, number, string | null, number, number, number, number];
 
-  constructor(db: DB, redactor: Redactor) {
-    this.db = db;
-    this.redactor = redactor;
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (sid, seq, ts, role, kind, uuid, parent_uuid, sidechain, tool_name, tool_use_id, is_error, model, text, thinking, input)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertTouch = db.prepare('INSERT INTO touches (sid, event_id, path, op) VALUES (?, ?, ?, ?)');
-    this.insertCommand = db.prepare('INSERT INTO commands (sid, event_id, command) VALUES (?, ?, ?)');
-    this.insertUsage = db.prepare(
-      `INSERT OR IGNORE INTO usage (key, sid, ts, model, input, output, cache_read, cache_creation, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.upsertTool = db.prepare(
-      `INSERT INTO tools (sid, name, calls, errors) VALUES (?, ?, ?, ?)
-       ON CONFLICT (sid, name) DO UPDATE SET calls = calls + excluded.calls, errors = errors + excluded.errors`,
-    );
-    this.selectSession = db.prepare('SELECT * FROM sessions WHERE id = ?');
-    this.insertSession = db.prepare('INSERT INTO sessions (id, source, path) VALUES (?, ?, ?)');
-    this.updateSession = db.prepare(
-      `UPDATE sessions SET source=@source, path=@path, project=@project, cwd=@cwd, branch=@branch, title=@title,
-        first_ts=@first_ts, last_ts=@last_ts, models=@models, input_tokens=@input_tokens, output_tokens=@output_tokens,
-        cache_read_tokens=@cache_read_tokens, cache_creation_tokens=@cache_creation_tokens, cost_usd=@cost_usd,
-        agent=@agent, run_id=@run_id, parent_id=@parent_id, parent_tool_use_id=@parent_tool_use_id, agent_id=@agent_id,
-        events=@events, tool_calls=@tool_calls, tool_errors=@tool_errors, malformed=@malformed, unknown=@unknown
-       WHERE sid=@sid`,
-    );
-    this.upsertRollup = db.prepare(
-      `INSERT INTO rollup (bucket, sid, input, output, cache_read, cache_creation, cost, calls, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (bucket, sid) DO UPDATE SET input = input + excluded.input, output = output + excluded.output,
-         cache_read = cache_read + excluded.cache_read, cache_creation = cache_creation + excluded.cache_creation,
-         cost = cost + excluded.cost, calls = calls + excluded.calls, errors = errors + excluded.errors`,
-    );
-    this.maxSeq = db.prepare('SELECT coalesce(max(seq), -1) AS s FROM events WHERE sid = ?').pluck();
-    this.insertLink = db.prepare(
-      'INSERT OR REPLACE INTO agent_links (tool_use_id, agent_id, sid) VALUES (?, ?, ?)',
-    );
-  }
-
-  /** Start (or continue) writing the session `id`. */
-  open(id: string, source: SessionSource, path: string): SessionWriter {
-    let row = this.selectSession.get(id) as SessionRow | undefined;
-    if (!row) {
-      this.insertSession.run(id, source, path);
-      row = this.selectSession.get(id) as SessionRow;
-    }
-    const nextSeq = (this.maxSeq.get(row.sid) as number) + 1;
-    return new SessionWriter(this, row, nextSeq);
-  }
-
-  /** @internal */
-  writeEvent(w: SessionWriter, e: EventInput): number {
-    const r = this.redactor;
-    const text = e.text ? r.redact(e.text).text : null;
-    const thinking = e.thinking ? r.redact(e.thinking).text : null;
-    let input: string | null = null;
-    if (e.input !== undefined) {
-      // one pass over the JSON text; only when it holds a secret, redact string by string so the JSON stays valid
-      input = JSON.stringify(e.input);
-      if (r.redact(input).count > 0) input = JSON.stringify(redactDeep(e.input, r));
-    }
-    const info = this.insertEvent.run(
-      w.row.sid,
-      w.seq++,
-      e.ts ?? null,
-      e.role,
-      e.kind,
-      e.uuid ?? null,
-      e.parentUuid ?? null,
-      e.sidechain ? 1 : 0,
-      e.toolName ?? null,
-      e.toolUseId ?? null,
-      e.isError ? 1 : 0,
-      e.model ?? null,
-      text,
-      thinking,
-      input,
-    );
-    const id = Number(info.lastInsertRowid);
-    if (e.files) for (const f of e.files) this.insertTouch.run(w.row.sid, id, r.redact(f.path).text, f.op);
-    if (e.commands) for (const c of e.commands) this.insertCommand.run(w.row.sid, id, r.redact(c).text);
-    return id;
-  }
-
-  /** @internal */
-  writeUsage(w: SessionWriter, u: UsageInput, fallbackKey: string): boolean {
-    const cost = u.model ? costOf(u.model, u) : undefined;
-    const info = this.insertUsage.run(
-      u.key ?? fallbackKey,
-      w.row.sid,
-      u.ts,
-      u.model ?? null,
-      u.input,
-      u.output,
-      u.cacheRead,
-      u.cacheCreation,
-      cost ?? null,
-    );
-    return info.changes > 0;
-  }
-
-  /** @internal */
-  writeTool(w: SessionWriter, name: string, calls: number, errors: number): void {
-    this.upsertTool.run(w.row.sid, name, calls, errors);
-  }
-
-  /** @internal */
-  saveRollup(sid: number, buckets: Map<number, number[]>): void {
-    for (const [bucket, v] of buckets) this.upsertRollup.run(bucket, sid, ...v);
-  }
-
-  /** @internal */
-  saveSession(row: SessionRow): void {
-    this.updateSession.run(row);
-  }
+export interface Chunk {
+  events: EventTuple[];
+  usage: UsageTuple[];
+  links: Array<[string, string]>;
+  /** on the last chunk: the session row as the parser left it */
+  row?: SessionRow;
 }
 
-/** Appends events and usage to one session and keeps its totals. */
+/** input, output, cacheRead, cacheCreation, cost, tool calls, tool errors of one quarter hour */
+type Bucket = [number, number, number, number, number, number, number];
+
+const CHUNK_EVENTS = 1000;
+const CHUNK_CHARS = 1 << 20;
+
+/** Builds one session's rows from parser calls. */
 export class SessionWriter {
   seq: number;
-  /** time for records that carry none (stream-json logs): the run's start */
+  /** time for records that carry none (stream-json logs, Cursor): the run's or chat's start */
   fallbackTs?: number;
+  /** the run's own reported cost (stream-json `result`), used when no usage cost is derivable */
+  reportedCost?: number;
+  readonly row: SessionRow;
   private readonly models: Set<string>;
   private readonly toolNames = new Map<string, string>();
-  private usageCount = 0;
-  /** quarter-hour bucket -> [input, output, cacheRead, cacheCreation, cost, calls, errors] */
-  private readonly buckets = new Map<number, number[]>();
+  private chunk: Chunk = { events: [], usage: [], links: [] };
+  private chars = 0;
 
   constructor(
-    private readonly writer: Writer,
-    readonly row: SessionRow,
+    row: SessionRow,
     nextSeq: number,
+    private readonly redactor: Redactor,
+    private readonly emit: (chunk: Chunk) => void,
   ) {
+    this.row = row;
     this.seq = nextSeq;
     this.models = new Set(row.models ? row.models.split(',') : []);
   }
@@ -219,65 +134,75 @@ export class SessionWriter {
     return this.row.sid;
   }
 
-  event(e: EventInput): number {
+  event(e: EventInput): void {
     const row = this.row;
-    if (e.ts !== undefined && Number.isFinite(e.ts)) {
-      if (row.first_ts === null || e.ts < row.first_ts) row.first_ts = e.ts;
-      if (row.last_ts === null || e.ts > row.last_ts) row.last_ts = e.ts;
-    } else e.ts = undefined;
+    let ts = e.ts;
+    if (ts !== undefined && Number.isFinite(ts)) {
+      if (row.first_ts === null || ts < row.first_ts) row.first_ts = ts;
+      if (row.last_ts === null || ts > row.last_ts) row.last_ts = ts;
+    } else ts = undefined;
     if (e.model) this.addModel(e.model);
     row.events++;
-    if (e.kind === 'tool_use' && e.toolName) {
+    let toolName = e.toolName;
+    if (e.kind === 'tool_use' && toolName) {
       row.tool_calls++;
-      if (e.ts !== undefined) this.bucket(e.ts)[5]++;
-      if (e.toolUseId) this.toolNames.set(e.toolUseId, e.toolName);
-      this.writer.writeTool(this, e.toolName, 1, 0);
+      if (e.toolUseId) this.toolNames.set(e.toolUseId, toolName);
     }
     if (e.kind === 'tool_result') {
-      if (!e.toolName && e.toolUseId)
-        e.toolName = this.toolNames.get(e.toolUseId) ?? this.lookupToolName(e.toolUseId);
-      if (e.isError) {
-        row.tool_errors++;
-        if (e.ts !== undefined) this.bucket(e.ts)[6]++;
-        this.writer.writeTool(this, e.toolName ?? 'unknown', 0, 1);
-      }
+      if (!toolName && e.toolUseId) toolName = this.toolNames.get(e.toolUseId);
+      if (e.isError) row.tool_errors++;
     }
-    if (!row.title && e.kind === 'prompt' && e.text)
-      row.title = titleOf(this.writer.redactor.redact(e.text).text);
-    return this.writer.writeEvent(this, e);
+    const r = this.redactor;
+    const text = e.text ? r.redact(e.text).text : null;
+    const thinking = e.thinking ? r.redact(e.thinking).text : null;
+    if (!row.title && e.kind === 'prompt' && text && e.role === 'user') row.title = titleOf(text);
+    let input: string | null = null;
+    if (e.input !== undefined) {
+      // one pass over the JSON text; only when it holds a secret, redact string by string so the JSON stays valid
+      input = JSON.stringify(e.input);
+      if (r.redact(input).count > 0) input = JSON.stringify(redactDeep(e.input, r));
+    }
+    const files = e.files?.length
+      ? e.files.map((f): [string, string] => [r.redact(f.path).text, f.op])
+      : null;
+    const commands = e.commands?.length ? e.commands.map((c) => r.redact(c).text) : null;
+    this.chunk.events.push([
+      this.seq++,
+      ts ?? null,
+      e.role,
+      e.kind,
+      e.uuid ?? null,
+      e.parentUuid ?? null,
+      e.sidechain ? 1 : 0,
+      toolName ?? null,
+      e.toolUseId ?? null,
+      e.isError ? 1 : 0,
+      e.model ?? null,
+      text,
+      thinking,
+      input,
+      files,
+      commands,
+    ]);
+    this.chars += (text?.length ?? 0) + (thinking?.length ?? 0) + (input?.length ?? 0);
+    if (this.chunk.events.length >= CHUNK_EVENTS || this.chars >= CHUNK_CHARS) this.flush();
   }
 
   usage(u: UsageInput): void {
-    const fallback = `${this.row.sid}#${this.seq}#${this.usageCount++}`;
     if (u.model) this.addModel(u.model);
-    if (!this.writer.writeUsage(this, u, fallback)) return;
-    const row = this.row;
-    row.input_tokens += u.input;
-    row.output_tokens += u.output;
-    row.cache_read_tokens += u.cacheRead;
-    row.cache_creation_tokens += u.cacheCreation;
-    const cost = u.model ? costOf(u.model, u) : undefined;
-    if (cost !== undefined) row.cost_usd = (row.cost_usd ?? 0) + cost;
-    const b = this.bucket(u.ts);
-    b[0] += u.input;
-    b[1] += u.output;
-    b[2] += u.cacheRead;
-    b[3] += u.cacheCreation;
-    b[4] += cost ?? 0;
-  }
-
-  private bucket(ts: number): [number, number, number, number, number, number, number] {
-    const key = Math.floor(ts / 900_000);
-    let b = this.buckets.get(key);
-    if (!b) {
-      b = [0, 0, 0, 0, 0, 0, 0];
-      this.buckets.set(key, b);
-    }
-    return b as [number, number, number, number, number, number, number];
+    this.chunk.usage.push([
+      u.key ?? null,
+      u.ts,
+      u.model ?? null,
+      u.input,
+      u.output,
+      u.cacheRead,
+      u.cacheCreation,
+    ]);
   }
 
   link(toolUseId: string, agentId: string): void {
-    this.writer.insertLink.run(toolUseId, agentId, this.row.sid);
+    this.chunk.links.push([toolUseId, agentId]);
   }
 
   addModel(model: string): void {
@@ -288,17 +213,203 @@ export class SessionWriter {
     }
   }
 
+  /** Hand over the last chunk with the session row. */
   finish(): void {
-    this.writer.saveRollup(this.row.sid, this.buckets);
-    this.buckets.clear();
-    this.writer.saveSession(this.row);
+    this.chunk.row = { ...this.row, cost_usd: this.reportedCost ?? this.row.cost_usd };
+    this.flush();
   }
 
-  private lookupToolName(toolUseId: string): string | undefined {
-    const row = this.writer.db
-      .prepare("SELECT tool_name FROM events WHERE sid = ? AND tool_use_id = ? AND kind = 'tool_use' LIMIT 1")
-      .get(this.row.sid, toolUseId) as { tool_name: string } | undefined;
-    return row?.tool_name;
+  private flush(): void {
+    const chunk = this.chunk;
+    this.chunk = { events: [], usage: [], links: [] };
+    this.chars = 0;
+    this.emit(chunk);
+  }
+}
+
+/** Inserts chunks for one session at a time, on the thread that owns the database. */
+export class Applier {
+  readonly db: DB;
+  private readonly stmts;
+  private sid = 0;
+  private base?: SessionRow;
+  private added = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cost: 0, priced: false };
+  private buckets = new Map<number, Bucket>();
+  private tools = new Map<string, [number, number]>();
+  private unkeyed = 0;
+
+  constructor(db: DB) {
+    this.db = db;
+    this.stmts = {
+      event: db.prepare(
+        `INSERT INTO events (sid, seq, ts, role, kind, uuid, parent_uuid, sidechain, tool_name, tool_use_id, is_error, model, text, thinking, input)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      touch: db.prepare('INSERT INTO touches (sid, event_id, path, op) VALUES (?, ?, ?, ?)'),
+      command: db.prepare('INSERT INTO commands (sid, event_id, command) VALUES (?, ?, ?)'),
+      usage: db.prepare(
+        'INSERT OR IGNORE INTO usage (key, sid, ts, model, input, output, cache_read, cache_creation, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      tool: db.prepare(
+        `INSERT INTO tools (sid, name, calls, errors) VALUES (?, ?, ?, ?)
+         ON CONFLICT (sid, name) DO UPDATE SET calls = calls + excluded.calls, errors = errors + excluded.errors`,
+      ),
+      rollup: db.prepare(
+        `INSERT INTO rollup (bucket, sid, input, output, cache_read, cache_creation, cost, calls, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (bucket, sid) DO UPDATE SET input = input + excluded.input, output = output + excluded.output,
+           cache_read = cache_read + excluded.cache_read, cache_creation = cache_creation + excluded.cache_creation,
+           cost = cost + excluded.cost, calls = calls + excluded.calls, errors = errors + excluded.errors`,
+      ),
+      link: db.prepare('INSERT OR REPLACE INTO agent_links (tool_use_id, agent_id, sid) VALUES (?, ?, ?)'),
+      toolName: db
+        .prepare(
+          "SELECT tool_name FROM events WHERE sid = ? AND tool_use_id = ? AND kind = 'tool_use' LIMIT 1",
+        )
+        .pluck(),
+      select: db.prepare('SELECT * FROM sessions WHERE id = ?'),
+      insert: db.prepare('INSERT INTO sessions (id, source, path) VALUES (?, ?, ?)'),
+      maxSeq: db.prepare('SELECT coalesce(max(seq), -1) FROM events WHERE sid = ?').pluck(),
+      update: db.prepare(
+        `UPDATE sessions SET source=@source, path=@path, project=@project, cwd=@cwd, branch=@branch, title=@title,
+          first_ts=@first_ts, last_ts=@last_ts, models=@models, input_tokens=@input_tokens, output_tokens=@output_tokens,
+          cache_read_tokens=@cache_read_tokens, cache_creation_tokens=@cache_creation_tokens, cost_usd=@cost_usd,
+          agent=@agent, run_id=@run_id, parent_id=@parent_id, parent_tool_use_id=@parent_tool_use_id, agent_id=@agent_id,
+          events=@events, tool_calls=@tool_calls, tool_errors=@tool_errors, malformed=@malformed, unknown=@unknown
+         WHERE sid=@sid`,
+      ),
+    };
+  }
+
+  /** The stored row of session `id` (created empty if new) and the next event number. */
+  prepare(id: string, source: SessionSource, path: string): { row: SessionRow; nextSeq: number } {
+    let row = this.stmts.select.get(id) as SessionRow | undefined;
+    if (!row) {
+      this.stmts.insert.run(id, source, path);
+      row = this.stmts.select.get(id) as SessionRow;
+    }
+    return { row, nextSeq: (this.stmts.maxSeq.get(row.sid) as number) + 1 };
+  }
+
+  /** Start applying chunks of the session `row` (as returned by `prepare`). */
+  begin(row: SessionRow): void {
+    this.sid = row.sid;
+    this.base = row;
+    this.added = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cost: 0, priced: false };
+    this.buckets = new Map();
+    this.tools = new Map();
+    this.unkeyed = 0;
+  }
+
+  /** Insert one chunk; on the last one, save the session row and return it. */
+  apply(chunk: Chunk): SessionRow | undefined {
+    const s = this.stmts;
+    const sid = this.sid;
+    for (const e of chunk.events) {
+      const [, ts, , kind, , , , toolNameIn, toolUseId, isError] = e;
+      let toolName = toolNameIn;
+      if (kind === 'tool_result' && !toolName && toolUseId)
+        toolName = (s.toolName.get(sid, toolUseId) as string | undefined) ?? null;
+      const id = Number(
+        s.event.run(
+          sid,
+          e[0],
+          ts,
+          e[2],
+          kind,
+          e[4],
+          e[5],
+          e[6],
+          toolName,
+          toolUseId,
+          isError,
+          e[10],
+          e[11],
+          e[12],
+          e[13],
+        ).lastInsertRowid,
+      );
+      if (e[14]) for (const [path, op] of e[14]) s.touch.run(sid, id, path, op);
+      if (e[15]) for (const c of e[15]) s.command.run(sid, id, c);
+      if (kind === 'tool_use' && toolName) {
+        this.tool(toolName)[0]++;
+        if (ts !== null) this.bucket(ts)[5]++;
+      } else if (kind === 'tool_result' && isError) {
+        this.tool(toolName ?? 'unknown')[1]++;
+        if (ts !== null) this.bucket(ts)[6]++;
+      }
+    }
+    for (const [key, ts, model, input, output, cacheRead, cacheCreation] of chunk.usage) {
+      const u = { input, output, cacheRead, cacheCreation };
+      const cost = model ? costOf(model, u) : undefined;
+      const k = key ?? `${sid}#${ts}#${this.base?.events ?? 0}#${this.unkeyed++}`;
+      if (s.usage.run(k, sid, ts, model, input, output, cacheRead, cacheCreation, cost ?? null).changes === 0)
+        continue;
+      const a = this.added;
+      a.input += input;
+      a.output += output;
+      a.cacheRead += cacheRead;
+      a.cacheCreation += cacheCreation;
+      if (cost !== undefined) {
+        a.cost += cost;
+        a.priced = true;
+      }
+      const b = this.bucket(ts);
+      b[0] += input;
+      b[1] += output;
+      b[2] += cacheRead;
+      b[3] += cacheCreation;
+      b[4] += cost ?? 0;
+    }
+    for (const [toolUseId, agentId] of chunk.links) s.link.run(toolUseId, agentId, sid);
+    if (!chunk.row) return undefined;
+    const base = this.base as SessionRow;
+    const a = this.added;
+    const row: SessionRow = {
+      ...chunk.row,
+      sid,
+      input_tokens: base.input_tokens + a.input,
+      output_tokens: base.output_tokens + a.output,
+      cache_read_tokens: base.cache_read_tokens + a.cacheRead,
+      cache_creation_tokens: base.cache_creation_tokens + a.cacheCreation,
+      cost_usd: a.priced ? (base.cost_usd ?? 0) + a.cost : chunk.row.cost_usd,
+    };
+    for (const [bucket, v] of this.buckets) s.rollup.run(bucket, sid, ...v);
+    for (const [name, [calls, errors]] of this.tools) s.tool.run(sid, name, calls, errors);
+    s.update.run(row);
+    return row;
+  }
+
+  /** A writer whose chunks are applied right away (same thread). */
+  inline(
+    id: string,
+    source: SessionSource,
+    path: string,
+    redactor: Redactor,
+    setup?: (row: SessionRow) => void,
+  ): SessionWriter {
+    const { row, nextSeq } = this.prepare(id, source, path);
+    setup?.(row);
+    this.begin(row);
+    return new SessionWriter({ ...row }, nextSeq, redactor, (chunk) => this.apply(chunk));
+  }
+
+  private bucket(ts: number): Bucket {
+    const key = Math.floor(ts / 900_000);
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = [0, 0, 0, 0, 0, 0, 0];
+      this.buckets.set(key, b);
+    }
+    return b;
+  }
+
+  private tool(name: string): [number, number] {
+    let t = this.tools.get(name);
+    if (!t) {
+      t = [0, 0];
+      this.tools.set(name, t);
+    }
+    return t;
   }
 }
 

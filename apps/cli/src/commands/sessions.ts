@@ -7,7 +7,7 @@ import {
   exportSession,
   type IndexOptions,
   type IndexReport,
-  indexSessions,
+  indexSessionsParallel,
   openSessionIndex,
   type SessionFilter,
   type SessionIndex,
@@ -111,7 +111,7 @@ async function indexOptions(
 
 async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promise<SessionIndex> {
   const options = await indexOptions(cmd, flags, true);
-  if (flags.refresh || !existsSync(options.dbPath)) indexSessions(options);
+  if (flags.refresh || !existsSync(options.dbPath)) await indexSessionsParallel(options);
   return openSessionIndex(options.dbPath);
 }
 
@@ -174,7 +174,7 @@ export function registerSessionsCommands(program: Command): void {
       const show = (r: IndexReport) =>
         flags.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : printReport(r);
       if (!flags.watch) {
-        show(indexSessions(options));
+        show(await indexSessionsParallel(options));
         return;
       }
       const handle = watchSessions(options, show, (error) =>

@@ -1,0 +1,50 @@
+/** Parse one session file into chunks: runs on the main thread or in the parse worker. */
+import { handleClaudeRecord, type ParseStats, parseClaudeFile } from './claude.js';
+import { parseCodexFile } from './codex.js';
+import type { SourceKind } from './discover.js';
+import { readLines } from './lines.js';
+import type { Redactor } from './redact.js';
+import { type Chunk, type SessionRow, SessionWriter } from './writer.js';
+
+/** One file to read from `start`, into the session `row` (already created by the main thread). */
+export interface ParseJob {
+  id: number;
+  kind: SourceKind;
+  path: string;
+  start: number;
+  lines: number;
+  row: SessionRow;
+  nextSeq: number;
+  fallbackTs?: number;
+}
+
+export function parseJob(job: ParseJob, redactor: Redactor, emit: (chunk: Chunk) => void): ParseStats {
+  const w = new SessionWriter({ ...job.row }, job.nextSeq, redactor, emit);
+  w.fallbackTs = job.fallbackTs;
+  let stats: ParseStats;
+  if (job.kind === 'codex') stats = parseCodexFile(job.path, job.start, w, job.lines);
+  else if (job.kind === 'habitat-log') stats = parseHabitatLog(job.path, job.start, w, job.lines);
+  else stats = parseClaudeFile(job.path, job.start, w, job.lines);
+  w.row.malformed += stats.malformed;
+  w.row.unknown += stats.unknown;
+  w.finish();
+  return stats;
+}
+
+/** A habitat run log: stream-json lines from `claude -p`, with any plain stdout/stderr lines kept as system text. */
+function parseHabitatLog(path: string, start: number, w: SessionWriter, startLine: number): ParseStats {
+  const stats: ParseStats = { offset: start, lines: startLine, malformed: 0, unknown: 0 };
+  stats.offset = readLines(path, start, (line) => {
+    stats.lines++;
+    if (!line.startsWith('{')) {
+      w.event({ ts: w.fallbackTs, role: 'system', kind: 'system', text: line });
+      return;
+    }
+    try {
+      if (!handleClaudeRecord(JSON.parse(line) as Record<string, unknown>, w, stats.lines)) stats.unknown++;
+    } catch {
+      stats.malformed++;
+    }
+  });
+  return stats;
+}
