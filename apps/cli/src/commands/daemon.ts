@@ -1,3 +1,360 @@
+// habitat up | status | next | pause | resume | cancel | logs | history | stats
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadSettings } from '@habitat/config';
+import {
+  type AgentStats,
+  connectDaemon,
+  type DaemonClient,
+  type DaemonEvent,
+  openStateReadOnly,
+  type RunRow,
+  SchedulerError,
+  type StatusReport,
+  startDaemon,
+} from '@habitat/scheduler';
+import { watch } from 'chokidar';
 import type { Command } from 'commander';
+import pino from 'pino';
+import { coordinatorRoot } from '../cli.js';
+import { CliError, printJson, printLine, printTable } from '../output.js';
+import { subscribeLayers } from './layers.js';
 
-export function registerDaemonCommands(_program: Command): void {}
+const ago = (iso?: string) => (iso ? `${Math.round((Date.now() - Date.parse(iso)) / 1000)}s` : '');
+const dur = (ms: number | null | undefined) =>
+  ms === null || ms === undefined
+    ? '-'
+    : ms < 1000
+      ? `${ms}ms`
+      : ms < 120_000
+        ? `${(ms / 1000).toFixed(1)}s`
+        : `${Math.round(ms / 60_000)}m`;
+const time = (iso?: string | number | null) =>
+  iso === undefined || iso === null ? '-' : new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+
+/** The daemon if it answers, else undefined (read-only commands then read the state directly). */
+async function maybeDaemon(stateDir: string): Promise<DaemonClient | undefined> {
+  try {
+    return await connectDaemon(stateDir, { timeoutMs: 1000 });
+  } catch (error) {
+    if (error instanceof SchedulerError && error.code === 'daemon-down') return undefined;
+    throw error;
+  }
+}
+
+async function requireDaemon(stateDir: string): Promise<DaemonClient> {
+  const client = await maybeDaemon(stateDir);
+  if (!client)
+    throw new CliError(
+      `no habitat daemon is running on ${stateDir}: start it with \`habitat up\``,
+      1,
+      'daemon-down',
+    );
+  return client;
+}
+
+/** Ask the daemon, or read the state read-only when it is down. */
+async function query<T>(
+  root: string,
+  viaDaemon: (c: DaemonClient) => Promise<T>,
+  direct: (r: ReturnType<typeof openStateReadOnly>) => T | Promise<T>,
+): Promise<T> {
+  const { settings } = await loadSettings(root);
+  const client = await maybeDaemon(settings.stateDir);
+  if (client) {
+    try {
+      return await viaDaemon(client);
+    } finally {
+      client.close();
+    }
+  }
+  let reader: ReturnType<typeof openStateReadOnly>;
+  try {
+    reader = openStateReadOnly(settings.root, settings.stateDir);
+  } catch (error) {
+    throw new CliError((error as Error).message, 1, 'no-state');
+  }
+  try {
+    return await direct(reader);
+  } finally {
+    reader.close();
+  }
+}
+
+function describeState(a: StatusReport['agents'][number]): string {
+  switch (a.state) {
+    case 'running':
+      return `running for ${ago(a.running?.startedAt)}`;
+    case 'sleeping':
+      return `sleeping until ${time(a.nextAt)} (${a.sleepReason ?? a.nextReason})`;
+    case 'failed':
+      return `failed (${a.lastRun?.status}${a.lastRun?.exitCode !== null && a.lastRun?.exitCode !== undefined ? `, exit ${a.lastRun.exitCode}` : ''})`;
+    default:
+      return a.state;
+  }
+}
+
+export function registerDaemonCommands(program: Command): void {
+  program
+    .command('up')
+    .description('start the coordinator daemon in the foreground (cron + agent-paced schedules)')
+    .option('--once', 'run what is due now (agents never run before, missed slots, wake-ups), wait, and exit')
+    .option('--json', 'with --once: print the results as JSON')
+    .option('--grace <seconds>', 'on SIGTERM/SIGINT, let runs finish this long before stopping them', '30')
+    .option('--no-layers', 'do not index sessions after runs')
+    .action(
+      async (opts: { once?: boolean; json?: boolean; grace: string; layers: boolean }, cmd: Command) => {
+        const root = coordinatorRoot(cmd);
+        const logger = pino(
+          { level: process.env.HABITAT_LOG_LEVEL ?? (opts.once ? 'warn' : 'info') },
+          pino.destination(2),
+        );
+        const daemon = await startDaemon({
+          root,
+          logger,
+          once: Boolean(opts.once),
+          graceMs: Number(opts.grace) * 1000,
+        }).catch((error) => {
+          if (error instanceof SchedulerError && error.code === 'locked')
+            throw new CliError(error.message, 1, 'locked');
+          throw error;
+        });
+        if (opts.layers) subscribeLayers(daemon, root, logger);
+        if (opts.once) {
+          const results = await daemon.runOnce();
+          await daemon.stop(0);
+          if (opts.json) printJson(results);
+          else {
+            if (results.length === 0) printLine('nothing was due');
+            printTable(
+              ['agent', 'run', 'status', 'exit', 'duration', 'wake at'],
+              results.map((r) => [
+                r.agent,
+                r.runId,
+                r.status,
+                r.exitCode ?? '-',
+                dur(r.durationMs),
+                r.wakeAt ? `${time(r.wakeAt)} ${r.wakeReason ?? ''}` : '-',
+              ]),
+            );
+          }
+          if (results.some((r) => r.status !== 'succeeded')) process.exitCode = 1;
+          return;
+        }
+        const status = daemon.status();
+        logger.info(
+          { socket: daemon.socketPath, agents: status.agents.length },
+          `habitat daemon up: ${status.agents.length} agents, socket ${daemon.socketPath}`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            logger.info({ signal }, 'stopping: letting runs finish');
+            daemon.stop().then(resolve, resolve);
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.on('SIGHUP', () => void daemon.reload());
+        });
+      },
+    );
+
+  program
+    .command('status')
+    .description('every agent: running, sleeping (and why), paused, failed; next run; last result')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const status = await query(
+        coordinatorRoot(cmd),
+        (c) => c.request<StatusReport>('status'),
+        (r) => r.status(),
+      );
+      if (opts.json) return printJson(status);
+      printLine(
+        status.daemon.live
+          ? `daemon: up (pid ${status.daemon.pid})`
+          : 'daemon: down (read-only view of the state)',
+      );
+      printTable(
+        ['agent', 'state', 'next', 'last', 'duration', 'cost today'],
+        status.agents.map((a) => [
+          a.agent,
+          describeState(a),
+          a.nextAt ? `${time(a.nextAt)} (${a.nextReason})` : '-',
+          a.lastRun
+            ? `${a.lastRun.status}${a.lastRun.exitCode !== null ? ` (${a.lastRun.exitCode})` : ''}`
+            : '-',
+          dur(a.lastRun?.durationMs),
+          a.costToday ? `$${a.costToday.toFixed(2)}` : '-',
+        ]),
+      );
+      if (status.diagnostics.length > 0)
+        printLine(`${status.diagnostics.length} problem(s) in agent files: run habitat validate`);
+    });
+
+  program
+    .command('next')
+    .description('when each agent runs next, and why')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const status = await query(
+        coordinatorRoot(cmd),
+        (c) => c.request<StatusReport>('status'),
+        (r) => r.status(),
+      );
+      const rows = status.agents
+        .filter((a) => a.nextAt)
+        .sort((a, b) => a.nextAt!.localeCompare(b.nextAt!))
+        .map((a) => ({ agent: a.agent, nextAt: a.nextAt!, reason: a.nextReason, state: a.state }));
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['agent', 'next', 'reason', 'state'],
+        rows.map((r) => [r.agent, time(r.nextAt), r.reason ?? '', r.state]),
+      );
+    });
+
+  for (const [name, description] of [
+    ['pause', 'stop scheduling an agent (its current run finishes)'],
+    ['resume', 'schedule a paused agent again (slots missed while paused are recorded as skipped)'],
+  ] as const) {
+    program
+      .command(`${name} <agent>`)
+      .description(description)
+      .option('--json', 'print the answer as JSON')
+      .action(async (agent: string, opts: { json?: boolean }, cmd: Command) => {
+        const { settings } = await loadSettings(coordinatorRoot(cmd));
+        const client = await requireDaemon(settings.stateDir);
+        try {
+          const result = await client.request(name, { agent });
+          if (opts.json) printJson(result);
+          else printLine(`${agent} ${name === 'pause' ? 'paused' : 'resumed'}`);
+        } finally {
+          client.close();
+        }
+      });
+  }
+
+  program
+    .command('cancel <run>')
+    .description('cancel a running or queued run')
+    .option('--json', 'print the answer as JSON')
+    .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => {
+      const { settings } = await loadSettings(coordinatorRoot(cmd));
+      const client = await requireDaemon(settings.stateDir);
+      try {
+        const result = await client.request('cancel', { runId });
+        if (opts.json) printJson(result);
+        else printLine(`cancelling ${runId}`);
+      } finally {
+        client.close();
+      }
+    });
+
+  program
+    .command('history [agent]')
+    .description('run records, newest first')
+    .option('-n, --limit <n>', 'how many', '20')
+    .option('--json', 'print as JSON')
+    .action(async (agent: string | undefined, opts: { limit: string; json?: boolean }, cmd: Command) => {
+      const limit = Number(opts.limit);
+      const rows = await query(
+        coordinatorRoot(cmd),
+        (c) => c.request<RunRow[]>('history', { ...(agent ? { agent } : {}), limit }),
+        (r) => r.history(agent, limit),
+      );
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['run', 'agent', 'trigger', 'status', 'exit', 'started', 'duration', 'wake at'],
+        rows.map((r) => [
+          r.id,
+          r.agent,
+          r.trigger,
+          r.status,
+          r.exit_code ?? '-',
+          time(r.started_at ?? r.queued_at),
+          dur(r.duration_ms),
+          r.wake_at ? time(r.wake_at) : '-',
+        ]),
+      );
+    });
+
+  program
+    .command('stats')
+    .description('per agent: runs, success rate, p50/p95 duration, rate-limit hits, time slept, cost')
+    .option('--agent <name>', 'one agent')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { agent?: string; json?: boolean }, cmd: Command) => {
+      const rows = await query(
+        coordinatorRoot(cmd),
+        (c) => c.request<AgentStats[]>('stats', opts.agent ? { agent: opts.agent } : {}),
+        (r) => r.stats(opts.agent),
+      );
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['agent', 'runs', 'success', 'p50', 'p95', 'rate limits', 'slept', 'cost'],
+        rows.map((s) => [
+          s.agent,
+          s.runs,
+          `${Math.round(s.successRate * 100)}%`,
+          dur(s.p50DurationMs),
+          dur(s.p95DurationMs),
+          s.rateLimitHits,
+          dur(s.sleptMs),
+          `$${s.costUsd.toFixed(2)}`,
+        ]),
+      );
+    });
+
+  program
+    .command('logs <agent>')
+    .description("print an agent's run log (the newest, or --run <id>); --follow keeps printing as it grows")
+    .option('--run <id>', 'a run id')
+    .option('-f, --follow', 'keep printing new output (Ctrl-C to stop)')
+    .action(async (agent: string, opts: { run?: string; follow?: boolean }, cmd: Command) => {
+      const { settings } = await loadSettings(coordinatorRoot(cmd));
+      const dir = path.join(settings.stateDir, 'logs', agent);
+      const logs = existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.log'))
+            .sort()
+        : [];
+      const file = opts.run ? logs.find((f) => f.endsWith(`-${opts.run}.log`)) : logs.at(-1);
+      if (!file)
+        throw new CliError(
+          opts.run ? `no log for run ${opts.run} of ${agent}` : `no runs of ${agent} yet (${dir})`,
+          1,
+          'no-log',
+        );
+      await followFile(path.join(dir, file), Boolean(opts.follow));
+    });
+}
+
+/** Print a file, then (with follow) what is appended to it, until the run's record appears or Ctrl-C. */
+async function followFile(file: string, follow: boolean): Promise<void> {
+  let offset = 0;
+  const drain = () =>
+    new Promise<void>((resolve) => {
+      const size = statSync(file).size;
+      if (size <= offset) return resolve();
+      const stream = createReadStream(file, { start: offset, end: size - 1 });
+      offset = size;
+      stream.on('data', (c) => process.stdout.write(c));
+      stream.on('end', () => resolve());
+      stream.on('error', () => resolve());
+    });
+  await drain();
+  const record = file.replace(/\.log$/, '.json');
+  if (!follow || existsSync(record)) return;
+  const watcher = watch([file, path.dirname(file)], { depth: 0, ignoreInitial: true });
+  await new Promise<void>((resolve) => {
+    let busy = Promise.resolve();
+    watcher.on('all', (_e, changed) => {
+      busy = busy.then(drain).then(() => {
+        if (changed === record || existsSync(record)) resolve();
+      });
+    });
+    process.once('SIGINT', () => resolve());
+  });
+  await watcher.close();
+}
+
+export type { DaemonEvent };

@@ -1,0 +1,152 @@
+// Talking to a running daemon over its socket; or, with the daemon down, reading its state directly.
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadCoordinator } from '@habitat/config';
+import type { DaemonEvent } from './daemon.js';
+import { SchedulerError } from './errors.js';
+import { lockOwner } from './lock.js';
+import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
+import { DB_FILE, openStore, type RunRow, type Store } from './store.js';
+
+export const SOCKET_FILE = 'habitat.sock';
+
+export interface DaemonClient {
+  request<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  /** live events; returns a function that stops them */
+  subscribe(
+    listener: (event: DaemonEvent) => void,
+    options?: { agent?: string; output?: boolean },
+  ): Promise<() => void>;
+  onClose(listener: () => void): void;
+  close(): void;
+}
+
+/** Connect to the daemon of `stateDir`; throws `SchedulerError('daemon-down')` if none answers. */
+export function connectDaemon(stateDir: string, options: { timeoutMs?: number } = {}): Promise<DaemonClient> {
+  const socketPath = path.join(stateDir, SOCKET_FILE);
+  return new Promise((resolve, reject) => {
+    if (!existsSync(socketPath)) {
+      reject(
+        new SchedulerError(
+          'daemon-down',
+          `no habitat daemon is running on ${stateDir} (start one with: habitat up)`,
+        ),
+      );
+      return;
+    }
+    const socket = net.connect(socketPath);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SchedulerError('daemon-down', `the habitat daemon on ${stateDir} does not answer`));
+    }, options.timeoutMs ?? 2000);
+    let nextId = 1;
+    const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+    const listeners = new Set<(event: DaemonEvent) => void>();
+    const closers = new Set<() => void>();
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        if (!line.trim()) continue;
+        const message = JSON.parse(line) as {
+          id?: number;
+          result?: unknown;
+          error?: { code: string; message: string };
+          event?: string;
+        };
+        if (message.event) {
+          for (const l of listeners) l(message as DaemonEvent);
+        } else if (typeof message.id === 'number' && pending.has(message.id)) {
+          const p = pending.get(message.id)!;
+          pending.delete(message.id);
+          if (message.error) p.reject(new SchedulerError(message.error.code as never, message.error.message));
+          else p.resolve(message.result);
+        }
+      }
+    });
+    const onGone = () => {
+      for (const p of pending.values())
+        p.reject(new SchedulerError('daemon-down', 'the habitat daemon closed the connection'));
+      pending.clear();
+      for (const c of closers) c();
+      closers.clear();
+    };
+    socket.on('close', onGone);
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(
+        new SchedulerError(
+          'daemon-down',
+          `no habitat daemon answers on ${socketPath} (${(error as NodeJS.ErrnoException).code})`,
+        ),
+      );
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      const client: DaemonClient = {
+        request: <T>(method: string, params?: Record<string, unknown>) =>
+          new Promise<T>((res, rej) => {
+            const id = nextId++;
+            pending.set(id, { resolve: res as (v: unknown) => void, reject: rej });
+            socket.write(`${JSON.stringify({ id, method, ...(params ? { params } : {}) })}\n`);
+          }),
+        subscribe: async (listener, opts = {}) => {
+          listeners.add(listener);
+          await client.request('subscribe', opts);
+          return () => listeners.delete(listener);
+        },
+        onClose: (listener) => closers.add(listener),
+        close: () => socket.end(),
+      };
+      resolve(client);
+    });
+  });
+}
+
+/** Is a daemon holding this state dir? */
+export function daemonRunning(stateDir: string): boolean {
+  return lockOwner(stateDir) !== undefined && existsSync(path.join(stateDir, SOCKET_FILE));
+}
+
+/** Read-only access to the scheduler state when the daemon is down. */
+export interface StateReader {
+  store: Store;
+  status(): Promise<StatusReport>;
+  history(agent?: string, limit?: number): RunRow[];
+  stats(agent?: string): AgentStats[];
+  close(): void;
+}
+
+export function openStateReadOnly(root: string, stateDir: string): StateReader {
+  if (!existsSync(path.join(stateDir, DB_FILE))) {
+    throw new SchedulerError(
+      'not-initialised',
+      `no scheduler state in ${stateDir} yet: run habitat up (or habitat up --once) first`,
+    );
+  }
+  const store = openStore(stateDir, { readonly: true });
+  return {
+    store,
+    async status() {
+      const coordinator = await loadCoordinator(root);
+      return buildStatus({
+        store,
+        agents: coordinator.agents,
+        diagnostics: coordinator.diagnostics,
+        root: coordinator.settings.root,
+        stateDir,
+        daemon: { live: false },
+        now: Date.now(),
+      });
+    },
+    history: (agent, limit = 50) => store.history(agent, limit),
+    stats: (agent) => computeStats(store, agent ? { agent } : {}),
+    close: () => store.close(),
+  };
+}

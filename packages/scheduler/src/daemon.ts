@@ -1,0 +1,733 @@
+// The coordinator daemon: fires agents on their schedules and wake requests, never twice and never
+// forgetting one, within overlap and concurrency limits, and tells subscribers what happens.
+import { EventEmitter } from 'node:events';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type AgentConfig,
+  type Coordinator,
+  type Diagnostic,
+  loadCoordinator,
+  readCredentialValues,
+} from '@habitat/config';
+import {
+  findRunContainers,
+  followContainer,
+  type RunHandle,
+  type RunResult,
+  runPaths,
+  Scrubber,
+  type StartRunOptions,
+  startRun,
+  writeResultRecord,
+} from '@habitat/runner';
+import { type FSWatcher, watch } from 'chokidar';
+import type { Logger } from 'pino';
+import { ulid } from 'ulid';
+import { SchedulerError } from './errors.js';
+import { acquireLock } from './lock.js';
+import {
+  credentialKeys,
+  initialPlan,
+  isAccountLimit,
+  planAfterFire,
+  planAfterRun,
+  slotAfter,
+  slotsBetween,
+} from './plan.js';
+import { type DaemonServer, serveControl } from './socket.js';
+import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
+import { openStore, type PlanRow, type RunRow, type Store } from './store.js';
+
+/** Starts one run; the default is `@habitat/runner`'s `startRun`. */
+export type Launcher = (agent: AgentConfig, options: StartRunOptions) => RunHandle;
+
+export interface DaemonOptions {
+  /** the coordinator root */
+  root: string;
+  logger?: Logger;
+  launch?: Launcher;
+  /** run what is due now, wait for it, and stop (no socket, no watcher) */
+  once?: boolean;
+  /** serve the control socket (default: true unless `once`) */
+  socket?: boolean;
+  /** hot-reload agents/*.yaml (default: true unless `once`) */
+  watch?: boolean;
+  /** how long a graceful stop lets runs finish before cancelling them */
+  graceMs?: number;
+  now?: () => number;
+  /** extra options for every run (e.g. a knowledge prelude), computed per agent */
+  runOptions?: (agent: AgentConfig) => Promise<Partial<StartRunOptions>> | Partial<StartRunOptions>;
+}
+
+/** An event on the daemon's stream (and its socket's `subscribe`). */
+export interface DaemonEvent {
+  event: string;
+  time: string;
+  [key: string]: unknown;
+}
+
+const MAX_TIMER_MS = 60 * 60_000;
+/** Slots this far in the past at start-up are "missed" (anything closer is just due). */
+const MISSED_AFTER_MS = 1000;
+
+export class Daemon extends EventEmitter {
+  readonly startedAt = new Date();
+  private agents = new Map<string, AgentConfig>();
+  private diagnostics: Diagnostic[] = [];
+  private plans = new Map<string, PlanRow>();
+  private readonly running = new Map<string, { handle?: RunHandle; agent: string; done: Promise<void> }>();
+  private readonly queue: RunRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private server: DaemonServer | undefined;
+  private stopping = false;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private releaseLock: (() => void) | undefined;
+  private settings!: Coordinator['settings'];
+  store!: Store;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DaemonOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.now = options.now ?? Date.now;
+  }
+
+  get stateDir(): string {
+    return this.settings.stateDir;
+  }
+
+  get socketPath(): string {
+    return path.join(this.settings.stateDir, 'habitat.sock');
+  }
+
+  /** Lock the state dir, load agents, reconcile what a previous daemon left, and start firing. */
+  async start(): Promise<void> {
+    const coordinator = await loadCoordinator(this.options.root);
+    this.settings = coordinator.settings;
+    await mkdir(this.stateDir, { recursive: true });
+    this.releaseLock = acquireLock(this.stateDir);
+    try {
+      this.store = openStore(this.stateDir);
+      this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
+      this.apply(coordinator);
+      await this.reconcile();
+      if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
+      if (this.options.watch ?? !this.options.once) this.watchAgents();
+      this.log(
+        'info',
+        { event: 'daemon.started', agents: this.agents.size, pid: process.pid },
+        'daemon started',
+      );
+      this.tick();
+    } catch (error) {
+      this.releaseLock();
+      throw error;
+    }
+  }
+
+  /** Run what is due now (including agents never run before and missed slots), and wait for all of it. */
+  async runOnce(): Promise<RunResult[]> {
+    const results: RunResult[] = [];
+    const off = this.onEvent((e) => {
+      if (e.event === 'run.finished') results.push(e.result as RunResult);
+    });
+    if (this.timer) clearTimeout(this.timer);
+    await this.idle();
+    off();
+    return results;
+  }
+
+  /** Resolves when nothing is running or queued. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.queue.length > 0) {
+      await Promise.race([...this.running.values()].map((r) => r.done));
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  onEvent(listener: (event: DaemonEvent) => void): () => void {
+    this.on('event', listener);
+    return () => this.off('event', listener);
+  }
+
+  private publish(event: string, data: Record<string, unknown> = {}): void {
+    this.emit('event', { event, time: new Date(this.now()).toISOString(), ...data } satisfies DaemonEvent);
+  }
+
+  private log(level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void {
+    this.options.logger?.[level](obj, msg);
+  }
+
+  // ---- agents and hot reload ------------------------------------------------------------------
+
+  /** Take a freshly loaded coordinator: new agents planned, changed ones replaced, broken ones kept as they were. */
+  private apply(coordinator: Coordinator): void {
+    const now = this.now();
+    const brokenFiles = new Set(
+      coordinator.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file),
+    );
+    const next = new Map<string, AgentConfig>();
+    for (const agent of coordinator.agents) next.set(agent.name, agent);
+    for (const [name, old] of this.agents) {
+      // A broken file keeps its last good version.
+      if (!next.has(name) && brokenFiles.has(old.file) && existsSync(old.file)) next.set(name, old);
+    }
+    for (const [name, agent] of next) {
+      const before = this.agents.get(name);
+      let plan = this.plans.get(name);
+      if (!plan) {
+        plan = initialPlan(agent, now);
+        this.savePlan(plan);
+      } else if (
+        before &&
+        JSON.stringify(before.schedule) !== JSON.stringify(agent.schedule) &&
+        plan.next_reason === 'schedule'
+      ) {
+        const slot = slotAfter(agent, now);
+        this.savePlan(
+          slot
+            ? { ...plan, next_at: slot.fireAt, slot_at: slot.slotAt, next_reason: 'schedule' }
+            : { ...plan, next_at: null, slot_at: null, next_reason: 'manual' },
+        );
+      }
+      if (!before || JSON.stringify(before) !== JSON.stringify(agent))
+        this.publish('agent.loaded', { agent: name });
+    }
+    for (const name of this.agents.keys()) {
+      if (!next.has(name)) {
+        this.plans.delete(name);
+        this.store.deletePlan(name);
+        this.publish('agent.removed', { agent: name });
+      }
+    }
+    this.agents = next;
+    this.diagnostics = coordinator.diagnostics;
+    if (coordinator.diagnostics.length > 0)
+      this.publish('agent.invalid', { diagnostics: coordinator.diagnostics });
+  }
+
+  private watchAgents(): void {
+    this.watcher = watch([this.settings.agentsDir, path.join(this.settings.root, 'habitat.yaml')], {
+      depth: 0,
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
+    });
+    this.watcher.on('all', (_event, file) => {
+      if (!/\.ya?ml$/.test(file)) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => void this.reload(), 50);
+    });
+  }
+
+  /** Re-read agents/*.yaml now (the watcher calls this; tests and `SIGHUP` may too). */
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    const coordinator = await loadCoordinator(this.options.root);
+    this.apply(coordinator);
+    this.log(
+      'info',
+      { event: 'daemon.reloaded', agents: this.agents.size, diagnostics: coordinator.diagnostics.length },
+      'agents reloaded',
+    );
+    this.tick();
+  }
+
+  // ---- planning and firing --------------------------------------------------------------------
+
+  private savePlan(plan: PlanRow): void {
+    this.plans.set(plan.agent, plan);
+    this.store.upsertPlan(plan);
+  }
+
+  /** Fire everything due, then sleep until the next thing is. */
+  private tick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.stopping) return;
+    const now = this.now();
+    this.store.clearCredentialPauses(now);
+    const pauses = new Map(this.store.credentialPauses().map((p) => [p.credential, p]));
+    let nextAt = Number.POSITIVE_INFINITY;
+    for (const [name, plan] of this.plans) {
+      const agent = this.agents.get(name);
+      if (!agent || plan.paused || plan.next_at === null) continue;
+      // A limit on a shared credential holds every agent that uses it until it resets.
+      const held = credentialKeys(agent)
+        .map((k) => pauses.get(k))
+        .filter((p) => p !== undefined && p.until > now);
+      const until = Math.max(plan.next_at, ...held.map((p) => p!.until));
+      if (until > plan.next_at && plan.next_at <= now) {
+        if (plan.next_reason === 'schedule' && plan.slot_at !== null) {
+          this.store.skip(
+            name,
+            plan.slot_at,
+            `credential paused until ${new Date(until).toISOString()}`,
+            now,
+          );
+        }
+        this.savePlan({ ...plan, next_at: until, next_reason: 'rate-limit', slot_at: null });
+        this.publish('credential.paused', { agent: name, until: new Date(until).toISOString() });
+        nextAt = Math.min(nextAt, until);
+        continue;
+      }
+      if (plan.next_at <= now) this.fire(agent, plan, now);
+      const after = this.plans.get(name)?.next_at;
+      if (after !== null && after !== undefined) nextAt = Math.min(nextAt, after);
+    }
+    if (this.options.once) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, nextAt - this.now()));
+    if (Number.isFinite(delay)) this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  private triggerOf(plan: PlanRow): string {
+    switch (plan.next_reason) {
+      case 'wake':
+      case 'rate-limit':
+        return 'wake';
+      case 'retry':
+        return 'retry';
+      case 'missed':
+        return 'missed';
+      default:
+        return 'schedule';
+    }
+  }
+
+  /** One fire: record the run (queued) and move the plan on in one transaction, then start what may start. */
+  private fire(
+    agent: AgentConfig,
+    plan: PlanRow,
+    now: number,
+    trigger = this.triggerOf(plan),
+  ): string | undefined {
+    const runId = ulid(now);
+    let queued: RunRow | undefined;
+    this.store.transaction(() => {
+      const moved = planAfterFire(agent, plan, now);
+      this.savePlan(moved);
+      if (plan.next_reason === 'wake' || plan.next_reason === 'rate-limit') this.store.deleteWake(agent.name);
+      const reason = this.overlapBlocks(agent);
+      if (reason) {
+        this.store.skip(agent.name, plan.slot_at ?? plan.next_at ?? now, reason, now);
+        this.publish('slot.skipped', {
+          agent: agent.name,
+          slot: new Date(plan.slot_at ?? now).toISOString(),
+          reason,
+        });
+        return;
+      }
+      this.store.insertRun({ id: runId, agent: agent.name, trigger, status: 'queued', queued_at: now });
+      queued = this.store.run(runId);
+    });
+    if (!queued) return undefined;
+    this.queue.push(queued);
+    this.publish('run.queued', { agent: agent.name, runId, trigger });
+    this.pump();
+    return runId;
+  }
+
+  /** Why the agent's overlap policy refuses another run now, if it does. */
+  private overlapBlocks(agent: AgentConfig): string | undefined {
+    const running = [...this.running.values()].filter((r) => r.agent === agent.name).length;
+    const queued = this.queue.filter((r) => r.agent === agent.name).length;
+    const { mode, max } = agent.overlap;
+    if (mode === 'skip' && running + queued > 0)
+      return 'overlap: the previous run is still going (overlap: skip)';
+    if (mode === 'queue' && queued > 0) return 'overlap: a run is already queued (overlap: queue)';
+    if (mode === 'allow' && running + queued >= max)
+      return `overlap: ${max} runs already going (overlap: allow, max ${max})`;
+    return undefined;
+  }
+
+  /** Start queued runs in order, within the global cap and each agent's own limit. */
+  private pump(): void {
+    if (this.stopping) return;
+    for (let i = 0; i < this.queue.length && this.running.size < this.settings.maxConcurrentRuns; ) {
+      const row = this.queue[i]!;
+      const agent = this.agents.get(row.agent);
+      if (!agent) {
+        this.queue.splice(i, 1);
+        this.store.finishRun(row.id, { status: 'cancelled' }, 'the agent was removed before its run started');
+        continue;
+      }
+      const mine = [...this.running.values()].filter((r) => r.agent === row.agent).length;
+      if (mine >= (agent.overlap.mode === 'allow' ? agent.overlap.max : 1)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.launch(agent, row);
+    }
+  }
+
+  private launch(agent: AgentConfig, row: RunRow): void {
+    let resolveDone!: () => void;
+    const entry: { handle?: RunHandle; agent: string; done: Promise<void> } = {
+      agent: agent.name,
+      done: new Promise<void>((r) => (resolveDone = r)),
+    };
+    this.running.set(row.id, entry);
+    void (async () => {
+      let result: RunResult;
+      try {
+        const extra = (await this.options.runOptions?.(agent)) ?? {};
+        const launch = this.options.launch ?? startRun;
+        const handle = launch(agent, {
+          ...extra,
+          stateDir: this.stateDir,
+          runId: row.id,
+          trigger: row.trigger,
+          ...(this.options.logger ? { logger: this.options.logger } : {}),
+        });
+        entry.handle = handle;
+        handle.on((e) => {
+          if (e.type === 'started') {
+            this.store.markStarted(row.id, Date.parse(e.time), e.backend, e.logPath);
+            this.store.markProcess(row.id, e.pid ?? null, e.containerId ?? null);
+            this.publish('run.started', {
+              agent: agent.name,
+              runId: row.id,
+              trigger: row.trigger,
+              logPath: e.logPath,
+              backend: e.backend,
+            });
+          } else if (e.type === 'output') {
+            if (this.listenerCount('event') > 0)
+              this.publish('run.output', {
+                agent: agent.name,
+                runId: row.id,
+                stream: e.stream,
+                text: e.text,
+              });
+          } else if (e.type === 'agent-event') {
+            const { raw: _raw, ...event } = e.event;
+            this.publish('run.agent-event', { agent: agent.name, runId: row.id, event });
+          }
+        });
+        result = await handle.result;
+      } catch (error) {
+        const now = new Date(this.now()).toISOString();
+        result = {
+          runId: row.id,
+          agent: agent.name,
+          trigger: row.trigger,
+          backend: agent.isolation.backend,
+          startedAt: now,
+          endedAt: now,
+          durationMs: 0,
+          exitCode: null,
+          signal: null,
+          status: 'error-before-start',
+          warnings: [],
+          logPath: '',
+          summary: { toolsUsed: {}, unknownEvents: 0 },
+          error: { code: 'launch-failed', message: (error as Error).message },
+        };
+      }
+      this.finish(agent.name, result);
+      this.running.delete(row.id);
+      resolveDone();
+      this.pump();
+      this.tick();
+    })();
+  }
+
+  /** Record how a run ended and plan the agent's next run, in one transaction. */
+  private finish(name: string, result: RunResult): void {
+    const now = this.now();
+    const agent = this.agents.get(name);
+    this.store.transaction(() => {
+      this.store.finishRun(result.runId, result);
+      const plan = this.plans.get(name);
+      if (!agent || !plan) return;
+      const { plan: next, wake } = planAfterRun(agent, plan, result, now);
+      this.savePlan(next);
+      if (wake) {
+        this.store.setWake(name, wake.at, wake.reason, wake.source, result.runId, now);
+        this.publish('wake.set', {
+          agent: name,
+          at: new Date(wake.at).toISOString(),
+          reason: wake.reason,
+          source: wake.source,
+        });
+      }
+      if (isAccountLimit(result) && result.summary.rateLimit?.resetsAt) {
+        const until = Date.parse(result.summary.rateLimit.resetsAt);
+        for (const key of credentialKeys(agent)) {
+          this.store.pauseCredential(key, until, `${name}: ${result.summary.rateLimit.type ?? 'rate limit'}`);
+          this.publish('credential.paused', {
+            credential: key,
+            until: new Date(until).toISOString(),
+            by: name,
+          });
+        }
+      }
+    });
+    this.log(
+      'info',
+      { event: 'run.finished', agent: name, runId: result.runId, status: result.status },
+      'run finished',
+    );
+    this.publish('run.finished', { agent: name, runId: result.runId, result });
+  }
+
+  // ---- crash recovery ------------------------------------------------------------------------
+
+  /**
+   * What a previous daemon left: queued runs go back in the queue; a running Docker run is adopted by
+   * its container's labels and followed to its end; a local run whose process we cannot re-attach is
+   * stopped and marked lost (a lost wake-up run is planned again, so no wake-up is lost). Then missed
+   * schedule slots are handled per agent policy.
+   */
+  private async reconcile(): Promise<void> {
+    const now = this.now();
+    const containers = await findRunContainers({ stateDir: this.stateDir }).catch(() => []);
+    for (const row of this.store.openRuns()) {
+      const agent = this.agents.get(row.agent);
+      if (row.status === 'queued') {
+        if (agent) this.queue.push(row);
+        else this.store.finishRun(row.id, { status: 'cancelled' }, 'the agent was removed');
+        continue;
+      }
+      const container = containers.find((c) => c.runId === row.id);
+      if (container && agent) {
+        this.adopt(agent, row, container.id);
+        continue;
+      }
+      let reason = 'the coordinator stopped while this run was in flight and its process is gone';
+      if (row.pid) {
+        try {
+          process.kill(-row.pid, 'SIGKILL');
+          reason = `the coordinator restarted while this run was in flight (pid ${row.pid}); its output pipe was gone, so it was stopped`;
+        } catch {
+          // already gone
+        }
+      } else if (row.backend === 'docker' || row.container_id) {
+        reason = 'the coordinator restarted and the run container was no longer there';
+      }
+      this.store.finishRun(row.id, { status: 'lost' }, reason);
+      this.publish('run.finished', {
+        agent: row.agent,
+        runId: row.id,
+        result: { runId: row.id, agent: row.agent, status: 'lost', error: { code: 'lost', message: reason } },
+      });
+      const plan = this.plans.get(row.agent);
+      if (agent && plan && row.trigger === 'wake' && (plan.next_at === null || plan.next_at > now)) {
+        this.savePlan({ ...plan, next_at: now, next_reason: 'wake', slot_at: null });
+      }
+    }
+    for (const [name, plan] of this.plans) {
+      const agent = this.agents.get(name);
+      if (!agent || plan.next_at === null || plan.next_reason !== 'schedule' || plan.slot_at === null)
+        continue;
+      if (plan.next_at > now - MISSED_AFTER_MS) continue;
+      const missed = [plan.slot_at, ...slotsBetween(agent, plan.slot_at, now)];
+      const newest = missed.at(-1)!;
+      const runOne = agent.missed.policy === 'once' && now - newest <= agent.missed.deadlineMs;
+      this.store.transaction(() => {
+        for (const slot of runOne ? missed.slice(0, -1) : missed) {
+          this.store.skip(
+            name,
+            slot,
+            runOne
+              ? 'missed while the coordinator was down (one run made up)'
+              : 'missed while the coordinator was down (missed: skip)',
+            now,
+          );
+        }
+        const next = slotAfter(agent, now);
+        this.savePlan(
+          runOne
+            ? { ...plan, next_at: now, next_reason: 'missed', slot_at: newest }
+            : next
+              ? { ...plan, next_at: next.fireAt, next_reason: 'schedule', slot_at: next.slotAt }
+              : { ...plan, next_at: null, next_reason: 'manual', slot_at: null },
+        );
+      });
+      for (const slot of missed)
+        this.publish('slot.skipped', { agent: name, slot: new Date(slot).toISOString(), reason: 'missed' });
+    }
+  }
+
+  /** Follow a container a previous daemon started, to its end, and record it like any run. */
+  private adopt(agent: AgentConfig, row: RunRow, containerId: string): void {
+    let resolveDone!: () => void;
+    this.running.set(row.id, { agent: agent.name, done: new Promise<void>((r) => (resolveDone = r)) });
+    this.publish('run.started', { agent: agent.name, runId: row.id, trigger: 'adopted', containerId });
+    void (async () => {
+      const startedAt = new Date(row.started_at ?? row.queued_at);
+      const paths = runPaths(this.stateDir, agent.name, row.id, startedAt);
+      const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
+        c.values.map((value) => ({ name: c.name, value })),
+      );
+      const scrubbers = { stdout: new Scrubber(secrets), stderr: new Scrubber(secrets) };
+      const chunks: Buffer[] = [];
+      let result: RunResult;
+      try {
+        const exit = await followContainer(containerId, (stream, chunk) =>
+          chunks.push(scrubbers[stream].push(chunk)),
+        );
+        chunks.push(scrubbers.stdout.flush(), scrubbers.stderr.flush());
+        writeFileSync(row.log_path ?? paths.logPath, Buffer.concat(chunks));
+        const endedAt = new Date(this.now());
+        result = {
+          runId: row.id,
+          agent: agent.name,
+          trigger: row.trigger,
+          backend: 'docker',
+          startedAt: startedAt.toISOString(),
+          endedAt: endedAt.toISOString(),
+          durationMs: endedAt.getTime() - startedAt.getTime(),
+          exitCode: exit.exitCode,
+          signal: null,
+          status: exit.exitCode === 0 ? 'succeeded' : 'failed',
+          warnings: ['adopted after a coordinator restart'],
+          logPath: row.log_path ?? paths.logPath,
+          summary: { toolsUsed: {}, unknownEvents: 0 },
+          containerId,
+        };
+        await writeResultRecord(paths.recordPath, result);
+      } catch (error) {
+        result = {
+          runId: row.id,
+          agent: agent.name,
+          trigger: row.trigger,
+          backend: 'docker',
+          startedAt: startedAt.toISOString(),
+          endedAt: new Date(this.now()).toISOString(),
+          durationMs: 0,
+          exitCode: null,
+          signal: null,
+          status: 'lost',
+          warnings: [],
+          logPath: row.log_path ?? '',
+          summary: { toolsUsed: {}, unknownEvents: 0 },
+          error: { code: 'adopt-failed', message: (error as Error).message },
+        };
+      }
+      this.finish(agent.name, result);
+      this.running.delete(row.id);
+      resolveDone();
+      this.pump();
+      this.tick();
+    })();
+  }
+
+  // ---- control --------------------------------------------------------------------------------
+
+  private requireAgent(name: unknown): AgentConfig {
+    const agent = typeof name === 'string' ? this.agents.get(name) : undefined;
+    if (!agent)
+      throw new SchedulerError(
+        'unknown-agent',
+        `no agent "${String(name)}" (agents: ${[...this.agents.keys()].join(', ') || 'none'})`,
+      );
+    return agent;
+  }
+
+  /** Run an agent now (overlap rules apply). Returns the run id, or undefined when its overlap policy skipped it. */
+  trigger(name: string): string | undefined {
+    const agent = this.requireAgent(name);
+    const plan = this.plans.get(name) ?? initialPlan(agent, this.now());
+    const now = this.now();
+    const runId = ulid(now);
+    const reason = this.overlapBlocks(agent);
+    if (reason) throw new SchedulerError('bad-request', `${name}: ${reason}`);
+    this.store.insertRun({ id: runId, agent: name, trigger: 'manual', status: 'queued', queued_at: now });
+    this.queue.push(this.store.run(runId)!);
+    this.plans.set(name, plan);
+    this.publish('run.queued', { agent: name, runId, trigger: 'manual' });
+    this.pump();
+    return runId;
+  }
+
+  pause(name: string): void {
+    this.requireAgent(name);
+    const plan = this.plans.get(name)!;
+    this.savePlan({ ...plan, paused: 1 });
+    this.publish('agent.paused', { agent: name });
+  }
+
+  resume(name: string): void {
+    const agent = this.requireAgent(name);
+    const plan = this.plans.get(name)!;
+    const now = this.now();
+    let next = plan;
+    if (plan.next_reason === 'schedule' && plan.next_at !== null && plan.next_at < now) {
+      for (const slot of [
+        plan.slot_at ?? plan.next_at,
+        ...slotsBetween(agent, plan.slot_at ?? plan.next_at, now),
+      ]) {
+        this.store.skip(name, slot, 'paused', now);
+      }
+      const slot = slotAfter(agent, now);
+      next = slot
+        ? { ...plan, next_at: slot.fireAt, slot_at: slot.slotAt }
+        : { ...plan, next_at: null, next_reason: 'manual' };
+    }
+    this.savePlan({ ...next, paused: 0 });
+    this.publish('agent.resumed', { agent: name });
+    this.tick();
+  }
+
+  cancel(runId: string): void {
+    const entry = this.running.get(runId);
+    const queuedAt = this.queue.findIndex((r) => r.id === runId);
+    if (queuedAt >= 0) {
+      const [row] = this.queue.splice(queuedAt, 1);
+      this.store.finishRun(runId, { status: 'cancelled' }, 'cancelled before it started');
+      this.publish('run.finished', {
+        agent: row!.agent,
+        runId,
+        result: { runId, agent: row!.agent, status: 'cancelled' },
+      });
+      return;
+    }
+    if (!entry?.handle) throw new SchedulerError('unknown-run', `no running or queued run ${runId}`);
+    entry.handle.cancel('cancelled by request');
+  }
+
+  status(): StatusReport {
+    return buildStatus({
+      store: this.store,
+      agents: [...this.agents.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      diagnostics: this.diagnostics,
+      root: this.settings.root,
+      stateDir: this.stateDir,
+      daemon: { live: true, pid: process.pid, startedAt: this.startedAt.toISOString() },
+      now: this.now(),
+    });
+  }
+
+  stats(agent?: string): AgentStats[] {
+    return computeStats(this.store, agent ? { agent } : {});
+  }
+
+  /** Stop firing, let runs finish within the grace period, then cancel them; state stays consistent. */
+  async stop(graceMs = this.options.graceMs ?? 30_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.publish('daemon.stopping', { running: this.running.size });
+    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.reloadTimer);
+    await this.watcher?.close();
+    const all = () => Promise.all([...this.running.values()].map((r) => r.done));
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    if ((await Promise.race([all(), timeout])) === 'timeout') {
+      for (const r of this.running.values()) r.handle?.cancel('the coordinator is stopping');
+      await all();
+    }
+    await this.server?.close();
+    this.store.close();
+    this.releaseLock?.();
+  }
+}
+
+/** Start a daemon on a coordinator root. */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const daemon = new Daemon(options);
+  await daemon.start();
+  return daemon;
+}

@@ -1,0 +1,134 @@
+// Control and live events on a unix socket in the state dir (owner-only): NDJSON requests and answers,
+// and after `subscribe`, one line per daemon event.
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import type { Daemon, DaemonEvent } from './daemon.js';
+import { SchedulerError } from './errors.js';
+
+export interface DaemonServer {
+  close(): Promise<void>;
+}
+
+export interface Request {
+  id?: number | string;
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** Slow subscribers are dropped rather than let the daemon buffer without bound. */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+export async function serveControl(daemon: Daemon, socketPath: string): Promise<DaemonServer> {
+  // We hold the daemon lock, so a socket file here is a leftover of a killed daemon.
+  if (existsSync(socketPath)) unlinkSync(socketPath);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    let buffer = '';
+    let unsubscribe: (() => void) | undefined;
+    const send = (value: unknown) => {
+      if (socket.writableLength > MAX_BUFFERED) {
+        socket.destroy();
+        return;
+      }
+      socket.write(`${JSON.stringify(value)}\n`);
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        if (!line) continue;
+        let request: Request;
+        try {
+          request = JSON.parse(line) as Request;
+        } catch {
+          send({ id: null, error: { code: 'bad-request', message: 'not JSON' } });
+          continue;
+        }
+        if (request.method === 'subscribe') {
+          unsubscribe?.();
+          const agent = request.params?.agent;
+          const output = request.params?.output !== false;
+          unsubscribe = daemon.onEvent((event: DaemonEvent) => {
+            if (agent && event.agent !== agent) return;
+            if (!output && event.event === 'run.output') return;
+            send(event);
+          });
+          send({ id: request.id, result: { subscribed: true } });
+          continue;
+        }
+        try {
+          send({ id: request.id, result: handle(daemon, request) });
+        } catch (error) {
+          const e = error as SchedulerError;
+          send({ id: request.id, error: { code: e.code ?? 'failed', message: e.message } });
+        }
+      }
+    });
+    const done = () => {
+      unsubscribe?.();
+      sockets.delete(socket);
+    };
+    socket.on('close', done);
+    socket.on('error', done);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const previous = process.umask(0o177);
+    server.listen(socketPath, () => {
+      process.umask(previous);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function str(params: Record<string, unknown> | undefined, key: string): string {
+  const value = params?.[key];
+  if (typeof value !== 'string' || !value) throw new SchedulerError('bad-request', `"${key}" is required`);
+  return value;
+}
+
+function handle(daemon: Daemon, request: Request): unknown {
+  const p = request.params;
+  switch (request.method) {
+    case 'ping':
+      return { pong: true, pid: process.pid };
+    case 'status':
+      return daemon.status();
+    case 'next':
+      return daemon
+        .status()
+        .agents.filter((a) => a.nextAt)
+        .sort((a, b) => a.nextAt!.localeCompare(b.nextAt!))
+        .map((a) => ({ agent: a.agent, nextAt: a.nextAt, reason: a.nextReason, state: a.state }));
+    case 'trigger':
+      return { runId: daemon.trigger(str(p, 'agent')) };
+    case 'pause':
+      daemon.pause(str(p, 'agent'));
+      return { ok: true };
+    case 'resume':
+      daemon.resume(str(p, 'agent'));
+      return { ok: true };
+    case 'cancel':
+      daemon.cancel(str(p, 'runId'));
+      return { ok: true };
+    case 'history':
+      return daemon.store.history(typeof p?.agent === 'string' ? p.agent : undefined, Number(p?.limit ?? 50));
+    case 'stats':
+      return daemon.stats(typeof p?.agent === 'string' ? p.agent : undefined);
+    default:
+      throw new SchedulerError('bad-request', `unknown method "${request.method}"`);
+  }
+}

@@ -1,0 +1,300 @@
+// The scheduler's state in SQLite (WAL): plans, wake requests, run records, skipped slots, pauses.
+// The daemon is the only writer; every other process opens it read-only.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { RunResult, RunStatus } from '@habitat/runner';
+import Database from 'better-sqlite3';
+
+export const DB_FILE = 'scheduler.db';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE plans (
+     agent TEXT PRIMARY KEY,
+     next_at INTEGER,             -- epoch ms of the next fire; NULL = nothing planned (manual)
+     next_reason TEXT NOT NULL,   -- schedule | wake | retry | rate-limit | missed | first
+     slot_at INTEGER,             -- the schedule slot next_at stands for (before jitter), if any
+     paused INTEGER NOT NULL DEFAULT 0,
+     failures INTEGER NOT NULL DEFAULT 0,       -- consecutive failures (retry back-off)
+     rate_limit_hits INTEGER NOT NULL DEFAULT 0, -- consecutive rate limits (back-off)
+     last_run_id TEXT
+   );
+   CREATE TABLE wakes (
+     agent TEXT PRIMARY KEY,
+     wake_at INTEGER NOT NULL,
+     reason TEXT,
+     source TEXT NOT NULL,        -- agent | rate-limit | credential
+     run_id TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE runs (
+     id TEXT PRIMARY KEY,         -- ULID: sorts by time
+     agent TEXT NOT NULL,
+     trigger TEXT NOT NULL,
+     status TEXT NOT NULL,        -- queued | running | succeeded | failed | timed-out | cancelled | rate-limited | error-before-start | lost
+     backend TEXT,
+     queued_at INTEGER NOT NULL,
+     started_at INTEGER,
+     ended_at INTEGER,
+     duration_ms INTEGER,
+     exit_code INTEGER,
+     wake_at INTEGER,
+     wake_reason TEXT,
+     cost_usd REAL,
+     log_path TEXT,
+     pid INTEGER,
+     container_id TEXT,
+     error TEXT,
+     result TEXT                  -- the runner's RunResult as JSON
+   );
+   CREATE INDEX runs_by_agent ON runs(agent, id);
+   CREATE INDEX runs_open ON runs(status) WHERE status IN ('queued', 'running');
+   CREATE INDEX runs_by_start ON runs(started_at);
+   CREATE TABLE skipped (
+     agent TEXT NOT NULL,
+     slot_at INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     recorded_at INTEGER NOT NULL
+   );
+   CREATE INDEX skipped_by_agent ON skipped(agent, slot_at);
+   CREATE TABLE credential_pauses (
+     credential TEXT PRIMARY KEY, -- file:<path> or env:<VAR>
+     until INTEGER NOT NULL,
+     reason TEXT
+   );`,
+];
+
+export interface PlanRow {
+  agent: string;
+  next_at: number | null;
+  next_reason: string;
+  slot_at: number | null;
+  paused: number;
+  failures: number;
+  rate_limit_hits: number;
+  last_run_id: string | null;
+}
+
+export interface WakeRow {
+  agent: string;
+  wake_at: number;
+  reason: string | null;
+  source: string;
+  run_id: string | null;
+}
+
+export interface RunRow {
+  id: string;
+  agent: string;
+  trigger: string;
+  status: RunStatus | 'queued';
+  backend: string | null;
+  queued_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  duration_ms: number | null;
+  exit_code: number | null;
+  wake_at: number | null;
+  wake_reason: string | null;
+  cost_usd: number | null;
+  log_path: string | null;
+  pid: number | null;
+  container_id: string | null;
+  error: string | null;
+}
+
+/** Open (and migrate) the scheduler database in `stateDir`. `readonly` never writes, never migrates. */
+export function openStore(stateDir: string, options: { readonly?: boolean } = {}): Store {
+  const file = path.join(stateDir, DB_FILE);
+  if (!options.readonly) mkdirSync(stateDir, { recursive: true });
+  const db = new Database(file, {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.readonly ?? false,
+  });
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+  db.pragma('busy_timeout = 2000');
+  return new Store(db);
+}
+
+export class Store {
+  private readonly stmts;
+
+  constructor(readonly db: Database.Database) {
+    const readonly = db.readonly;
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      plans: p('SELECT * FROM plans'),
+      plan: p('SELECT * FROM plans WHERE agent = ?'),
+      wakes: p('SELECT * FROM wakes'),
+      run: p('SELECT * FROM runs WHERE id = ?'),
+      openRuns: p("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY id"),
+      history: p('SELECT * FROM runs WHERE (@agent IS NULL OR agent = @agent) ORDER BY id DESC LIMIT @limit'),
+      lastRuns: p('SELECT r.* FROM plans p JOIN runs r ON r.id = p.last_run_id'),
+      costSince: p('SELECT agent, SUM(cost_usd) AS cost FROM runs WHERE started_at >= ? GROUP BY agent'),
+      credentialPauses: p('SELECT * FROM credential_pauses'),
+      skipped: p(
+        'SELECT * FROM skipped WHERE (@agent IS NULL OR agent = @agent) ORDER BY slot_at DESC LIMIT @limit',
+      ),
+      ...(readonly
+        ? {}
+        : {
+            upsertPlan: p(
+              `INSERT INTO plans (agent, next_at, next_reason, slot_at, paused, failures, rate_limit_hits, last_run_id)
+               VALUES (@agent, @next_at, @next_reason, @slot_at, @paused, @failures, @rate_limit_hits, @last_run_id)
+               ON CONFLICT(agent) DO UPDATE SET next_at = excluded.next_at, next_reason = excluded.next_reason,
+                 slot_at = excluded.slot_at, paused = excluded.paused, failures = excluded.failures,
+                 rate_limit_hits = excluded.rate_limit_hits, last_run_id = excluded.last_run_id`,
+            ),
+            deletePlan: p('DELETE FROM plans WHERE agent = ?'),
+            setWake: p(
+              `INSERT INTO wakes (agent, wake_at, reason, source, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(agent) DO UPDATE SET wake_at = excluded.wake_at, reason = excluded.reason,
+                 source = excluded.source, run_id = excluded.run_id, created_at = excluded.created_at`,
+            ),
+            deleteWake: p('DELETE FROM wakes WHERE agent = ?'),
+            insertRun: p(
+              `INSERT INTO runs (id, agent, trigger, status, queued_at) VALUES (@id, @agent, @trigger, @status, @queued_at)`,
+            ),
+            startRun: p(
+              `UPDATE runs SET status = 'running', started_at = ?, backend = ?, log_path = ? WHERE id = ?`,
+            ),
+            runProcess: p('UPDATE runs SET pid = ?, container_id = ? WHERE id = ?'),
+            finishRun: p(
+              `UPDATE runs SET status = @status, started_at = COALESCE(started_at, @started_at), ended_at = @ended_at,
+                 duration_ms = @duration_ms, exit_code = @exit_code, wake_at = @wake_at, wake_reason = @wake_reason,
+                 cost_usd = @cost_usd, log_path = COALESCE(@log_path, log_path), error = @error, result = @result,
+                 backend = COALESCE(@backend, backend), container_id = COALESCE(@container_id, container_id)
+               WHERE id = @id`,
+            ),
+            skip: p('INSERT INTO skipped (agent, slot_at, reason, recorded_at) VALUES (?, ?, ?, ?)'),
+            pauseCredential: p(
+              `INSERT INTO credential_pauses (credential, until, reason) VALUES (?, ?, ?)
+               ON CONFLICT(credential) DO UPDATE SET until = max(until, excluded.until), reason = excluded.reason`,
+            ),
+            clearCredentialPauses: p('DELETE FROM credential_pauses WHERE until <= ?'),
+          }),
+    };
+  }
+
+  plans(): PlanRow[] {
+    return this.stmts.plans.all() as PlanRow[];
+  }
+  plan(agent: string): PlanRow | undefined {
+    return this.stmts.plan.get(agent) as PlanRow | undefined;
+  }
+  wakes(): WakeRow[] {
+    return this.stmts.wakes.all() as WakeRow[];
+  }
+  run(id: string): RunRow | undefined {
+    return this.stmts.run.get(id) as RunRow | undefined;
+  }
+  openRuns(): RunRow[] {
+    return this.stmts.openRuns.all() as RunRow[];
+  }
+  history(agent: string | undefined, limit: number): RunRow[] {
+    return this.stmts.history.all({ agent: agent ?? null, limit }) as RunRow[];
+  }
+  lastRuns(): RunRow[] {
+    return this.stmts.lastRuns.all() as RunRow[];
+  }
+  costSince(since: number): Map<string, number> {
+    return new Map(
+      (this.stmts.costSince.all(since) as { agent: string; cost: number }[]).map((r) => [r.agent, r.cost]),
+    );
+  }
+  credentialPauses(): { credential: string; until: number; reason: string | null }[] {
+    return this.stmts.credentialPauses.all() as {
+      credential: string;
+      until: number;
+      reason: string | null;
+    }[];
+  }
+  skipped(
+    agent: string | undefined,
+    limit: number,
+  ): { agent: string; slot_at: number; reason: string; recorded_at: number }[] {
+    return this.stmts.skipped.all({ agent: agent ?? null, limit }) as {
+      agent: string;
+      slot_at: number;
+      reason: string;
+      recorded_at: number;
+    }[];
+  }
+
+  upsertPlan(row: PlanRow): void {
+    this.stmts.upsertPlan!.run(row);
+  }
+  deletePlan(agent: string): void {
+    this.stmts.deletePlan!.run(agent);
+  }
+  setWake(
+    agent: string,
+    wakeAt: number,
+    reason: string | null,
+    source: string,
+    runId: string | null,
+    now: number,
+  ): void {
+    this.stmts.setWake!.run(agent, wakeAt, reason, source, runId, now);
+  }
+  deleteWake(agent: string): void {
+    this.stmts.deleteWake!.run(agent);
+  }
+  insertRun(row: {
+    id: string;
+    agent: string;
+    trigger: string;
+    status: 'queued' | 'running';
+    queued_at: number;
+  }): void {
+    this.stmts.insertRun!.run(row);
+  }
+  markStarted(id: string, startedAt: number, backend: string, logPath: string | null): void {
+    this.stmts.startRun!.run(startedAt, backend, logPath, id);
+  }
+  markProcess(id: string, pid: number | null, containerId: string | null): void {
+    this.stmts.runProcess!.run(pid, containerId, id);
+  }
+  finishRun(id: string, result: Partial<RunResult> & { status: RunStatus }, error?: string): void {
+    this.stmts.finishRun!.run({
+      id,
+      status: result.status,
+      started_at: result.startedAt ? Date.parse(result.startedAt) : null,
+      ended_at: result.endedAt ? Date.parse(result.endedAt) : Date.now(),
+      duration_ms: result.durationMs ?? null,
+      exit_code: result.exitCode ?? null,
+      wake_at: result.wakeAt ? Date.parse(result.wakeAt) : null,
+      wake_reason: result.wakeReason ?? null,
+      cost_usd: result.summary?.costUsd ?? null,
+      log_path: result.logPath ?? null,
+      error: error ?? result.error?.message ?? null,
+      result: result.runId ? JSON.stringify(result) : null,
+      backend: result.backend ?? null,
+      container_id: result.containerId ?? null,
+    });
+  }
+  skip(agent: string, slotAt: number, reason: string, now: number): void {
+    this.stmts.skip!.run(agent, slotAt, reason, now);
+  }
+  pauseCredential(credential: string, until: number, reason: string): void {
+    this.stmts.pauseCredential!.run(credential, until, reason);
+  }
+  clearCredentialPauses(now: number): void {
+    this.stmts.clearCredentialPauses!.run(now);
+  }
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+  close(): void {
+    this.db.close();
+  }
+}
