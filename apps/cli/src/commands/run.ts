@@ -9,6 +9,7 @@ import {
   parseDuration,
 } from '@habitat/config';
 import { type RunResult, startRun } from '@habitat/runner';
+import { connectDaemon, type DaemonClient, type DaemonEvent } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, useColor } from '../output.js';
@@ -67,6 +68,41 @@ export async function runInForeground(
   }
 }
 
+/** With a daemon up, `habitat run` goes through it (one writer of the state); its output streams back here. */
+async function runThroughDaemon(
+  client: DaemonClient,
+  name: string,
+  opts: { json?: boolean; quiet?: boolean },
+): Promise<RunResult> {
+  let runId: string | undefined;
+  const early: DaemonEvent[] = [];
+  return new Promise<RunResult>((resolve, reject) => {
+    const onEvent = (event: DaemonEvent) => {
+      if (!runId) {
+        early.push(event);
+        return;
+      }
+      if (event.runId !== runId) return;
+      if (event.event === 'run.output' && !opts.quiet) {
+        (opts.json || event.stream === 'stderr' ? process.stderr : process.stdout).write(String(event.text));
+      } else if (event.event === 'run.finished') {
+        resolve(event.result as RunResult);
+      }
+    };
+    client.onClose(() =>
+      reject(new CliError('the daemon went away during the run; see habitat history', 1, 'daemon-down')),
+    );
+    client
+      .subscribe(onEvent, { agent: name })
+      .then(() => client.request<{ runId: string }>('trigger', { agent: name }))
+      .then((answer) => {
+        runId = answer.runId;
+        for (const e of early.splice(0)) onEvent(e);
+      })
+      .catch((error: Error) => reject(new CliError(error.message, 1, 'trigger-failed')));
+  });
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run <agent>')
@@ -74,7 +110,19 @@ export function registerRunCommands(program: Command): void {
     .option('--json', 'print the result object at the end (agent output goes to stderr)')
     .option('-q, --quiet', "don't stream the agent's output")
     .action(async (name: string, opts: { json?: boolean; quiet?: boolean }, cmd: Command) => {
-      const result = await runInForeground(coordinatorRoot(cmd), name, opts);
+      const root = coordinatorRoot(cmd);
+      const { coordinator } = await requireAgent(root, name);
+      const client = await connectDaemon(coordinator.settings.stateDir, { timeoutMs: 1000 }).catch(
+        () => undefined,
+      );
+      let result: RunResult;
+      if (client) {
+        try {
+          result = await runThroughDaemon(client, name, opts);
+        } finally {
+          client.close();
+        }
+      } else result = await runInForeground(root, name, opts);
       if (opts.json) printJson(result);
       else {
         const wake = result.wakeAt
