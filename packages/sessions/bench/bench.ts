@@ -56,8 +56,7 @@ out.corpusMB = Math.round(files.reduce((n, f) => n + statSync(f).size, 0) / 1024
   const t = performance.now();
   let lines = 0;
   for (const f of files)
-    for (const line of readFileSync(f, 'utf8').split('
-'))
+    for (const line of readFileSync(f, 'utf8').split('\n'))
       if (line) {
         JSON.parse(line);
         lines++;

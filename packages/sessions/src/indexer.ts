@@ -91,10 +91,11 @@ export function indexSessions(options: IndexOptions): IndexReport {
     for (const job of pass.jobs) {
       runJob(pass, job, (emit) => parseJob(job, pass.redactor, emit));
     }
-    return complete(pass);
+    complete(pass);
   } finally {
     pass.db.close();
   }
+  return done(pass);
 }
 
 /**
@@ -108,10 +109,18 @@ export async function indexSessionsParallel(options: IndexOptions): Promise<Inde
   try {
     if (pass.jobs.length > 1) await runInWorker(pass, script);
     else for (const job of pass.jobs) runJob(pass, job, (emit) => parseJob(job, pass.redactor, emit));
-    return complete(pass);
+    complete(pass);
   } finally {
     pass.db.close();
   }
+  return done(pass);
+}
+
+/** The report, timed to include closing the database (its final checkpoint is part of the work). */
+function done(pass: Pass): IndexReport {
+  pass.report.durationMs = Math.round(performance.now() - pass.started);
+  pass.options.logger?.info(pass.report, 'sessions indexed');
+  return pass.report;
 }
 
 function plan(options: IndexOptions): Pass {
@@ -408,7 +417,7 @@ function runInWorker(pass: Pass, script: URL): Promise<void> {
   });
 }
 
-function complete(pass: Pass): IndexReport {
+function complete(pass: Pass): void {
   const { db, report } = pass;
   finishPass(db);
   // a bulk build leaves many FTS segments; merging them now keeps the next small append and searches fast
@@ -416,14 +425,12 @@ function complete(pass: Pass): IndexReport {
     (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) - pass.eventsBefore;
   if (added > 20_000) db.exec("INSERT INTO events_fts (events_fts) VALUES ('optimize')");
   if (pass.cold) {
+    // durable before we return: the checkpoint syncs the database file the build wrote without fsyncs
+    db.pragma('synchronous = NORMAL');
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.pragma('wal_autocheckpoint = 1000');
-    db.pragma('synchronous = NORMAL');
   }
   report.events = added;
-  report.durationMs = Math.round(performance.now() - pass.started);
-  pass.options.logger?.info(report, 'sessions indexed');
-  return report;
 }
 
 /** After a pass: subagents linked to their Task calls, runs to sessions, new events into the FTS index. */

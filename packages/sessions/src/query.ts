@@ -247,6 +247,11 @@ export class SessionIndex {
     const quoted = terms.map((t) => `"${t.replace(/"/g, '""')}"`);
     const strict = this.runSearch(quoted.join(' AND '), options);
     if (strict.length > 0) return { mode: 'all', terms, hits: strict };
+    // relaxed: any of the words, then any word as a prefix (prefix queries read every matching term: last resort)
+    if (terms.length > 1) {
+      const any = this.runSearch(quoted.join(' OR '), options);
+      if (any.length > 0) return { mode: 'any', terms, hits: any };
+    }
     const relaxed = this.runSearch(quoted.map((q) => `${q}*`).join(' OR '), options);
     return { mode: relaxed.length > 0 ? 'any' : 'none', terms, hits: relaxed };
   }
