@@ -1,0 +1,166 @@
+// The daemon as a real child process (`habitat up`) on a real coordinator with local-backend agents.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { connectDaemon, openStore } from '../src/index.js';
+
+const CLI = path.resolve(__dirname, '../../../apps/cli/dist/index.js');
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function fleet(agents: Record<string, string>): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'habitat-fleet-'));
+  mkdirSync(path.join(root, 'agents'));
+  for (const [name, yaml] of Object.entries(agents))
+    writeFileSync(path.join(root, 'agents', `${name}.yaml`), yaml);
+  return root;
+}
+
+function up(root: string, ...args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'up', '--no-layers', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c) => (err += c));
+  (child as ChildProcess & { err: () => string }).err = () => err;
+  children.push(child);
+  return child;
+}
+
+async function waitFor<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out waiting');
+}
+
+const runs = (root: string, agent?: string) => {
+  if (!existsSync(path.join(root, '.habitat', 'scheduler.db'))) return [];
+  try {
+    const store = openStore(path.join(root, '.habitat'), { readonly: true });
+    try {
+      return store.history(agent, 1000);
+    } finally {
+      store.close();
+    }
+  } catch {
+    return []; // the daemon is still creating its tables
+  }
+};
+const socketUp = (root: string) => existsSync(path.join(root, '.habitat', 'habitat.sock'));
+
+describe('habitat up', () => {
+  test('a second daemon on the same state dir refuses with a clear message', async () => {
+    const root = fleet({ idle: 'run: { command: ["true"] }\n' });
+    up(root);
+    await waitFor(() => socketUp(root));
+    const second = spawnSync(process.execPath, [CLI, 'up'], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/another habitat daemon \(pid \d+\) is already running/);
+  });
+
+  test('a wake request holds the agent until its time, across a kill -9 and restart', async () => {
+    const root = fleet({
+      nap: 'run: { command: [sh, -c, "echo 1h > $HABITAT_WAKE_FILE"] }\nschedule: { every: 1s }\n',
+    });
+    const first = up(root);
+    await waitFor(() => runs(root, 'nap').some((r) => r.status === 'succeeded'));
+    await new Promise((r) => setTimeout(r, 1500));
+    first.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    up(root);
+    await waitFor(() => socketUp(root));
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(runs(root, 'nap')).toHaveLength(1);
+  });
+
+  test('kill -9 mid-run: the in-flight run is stopped and recorded as lost, and nothing fires twice', async () => {
+    const root = fleet({
+      slow: 'run: { command: [sh, -c, "echo started; sleep 30"] }\nschedule: { every: 1h }\n',
+    });
+    const first = up(root);
+    await waitFor(() => runs(root, 'slow').some((r) => r.status === 'running' && r.pid));
+    first.kill('SIGKILL');
+    const restarted = up(root);
+    await waitFor(() => socketUp(root) && runs(root, 'slow').some((r) => r.status === 'lost'));
+    const [lost] = runs(root, 'slow');
+    expect(lost!.error).toMatch(/restarted while this run was in flight/);
+    // Its next scheduled slot is an hour away: nothing fires twice.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(runs(root, 'slow')).toHaveLength(1);
+    restarted.kill('SIGTERM');
+  });
+
+  test('every schedules fire on time; overlap skip records skipped slots', async () => {
+    const root = fleet({ tick: 'run: { command: [sh, -c, "sleep 1.5"] }\nschedule: { every: 1s }\n' });
+    up(root);
+    await waitFor(() => runs(root, 'tick').filter((r) => r.status === 'succeeded').length >= 2, 15_000);
+    const store = openStore(path.join(root, '.habitat'), { readonly: true });
+    const skipped = store.skipped('tick', 100);
+    store.close();
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(skipped[0]!.reason).toMatch(/overlap/);
+  });
+
+  test('hot reload: a new agent starts, a broken edit keeps the last good version, status reports it', async () => {
+    const root = fleet({ a: 'run: { command: ["true"] }\nschedule: manual\n' });
+    up(root);
+    await waitFor(() => socketUp(root));
+    const client = await connectDaemon(path.join(root, '.habitat'));
+    writeFileSync(
+      path.join(root, 'agents', 'b.yaml'),
+      'run: { command: [echo, from-b] }\nschedule: { every: 1h }\n',
+    );
+    await waitFor(() => runs(root, 'b').some((r) => r.status === 'succeeded'));
+    writeFileSync(path.join(root, 'agents', 'a.yaml'), 'run: { command: ["true"] }\nschedul: manual\n');
+    const status = await waitFor(async () => {
+      const s = await client.request<{ agents: { agent: string }[]; diagnostics: { path: string }[] }>(
+        'status',
+      );
+      return s.diagnostics.length > 0 ? s : undefined;
+    });
+    const resolved = status;
+    expect(resolved.agents.map((a) => a.agent).sort()).toEqual(['a', 'b']);
+    expect(resolved.diagnostics[0]!.path).toBe('schedul');
+    client.close();
+  });
+
+  test('SIGTERM lets a short run finish and stops cleanly', async () => {
+    const root = fleet({
+      short: 'run: { command: [sh, -c, "sleep 0.5; echo done"] }\nschedule: { every: 1h }\n',
+    });
+    const child = up(root);
+    await waitFor(() => runs(root, 'short').some((r) => r.status === 'running'));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    expect(runs(root, 'short')[0]!.status).toBe('succeeded');
+    expect(existsSync(path.join(root, '.habitat', 'daemon.lock'))).toBe(false);
+  });
+});
+
+test('up --once runs what is due and exits with the results', () => {
+  const root = fleet({
+    ok: 'run: { command: [echo, hi] }\nschedule: { every: 1h }\n',
+    manual: 'run: { command: [echo, never] }\nschedule: manual\n',
+  });
+  const out = spawnSync(process.execPath, [CLI, 'up', '--once', '--json', '--no-layers'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  expect(out.status).toBe(0);
+  const results = JSON.parse(out.stdout) as { agent: string; status: string }[];
+  expect(results.map((r) => [r.agent, r.status])).toEqual([['ok', 'succeeded']]);
+});
