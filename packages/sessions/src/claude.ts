@@ -20,6 +20,13 @@ const BOOKKEEPING = new Set([
   'mode',
   'permission-mode',
   'worktree-state',
+  // Claude Code 2.1: request bookkeeping (shapes and blobs of API requests, tool lists, latches)
+  'api-request',
+  'api-request-shape',
+  'api-request-blob',
+  'tools-used',
+  'atis-latch',
+  'cost-state',
 ]);
 
 type Json = Record<string, unknown>;
