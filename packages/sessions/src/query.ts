@@ -245,14 +245,14 @@ export class SessionIndex {
     const terms = splitTerms(query);
     if (terms.length === 0) return { mode: 'none', terms, hits: [] };
     const quoted = terms.map((t) => `"${t.replace(/"/g, '""')}"`);
-    const strict = this.runSearch(quoted.join(' AND '), options);
+    const strict = this.runSearch(quoted.join(' AND '), options, terms, false);
     if (strict.length > 0) return { mode: 'all', terms, hits: strict };
     // relaxed: any of the words, then any word as a prefix (prefix queries read every matching term: last resort)
     if (terms.length > 1) {
-      const any = this.runSearch(quoted.join(' OR '), options);
+      const any = this.runSearch(quoted.join(' OR '), options, terms, false);
       if (any.length > 0) return { mode: 'any', terms, hits: any };
     }
-    const relaxed = this.runSearch(quoted.map((q) => `${q}*`).join(' OR '), options);
+    const relaxed = this.runSearch(quoted.map((q) => `${q}*`).join(' OR '), options, terms, true);
     return { mode: relaxed.length > 0 ? 'any' : 'none', terms, hits: relaxed };
   }
 
@@ -371,7 +371,7 @@ export class SessionIndex {
       );
   }
 
-  private runSearch(match: string, options: SearchOptions): SearchHit[] {
+  private runSearch(match: string, options: SearchOptions, terms: string[], prefix: boolean): SearchHit[] {
     const [open, close] = options.highlight ?? ['«', '»'];
     const where = filterSql(options);
     const limit = options.limit ?? 20;
@@ -390,38 +390,34 @@ export class SessionIndex {
         .raw()
         .all(match, ...where.params, limit) as Array<[number, number]>;
       if (top.length === 0) return [];
-      const ids = top.map(([id]) => id);
-      const snippets = new Map(
-        (
-          this.db
-            .prepare(
-              `SELECT rowid, snippet(events_fts, -1, ?, ?, '…', 16) FROM events_fts
-               WHERE events_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
-            )
-            .raw()
-            .all(open, close, match, ...ids) as Array<[number, string]>
-        ).map(([id, snippet]) => [id, snippet]),
-      );
+      // snippets cut here from the stored text: a second FTS query per hit would expand prefix terms again each time
       const meta = this.db.prepare(
-        `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, s.id AS session_id, s.title, s.project, s.source
+        `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, e.text, e.thinking, e.input, s.id AS session_id, s.title, s.project, s.source
          FROM events e JOIN sessions s ON s.sid = e.sid WHERE e.id = ?`,
       );
-      const rows = top.map(([id, score]) => ({
-        ...(meta.get(id) as {
+      const tokens = terms.flatMap((t) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+      const rows = top.map(([id, score]) => {
+        const r = meta.get(id) as {
           id: number;
           seq: number;
           ts: number | null;
           role: EventRole;
           kind: EventKind;
           tool_name: string | null;
+          text: string | null;
+          thinking: string | null;
+          input: string | null;
           session_id: string;
           title: string | null;
           project: string | null;
           source: SessionSource;
-        }),
-        score,
-        snippet: snippets.get(id) ?? '',
-      }));
+        };
+        return {
+          ...r,
+          score,
+          snippet: snippetOf([r.text, r.thinking, r.input], tokens, prefix, open, close),
+        };
+      });
       return rows.map((r) => ({
         sessionId: r.session_id,
         eventId: r.id,
@@ -452,6 +448,49 @@ export class SessionIndex {
 /** Open a sessions database for reading (created empty if it does not exist yet). */
 export function openSessionIndex(dbPath: string): SessionIndex {
   return new SessionIndex(openDatabase(dbPath));
+}
+
+/**
+ * About 16 words around the first matched term of the first field that has one, terms wrapped in `open`/`close`.
+ * Matching follows the FTS tokenizer: letters and digits, case-insensitive; `prefix` for the relaxed search.
+ */
+export function snippetOf(
+  fields: Array<string | null>,
+  terms: string[],
+  prefix: boolean,
+  open: string,
+  close: string,
+): string {
+  const wanted = new Set(terms);
+  const matches = (word: string) => {
+    const w = word.toLowerCase();
+    if (wanted.has(w)) return true;
+    if (prefix) for (const t of terms) if (w.startsWith(t)) return true;
+    return false;
+  };
+  for (const field of fields) {
+    if (!field) continue;
+    const words = [...field.matchAll(/[\p{L}\p{N}]+/gu)];
+    const first = words.findIndex((m) => matches(m[0]));
+    if (first < 0) continue;
+    const from = Math.max(0, first - 5);
+    const to = Math.min(words.length, from + 16);
+    const start = words[from]?.index ?? 0;
+    const last = words[to - 1];
+    const end = last ? (last.index ?? 0) + last[0].length : field.length;
+    let out = '';
+    let cursor = start;
+    for (let i = from; i < to; i++) {
+      const m = words[i];
+      if (!m || !matches(m[0])) continue;
+      const at = m.index ?? 0;
+      out += `${field.slice(cursor, at)}${open}${m[0]}${close}`;
+      cursor = at + m[0].length;
+    }
+    out += field.slice(cursor, end);
+    return `${start > 0 ? '…' : ''}${out}${end < field.length ? '…' : ''}`.replace(/\s+/g, ' ');
+  }
+  return (fields.find((f) => f) ?? '').slice(0, 120).replace(/\s+/g, ' ');
 }
 
 /** Words of a query as people type them; `"quoted phrases"` stay together. Terms with no letter or digit are dropped. */

@@ -159,19 +159,17 @@ beforeAll(async () => {
             ? b
             : { type: 'tool_use', id: `toolu_${++counter}_${i}`, name: b.name, input: b.input },
         );
-        res
-          .writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${++counter}` })
-          .end(
-            JSON.stringify({
-              id: `msg_${counter}`,
-              type: 'message',
-              role: 'assistant',
-              model: body.model,
-              content,
-              stop_reason: blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn',
-              usage: { input_tokens: 12, output_tokens: 20 },
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${++counter}` }).end(
+          JSON.stringify({
+            id: `msg_${counter}`,
+            type: 'message',
+            role: 'assistant',
+            model: body.model,
+            content,
+            stop_reason: blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn',
+            usage: { input_tokens: 12, output_tokens: 20 },
+          }),
+        );
       }
     });
   });
