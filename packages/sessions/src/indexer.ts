@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -69,6 +79,7 @@ interface Planned extends ParseJob {
 
 interface Pass {
   db: DB;
+  dbPath: string;
   options: IndexOptions;
   report: IndexReport;
   redactor: Redactor;
@@ -153,11 +164,7 @@ function plan(options: IndexOptions): Pass {
     for (const row of db.prepare('SELECT * FROM sources').all() as SourceRow[]) sources.set(row.path, row);
     const eventsBefore = db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number;
     const cold = eventsBefore === 0;
-    if (cold) {
-      // a cold build is re-done from the files if interrupted: skip fsyncs and the per-commit WAL checkpoints
-      db.pragma('synchronous = OFF');
-      db.pragma('wal_autocheckpoint = 0');
-    }
+    if (cold) startColdBuild(db, dbPath);
     const upsertSource = db.prepare(
       `INSERT INTO sources (path, kind, size, mtime_ms, offset, head_hash, lines, session_sid, malformed, unknown)
        VALUES (@path, @kind, @size, @mtime_ms, @offset, @head_hash, @lines, @session_sid, @malformed, @unknown)
@@ -167,6 +174,7 @@ function plan(options: IndexOptions): Pass {
     );
     const pass: Pass = {
       db,
+      dbPath,
       options,
       report,
       redactor,
@@ -420,17 +428,40 @@ function runInWorker(pass: Pass, script: URL): Promise<void> {
 function complete(pass: Pass): void {
   const { db, report } = pass;
   finishPass(db);
-  // a bulk build leaves many FTS segments; merging them now keeps the next small append and searches fast
   const added =
     (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) - pass.eventsBefore;
-  if (added > 20_000) db.exec("INSERT INTO events_fts (events_fts) VALUES ('optimize')");
-  if (pass.cold) {
-    // durable before we return: the checkpoint syncs the database file the build wrote without fsyncs
-    db.pragma('synchronous = NORMAL');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.pragma('wal_autocheckpoint = 1000');
-  }
+  if (pass.cold) endColdBuild(db, pass.dbPath);
   report.events = added;
+}
+
+/**
+ * A cold build writes the database directly (rollback journal in memory, no fsyncs, no WAL to copy back) and
+ * leaves `<db>.building` behind until it is done: an interrupted build is thrown away and redone from the files
+ * (see `openDatabase`). Where another connection holds the file in WAL mode, it stays in WAL.
+ */
+function startColdBuild(db: DB, dbPath: string): void {
+  writeFileSync(`${dbPath}.building`, `${process.pid}\n`);
+  db.pragma('synchronous = OFF');
+  try {
+    db.pragma('journal_mode = MEMORY');
+  } catch {
+    db.pragma('wal_autocheckpoint = 0');
+  }
+}
+
+function endColdBuild(db: DB, dbPath: string): void {
+  db.pragma('synchronous = NORMAL');
+  if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+  else db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma('wal_autocheckpoint = 1000');
+  // durable before we say it is done
+  const fd = openSync(dbPath, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(`${dbPath}.building`, { force: true });
 }
 
 /** After a pass: subagents linked to their Task calls, runs to sessions, new events into the FTS index. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SessionsError } from './errors.js';
@@ -110,6 +110,11 @@ export interface OpenOptions {
 /** Open (creating and migrating if needed) a sessions database. */
 export function openDatabase(path: string, options: OpenOptions = {}): DB {
   let db: DB;
+  // an interrupted cold build (see indexer) is a cache of files still on disk: start it over
+  if (!options.readonly && existsSync(`${path}.building`)) {
+    for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}.building`])
+      rmSync(f, { force: true });
+  }
   try {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});

@@ -439,3 +439,15 @@ test('the worker-thread indexer (from dist/) writes exactly what the in-thread o
   ia.close();
   ib.close();
 });
+
+test('an interrupted cold build is thrown away and done again', () => {
+  claudeFile('s9.jsonl', [user('first prompt about rebuilding')]);
+  writeFileSync(join(dir, 'sessions.db'), 'half-written garbage, not a database');
+  writeFileSync(join(dir, 'sessions.db.building'), '12345\n');
+  expect(index()).toMatchObject({ added: 1, errors: [] });
+  expect(existsSync(join(dir, 'sessions.db.building'))).toBe(false);
+  const ix = openSessionIndex(join(dir, 'sessions.db'));
+  expect(ix.search('rebuilding').hits.map((h) => h.sessionId)).toEqual(['s9']);
+  expect(ix.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  ix.close();
+});
