@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SessionsError } from './errors.js';
@@ -111,7 +111,7 @@ export interface OpenOptions {
 export function openDatabase(path: string, options: OpenOptions = {}): DB {
   let db: DB;
   // an interrupted cold build (see indexer) is a cache of files still on disk: start it over
-  if (!options.readonly && existsSync(`${path}.building`)) {
+  if (!options.readonly && existsSync(`${path}.building`) && !builderAlive(`${path}.building`)) {
     for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}.building`])
       rmSync(f, { force: true });
   }
@@ -140,6 +140,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
   db.pragma('temp_store = MEMORY');
   migrate(db, path);
   return db;
+}
+
+/** The process that left a `.building` marker is still running (then its build is in progress, not abandoned). */
+function builderAlive(marker: string): boolean {
+  const pid = Number.parseInt(readFileSync(marker, 'utf8'), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function migrate(db: DB, path: string): void {

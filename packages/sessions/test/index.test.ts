@@ -443,7 +443,7 @@ test('the worker-thread indexer (from dist/) writes exactly what the in-thread o
 test('an interrupted cold build is thrown away and done again', () => {
   claudeFile('s9.jsonl', [user('first prompt about rebuilding')]);
   writeFileSync(join(dir, 'sessions.db'), 'half-written garbage, not a database');
-  writeFileSync(join(dir, 'sessions.db.building'), '12345\n');
+  writeFileSync(join(dir, 'sessions.db.building'), '999999999\n'); // no such process
   expect(index()).toMatchObject({ added: 1, errors: [] });
   expect(existsSync(join(dir, 'sessions.db.building'))).toBe(false);
   const ix = openSessionIndex(join(dir, 'sessions.db'));
