@@ -184,6 +184,30 @@ describe('habitat sessions', () => {
     expect((await habitat('replay', 'sess-api-1', '--step')).code).toBe(2);
   });
 
+  test("configured credential values (every agent's) are redacted at index time", async () => {
+    const value = ['zz', 'very', 'secret', '99'].join('-');
+    mkdirSync(join(root, 'agents'), { recursive: true });
+    writeFileSync(join(root, 'db.env'), `DB_PASS=${value}\n`, { mode: 0o600 });
+    writeFileSync(
+      join(root, 'agents', 'feed.yaml'),
+      'repo: .\nrun:\n  command: [echo, hi]\nschedule: manual\nisolation: { backend: local }\ncredentials:\n  - { name: db, from: ./db.env, as: env }\n',
+    );
+    const line = {
+      type: 'user',
+      cwd: '/srv/api',
+      timestamp: new Date(Date.UTC(2026, 2, 4)).toISOString(),
+      message: { role: 'user', content: `the password is ${value} ok` },
+    };
+    writeFileSync(
+      join(root, 'claude', 'projects', '-srv-api', 'sess-cred.jsonl'),
+      `${JSON.stringify(line)}\n`,
+    );
+    expect(JSON.parse((await habitat('index', '--json')).stdout)).toMatchObject({ added: 1 });
+    const show = await habitat('show', 'sess-cred');
+    expect(show.stdout).toContain('the password is [REDACTED:credential] ok');
+    expect(show.stdout).not.toContain(value);
+  });
+
   test('an unknown session id is a clear failure', async () => {
     const r = await habitat('show', 'nope');
     expect(r.code).toBe(1);

@@ -94,25 +94,35 @@ async function indexOptions(
       stateDir,
     },
   };
-  if (withSecrets && existsSync(settings.agentsDir)) {
-    const secrets: string[] = [];
-    const coordinator = await loadCoordinator(root);
-    for (const agent of coordinator.agents) {
-      try {
-        for (const c of await readCredentialValues(agent)) secrets.push(...c.values);
-      } catch {
-        // a credential that cannot be read cannot leak either
-      }
-    }
-    options.secrets = secrets;
-  }
+  if (withSecrets) options.secrets = await credentialValues(root, settings.agentsDir);
   return options;
 }
 
 async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promise<SessionIndex> {
-  const options = await indexOptions(cmd, flags, true);
-  if (flags.refresh || !existsSync(options.dbPath)) await indexSessionsParallel(options);
+  const options = await indexOptions(cmd, flags);
+  if (flags.refresh || !existsSync(options.dbPath)) {
+    const { settings } = await loadSettings(coordinatorRoot(cmd));
+    await indexSessionsParallel({
+      ...options,
+      secrets: await credentialValues(coordinatorRoot(cmd), settings.agentsDir),
+    });
+  }
   return openSessionIndex(options.dbPath);
+}
+
+/** Every agent's credential values, so the index never holds them (only needed when indexing). */
+async function credentialValues(root: string, agentsDir: string): Promise<string[]> {
+  if (!existsSync(agentsDir)) return [];
+  const secrets: string[] = [];
+  const coordinator = await loadCoordinator(root);
+  for (const agent of coordinator.agents) {
+    try {
+      for (const c of await readCredentialValues(agent)) secrets.push(...c.values);
+    } catch {
+      // a credential that cannot be read cannot leak either
+    }
+  }
+  return secrets;
 }
 
 function filterOf(flags: FilterFlags): SessionFilter {
