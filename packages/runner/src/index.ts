@@ -12,7 +12,7 @@ export {
 export { RunError, type RunErrorCode } from './errors.js';
 export { commitRunChanges } from './git-audit.js';
 export { type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
-export { Scrubber, type Secret } from './scrub.js';
+export { Scrubber, type Secret, scrubTree } from './scrub.js';
 export { startRun } from './start-run.js';
 export type * from './types.js';
 export { parseWakeRequest, readWakeRequest, type WakeRequest } from './wake.js';

@@ -1,3 +1,6 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
 // Streaming secret scrubber: every credential value, and its base64 form, is replaced before a byte is
 // written anywhere. A value split across two chunks is caught by holding back the last (longest-1) bytes.
 
@@ -44,6 +47,11 @@ export class Scrubber {
     return this.needles.length > 0;
   }
 
+  /** Scrub a whole buffer (no streaming state involved). */
+  scrubBuffer(data: Buffer): Buffer {
+    return this.active ? this.replace(data) : data;
+  }
+
   /** Scrub a whole string (errors, messages). */
   scrubText(text: string): string {
     if (!this.active) return text;
@@ -84,4 +92,27 @@ export class Scrubber {
     }
     return out;
   }
+}
+
+/**
+ * Scrub every file under `dir` modified since `sinceMs` (e.g. the session logs an agent's Claude Code wrote
+ * during a run) in place. Returns how many files changed.
+ */
+export async function scrubTree(dir: string, scrubber: Scrubber, sinceMs: number): Promise<number> {
+  let changed = 0;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const info = await stat(file);
+    if (info.mtimeMs < sinceMs || info.size > 512 * 1024 * 1024) continue;
+    const before = scrubber.count;
+    const text = await readFile(file);
+    const out = scrubber.scrubBuffer(text);
+    if (scrubber.count > before) {
+      await writeFile(file, out);
+      changed++;
+    }
+  }
+  return changed;
 }

@@ -14,7 +14,7 @@ import { EventBus } from './event-bus.js';
 import { commitRunChanges } from './git-audit.js';
 import { type BackendExit, runLocal } from './local.js';
 import { type RunPaths, runPaths, writeResultRecord } from './log-file.js';
-import { Scrubber, type Secret } from './scrub.js';
+import { Scrubber, type Secret, scrubTree } from './scrub.js';
 import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
 import { readWakeRequest } from './wake.js';
 
@@ -183,6 +183,12 @@ async function execute(
         `git audit trail: ${scrubber.scrubText((e as Error).message.split('\n')[0] ?? 'commit failed')}`,
       );
     }
+  }
+  // Claude Code writes its own session logs into the agent's home: scrub what this run added there too.
+  if (scrubber.active) {
+    const scrubbed = await scrubTree(paths.claudeHome, scrubber, startedAt.getTime() - 1000).catch(() => 0);
+    if (scrubbed > 0)
+      warnings.push(`scrubbed credential values from ${scrubbed} session file(s) the agent wrote`);
   }
   await writeResultRecord(paths.recordPath, result);
   await rm(paths.runDir, { recursive: true, force: true });

@@ -1,7 +1,16 @@
 // The real Claude Code CLI, run offline against the scripted model server, as a non-root user.
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, realpathSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  symlinkSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -13,6 +22,17 @@ export function claudeBin(): string {
   if (!existsSync(bin))
     throw new Error(`the claude binary is missing at ${bin}: reinstall @anthropic-ai/claude-code`);
   return realpathSync(bin);
+}
+
+let binDir: string | undefined;
+/** A directory holding `claude` (a link to the real binary), to put first on an agent's PATH. */
+export function claudeBinDir(): string {
+  if (!binDir) {
+    binDir = mkdtempSync(path.join(tmpdir(), 'habitat-claude-bin-'));
+    symlinkSync(claudeBin(), path.join(binDir, 'claude'));
+    chmodSync(binDir, 0o755); // the non-root test user runs it
+  }
+  return binDir;
 }
 
 export interface TestUser {

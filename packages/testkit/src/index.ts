@@ -2,6 +2,7 @@ export {
   type ClaudeRun,
   chownTree,
   claudeBin,
+  claudeBinDir,
   ensureTestUser,
   offlineClaudeEnv,
   type RunClaudeOptions,
