@@ -401,7 +401,7 @@ function runInWorker(pass: Pass, script: URL): Promise<void> {
             pass.jobs.length - msg.id > 8 &&
             (pass.db.prepare('SELECT max(id) FROM events').pluck().get() as number) - ftsMax(db) > FTS_BATCH
           )
-            db.transaction(() => syncFts(db))();
+            ftsBatch(pass);
         }
       } catch (error) {
         // a write failure spoils this file only: roll it back when its last message arrives
@@ -427,6 +427,7 @@ function runInWorker(pass: Pass, script: URL): Promise<void> {
 
 function complete(pass: Pass): void {
   const { db, report } = pass;
+  if (pass.cold) ftsBatch(pass);
   finishPass(db);
   const added =
     (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) - pass.eventsBefore;
@@ -442,6 +443,9 @@ function complete(pass: Pass): void {
 function startColdBuild(db: DB, dbPath: string): void {
   writeFileSync(`${dbPath}.building`, `${process.pid}\n`);
   db.pragma('synchronous = OFF');
+  // FTS5 writes a segment each time its pending terms pass `hashsize` (1 MB by default) and merges segments as
+  // they pile up: 32 MB flushes mean 32 times fewer segments and far less merging (and 31 MB more memory)
+  db.exec(`INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ${32 << 20})`);
   try {
     db.pragma('journal_mode = MEMORY');
   } catch {
@@ -450,6 +454,9 @@ function startColdBuild(db: DB, dbPath: string): void {
 }
 
 function endColdBuild(db: DB, dbPath: string): void {
+  const memory = db.pragma('journal_mode', { simple: true }) === 'memory';
+  if (memory) db.pragma('journal_mode = OFF');
+  db.exec(`INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ${1 << 20})`);
   db.pragma('synchronous = NORMAL');
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   else db.pragma('wal_checkpoint(TRUNCATE)');
@@ -484,6 +491,21 @@ function ftsMax(db: DB): number {
   return (
     (db.prepare("SELECT value FROM meta WHERE key = 'fts_max'").pluck().get() as number | undefined) ?? 0
   );
+}
+
+/**
+ * A batch of the full-text index during a cold build. The rollback journal is off for it (it only ever commits, and
+ * an interrupted cold build is redone anyway): otherwise the in-memory journal holds every FTS page it touches.
+ */
+function ftsBatch(pass: Pass): void {
+  const { db } = pass;
+  const memory = db.pragma('journal_mode', { simple: true }) === 'memory';
+  if (memory) db.pragma('journal_mode = OFF');
+  try {
+    db.transaction(() => syncFts(db))();
+  } finally {
+    if (memory) db.pragma('journal_mode = MEMORY');
+  }
 }
 
 /** Add events written since the last call to the full-text index. */
