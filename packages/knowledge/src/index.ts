@@ -1,1 +1,33 @@
-export {};
+export {
+  type AddOutcome,
+  addLearning,
+  DUPLICATE_THRESHOLD,
+  type NewLearning,
+  setStatus,
+  supersede,
+} from './capture.js';
+export { buildContext, type Context, type ContextOptions } from './context.js';
+export {
+  type Candidate,
+  compactTranscript,
+  EXTRACTION_PROMPT,
+  extractMarkers,
+  extractOffline,
+  extractWithModel,
+  type ModelOptions,
+  parseModelLearnings,
+} from './extract.js';
+export { type ExtractOptions, type ExtractReport, extractFromSession } from './extract-session.js';
+export {
+  fileNameFor,
+  formatLearning,
+  newLearningId,
+  parseLearning,
+  readLearnings,
+  writeLearning,
+} from './files.js';
+export { KNOWLEDGE_DB, KnowledgeIndex, openKnowledge, type SyncReport } from './index-db.js';
+export { createMcpServer, type McpOptions, serveMcp } from './mcp.js';
+export { matchExpression, type Retriever, type SearchOptions, searchKnowledge } from './search.js';
+export { contradicts, estimateTokens, keyTerms, similarity, titleOf } from './text.js';
+export type * from './types.js';

@@ -14,7 +14,7 @@ describe('the scripted model server', () => {
         body: JSON.stringify(body),
         headers: { 'content-type': 'application/json' },
       });
-    const side = await (await post({ model: 'claude-haiku', messages: [] })).json();
+    const side = (await (await post({ model: 'claude-haiku', messages: [] })).json()) as { content: unknown };
     expect(side.content).toEqual([{ type: 'text', text: 'ok' }]);
     expect(server.remaining()).toBe(1);
     const sse = await (

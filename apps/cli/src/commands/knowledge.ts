@@ -1,3 +1,354 @@
+// habitat knowledge add|search|list|show|retract|accept|supersede|context|extract|index, habitat learn, habitat mcp
+import path from 'node:path';
+import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/config';
+import {
+  addLearning,
+  buildContext,
+  extractFromSession,
+  type Learning,
+  openKnowledge,
+  type Scope,
+  searchKnowledge,
+  serveMcp,
+  setStatus,
+  supersede,
+} from '@habitat/knowledge';
+import { openSessionIndex } from '@habitat/sessions';
 import type { Command } from 'commander';
+import { coordinatorRoot } from '../cli.js';
+import { CliError, printJson, printLine, printTable } from '../output.js';
 
-export function registerKnowledgeCommands(_program: Command): void {}
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+async function open(cmd: Command) {
+  const { settings } = await loadSettings(coordinatorRoot(cmd));
+  const { index, report } = await openKnowledge({
+    stateDir: settings.stateDir,
+    knowledgeDir: settings.knowledgeDir,
+  });
+  for (const e of report.errors) process.stderr.write(`warning: ${e}\n`);
+  return { settings, index, dir: settings.knowledgeDir };
+}
+
+function scopeOf(opts: { project?: string; agent?: string }): Scope | undefined {
+  if (opts.agent) return { kind: 'agent', name: opts.agent };
+  if (opts.project) return { kind: 'project', name: opts.project };
+  return undefined;
+}
+
+/** Every configured credential value, so a learning never carries one. */
+async function allSecrets(root: string): Promise<string[]> {
+  const { agents } = await loadCoordinator(root);
+  const values = await Promise.all(agents.map((a) => readCredentialValues(a).catch(() => [])));
+  return values.flat().flatMap((c) => c.values);
+}
+
+function scopeText(l: Learning): string {
+  return l.scope.kind === 'org' ? 'org' : `${l.scope.kind}:${l.scope.name}`;
+}
+
+function printLearning(l: Learning): void {
+  printLine(`${l.id}  ${l.title}`);
+  printLine(
+    `  status ${l.status} · confidence ${l.confidence} · scope ${scopeText(l)}${l.tags.length ? ` · tags ${l.tags.join(', ')}` : ''}`,
+  );
+  printLine('');
+  printLine(l.body);
+  printLine('');
+  for (const p of l.provenance) {
+    printLine(
+      `  from ${p.source} at ${p.time}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
+    );
+  }
+  if (l.conflictsWith.length)
+    printLine(`  conflicts with ${l.conflictsWith.join(', ')}: review it (habitat knowledge accept|retract)`);
+  if (l.supersedes.length) printLine(`  supersedes ${l.supersedes.join(', ')}`);
+  if (l.file) printLine(`  file ${l.file}`);
+}
+
+export function registerKnowledgeCommands(program: Command): void {
+  const k = program
+    .command('knowledge')
+    .description("the fleet's shared learnings: markdown files in knowledge/, indexed for search");
+
+  k.command('add <text>')
+    .description('record a learning (people: what you found, when it applies, how you found it)')
+    .option('--title <title>', 'a short title (default: the first sentence)')
+    .option('--tags <a,b>', 'comma-separated tags')
+    .option('--project <name>', 'scope it to a project')
+    .option('--agent <name>', 'scope it to an agent')
+    .option('--json', 'print the outcome as JSON')
+    .action(
+      async (
+        text: string,
+        opts: { title?: string; tags?: string; project?: string; agent?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const { index, dir, settings } = await open(cmd);
+        const scope = scopeOf(opts);
+        const result = await addLearning(index, dir, {
+          text,
+          ...(opts.title ? { title: opts.title } : {}),
+          tags: list(opts.tags),
+          ...(scope ? { scope } : {}),
+          provenance: { source: 'person' },
+          secrets: await allSecrets(settings.root),
+        });
+        index.close();
+        if (opts.json) return printJson(result);
+        printLine(`${result.outcome}: ${result.learning.id} ${result.learning.title}`);
+        if (result.outcome === 'merged')
+          printLine(`  (the same lesson as ${result.existing!.id}: provenance appended)`);
+        if (result.outcome === 'conflict')
+          printLine(`  contradicts ${result.existing!.id}: kept as pending for review`);
+        if (result.redactions) printLine(`  ${result.redactions} secret(s) redacted`);
+      },
+    );
+
+  k.command('search <query...>')
+    .description('search learnings (ranked, with snippets and where each came from)')
+    .option('--project <name>')
+    .option('--agent <name>')
+    .option('--tags <a,b>')
+    .option('--pending', 'include learnings pending review')
+    .option('-n, --limit <n>', 'how many', '10')
+    .option('--json', 'print as JSON')
+    .action(
+      async (
+        words: string[],
+        opts: {
+          project?: string;
+          agent?: string;
+          tags?: string;
+          pending?: boolean;
+          limit: string;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const { index } = await open(cmd);
+        const hits = searchKnowledge(index, words.join(' '), {
+          limit: Number(opts.limit),
+          ...(opts.project ? { project: opts.project } : {}),
+          ...(opts.agent ? { agent: opts.agent } : {}),
+          ...(opts.tags ? { tags: list(opts.tags) } : {}),
+          ...(opts.pending ? { includePending: true } : {}),
+        });
+        index.close();
+        if (opts.json) return printJson(hits);
+        if (hits.length === 0) return printLine('no learnings match');
+        for (const h of hits) {
+          const p = h.learning.provenance.at(-1);
+          printLine(`${h.learning.id}  ${h.learning.title}  (${h.score.toFixed(2)})`);
+          printLine(`  ${h.snippet.replace(/\s+/g, ' ')}`);
+          printLine(
+            `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${p.time}` : ''}`,
+          );
+        }
+      },
+    );
+
+  k.command('list')
+    .description('list learnings')
+    .option('--status <status>', 'active | pending | superseded | retracted')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { status?: string; json?: boolean }, cmd: Command) => {
+      const { index } = await open(cmd);
+      const all = index.all(opts.status ? { status: opts.status } : {});
+      index.close();
+      if (opts.json) return printJson(all);
+      printTable(
+        ['id', 'title', 'status', 'scope', 'confidence', 'tags'],
+        all.map((l) => [l.id, l.title, l.status, scopeText(l), l.confidence, l.tags.join(', ')]),
+      );
+    });
+
+  k.command('show <id>')
+    .description('one learning with its provenance')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const { index } = await open(cmd);
+      const learning = index.get(id);
+      index.close();
+      if (!learning) throw new CliError(`no learning ${id}`, 1, 'unknown-learning');
+      if (opts.json) printJson(learning);
+      else printLearning(learning);
+    });
+
+  for (const [name, status, description] of [
+    ['retract', 'retracted', 'retract a learning (it stays in git history, out of search)'],
+    ['accept', 'active', 'accept a pending learning'],
+  ] as const) {
+    k.command(`${name} <id>`)
+      .description(description)
+      .action(async (id: string, _opts, cmd: Command) => {
+        const { index, dir } = await open(cmd);
+        try {
+          const l = await setStatus(index, dir, id, status);
+          printLine(`${l.id} ${l.status}`);
+        } catch (error) {
+          throw new CliError((error as Error).message, 1, 'unknown-learning');
+        } finally {
+          index.close();
+        }
+      });
+  }
+
+  k.command('supersede <old> <new>')
+    .description('mark <old> as superseded by <new>')
+    .action(async (oldId: string, newId: string, _opts, cmd: Command) => {
+      const { index, dir } = await open(cmd);
+      try {
+        const l = await supersede(index, dir, oldId, newId);
+        printLine(`${l.id} supersedes ${l.supersedes.join(', ')}`);
+      } catch (error) {
+        throw new CliError((error as Error).message, 1, 'unknown-learning');
+      } finally {
+        index.close();
+      }
+    });
+
+  k.command('context')
+    .description('a short markdown brief of the learnings relevant to a task, within a token budget')
+    .requiredOption('--task <text>', 'what the next session will do')
+    .option('--agent <name>')
+    .option('--project <name>')
+    .option('--budget <tokens>', 'token budget', '1500')
+    .option('--json', 'print as JSON')
+    .action(
+      async (
+        opts: { task: string; agent?: string; project?: string; budget: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const { index } = await open(cmd);
+        const context = buildContext(index, {
+          task: opts.task,
+          budgetTokens: Number(opts.budget),
+          ...(opts.agent ? { agent: opts.agent } : {}),
+          ...(opts.project ? { project: opts.project } : {}),
+        });
+        index.close();
+        if (opts.json) printJson(context);
+        else process.stdout.write(context.markdown || '');
+      },
+    );
+
+  k.command('extract')
+    .description(
+      'extract learnings from indexed sessions: LEARNED: markers, offline heuristics, and a model if --model',
+    )
+    .option('--session <id>', 'one session')
+    .option('--since <time>', 'sessions active since (ISO date or a duration ago, e.g. 1d)')
+    .option('--model <model>', 'also run the extraction prompt through claude --print with this model')
+    .option('--accept', 'extracted candidates become active (default: pending review)')
+    .option('--json', 'print as JSON')
+    .action(
+      async (
+        opts: { session?: string; since?: string; model?: string; accept?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (!opts.session && !opts.since)
+          throw new CliError('give --session <id> or --since <time>', 2, 'usage');
+        const { index, dir, settings } = await open(cmd);
+        const sessions = openSessionIndex(path.join(settings.stateDir, 'sessions.db'));
+        const secrets = await allSecrets(settings.root);
+        try {
+          const ids = opts.session
+            ? [opts.session]
+            : sessions.listSessions({ since: opts.since!, limit: 500 }).map((s) => s.id);
+          const reports = [];
+          for (const id of ids) {
+            reports.push(
+              await extractFromSession(index, dir, sessions, id, {
+                ...(opts.model ? { model: { model: opts.model } } : {}),
+                accept: opts.accept ? 'active' : 'pending',
+                secrets,
+              }),
+            );
+          }
+          if (opts.json) return printJson(reports);
+          for (const r of reports) {
+            printLine(
+              `${r.sessionId}: ${r.candidates} candidate(s)${r.modelError ? ` (model failed: ${r.modelError})` : ''}`,
+            );
+            for (const o of r.outcomes)
+              printLine(`  ${o.outcome.padEnd(8)} ${o.learning.id} ${o.learning.title}`);
+          }
+        } catch (error) {
+          throw new CliError((error as Error).message, 1, 'extract-failed');
+        } finally {
+          sessions.close();
+          index.close();
+        }
+      },
+    );
+
+  k.command('index')
+    .description('bring the knowledge index up to date with the files')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { settings } = await loadSettings(coordinatorRoot(cmd));
+      const { index, report } = await openKnowledge({
+        stateDir: settings.stateDir,
+        knowledgeDir: settings.knowledgeDir,
+      });
+      index.close();
+      if (opts.json) printJson(report);
+      else
+        printLine(
+          `${report.files} file(s): ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.errors.length} error(s)`,
+        );
+      for (const e of report.errors) process.stderr.write(`warning: ${e}\n`);
+    });
+
+  program
+    .command('learn <text>')
+    .description(
+      'inside a run: record a learning (printed as a LEARNED: line for the run log, and stored when the coordinator is reachable)',
+    )
+    .option('--tags <a,b>', 'comma-separated tags')
+    .action(async (text: string, opts: { tags?: string }) => {
+      // The LEARNED: line reaches the run log in any backend; extraction picks it up from there.
+      process.stdout.write(`LEARNED: ${text.replace(/\s+/g, ' ')}\n`);
+      const stateDir = process.env.HABITAT_STATE_DIR;
+      if (!stateDir) return;
+      const { settings } = await loadSettings(path.dirname(stateDir));
+      const { index } = await openKnowledge({
+        stateDir: settings.stateDir,
+        knowledgeDir: settings.knowledgeDir,
+      });
+      const agent = process.env.HABITAT_AGENT;
+      await addLearning(index, settings.knowledgeDir, {
+        text,
+        tags: list(opts.tags),
+        ...(agent ? { scope: { kind: 'agent' as const, name: agent } } : {}),
+        provenance: {
+          source: 'explicit',
+          ...(agent ? { agent } : {}),
+          ...(process.env.HABITAT_RUN_ID ? { runId: process.env.HABITAT_RUN_ID } : {}),
+        },
+      });
+      index.close();
+    });
+
+  program
+    .command('mcp')
+    .description(
+      'serve habitat knowledge over MCP on stdio (tools: search_knowledge, add_learning, read_session)',
+    )
+    .action(async (_opts, cmd: Command) => {
+      const { settings } = await loadSettings(coordinatorRoot(cmd));
+      await serveMcp({
+        stateDir: settings.stateDir,
+        knowledgeDir: settings.knowledgeDir,
+        ...(process.env.HABITAT_AGENT ? { agent: process.env.HABITAT_AGENT } : {}),
+        ...(process.env.HABITAT_RUN_ID ? { runId: process.env.HABITAT_RUN_ID } : {}),
+      });
+    });
+}

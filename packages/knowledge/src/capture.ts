@@ -1,0 +1,121 @@
+// Adding learnings: redacted before anything is written, merged into a near-duplicate, flagged when it
+// contradicts one, superseding only when asked.
+import { createRedactor } from '@habitat/sessions';
+import { newLearningId, writeLearning } from './files.js';
+import type { KnowledgeIndex } from './index-db.js';
+import { contradicts, similarity, titleOf } from './text.js';
+import type { Learning, LearningStatus, Provenance, Scope } from './types.js';
+
+/** Above this similarity a new learning is the same lesson found again. */
+export const DUPLICATE_THRESHOLD = 0.6;
+
+export interface NewLearning {
+  text: string;
+  title?: string;
+  tags?: string[];
+  scope?: Scope;
+  status?: LearningStatus;
+  confidence?: number;
+  provenance: Omit<Provenance, 'time' | 'redactions'> & { time?: string };
+  supersedes?: string[];
+  /** credential values to redact besides the well-known formats */
+  secrets?: string[];
+}
+
+export interface AddOutcome {
+  /** `added`, `merged` into an existing learning, or `conflict` (added as pending, flagged) */
+  outcome: 'added' | 'merged' | 'conflict';
+  learning: Learning;
+  /** for merged/conflict: the existing learning */
+  existing?: Learning;
+  redactions: number;
+}
+
+/** Add a learning to `dir` and the index. */
+export async function addLearning(
+  index: KnowledgeIndex,
+  dir: string,
+  input: NewLearning,
+): Promise<AddOutcome> {
+  const redactor = createRedactor({ secrets: input.secrets ?? [] });
+  const body = redactor.redact(input.text.trim());
+  const title = redactor.redact((input.title ?? titleOf(input.text)).trim());
+  const redactions = body.count + title.count;
+  const now = input.provenance.time ?? new Date().toISOString();
+  const provenance: Provenance = { ...input.provenance, time: now, ...(redactions ? { redactions } : {}) };
+  const scope = input.scope ?? { kind: 'org' };
+  const candidates = index.all().filter((l) => l.status === 'active' || l.status === 'pending');
+  let nearest: { learning: Learning; sim: number } | undefined;
+  for (const learning of candidates) {
+    const sim = similarity(`${title.text} ${body.text}`, `${learning.title} ${learning.body}`);
+    if (!nearest || sim > nearest.sim) nearest = { learning, sim };
+  }
+  if (nearest && nearest.sim >= DUPLICATE_THRESHOLD && !contradicts(body.text, nearest.learning.body)) {
+    const merged: Learning = {
+      ...nearest.learning,
+      tags: [...new Set([...nearest.learning.tags, ...(input.tags ?? [])])],
+      confidence: Math.min(1, nearest.learning.confidence + 0.1),
+      provenance: [...nearest.learning.provenance, provenance],
+      updated: now,
+    };
+    const file = await writeLearning(dir, merged);
+    index.noteWritten(file, merged);
+    return { outcome: 'merged', learning: merged, existing: nearest.learning, redactions };
+  }
+  const conflict = candidates.find((l) => contradicts(body.text, l.body));
+  const learning: Learning = {
+    id: newLearningId(),
+    title: title.text,
+    body: body.text,
+    tags: input.tags ?? [],
+    scope,
+    status: conflict ? 'pending' : (input.status ?? 'active'),
+    confidence: input.confidence ?? 0.5,
+    provenance: [provenance],
+    supersedes: input.supersedes ?? [],
+    conflictsWith: conflict ? [conflict.id] : [],
+    created: now,
+    updated: now,
+  };
+  const file = await writeLearning(dir, learning);
+  index.noteWritten(file, learning);
+  for (const old of learning.supersedes) await setStatus(index, dir, old, 'superseded');
+  return conflict
+    ? { outcome: 'conflict', learning, existing: conflict, redactions }
+    : { outcome: 'added', learning, redactions };
+}
+
+/** Change a learning's status (retract, supersede, accept a pending one). */
+export async function setStatus(
+  index: KnowledgeIndex,
+  dir: string,
+  id: string,
+  status: LearningStatus,
+): Promise<Learning> {
+  const learning = index.get(id);
+  if (!learning) throw new Error(`no learning ${id}`);
+  const next: Learning = { ...learning, status, updated: new Date().toISOString() };
+  const file = await writeLearning(dir, next);
+  index.noteWritten(file, next);
+  return next;
+}
+
+/** Mark `oldId` superseded by `newId`. */
+export async function supersede(
+  index: KnowledgeIndex,
+  dir: string,
+  oldId: string,
+  newId: string,
+): Promise<Learning> {
+  const newer = index.get(newId);
+  if (!newer) throw new Error(`no learning ${newId}`);
+  await setStatus(index, dir, oldId, 'superseded');
+  const next: Learning = {
+    ...newer,
+    supersedes: [...new Set([...newer.supersedes, index.get(oldId)!.id])],
+    updated: new Date().toISOString(),
+  };
+  const file = await writeLearning(dir, next);
+  index.noteWritten(file, next);
+  return next;
+}

@@ -1,0 +1,83 @@
+// From a session in the index to learnings in the store, with provenance, through the same add path.
+import type { SessionIndex } from '@habitat/sessions';
+import { type AddOutcome, addLearning } from './capture.js';
+import { type Candidate, extractOffline, extractWithModel, type ModelOptions } from './extract.js';
+import type { KnowledgeIndex } from './index-db.js';
+import type { LearningStatus, Scope } from './types.js';
+
+export interface ExtractOptions {
+  /** run the extraction prompt through claude as well as the offline extractor */
+  model?: ModelOptions;
+  /** status of extracted (not explicit) candidates: review them (pending, default) or trust them (active) */
+  accept?: 'pending' | 'active';
+  secrets?: string[];
+}
+
+export interface ExtractReport {
+  sessionId: string;
+  candidates: number;
+  outcomes: AddOutcome[];
+  /** the model step failed: offline results were still kept */
+  modelError?: string;
+  /** time spent outside the model call */
+  overheadMs: number;
+}
+
+export async function extractFromSession(
+  knowledge: KnowledgeIndex,
+  dir: string,
+  sessions: SessionIndex,
+  sessionId: string,
+  options: ExtractOptions = {},
+): Promise<ExtractReport> {
+  const started = performance.now();
+  const session = sessions.getSession(sessionId);
+  if (!session) throw new Error(`no session ${sessionId} in the session index (run habitat sessions index)`);
+  const events = sessions.getEvents(session.id);
+  const candidates: Candidate[] = extractOffline(events);
+  let modelMs = 0;
+  let modelError: string | undefined;
+  if (options.model) {
+    const t = performance.now();
+    try {
+      candidates.push(...(await extractWithModel(events, options.model)));
+    } catch (error) {
+      modelError = (error as Error).message;
+    }
+    modelMs = performance.now() - t;
+  }
+  const scope: Scope | undefined = session.agent
+    ? { kind: 'agent', name: session.agent }
+    : session.project
+      ? { kind: 'project', name: session.project }
+      : undefined;
+  const outcomes: AddOutcome[] = [];
+  for (const c of candidates) {
+    const status: LearningStatus = c.source === 'explicit' ? 'active' : (options.accept ?? 'pending');
+    outcomes.push(
+      await addLearning(knowledge, dir, {
+        text: c.body,
+        title: c.title,
+        tags: c.tags,
+        ...(scope ? { scope } : {}),
+        status,
+        confidence: c.source === 'explicit' ? 0.6 : 0.4,
+        provenance: {
+          source: c.source,
+          sessionId: session.id,
+          ...(c.eventIds.length ? { eventIds: c.eventIds } : {}),
+          ...(session.agent ? { agent: session.agent } : {}),
+          ...(session.runId ? { runId: session.runId } : {}),
+        },
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+      }),
+    );
+  }
+  return {
+    sessionId: session.id,
+    candidates: candidates.length,
+    outcomes,
+    ...(modelError ? { modelError } : {}),
+    overheadMs: performance.now() - started - modelMs,
+  };
+}

@@ -1,0 +1,186 @@
+// Extraction: explicit LEARNED: markers, offline heuristics (a tool error followed by the fix that
+// worked; a rate-limit discovery), and optionally a model run through Claude Code in --print mode.
+import { spawn } from 'node:child_process';
+import type { SessionEvent } from '@habitat/sessions';
+import { z } from 'zod';
+import { similarity, titleOf } from './text.js';
+
+export interface Candidate {
+  title: string;
+  body: string;
+  tags: string[];
+  source: 'explicit' | 'heuristic' | 'extracted';
+  eventIds: number[];
+}
+
+const MARKER = /^[\s>*-]*LEARNED:\s*(.+)$/gim;
+
+/** `LEARNED: ...` lines in a text. */
+export function extractMarkers(text: string): string[] {
+  return [...text.matchAll(MARKER)].map((m) => m[1]!.trim()).filter((t) => t.length >= 12);
+}
+
+const RATE_LIMIT =
+  /(rate[ -]?limit|too many requests|\b429\b|retry-after|x-rate-limit-remaining|quota exceeded)/i;
+
+function firstLine(text: string | undefined, max = 200): string {
+  const line = (text ?? '').split('\n').find((l) => l.trim()) ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line.trim();
+}
+
+/** Offline extraction from a session's events: markers and heuristics. */
+export function extractOffline(events: SessionEvent[]): Candidate[] {
+  const out: Candidate[] = [];
+  const seenMarkers = new Set<string>();
+  // Markers: only from what the agent said or printed (a prompt that asks for LEARNED: lines is not one).
+  for (const e of events) {
+    if (e.role === 'user' && e.kind === 'prompt') continue;
+    for (const text of extractMarkers(e.text ?? '')) {
+      if (seenMarkers.has(text)) continue;
+      seenMarkers.add(text);
+      out.push({ title: titleOf(text), body: text, tags: [], source: 'explicit', eventIds: [e.id] });
+    }
+  }
+  // A failed command followed by one that worked for the same tool: the fix is the lesson.
+  const resultOf = new Map<string, SessionEvent>();
+  for (const e of events) if (e.kind === 'tool_result' && e.toolUseId) resultOf.set(e.toolUseId, e);
+  const calls = events.filter((e) => e.kind === 'tool_use' && e.toolName === 'Bash' && e.toolUseId);
+  for (let i = 0; i < calls.length; i++) {
+    const failed = calls[i]!;
+    const failure = resultOf.get(failed.toolUseId!);
+    if (!failure?.isError) continue;
+    const next = calls.slice(i + 1, i + 4).find((c) => !resultOf.get(c.toolUseId!)?.isError);
+    if (!next) continue;
+    const before = (failed.commands[0] ?? '').trim();
+    const after = (next.commands[0] ?? '').trim();
+    if (!before || !after || before === after || similarity(before, after) < 0.2) continue;
+    const body = `\`${before}\` failed (${firstLine(failure.text, 160) || 'error'}); \`${after}\` worked instead.`;
+    out.push({
+      title: titleOf(`Use \`${after.slice(0, 60)}\` rather than \`${before.slice(0, 60)}\``),
+      body,
+      tags: ['fix'],
+      source: 'heuristic',
+      eventIds: [failed.id, failure.id, next.id],
+    });
+  }
+  // A rate limit the agent ran into: when and what it said.
+  const limit = events.find(
+    (e) =>
+      (e.kind === 'tool_result' || e.kind === 'text' || e.kind === 'result') && RATE_LIMIT.test(e.text ?? ''),
+  );
+  if (limit) {
+    const line = (limit.text ?? '').split('\n').find((l) => RATE_LIMIT.test(l)) ?? '';
+    const tool =
+      limit.kind === 'tool_result'
+        ? (events.find((e) => e.toolUseId === limit.toolUseId && e.kind === 'tool_use')?.toolName ?? 'a tool')
+        : 'the API';
+    out.push({
+      title: titleOf(`Rate limit hit via ${tool}`),
+      body: `A session ran into a rate limit via ${tool}: "${firstLine(line, 200)}". Pace requests (or write a wake time to $HABITAT_WAKE_FILE) instead of retrying at once.`,
+      tags: ['rate-limit'],
+      source: 'heuristic',
+      eventIds: [limit.id],
+    });
+  }
+  return dropRestatedPrompts(out, events);
+}
+
+/** A candidate that restates the session's own prompt is not a lesson. */
+function dropRestatedPrompts(candidates: Candidate[], events: SessionEvent[]): Candidate[] {
+  const prompts = events.filter((e) => e.kind === 'prompt').map((e) => e.text ?? '');
+  return candidates.filter((c) => !prompts.some((p) => similarity(c.body, p) >= 0.6 || p.includes(c.body)));
+}
+
+/** A session transcript compacted to fit a character budget: prompts, the model's text, tools with errors first. */
+export function compactTranscript(events: SessionEvent[], maxChars = 24_000): string {
+  const lines = events.flatMap((e): string[] => {
+    if (e.kind === 'prompt') return [`USER: ${e.text ?? ''}`];
+    if (e.kind === 'text') return [`ASSISTANT: ${e.text ?? ''}`];
+    if (e.kind === 'tool_use') return [`TOOL ${e.toolName}: ${JSON.stringify(e.input ?? {}).slice(0, 300)}`];
+    if (e.kind === 'tool_result')
+      return [`RESULT${e.isError ? ' (error)' : ''}: ${(e.text ?? '').slice(0, e.isError ? 600 : 200)}`];
+    return [];
+  });
+  let text = lines.join('\n');
+  if (text.length <= maxChars) return text;
+  // Keep the start and the end, where the task and the outcome are.
+  const half = Math.floor(maxChars / 2);
+  text = `${text.slice(0, half)}\n[... ${text.length - maxChars} characters omitted ...]\n${text.slice(-half)}`;
+  return text;
+}
+
+const modelOutput = z.object({
+  learnings: z
+    .array(
+      z.object({
+        title: z.string().min(3).max(200),
+        body: z.string().min(10).max(2000),
+        tags: z.array(z.string()).default([]),
+      }),
+    )
+    .max(10),
+});
+
+export const EXTRACTION_PROMPT = `You extract durable engineering lessons from an AI agent's session transcript.
+Return ONLY a JSON object: {"learnings": [{"title": "...", "body": "...", "tags": ["..."]}]}.
+A lesson is a concrete, reusable fact another agent would need next time: what happened, when it applies, how it
+was found. Do not restate the task, do not include boilerplate or things any engineer knows, at most 5 lessons,
+and return {"learnings": []} when there is nothing worth keeping.
+
+Transcript:
+`;
+
+/** Parse a model's answer (possibly fenced) into validated candidates; throws with the reason when invalid. */
+export function parseModelLearnings(text: string): Candidate[] {
+  const json = /\{[\s\S]*\}/.exec(text.replace(/```(?:json)?/g, ''))?.[0];
+  if (!json) throw new Error('the model answered without a JSON object');
+  const parsed = modelOutput.parse(JSON.parse(json));
+  return parsed.learnings.map((l) => ({
+    title: l.title,
+    body: l.body,
+    tags: l.tags,
+    source: 'extracted' as const,
+    eventIds: [],
+  }));
+}
+
+export interface ModelOptions {
+  /** the claude binary (default `claude` on PATH) */
+  claude?: string;
+  model?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Run the extraction prompt through Claude Code (`--print --output-format json`) and validate its answer. */
+export function extractWithModel(events: SessionEvent[], options: ModelOptions = {}): Promise<Candidate[]> {
+  const prompt = EXTRACTION_PROMPT + compactTranscript(events);
+  const args = ['--print', '--output-format', 'json', ...(options.model ? ['--model', options.model] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(options.claude ?? 'claude', args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run claude for extraction: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        const envelope = JSON.parse(stdout) as { result?: string; is_error?: boolean };
+        if (code !== 0 || envelope.is_error)
+          throw new Error(`claude failed (exit ${code}): ${(envelope.result ?? stderr).slice(0, 300)}`);
+        resolve(parseModelLearnings(envelope.result ?? ''));
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    child.stdin.end(prompt);
+  });
+}

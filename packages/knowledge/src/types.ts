@@ -1,0 +1,49 @@
+/** Where a learning applies. */
+export type Scope = { kind: 'org' } | { kind: 'project'; name: string } | { kind: 'agent'; name: string };
+
+export type LearningStatus = 'active' | 'pending' | 'superseded' | 'retracted';
+
+/** Where a learning came from; a learning found again gains another entry. */
+export interface Provenance {
+  /** `explicit` (LEARNED: line, habitat learn), `person` (knowledge add), `extracted` (model), `heuristic` */
+  source: 'explicit' | 'person' | 'extracted' | 'heuristic' | 'mcp';
+  sessionId?: string;
+  eventIds?: number[];
+  agent?: string;
+  runId?: string;
+  /** ISO time */
+  time: string;
+  /** how many secrets were redacted from what was written */
+  redactions?: number;
+}
+
+/** A lesson, kept as a markdown file with front matter in the coordinator's `knowledge/` directory. */
+export interface Learning {
+  /** short, stable: `k-` + 8 base32 chars */
+  id: string;
+  title: string;
+  /** a few concrete sentences: the fact, when it applies, how it was found */
+  body: string;
+  tags: string[];
+  scope: Scope;
+  status: LearningStatus;
+  /** 0..1; rises as the learning is found again */
+  confidence: number;
+  provenance: Provenance[];
+  /** ids this one replaces */
+  supersedes: string[];
+  /** ids this one contradicts: flagged for review */
+  conflictsWith: string[];
+  created: string;
+  updated: string;
+  /** absolute path of its file (set when read) */
+  file?: string;
+}
+
+/** A search hit. */
+export interface KnowledgeHit {
+  learning: Learning;
+  score: number;
+  /** title/body excerpt with matched terms marked */
+  snippet: string;
+}
