@@ -451,3 +451,48 @@ test('an interrupted cold build is thrown away and done again', () => {
   expect(ix.db.pragma('journal_mode', { simple: true })).toBe('wal');
   ix.close();
 });
+
+test('the real claude fixtures of @habitat/testkit index with every tool call, file and command', () => {
+  const fixtures = join(import.meta.dirname, '..', '..', 'testkit', 'fixtures');
+  const transcript = join(dir, 'claude', 'projects', '-tmp-habitat-test', 'fixture-session.jsonl');
+  mkdirSync(dirname(transcript), { recursive: true });
+  writeFileSync(transcript, readFileSync(join(fixtures, 'session.jsonl')));
+  // the same run's stream-json output as a habitat run log without a transcript of its own
+  const logs = join(dir, 'state', 'logs', 'fixture');
+  mkdirSync(logs, { recursive: true });
+  writeFileSync(
+    join(logs, '20260105-100000-01FIXTURE.log'),
+    readFileSync(join(fixtures, 'stream-json.jsonl')),
+  );
+  writeFileSync(
+    join(logs, '20260105-100000-01FIXTURE.json'),
+    JSON.stringify({
+      runId: '01FIXTURE',
+      agent: 'fixture',
+      status: 'succeeded',
+      startedAt: '2026-01-05T10:00:00.000Z',
+      summary: {},
+    }),
+  );
+  const report = index();
+  expect(report).toMatchObject({ added: 2, malformed: 0, unknown: 0, errors: [] });
+  const ix = openSessionIndex(join(dir, 'sessions.db'));
+  for (const id of ['fixture-session', 'run:01FIXTURE']) {
+    const detail = ix.getSessionDetail(id);
+    expect(detail?.tools.map((t) => t.name).sort()).toEqual(['Bash', 'Read', 'Write']);
+    expect(detail?.commands.map((c) => c.command)).toEqual(['echo hi > out.txt && whoami']);
+    expect(detail?.files.map((f) => [f.path.replace(/.*\//, ''), f.ops])).toEqual([
+      ['notes.md', ['read']],
+      ['summary.md', ['write']],
+    ]);
+    const results = ix.getEvents(id).filter((e) => e.kind === 'tool_result');
+    expect(results.map((r) => r.toolName)).toEqual(['Bash', 'Read', 'Write']);
+  }
+  expect(ix.getSession('run:01FIXTURE')).toMatchObject({
+    source: 'habitat',
+    agent: 'fixture',
+    runId: '01FIXTURE',
+  });
+  expect(ix.getSession('fixture-session')?.tokens.output).toBeGreaterThan(0);
+  ix.close();
+});
