@@ -39,12 +39,16 @@ export async function addLearning(
 ): Promise<AddOutcome> {
   const redactor = createRedactor({ secrets: input.secrets ?? [] });
   const body = redactor.redact(input.text.trim());
-  const title = redactor.redact((input.title ?? titleOf(input.text)).trim());
+  // Titles come from the already-redacted body, so a secret in both is counted once.
+  const title = input.title ? redactor.redact(input.title.trim()) : { text: titleOf(body.text), count: 0 };
   const redactions = body.count + title.count;
   const now = input.provenance.time ?? new Date().toISOString();
   const provenance: Provenance = { ...input.provenance, time: now, ...(redactions ? { redactions } : {}) };
   const scope = input.scope ?? { kind: 'org' };
-  const candidates = index.all().filter((l) => l.status === 'active' || l.status === 'pending');
+  const replaced = new Set(input.supersedes ?? []);
+  const candidates = index
+    .all()
+    .filter((l) => (l.status === 'active' || l.status === 'pending') && !replaced.has(l.id));
   let nearest: { learning: Learning; sim: number } | undefined;
   for (const learning of candidates) {
     const sim = similarity(`${title.text} ${body.text}`, `${learning.title} ${learning.body}`);
@@ -109,10 +113,16 @@ export async function supersede(
 ): Promise<Learning> {
   const newer = index.get(newId);
   if (!newer) throw new Error(`no learning ${newId}`);
-  await setStatus(index, dir, oldId, 'superseded');
+  const old = await setStatus(index, dir, oldId, 'superseded');
+  // A newer learning held back only because it contradicted the one it replaces is now resolved.
+  const conflictsWith = newer.conflictsWith.filter((id) => id !== old.id);
+  const resolved =
+    newer.status === 'pending' && newer.conflictsWith.includes(old.id) && conflictsWith.length === 0;
   const next: Learning = {
     ...newer,
-    supersedes: [...new Set([...newer.supersedes, index.get(oldId)!.id])],
+    status: resolved ? 'active' : newer.status,
+    conflictsWith,
+    supersedes: [...new Set([...newer.supersedes, old.id])],
     updated: new Date().toISOString(),
   };
   const file = await writeLearning(dir, next);

@@ -53,7 +53,8 @@ export function extractOffline(events: SessionEvent[]): Candidate[] {
     if (!next) continue;
     const before = (failed.commands[0] ?? '').trim();
     const after = (next.commands[0] ?? '').trim();
-    if (!before || !after || before === after || similarity(before, after) < 0.2) continue;
+    // The retry must be about the same thing (a shared term), not an unrelated next step.
+    if (!before || !after || before === after || similarity(before, after) === 0) continue;
     const body = `\`${before}\` failed (${firstLine(failure.text, 160) || 'error'}); \`${after}\` worked instead.`;
     out.push({
       title: titleOf(`Use \`${after.slice(0, 60)}\` rather than \`${before.slice(0, 60)}\``),

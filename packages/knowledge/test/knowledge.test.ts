@@ -1,0 +1,237 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SessionEvent } from '@habitat/sessions';
+import { testdir } from '@habitat/testkit';
+import { describe, expect, test } from 'vitest';
+import {
+  addLearning,
+  buildContext,
+  extractMarkers,
+  extractOffline,
+  type KnowledgeIndex,
+  openKnowledge,
+  parseModelLearnings,
+  searchKnowledge,
+  supersede,
+} from '../src/index.js';
+
+async function kb() {
+  const root = testdir();
+  const dir = path.join(root, 'knowledge');
+  const { index } = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir: dir });
+  return { root, dir, index };
+}
+
+const add = (
+  index: KnowledgeIndex,
+  dir: string,
+  text: string,
+  extra: Partial<Parameters<typeof addLearning>[2]> = {},
+) => addLearning(index, dir, { text, provenance: { source: 'person' }, ...extra });
+
+describe('the store: markdown files are the truth', () => {
+  test('a learning is a file with front matter, and the index follows edits and deletions', async () => {
+    const { dir, index, root } = await kb();
+    const { learning } = await add(
+      index,
+      dir,
+      'Postgres 16 rejects md5 auth by default; set password_encryption=scram-sha-256.',
+      { tags: ['postgres'] },
+    );
+    const file = path.join(dir, readdirSync(dir)[0]!);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^---\nid: k-[a-z2-7]{8}\ntitle: Postgres 16 rejects md5 auth by default/);
+    expect(text).toContain('scram-sha-256');
+    // A person edits the file in git: the next sync picks it up.
+    writeFileSync(file, text.replace(/scram-sha-256\.\n$/, 'scram-sha-256 (edited by hand).\n'));
+    const reopened = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir: dir });
+    expect(reopened.report.updated).toBe(1);
+    expect(reopened.index.get(learning.id)!.body).toContain('edited by hand');
+    rmSync(file);
+    expect((await reopened.index.sync(dir)).removed).toBe(1);
+    expect(reopened.index.get(learning.id)).toBeUndefined();
+    index.close();
+    reopened.index.close();
+  });
+});
+
+describe('capture', () => {
+  test('secrets are redacted before anything is written, and counted in provenance', async () => {
+    const { dir, index } = await kb();
+    const token = `ghp_${'a1B2c3D4e5F6g7H8i9J0'.repeat(2).slice(0, 36)}`;
+    const { learning, redactions } = await add(
+      index,
+      dir,
+      `Deploys need the GitHub token: ${token}. Also API_SECRET=hunter2hunter2 in .env and the configured one conf-secret-value-1.`,
+      { secrets: ['conf-secret-value-1'] },
+    );
+    const written = readFileSync(learning.file!, 'utf8');
+    expect(written).not.toContain(token);
+    expect(written).not.toContain('hunter2hunter2');
+    expect(written).not.toContain('conf-secret-value-1');
+    expect(redactions).toBe(3);
+    expect(learning.provenance[0]!.redactions).toBe(3);
+  });
+
+  test('a near-duplicate merges into the existing learning; a contradiction is flagged for review', async () => {
+    const { dir, index } = await kb();
+    const first = await add(index, dir, 'The staging API rate limit is 100 requests per minute per token.');
+    const again = await add(index, dir, 'Staging API: rate limit is 100 requests per minute per token', {
+      provenance: { source: 'explicit', agent: 'feed' },
+    });
+    expect(again.outcome).toBe('merged');
+    expect(again.learning.id).toBe(first.learning.id);
+    expect(again.learning.provenance).toHaveLength(2);
+    expect(again.learning.confidence).toBeGreaterThan(first.learning.confidence);
+    const contra = await add(index, dir, 'The staging API rate limit is 300 requests per minute per token.');
+    expect(contra.outcome).toBe('conflict');
+    expect(contra.learning.status).toBe('pending');
+    expect(contra.learning.conflictsWith).toEqual([first.learning.id]);
+    expect(index.count()).toBe(2);
+  });
+
+  test('superseding is explicit and takes the old learning out of search', async () => {
+    const { dir, index } = await kb();
+    const old = await add(index, dir, 'Build the agent image with docker build on the coordinator host.');
+    const newer = await add(
+      index,
+      dir,
+      'Build agent images in CI and docker load them onto hosts; never build on the coordinator.',
+    );
+    await supersede(index, dir, old.learning.id, newer.learning.id);
+    const hits = searchKnowledge(index, 'build the agent image');
+    expect(hits.map((h) => h.learning.id)).toEqual([newer.learning.id]);
+  });
+});
+
+describe('retrieval', () => {
+  test('what people type: several words match separately, FTS syntax never crashes, scopes filter', async () => {
+    const { dir, index } = await kb();
+    const a = await add(
+      index,
+      dir,
+      'Twitter API: when x-rate-limit-remaining drops below 5, sleep until x-rate-limit-reset.',
+      { tags: ['twitter'] },
+    );
+    await add(index, dir, 'Cursor stores composer sessions in state.vscdb under cursorDiskKV.', {
+      scope: { kind: 'project', name: 'sessions' },
+    });
+    await add(index, dir, 'The feed agent must post threads oldest first.', {
+      scope: { kind: 'agent', name: 'feed' },
+    });
+    expect(searchKnowledge(index, 'how do I deal with twitter rate limits?')[0]!.learning.id).toBe(
+      a.learning.id,
+    );
+    for (const q of ['"unbalanced', 'AND OR NOT', 'x-rate-limit*', 'col:val (', '^NEAR/3'])
+      expect(() => searchKnowledge(index, q)).not.toThrow();
+    expect(searchKnowledge(index, 'cursor composer sessions', { project: 'other' })).toHaveLength(0);
+    expect(searchKnowledge(index, 'cursor composer sessions', { project: 'sessions' })).toHaveLength(1);
+    expect(searchKnowledge(index, 'post threads oldest first', { agent: 'someone-else' })).toHaveLength(0);
+    expect(searchKnowledge(index, 'post threads oldest first', { agent: 'feed' })).toHaveLength(1);
+  });
+
+  test('context is a short brief of what is relevant, within budget, and empty when nothing is', async () => {
+    const { dir, index } = await kb();
+    for (const text of [
+      'Billing deploys need the invoice feature flag toggled before the ledger migration runs.',
+      'Billing rollouts go behind a canary for an hour; watch the refund error rate.',
+      'The billing schema check must pass before deploy or the ledger job crashes at start.',
+      'Search reindexing takes 40 minutes; schedule it outside office hours.',
+      'Uploads larger than 5 GB need multipart; the proxy cuts single PUTs at 5 GB.',
+      'Email bounces spike when the SPF record lacks the new relay host.',
+      'Metrics scrapes time out at 10s when the exporter runs on a busy core.',
+      'The queue worker drops jobs when Redis evicts keys: set maxmemory-policy noeviction.',
+    ])
+      await add(index, dir, text);
+    await add(
+      index,
+      dir,
+      'Twitter sync: fetch the home timeline with since_id, not by time, or tweets are missed.',
+    );
+    const brief = buildContext(index, { task: 'sync the twitter home timeline', budgetTokens: 200 });
+    expect(brief.markdown).toContain('since_id');
+    expect(brief.tokens).toBeLessThanOrEqual(200);
+    expect(brief.hits.every((h) => /twitter|timeline/i.test(h.learning.body))).toBe(true);
+    expect(buildContext(index, { task: 'bake sourdough bread' }).markdown).toBe('');
+    const big = buildContext(index, {
+      task: 'deploy billing: feature flag, canary, schema check',
+      budgetTokens: 300,
+    });
+    expect(big.tokens).toBeLessThanOrEqual(300);
+    expect(big.hits.length).toBeGreaterThan(1);
+    expect(big.hits.every((h) => /billing/i.test(h.learning.body))).toBe(true);
+  });
+});
+
+describe('extraction', () => {
+  const ev = (id: number, e: Partial<SessionEvent>): SessionEvent => ({
+    id,
+    sessionId: 's',
+    seq: id,
+    role: 'assistant',
+    kind: 'text',
+    sidechain: false,
+    files: [],
+    commands: [],
+    ...e,
+  });
+
+  test('markers, a failed command followed by the fix that worked, and a rate-limit discovery', () => {
+    const events = [
+      ev(1, { role: 'user', kind: 'prompt', text: 'Fix the build. Record lessons as LEARNED: lines.' }),
+      ev(2, { kind: 'tool_use', toolName: 'Bash', toolUseId: 't1', commands: ['npm test'] }),
+      ev(3, {
+        role: 'tool',
+        kind: 'tool_result',
+        toolUseId: 't1',
+        isError: true,
+        text: 'npm ERR! missing script: test',
+      }),
+      ev(4, {
+        kind: 'tool_use',
+        toolName: 'Bash',
+        toolUseId: 't2',
+        commands: ['pnpm test --filter @habitat/runner'],
+      }),
+      ev(5, { role: 'tool', kind: 'tool_result', toolUseId: 't2', isError: false, text: 'ok' }),
+      ev(6, { kind: 'tool_use', toolName: 'WebFetch', toolUseId: 't3' }),
+      ev(7, {
+        role: 'tool',
+        kind: 'tool_result',
+        toolUseId: 't3',
+        text: 'HTTP 429 Too Many Requests\nretry-after: 60',
+      }),
+      ev(8, { text: 'LEARNED: this repo uses pnpm workspaces; npm scripts are not defined at the root.' }),
+    ];
+    const candidates = extractOffline(events);
+    expect(candidates.map((c) => c.source)).toEqual(['explicit', 'heuristic', 'heuristic']);
+    expect(candidates[0]!.body).toBe(
+      'this repo uses pnpm workspaces; npm scripts are not defined at the root.',
+    );
+    expect(candidates[1]!.body).toContain('`npm test` failed (npm ERR! missing script: test)');
+    expect(candidates[1]!.body).toContain('`pnpm test --filter @habitat/runner` worked');
+    expect(candidates[2]!.tags).toEqual(['rate-limit']);
+    expect(candidates[2]!.eventIds).toEqual([7]);
+  });
+
+  test('a prompt that mentions LEARNED: is not itself a learning', () => {
+    expect(
+      extractOffline([
+        ev(1, { role: 'user', kind: 'prompt', text: 'LEARNED: write lessons like this one please' }),
+      ]),
+    ).toEqual([]);
+    expect(extractMarkers('noise\n - LEARNED: the cache key includes the lockfile hash\n')).toEqual([
+      'the cache key includes the lockfile hash',
+    ]);
+  });
+
+  test("a model's answer is validated; junk is an error, not a learning", () => {
+    expect(
+      parseModelLearnings(
+        '```json\n{"learnings":[{"title":"Pin pnpm","body":"pnpm 12 needs pmOnFail: ignore for frozen installs.","tags":["pnpm"]}]}\n```',
+      ),
+    ).toHaveLength(1);
+    expect(() => parseModelLearnings('I could not find anything')).toThrow(/without a JSON object/);
+    expect(() => parseModelLearnings('{"learnings":[{"title":"x"}]}')).toThrow();
+  });
+});
