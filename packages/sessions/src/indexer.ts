@@ -18,7 +18,7 @@ import { indexCursorDb } from './cursor.js';
 import { discoverFiles, resolveSources, type SourceFile } from './discover.js';
 import { type ParseJob, parseJob } from './parse.js';
 import { createRedactor, type Redactor } from './redact.js';
-import { type DB, deleteSource, openDatabase } from './store.js';
+import { acquireIndexLock, type DB, deleteSource, openDatabase, releaseIndexLock } from './store.js';
 import type { SessionSources } from './types.js';
 import { Applier, type Chunk } from './writer.js';
 
@@ -104,6 +104,7 @@ export function indexSessions(options: IndexOptions): IndexReport {
     }
     complete(pass);
   } finally {
+    releaseIndexLock(pass.db);
     pass.db.close();
   }
   return done(pass);
@@ -122,6 +123,7 @@ export async function indexSessionsParallel(options: IndexOptions): Promise<Inde
     else for (const job of pass.jobs) runJob(pass, job, (emit) => parseJob(job, pass.redactor, emit));
     complete(pass);
   } finally {
+    releaseIndexLock(pass.db);
     pass.db.close();
   }
   return done(pass);
@@ -139,6 +141,12 @@ function plan(options: IndexOptions): Pass {
   const dbPath = options.dbPath ?? (options.stateDir ? join(options.stateDir, 'sessions.db') : undefined);
   if (!dbPath) throw new Error('indexSessions needs dbPath or stateDir');
   const db = openDatabase(dbPath);
+  try {
+    acquireIndexLock(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   try {
     const roots = resolveSources({
       ...options.sources,
@@ -223,6 +231,7 @@ function plan(options: IndexOptions): Pass {
     })();
     return pass;
   } catch (error) {
+    releaseIndexLock(db);
     db.close();
     throw error;
   }

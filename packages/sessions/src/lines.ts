@@ -11,25 +11,28 @@ export function readLines(path: string, start: number, onLine: (line: string) =>
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
-    let carry: Buffer | undefined;
+    // pieces of a line longer than a chunk, joined once its end is found (no quadratic re-copying)
+    let carry: Buffer[] = [];
+    let carryLength = 0;
     let position = start;
     let consumed = start;
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, position);
       if (n === 0) break;
       position += n;
-      let data = buf.subarray(0, n);
-      if (carry) {
-        data = Buffer.concat([carry, data]);
-        carry = undefined;
-      }
-      const cut = data.lastIndexOf(10);
+      const chunk = buf.subarray(0, n);
+      const cut = chunk.lastIndexOf(10);
       if (cut < 0) {
-        carry = Buffer.from(data);
+        carry.push(Buffer.from(chunk));
+        carryLength += n;
         continue;
       }
-      const text = data.toString('utf8', 0, cut);
-      consumed += cut + 1;
+      const data =
+        carryLength > 0 ? Buffer.concat([...carry, chunk.subarray(0, cut)]) : chunk.subarray(0, cut);
+      const text = data.toString('utf8');
+      consumed += carryLength + cut + 1;
+      carry = [];
+      carryLength = 0;
       let from = 0;
       for (;;) {
         const nl = text.indexOf('\n', from);
@@ -38,13 +41,16 @@ export function readLines(path: string, start: number, onLine: (line: string) =>
         if (nl < 0) break;
         from = nl + 1;
       }
-      if (cut + 1 < data.length) carry = Buffer.from(data.subarray(cut + 1));
+      if (cut + 1 < n) {
+        carry.push(Buffer.from(chunk.subarray(cut + 1)));
+        carryLength = n - cut - 1;
+      }
     }
-    if (carry && carry.length > 0) {
-      const tail = carry.toString('utf8').trim();
+    if (carryLength > 0) {
+      const tail = Buffer.concat(carry).toString('utf8').trim();
       if (tail && isCompleteJson(tail)) {
         onLine(tail);
-        consumed += carry.length;
+        consumed += carryLength;
       }
     }
     return consumed;

@@ -144,7 +144,11 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
 
 /** The process that left a `.building` marker is still running (then its build is in progress, not abandoned). */
 function builderAlive(marker: string): boolean {
-  const pid = Number.parseInt(readFileSync(marker, 'utf8'), 10);
+  return pidAlive(Number.parseInt(readFileSync(marker, 'utf8'), 10));
+}
+
+/** Another process with this pid is running. */
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return false;
   try {
@@ -191,4 +195,24 @@ export function deleteSession(db: DB, sid: number): void {
   for (const table of ['events', 'touches', 'commands', 'tools', 'usage', 'agent_links', 'rollup'])
     db.prepare(`DELETE FROM ${table} WHERE sid = ?`).run(sid);
   db.prepare('DELETE FROM sessions WHERE sid = ?').run(sid);
+}
+
+/**
+ * One index pass at a time per database (a second would read the same new bytes again). The holder's pid is
+ * kept in `meta`; a holder that died is ignored.
+ */
+export function acquireIndexLock(db: DB): void {
+  db.transaction(() => {
+    const holder = Number(db.prepare("SELECT value FROM meta WHERE key = 'indexer'").pluck().get() ?? 0);
+    if (pidAlive(holder))
+      throw new SessionsError(
+        `another index pass is running (pid ${holder}); run again when it has finished`,
+        'busy',
+      );
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('indexer', ?)").run(process.pid);
+  }).immediate();
+}
+
+export function releaseIndexLock(db: DB): void {
+  db.prepare("DELETE FROM meta WHERE key = 'indexer' AND value = ?").run(process.pid);
 }

@@ -496,3 +496,18 @@ test('the real claude fixtures of @habitat/testkit index with every tool call, f
   expect(ix.getSession('fixture-session')?.tokens.output).toBeGreaterThan(0);
   ix.close();
 });
+
+test('a line longer than a read chunk is read whole; a second concurrent pass is refused', () => {
+  const big = 'x'.repeat(3 * 1024 * 1024);
+  claudeFile('s10.jsonl', [user('before'), result('t1', `start ${big} end-marker-word`), user('after')]);
+  expect(index()).toMatchObject({ added: 1, events: 3, malformed: 0 });
+  const ix = openSessionIndex(join(dir, 'sessions.db'));
+  expect(ix.search('end-marker-word').hits.map((h) => h.seq)).toEqual([1]);
+  // another live process holds the pass
+  ix.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('indexer', ?)").run(process.ppid);
+  expect(() => index()).toThrow(expect.objectContaining({ code: 'busy' }));
+  // a holder that is gone does not block
+  ix.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('indexer', ?)").run(999_999_999);
+  expect(index()).toMatchObject({ unchanged: 1 });
+  ix.close();
+});
