@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { passWithNoTests: true, testTimeout: 30_000, hookTimeout: 60_000 },
+  test: { testTimeout: 30_000, hookTimeout: 60_000 },
 });
