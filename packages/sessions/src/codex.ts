@@ -91,7 +91,11 @@ function handleItem(
     case 'message': {
       const role = item.role === 'assistant' ? 'assistant' : item.role === 'user' ? 'user' : 'system';
       const text = contentText(item.content);
-      if (role === 'user' && text?.startsWith('<environment_context>')) {
+      // injected context (environment, AGENTS.md instructions) is not something a person typed
+      if (
+        role === 'user' &&
+        (text?.startsWith('<environment_context>') || text?.startsWith('<user_instructions>'))
+      ) {
         w.event({ ts, role: 'meta', kind: 'meta', text });
         return true;
       }

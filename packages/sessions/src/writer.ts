@@ -155,7 +155,9 @@ export class SessionWriter {
     const r = this.redactor;
     const text = e.text ? r.redact(e.text).text : null;
     const thinking = e.thinking ? r.redact(e.thinking).text : null;
-    if (!row.title && e.kind === 'prompt' && text && e.role === 'user') row.title = titleOf(text);
+    // wrappers such as <command-name> or <local-command-stdout> are not what the session is about
+    if (!row.title && e.kind === 'prompt' && text && e.role === 'user' && !text.startsWith('<'))
+      row.title = titleOf(text);
     let input: string | null = null;
     if (e.input !== undefined) {
       // one pass over the JSON text; only when it holds a secret, redact string by string so the JSON stays valid
