@@ -134,6 +134,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
       );
     return db;
   }
+  // before the first table exists (a new file): bigger pages mean fewer overflow chains for long tool output
+  if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -32768');
