@@ -134,13 +134,24 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
       );
     return db;
   }
-  // before the first table exists (a new file): bigger pages mean fewer overflow chains for long tool output
-  if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('page_size = 16384');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -32768');
-  db.pragma('temp_store = MEMORY');
-  migrate(db, path);
+  try {
+    // before the first table exists (a new file): bigger pages mean fewer overflow chains for long tool output
+    if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('page_size = 16384');
+    // a cold build in progress holds the file outside WAL mode: leave its mode alone and just read
+    if (!existsSync(`${path}.building`)) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -32768');
+    db.pragma('temp_store = MEMORY');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    if (error instanceof SessionsError) throw error;
+    const building = existsSync(`${path}.building`);
+    throw new SessionsError(
+      `cannot open session index ${path}: ${(error as Error).message}${building ? ' (it is being built right now: try again when `habitat sessions index` has finished)' : ''}`,
+      'db-open',
+    );
+  }
   return db;
 }
 
