@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -183,6 +183,47 @@ describe('habitat sessions', () => {
     expect(offsets).toEqual([0, 2, 3, 6, 7, 9]);
     expect((await habitat('replay', 'sess-api-1', '--step')).code).toBe(2);
   });
+
+  test.skipIf(!existsSync('/usr/bin/script'))(
+    'replay --step shows one event per key press on a terminal, q quits',
+    async () => {
+      // util-linux `script` gives the CLI a real pseudo-terminal; key presses go to it through stdin
+      const cmd = [
+        process.execPath,
+        cli,
+        '-C',
+        root,
+        'sessions',
+        'replay',
+        'sess-api-1',
+        '--step',
+        '--state-dir',
+        join(root, 'state'),
+        '--claude-dir',
+        join(root, 'claude'),
+      ]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const waitFor = async (n: number) => {
+        for (let i = 0; i < 100 && (out.match(/#\d+ \+/g) ?? []).length < n; i++)
+          await new Promise((r) => setTimeout(r, 50));
+      };
+      await new Promise((r) => setTimeout(r, 500));
+      child.stdin.write(' ');
+      await waitFor(1);
+      child.stdin.write(' ');
+      await waitFor(2);
+      child.stdin.write('q');
+      const code = await new Promise((r) => child.on('close', r));
+      expect(code).toBe(0);
+      expect([...out.matchAll(/#(\d+) \+/g)].map((m) => Number(m[1]))).toEqual([0, 1]);
+    },
+  );
 
   test("configured credential values (every agent's) are redacted at index time", async () => {
     const value = ['zz', 'very', 'secret', '99'].join('-');
