@@ -511,3 +511,29 @@ test('a line longer than a read chunk is read whole; a second concurrent pass is
   expect(index()).toMatchObject({ unchanged: 1 });
   ix.close();
 });
+
+test('watchSessions indexes again when a transcript grows', async () => {
+  const path = claudeFile('s11.jsonl', [user('watch me')]);
+  const reports: Array<{ appended: number; added: number }> = [];
+  const { watchSessions } = await import('../src/index.js');
+  const handle = watchSessions(
+    {
+      dbPath: join(dir, 'sessions.db'),
+      sources: { claude: [join(dir, 'claude')], defaults: false },
+      debounceMs: 50,
+    },
+    (r) => reports.push(r),
+  );
+  try {
+    expect(reports).toEqual([expect.objectContaining({ added: 1 })]);
+    await new Promise((r) => setTimeout(r, 300)); // let the watcher settle
+    appendFileSync(path, `${user('and this line about chokidar')}\n`);
+    for (let i = 0; i < 100 && reports.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(reports[1]).toMatchObject({ appended: 1, events: 1 });
+  } finally {
+    await handle.close();
+  }
+  const ix = openSessionIndex(join(dir, 'sessions.db'));
+  expect(ix.search('chokidar').hits.map((h) => h.sessionId)).toEqual(['s11']);
+  ix.close();
+});
