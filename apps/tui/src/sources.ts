@@ -1,0 +1,449 @@
+// Where the TUI's data comes from, turned into actions: the daemon's socket (live), or the state on disk
+// read-only when no daemon answers (retrying the socket with back-off), plus run logs, the session index
+// and the knowledge index. No JSX.
+import { existsSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { loadCoordinator } from '@habitat/config';
+import {
+  connectDaemon,
+  type DaemonClient,
+  openStateReadOnly,
+  type StateReader,
+  type StatusReport,
+} from '@habitat/scheduler';
+import { describeEvent, openSessionIndex, type SessionIndex } from '@habitat/sessions';
+import type { Action, Effect, KnowledgeHitView, TranscriptEntry } from './state/app.js';
+import { type DaemonEventLike, normalizeEvent, type RunRecord } from './state/types.js';
+
+export interface SourceOptions {
+  root: string;
+  stateDir: string;
+  knowledgeDir?: string;
+  dispatch: (action: Action) => void;
+  /** how often batched events reach the state (default 80 ms: at most ~12 updates a second) */
+  flushMs?: number;
+  /** how often the status snapshot is re-read (default 5 s; sooner after events that change it) */
+  refreshMs?: number;
+  /** first retry of the socket after it fails; doubles up to `maxRetryMs` */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+export interface Sources {
+  run(effect: Effect): Promise<void>;
+  stop(): void;
+}
+
+/** Events after which the status snapshot is worth re-reading. */
+const REFRESH_ON = new Set([
+  'agent.loaded',
+  'agent.removed',
+  'agent.invalid',
+  'run.finished',
+  'wake.set',
+  'agent.paused',
+  'agent.resumed',
+  'credential.paused',
+  'slot.skipped',
+  'daemon.reloaded',
+]);
+
+/** Bytes of a past run's log read from its end (its last lines are what a person wants). */
+const LOG_TAIL_BYTES = 4 * 1024 * 1024;
+
+export function startSources(options: SourceOptions): Sources {
+  const { dispatch, stateDir, root } = options;
+  const flushMs = options.flushMs ?? 80;
+  const refreshMs = options.refreshMs ?? 5000;
+  const firstRetry = options.retryMs ?? 500;
+  const maxRetry = options.maxRetryMs ?? 10_000;
+  let client: DaemonClient | undefined;
+  let reader: StateReader | undefined;
+  let sessions: SessionIndex | undefined;
+  let stopped = false;
+  let retryDelay = firstRetry;
+  let queue: DaemonEventLike[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!stopped) fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  // ---- batching: many events, one dispatch per flush -----------------------------------------
+  let flushTimer: NodeJS.Timeout | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    flushTimer = undefined;
+    if (queue.length === 0) return;
+    const events = queue;
+    queue = [];
+    dispatch({ type: 'events', events });
+  };
+  const enqueue = (message: unknown) => {
+    const e = normalizeEvent(message as Record<string, unknown>);
+    if (!e) return;
+    queue.push(e);
+    if (!flushTimer) flushTimer = later(flushMs, flush);
+    if (REFRESH_ON.has(e.event) && !refreshTimer) {
+      refreshTimer = later(300, () => {
+        refreshTimer = undefined;
+        void refresh();
+      });
+    }
+    if (e.event === 'daemon.stopping') dispatch({ type: 'flash', text: 'the daemon is stopping' });
+  };
+
+  // ---- the status snapshot ------------------------------------------------------------------
+  const refresh = async () => {
+    try {
+      const status = client
+        ? await client.request<StatusReport>('status')
+        : reader
+          ? await reader.status()
+          : undefined;
+      if (status) dispatch({ type: 'snapshot', agents: status.agents });
+    } catch (error) {
+      if (!client)
+        dispatch({ type: 'flash', text: `cannot read the state: ${(error as Error).message}`, error: true });
+    }
+  };
+  const poll = () => {
+    later(refreshMs, async () => {
+      await refresh();
+      poll();
+    });
+  };
+
+  // ---- the daemon, or the state read-only ---------------------------------------------------
+  const connect = async () => {
+    try {
+      const c = await connectDaemon(stateDir, { timeoutMs: 1500 });
+      if (stopped) {
+        c.close();
+        return;
+      }
+      client = c;
+      retryDelay = firstRetry;
+      reader?.close();
+      reader = undefined;
+      c.onClose(() => {
+        if (client !== c) return;
+        client = undefined;
+        if (!stopped) void fallBack('the daemon went away');
+      });
+      await c.subscribe(enqueue, { output: true });
+      const status = await c.request<StatusReport>('status');
+      dispatch({
+        type: 'connection',
+        connection: { mode: 'live', ...(status.daemon.pid ? { pid: status.daemon.pid } : {}) },
+      });
+      dispatch({ type: 'snapshot', agents: status.agents });
+    } catch (error) {
+      client = undefined;
+      await fallBack((error as Error).message);
+    }
+  };
+
+  const fallBack = async (reason: string) => {
+    const retryAt = Date.now() + retryDelay;
+    try {
+      reader ??= openStateReadOnly(root, stateDir);
+      const status = await reader.status();
+      dispatch({ type: 'snapshot', agents: status.agents });
+      dispatch({
+        type: 'connection',
+        connection: { mode: 'read-only', reason: shortReason(reason), retryAt },
+      });
+    } catch (error) {
+      // No scheduler state yet: show the configured agents, all idle.
+      try {
+        const coordinator = await loadCoordinator(root);
+        dispatch({
+          type: 'snapshot',
+          agents: coordinator.agents.map((a) => ({
+            agent: a.name,
+            state: 'idle' as const,
+            schedule: '',
+            backend: a.isolation.backend,
+            costToday: 0,
+          })),
+        });
+      } catch {
+        // an unreadable coordinator: the status line says why
+      }
+      dispatch({
+        type: 'connection',
+        connection: { mode: 'offline', reason: shortReason((error as Error).message), retryAt },
+      });
+    }
+    later(retryDelay, () => void connect());
+    retryDelay = Math.min(maxRetry, retryDelay * 2);
+  };
+
+  void connect();
+  poll();
+
+  // ---- effects ------------------------------------------------------------------------------
+  const ask = async (method: string, params: Record<string, unknown>, done: string) => {
+    if (!client) {
+      dispatch({
+        type: 'flash',
+        text: 'read-only: no daemon to ask (start one with habitat up)',
+        error: true,
+      });
+      return;
+    }
+    try {
+      const result = await client.request<{ runId?: string }>(method, params);
+      dispatch({ type: 'flash', text: result?.runId ? `${done}: ${result.runId}` : done });
+      void refresh();
+    } catch (error) {
+      dispatch({ type: 'flash', text: (error as Error).message, error: true });
+    }
+  };
+
+  const run = async (effect: Effect): Promise<void> => {
+    switch (effect.kind) {
+      case 'trigger':
+        return ask('trigger', { agent: effect.agent }, `${effect.agent} queued`);
+      case 'pause':
+        return ask('pause', { agent: effect.agent }, `${effect.agent} paused`);
+      case 'resume':
+        return ask('resume', { agent: effect.agent }, `${effect.agent} resumed`);
+      case 'cancel':
+        return ask('cancel', { runId: effect.runId }, `cancelling ${effect.agent}'s run`);
+      case 'load-history': {
+        try {
+          const runs = client
+            ? await client.request<RunRecord[]>('history', { agent: effect.agent, limit: 50 })
+            : (reader?.history(effect.agent, 50) ?? []);
+          dispatch({ type: 'history', agent: effect.agent, runs });
+          const newest = runs[0];
+          if (effect.openLatest && newest && newest.status !== 'running' && newest.status !== 'queued') {
+            await run({
+              kind: 'load-log',
+              agent: effect.agent,
+              runId: newest.id,
+              logPath: newest.log_path,
+              status: newest.status,
+            });
+          }
+        } catch (error) {
+          dispatch({ type: 'flash', text: `history: ${(error as Error).message}`, error: true });
+        }
+        return;
+      }
+      case 'load-log': {
+        const file =
+          effect.logPath && existsSync(effect.logPath)
+            ? effect.logPath
+            : await findLog(stateDir, effect.agent, effect.runId);
+        if (!file) {
+          dispatch({ type: 'flash', text: `no log file for run ${effect.runId}`, error: true });
+          return;
+        }
+        const text = await readTail(file, LOG_TAIL_BYTES);
+        dispatch({
+          type: 'log-loaded',
+          agent: effect.agent,
+          runId: effect.runId,
+          text,
+          file,
+          ...(effect.status ? { status: effect.status } : {}),
+        });
+        return;
+      }
+      case 'search-sessions': {
+        try {
+          sessions ??= openSessions(stateDir);
+          const result = sessions.search(effect.query, { limit: 100 });
+          dispatch({
+            type: 'sessions-results',
+            query: effect.query,
+            mode: result.mode,
+            hits: result.hits.map((h) => {
+              const s = sessions!.getSession(h.sessionId);
+              return {
+                sessionId: h.sessionId,
+                title: h.title ?? s?.title ?? h.sessionId,
+                when: h.time ?? s?.lastAt ?? '',
+                ...(s?.agent ? { agent: s.agent } : {}),
+                snippet: h.snippet.replace(/\s+/g, ' '),
+                kind: h.toolName ? `${h.kind} ${h.toolName}` : h.kind,
+              };
+            }),
+          });
+        } catch (error) {
+          dispatch({
+            type: 'sessions-results',
+            query: effect.query,
+            hits: [],
+            error: (error as Error).message,
+          });
+        }
+        return;
+      }
+      case 'open-session': {
+        try {
+          sessions ??= openSessions(stateDir);
+          const s = sessions.getSession(effect.sessionId);
+          const entries: TranscriptEntry[] = sessions
+            .getEvents(effect.sessionId, { limit: 5000 })
+            .map((e) => {
+              const { label, body } = describeEvent(e, { maxChars: 4000 });
+              return {
+                id: e.id,
+                kind: e.kind,
+                label,
+                body: e.kind === 'tool_use' ? JSON.stringify(e.input ?? {}, null, 2) : body,
+                foldable: e.kind === 'tool_use' || e.kind === 'tool_result',
+              };
+            });
+          dispatch({
+            type: 'transcript',
+            sessionId: effect.sessionId,
+            title: s?.title ?? effect.sessionId,
+            entries,
+          });
+        } catch (error) {
+          dispatch({ type: 'flash', text: (error as Error).message, error: true });
+        }
+        return;
+      }
+      case 'search-knowledge': {
+        try {
+          const hits = await searchLearnings({
+            stateDir,
+            knowledgeDir: options.knowledgeDir ?? path.join(root, 'knowledge'),
+            query: effect.query,
+          });
+          dispatch({ type: 'knowledge-results', query: effect.query, hits });
+        } catch (error) {
+          dispatch({
+            type: 'knowledge-results',
+            query: effect.query,
+            hits: [],
+            error: (error as Error).message,
+          });
+        }
+        return;
+      }
+      case 'quit':
+        return;
+    }
+  };
+
+  return {
+    run,
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      client?.close();
+      reader?.close();
+      sessions?.close();
+    },
+  };
+}
+
+function shortReason(message: string): string {
+  return message.replace(/\s*\(start one with: habitat up\)/, '');
+}
+
+function openSessions(stateDir: string): SessionIndex {
+  const file = path.join(stateDir, 'sessions.db');
+  if (!existsSync(file)) throw new Error(`no session index in ${stateDir} yet: run habitat sessions index`);
+  return openSessionIndex(file);
+}
+
+/** `<stateDir>/logs/<agent>/<stamp>-<runId>.log` */
+export async function findLog(stateDir: string, agent: string, runId: string): Promise<string | undefined> {
+  const dir = path.join(stateDir, 'logs', agent);
+  try {
+    const name = (await readdir(dir)).find((f) => f.endsWith(`-${runId}.log`));
+    return name ? path.join(dir, name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `bytes` of a file, starting at a line boundary. */
+export async function readTail(file: string, bytes: number): Promise<string> {
+  const { size } = await stat(file);
+  const start = Math.max(0, size - bytes);
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The knowledge library is loaded on first use: its search owns ranking and provenance. */
+async function searchLearnings(input: {
+  stateDir: string;
+  knowledgeDir: string;
+  query: string;
+}): Promise<KnowledgeHitView[]> {
+  interface Hit {
+    learning: {
+      id: string;
+      title: string;
+      body: string;
+      tags: string[];
+      status: string;
+      confidence: number;
+      scope: { kind?: string; name?: string } | string;
+      provenance: { source: string; sessionId?: string; agent?: string; runId?: string; time: string }[];
+      file?: string;
+    };
+    snippet: string;
+  }
+  const knowledge = (await import('@habitat/knowledge')) as unknown as {
+    openKnowledge?: (o: { stateDir: string; knowledgeDir: string }) => Promise<{ index: { close(): void } }>;
+    searchKnowledge?: (index: unknown, query: string, o: { limit: number; includePending: boolean }) => Hit[];
+  };
+  if (!knowledge.openKnowledge || !knowledge.searchKnowledge)
+    throw new Error('this habitat has no knowledge search');
+  const { index } = await knowledge.openKnowledge({
+    stateDir: input.stateDir,
+    knowledgeDir: input.knowledgeDir,
+  });
+  try {
+    return knowledge
+      .searchKnowledge(index, input.query, { limit: 50, includePending: true })
+      .map(({ learning: l, snippet }) => ({
+        id: l.id,
+        title: l.title,
+        status: l.status,
+        confidence: l.confidence,
+        tags: l.tags,
+        scope: typeof l.scope === 'string' ? l.scope : [l.scope.kind, l.scope.name].filter(Boolean).join(':'),
+        snippet,
+        body: l.body,
+        provenance: l.provenance.map((p) =>
+          [
+            p.source,
+            p.agent && `agent ${p.agent}`,
+            p.runId && `run ${p.runId}`,
+            p.sessionId && `session ${p.sessionId}`,
+            p.time.slice(0, 16).replace('T', ' '),
+          ]
+            .filter(Boolean)
+            .join(' · '),
+        ),
+        ...(l.file ? { file: l.file } : {}),
+      }));
+  } finally {
+    index.close();
+  }
+}

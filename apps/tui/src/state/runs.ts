@@ -1,0 +1,335 @@
+// Runs: a bounded log buffer per run (live output or a past run's file), its parsed agent events, and
+// each agent's run history. Reducer + selectors, pure. Sized for 5,000 lines/s: output arrives in
+// batches, and one batch costs one split and one slice per run, not one state copy per line.
+import type { AgentEventLike, DaemonEventLike, RunRecord, RunResultLike } from './types.js';
+
+/** Lines kept per run: older lines drop off the top (the full log stays on disk). */
+export const LOG_CAPACITY = 10_000;
+/** Log buffers kept at once (live runs are evicted last). */
+export const MAX_BUFFERS = 24;
+/** Agent events kept per run. */
+export const MAX_EVENTS = 200;
+/** A line longer than this is cut where it stands (a runaway line must not grow without bound). */
+export const MAX_LINE = 4096;
+
+export interface LogBuffer {
+  runId: string;
+  agent: string;
+  lines: string[];
+  /** lines that fell off the top: line `i` of `lines` is line `dropped + i` of the run */
+  dropped: number;
+  /** the unfinished last line */
+  partial: string;
+  live: boolean;
+  /** read from a past run's log file */
+  fromFile?: string;
+  events: AgentEventLike[];
+  tools: Record<string, number>;
+  turns: number;
+  costUsd?: number;
+  status?: string;
+}
+
+export interface RunsState {
+  logs: Record<string, LogBuffer>;
+  /** run ids, oldest buffer first */
+  order: string[];
+  history: Record<string, RunRecord[]>;
+}
+
+export const initialRuns: RunsState = { logs: {}, order: [], history: {} };
+
+/** CSI and OSC sequences, other escapes, and control characters (but tab). */
+const ESCAPES =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what this removes
+  /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]|[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/** A log line made safe to print: no escape sequences or control characters, tabs as spaces. */
+export function cleanLine(line: string): string {
+  const cr = line.lastIndexOf('\r', line.length - 2);
+  const text = cr >= 0 ? line.slice(cr + 1) : line;
+  return text.replace(/\t/g, '  ').replace(ESCAPES, '');
+}
+
+function emptyBuffer(runId: string, agent: string, live: boolean): LogBuffer {
+  return { runId, agent, lines: [], dropped: 0, partial: '', live, events: [], tools: {}, turns: 0 };
+}
+
+/** Append raw output (any chunking) to a buffer, keeping at most LOG_CAPACITY lines. */
+export function appendText(buffer: LogBuffer, text: string): LogBuffer {
+  const pieces = (buffer.partial + text).split('\n');
+  let partial = pieces.pop() ?? '';
+  if (partial.length > MAX_LINE) {
+    pieces.push(partial);
+    partial = '';
+  }
+  if (pieces.length === 0) return { ...buffer, partial };
+  const added = pieces.map((l) => cleanLine(l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l));
+  return withLines(buffer, buffer.lines.concat(added), partial);
+}
+
+function withLines(buffer: LogBuffer, lines: string[], partial: string): LogBuffer {
+  const over = lines.length - LOG_CAPACITY;
+  return over > 0
+    ? { ...buffer, lines: lines.slice(over), dropped: buffer.dropped + over, partial }
+    : { ...buffer, lines, partial };
+}
+
+function put(state: RunsState, buffer: LogBuffer): RunsState {
+  const known = buffer.runId in state.logs;
+  let logs = { ...state.logs, [buffer.runId]: buffer };
+  let order = known ? state.order : [...state.order, buffer.runId];
+  while (order.length > MAX_BUFFERS) {
+    const victim = order.find((id) => !logs[id]?.live) ?? order[0]!;
+    const { [victim]: _gone, ...rest } = logs;
+    logs = rest;
+    order = order.filter((id) => id !== victim);
+  }
+  return { ...state, logs, order };
+}
+
+/** Apply a batch of daemon events: output is joined per run before it is split into lines. */
+export function applyRunEvents(state: RunsState, events: DaemonEventLike[]): RunsState {
+  let next = state;
+  const pending = new Map<string, { agent: string; text: string[] }>();
+  const flush = (runId: string) => {
+    const p = pending.get(runId);
+    if (!p) return;
+    pending.delete(runId);
+    const buffer = next.logs[runId] ?? emptyBuffer(runId, p.agent, true);
+    next = put(next, appendText(buffer, p.text.join('')));
+  };
+  for (const e of events) {
+    const runId = typeof e.runId === 'string' ? e.runId : undefined;
+    const agent = typeof e.agent === 'string' ? e.agent : '';
+    if (!runId) continue;
+    if (e.event === 'run.output') {
+      const p = pending.get(runId) ?? { agent, text: [] };
+      p.text.push(String(e.text ?? ''));
+      pending.set(runId, p);
+      continue;
+    }
+    flush(runId);
+    if (e.event === 'run.started') {
+      next = put(next, { ...(next.logs[runId] ?? emptyBuffer(runId, agent, true)), live: true });
+      next = addHistory(next, agent, {
+        id: runId,
+        agent,
+        trigger: String(e.trigger ?? ''),
+        status: 'running',
+        started_at: Date.parse(e.time),
+        ended_at: null,
+        duration_ms: null,
+        exit_code: null,
+        cost_usd: null,
+        log_path: typeof e.logPath === 'string' ? e.logPath : null,
+      });
+    } else if (e.event === 'run.agent-event') {
+      const buffer = next.logs[runId] ?? emptyBuffer(runId, agent, true);
+      next = put(next, withAgentEvent(buffer, (e.agentEvent ?? { type: 'unknown' }) as AgentEventLike));
+    } else if (e.event === 'run.finished') {
+      const r = (e.result ?? {}) as RunResultLike;
+      const buffer = next.logs[runId];
+      if (buffer) {
+        next = put(next, {
+          ...(buffer.partial
+            ? withLines(buffer, buffer.lines.concat(cleanLine(buffer.partial)), '')
+            : buffer),
+          live: false,
+          ...(r.status ? { status: r.status } : {}),
+          ...(r.summary?.costUsd !== undefined ? { costUsd: r.summary.costUsd } : {}),
+          ...(r.summary?.turns !== undefined ? { turns: r.summary.turns } : {}),
+        });
+      }
+      next = finishHistory(next, agent, runId, r, Date.parse(e.time));
+    }
+  }
+  for (const runId of [...pending.keys()]) flush(runId);
+  return next;
+}
+
+function withAgentEvent(buffer: LogBuffer, event: AgentEventLike): LogBuffer {
+  const tools = event.tool
+    ? { ...buffer.tools, [event.tool]: (buffer.tools[event.tool] ?? 0) + 1 }
+    : buffer.tools;
+  const events = buffer.events.length >= MAX_EVENTS ? buffer.events.slice(1) : buffer.events.slice();
+  events.push(event);
+  return {
+    ...buffer,
+    events,
+    tools,
+    turns: event.type === 'text' || event.type === 'tool_use' ? buffer.turns + 1 : buffer.turns,
+  };
+}
+
+function addHistory(state: RunsState, agent: string, run: RunRecord): RunsState {
+  const list = state.history[agent];
+  if (!list) return state;
+  if (list.some((r) => r.id === run.id)) return state;
+  return { ...state, history: { ...state.history, [agent]: [run, ...list] } };
+}
+
+function finishHistory(
+  state: RunsState,
+  agent: string,
+  runId: string,
+  r: RunResultLike,
+  at: number,
+): RunsState {
+  const list = state.history[agent];
+  if (!list) return state;
+  return {
+    ...state,
+    history: {
+      ...state.history,
+      [agent]: list.map((run) =>
+        run.id === runId
+          ? {
+              ...run,
+              status: r.status ?? 'failed',
+              ended_at: r.endedAt ? Date.parse(r.endedAt) : at,
+              duration_ms: r.durationMs ?? (run.started_at ? at - run.started_at : null),
+              exit_code: r.exitCode ?? null,
+              cost_usd: r.summary?.costUsd ?? null,
+              log_path: r.logPath ?? run.log_path,
+            }
+          : run,
+      ),
+    },
+  };
+}
+
+/** An agent's run history, newest first (from the daemon or the state read-only). */
+export function setHistory(state: RunsState, agent: string, runs: RunRecord[]): RunsState {
+  return { ...state, history: { ...state.history, [agent]: runs } };
+}
+
+/** A past run's log read from its file: the last LOG_CAPACITY lines. */
+export function setLoadedLog(
+  state: RunsState,
+  input: { runId: string; agent: string; text: string; file: string; status?: string },
+): RunsState {
+  const live = state.logs[input.runId];
+  if (live?.live) return state; // the live stream is newer than any file read
+  const buffer = appendText(
+    { ...emptyBuffer(input.runId, input.agent, false), fromFile: input.file },
+    input.text,
+  );
+  const done = buffer.partial
+    ? withLines(buffer, buffer.lines.concat(cleanLine(buffer.partial)), '')
+    : buffer;
+  return put(state, { ...done, ...(input.status ? { status: input.status } : {}) });
+}
+
+// ---- the log window -----------------------------------------------------------------------
+
+export interface LogCursor {
+  /** stick to the newest line */
+  follow: boolean;
+  /** when not following: the absolute line number just past the last visible line */
+  bottom: number;
+  search: string;
+}
+
+export const initialCursor: LogCursor = { follow: true, bottom: 0, search: '' };
+
+/** All lines of a buffer, with the unfinished one (so output without a newline still shows). */
+function allLines(buffer: LogBuffer): string[] {
+  return buffer.partial ? buffer.lines.concat(cleanLine(buffer.partial)) : buffer.lines;
+}
+
+export function totalLines(buffer: LogBuffer): number {
+  return buffer.dropped + buffer.lines.length + (buffer.partial ? 1 : 0);
+}
+
+export interface LogWindow {
+  lines: { n: number; text: string; match: boolean }[];
+  first: number;
+  total: number;
+  atEnd: boolean;
+}
+
+/** Only the visible slice of the log: `height` lines ending at the cursor. */
+export function logWindow(buffer: LogBuffer | undefined, cursor: LogCursor, height: number): LogWindow {
+  if (!buffer || height <= 0) return { lines: [], first: 0, total: 0, atEnd: true };
+  const total = totalLines(buffer);
+  const bottom = cursor.follow ? total : clampBottom(buffer, cursor.bottom, height);
+  const first = Math.max(buffer.dropped, bottom - height);
+  const source = bottom === total && buffer.partial ? allLines(buffer) : buffer.lines;
+  const q = cursor.search.toLowerCase();
+  const lines = [];
+  for (let n = first; n < bottom; n++) {
+    const text = source[n - buffer.dropped] ?? '';
+    lines.push({ n, text, match: q !== '' && text.toLowerCase().includes(q) });
+  }
+  return { lines, first, total, atEnd: bottom === total };
+}
+
+function clampBottom(buffer: LogBuffer, bottom: number, height: number): number {
+  const total = totalLines(buffer);
+  return Math.min(total, Math.max(Math.min(total, buffer.dropped + height), bottom));
+}
+
+/** Scroll by `delta` lines (negative: back). Reaching the end resumes following. */
+export function scrollLog(
+  buffer: LogBuffer | undefined,
+  cursor: LogCursor,
+  delta: number,
+  height: number,
+): LogCursor {
+  if (!buffer) return cursor;
+  const total = totalLines(buffer);
+  const from = cursor.follow ? total : cursor.bottom;
+  const bottom = clampBottom(buffer, from + delta, height);
+  return { ...cursor, follow: bottom >= total, bottom };
+}
+
+export function scrollToTop(buffer: LogBuffer | undefined, cursor: LogCursor, height: number): LogCursor {
+  if (!buffer) return cursor;
+  return { ...cursor, follow: false, bottom: clampBottom(buffer, 0, height) };
+}
+
+/**
+ * Jump to the next match of the search: `older` looks back from the top of the window, else forward
+ * from its bottom. No match leaves the cursor where it is.
+ */
+export function findMatch(
+  buffer: LogBuffer | undefined,
+  cursor: LogCursor,
+  height: number,
+  direction: 'older' | 'newer',
+): { cursor: LogCursor; found: boolean } {
+  if (!buffer || !cursor.search) return { cursor, found: false };
+  const lines = allLines(buffer);
+  const q = cursor.search.toLowerCase();
+  const win = logWindow(buffer, cursor, height);
+  if (direction === 'older') {
+    for (let n = win.first - 1; n >= buffer.dropped; n--) {
+      if (lines[n - buffer.dropped]!.toLowerCase().includes(q)) {
+        return {
+          cursor: { ...cursor, follow: false, bottom: clampBottom(buffer, n + 1, height) },
+          found: true,
+        };
+      }
+    }
+  } else {
+    const from = win.first + win.lines.length;
+    for (let n = from; n < buffer.dropped + lines.length; n++) {
+      if (lines[n - buffer.dropped]!.toLowerCase().includes(q)) {
+        const bottom = clampBottom(buffer, n + 1, height);
+        return { cursor: { ...cursor, follow: bottom >= totalLines(buffer), bottom }, found: true };
+      }
+    }
+  }
+  return { cursor, found: false };
+}
+
+/** The run shown for an agent: the one running now, else the newest buffer or history entry. */
+export function currentRunOf(state: RunsState, agent: string, runningId?: string): string | undefined {
+  if (runningId) return runningId;
+  for (let i = state.order.length - 1; i >= 0; i--) {
+    const id = state.order[i]!;
+    if (state.logs[id]?.agent === agent) return id;
+  }
+  return state.history[agent]?.[0]?.id;
+}
