@@ -259,7 +259,7 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
       lines = prev.lines;
     }
   }
-  if (file.kind === 'habitat-log' && !prev && runHasTranscript(db, file)) {
+  if (file.kind === 'habitat-log' && !prev?.session_sid && runHasTranscript(db, file)) {
     // the run's Claude transcript is indexed: the log would count the same work twice
     pass.upsertSource.run({
       path: file.path,

@@ -389,6 +389,13 @@ describe('indexSessions', () => {
     expect(ix.getSessionDetail('cursor:c1')?.files).toEqual([{ path: 'src/helper.ts', ops: ['edit'] }]);
     expect(ix.getSession('sess-feed')).toMatchObject({ agent: 'feed', runId: '01RUN' });
     expect(ix.listSessions({ agent: 'feed' }).map((s) => s.id)).toEqual(['sess-feed']);
+    // the run log grows while the run goes on: still only the transcript counts
+    appendFileSync(
+      join(logs, '20260105-100000-01RUN.log'),
+      `${JSON.stringify({ type: 'assistant', message: { id: 'm9', content: [{ type: 'text', text: 'more' }] } })}\n`,
+    );
+    expect(index().errors).toEqual([]);
+    expect(ix.getSession('run:01RUN')).toBeUndefined();
     ix.close();
   });
 });
