@@ -217,6 +217,8 @@ export class SessionWriter {
 
   /** Hand over the last chunk with the session row. */
   finish(): void {
+    // titles also come from summaries, custom titles and Cursor chat names: redact them like everything else
+    if (this.row.title) this.row.title = this.redactor.redact(this.row.title).text;
     this.chunk.row = { ...this.row, cost_usd: this.reportedCost ?? this.row.cost_usd };
     this.flush();
   }

@@ -170,12 +170,15 @@ describe('indexSessions', () => {
         't9',
         `NODE_ENV=production\nDB_PASSWORD=${secret}\nGITHUB_TOKEN=ghp_${'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6'}`,
       ),
+      JSON.stringify({ type: 'summary', summary: `Rotated DB_PASSWORD=${secret}`, leafUuid: 'x' }),
+      JSON.stringify({ type: 'custom-title', customTitle: `fix DB_PASSWORD=${secret}`, sessionId: 's3' }),
     ]);
     index();
     const ix = openSessionIndex(join(dir, 'sessions.db'));
     expect(ix.search(secret).hits).toEqual([]);
     expect(JSON.stringify(ix.getEvents('s3'))).not.toContain(secret);
     expect(JSON.stringify(ix.getEvents('s3'))).toContain('[REDACTED:');
+    expect(ix.getSession('s3')?.title).toBe('fix DB_PASSWORD=[REDACTED:env]');
     ix.close();
     const files = ['sessions.db', 'sessions.db-wal'].map((f) => join(dir, f)).filter((f) => existsSync(f));
     const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
