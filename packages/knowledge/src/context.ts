@@ -10,7 +10,7 @@ export interface ContextOptions {
   project?: string;
   /** token budget (default 1,500; about four characters a token) */
   budgetTokens?: number;
-  /** keep hits scoring at least this fraction of the best (default 0.35): nothing irrelevant */
+  /** keep hits scoring at least this fraction of the best (default 0.7): nothing irrelevant */
   relativeThreshold?: number;
 }
 
@@ -31,7 +31,7 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
   });
   if (hits.length === 0) return { markdown: '', hits: [], tokens: 0 };
   const best = hits[0]!.score;
-  const relevant = hits.filter((h) => h.score >= best * (options.relativeThreshold ?? 0.35));
+  const relevant = hits.filter((h) => h.score >= best * (options.relativeThreshold ?? 0.7));
   const header =
     '## What earlier sessions learned (habitat knowledge)\n\nCheck these before you start; they may save you a detour.\n\n';
   let markdown = header;

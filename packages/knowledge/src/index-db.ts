@@ -60,8 +60,33 @@ export class KnowledgeIndex {
     this.deleteRow = options.readonly ? undefined : this.db.prepare('DELETE FROM learnings WHERE rowid = ?');
   }
 
+  private readonly frequencies = new Map<string, number>();
+  private total: number | undefined;
+
+  /** How many learnings contain `term` (cached until the next write). */
+  documentFrequency(term: string): number {
+    let n = this.frequencies.get(term);
+    if (n === undefined) {
+      n = (
+        this.db
+          .prepare('SELECT count(*) AS n FROM fts WHERE fts MATCH ?')
+          .get(`"${term.replace(/"/g, '""')}"`) as { n: number }
+      ).n;
+      this.frequencies.set(term, n);
+    }
+    return n;
+  }
+
+  /** Number of learnings (cached until the next write). */
+  size(): number {
+    this.total ??= this.count();
+    return this.total;
+  }
+
   /** Put a learning in the index (replacing its previous version). */
   put(learning: Learning): void {
+    this.frequencies.clear();
+    this.total = undefined;
     this.remove(learning.id);
     const tags = learning.tags.join(' ');
     const info = this.upsertRow!.run({
@@ -83,6 +108,8 @@ export class KnowledgeIndex {
   }
 
   remove(id: string): void {
+    this.frequencies.clear();
+    this.total = undefined;
     const row = this.rowOf.get(id) as
       | { rowid: number; title: string; tags: string; body: string }
       | undefined;

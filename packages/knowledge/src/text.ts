@@ -67,3 +67,42 @@ export function titleOf(text: string): string {
   if (clean.length > 80) clean = clean.split(/\s*[;:—]\s+|\s+-\s+/)[0]!.trim();
   return clean.length <= 80 ? clean : `${clean.slice(0, 77).replace(/\s+\S*$/, '')}…`;
 }
+
+/**
+ * Words engineers use for the same thing. Queries are expanded with their group so "throttled" finds a lesson
+ * about rate limits and "junk folder" one about spam. General vocabulary, not tied to any project; extend it
+ * as a fleet's own words show up (or plug in an embedding retriever).
+ */
+export const SYNONYM_GROUPS: string[][] = [
+  ['throttled', 'throttling', 'throttle', 'rate', 'limit', '429', 'quota'],
+  ['paging', 'page', 'paginate', 'pagination', 'cursor'],
+  ['switch', 'failover', 'fail-over', 'stale', 'dns'],
+  ['junk', 'spam', 'bounce', 'deliverability'],
+  ['bill', 'cost', 'costs', 'egress', 'spend'],
+  ['download', 'bundle', 'size', 'large'],
+  ['slow', 'faster', 'speed', 'latency', 'performance', 'cache'],
+  ['memory', 'oom', 'leak', 'heap', 'ram'],
+  ['disappear', 'lose', 'lost', 'drop', 'drops', 'missing', 'evict'],
+  ['login', 'session', 'oauth', 'refresh', 'credentials'],
+  ['token', 'tokens', 'jwt'],
+  ['clients', 'connections', 'pool'],
+  ['blocking', 'lock', 'locks', 'downtime'],
+  ['pods', 'containers', 'container'],
+  ['noisy', 'fatigue', 'pages', 'paging'],
+  ['flaky', 'flakes', 'random', 'intermittent'],
+  ['health', 'readiness', 'liveness', 'probe'],
+  ['proxy', 'tls', 'certificate', 'ca'],
+  ['disk', 'logs', 'rotate'],
+  ['restore', 'backup', 'backups'],
+  ['forever', 'loop', 'loops', 'retrying', 'turns'],
+];
+
+const SYNONYMS = new Map<string, string[]>();
+for (const group of SYNONYM_GROUPS)
+  for (const word of group)
+    SYNONYMS.set(word, [...(SYNONYMS.get(word) ?? []), ...group.filter((w) => w !== word)]);
+
+/** Related words for a term (empty when none are known). */
+export function synonymsOf(term: string): string[] {
+  return SYNONYMS.get(term) ?? [];
+}
