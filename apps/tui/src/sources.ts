@@ -352,8 +352,12 @@ export function startSources(options: SourceOptions): Sources {
   };
 }
 
+/** The status line's words for why there is no live daemon (the full message names paths). */
 function shortReason(message: string): string {
-  return message.replace(/\s*\(start one with: habitat up\)/, '');
+  if (/went away|closed the connection/.test(message)) return 'the daemon went away';
+  if (/no habitat daemon|does not answer/.test(message))
+    return 'no daemon is running (habitat up starts one)';
+  return message;
 }
 
 function openSessions(stateDir: string): SessionIndex {

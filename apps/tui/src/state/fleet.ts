@@ -1,7 +1,7 @@
 // The fleet: every agent's state from the daemon's status snapshot, kept live by its events.
 // Reducer + selectors, pure.
 import type { AgentStatus } from '@habitat/scheduler';
-import { fit, formatClock, formatCost, formatDuration, formatElapsed, formatRelative } from './format.js';
+import { fit, formatAgo, formatClock, formatCost, formatDuration, formatElapsed } from './format.js';
 import type { DaemonEventLike, RunResultLike } from './types.js';
 
 export type AgentView = AgentStatus;
@@ -200,7 +200,7 @@ export function fleetRow(a: AgentView, now: number): FleetRow {
       ? '-'
       : `${formatClock(a.nextAt, now)} ${a.nextReason && a.nextReason !== 'schedule' ? a.nextReason : ''}`.trim();
   const last = a.lastRun
-    ? `${a.lastRun.status} ${formatDuration(a.lastRun.durationMs)}${a.lastRun.endedAt ? ` ${formatRelative(a.lastRun.endedAt, now)}` : ''}`
+    ? `${a.lastRun.status} ${formatDuration(a.lastRun.durationMs)}${a.lastRun.endedAt ? ` ${formatAgo(a.lastRun.endedAt, now)}` : ''}`
     : 'never run';
   return {
     agent: a.agent,
@@ -221,11 +221,11 @@ export function fleetColumns(width: number): {
   cost: number;
 } {
   const cost = 7;
-  const next = 12;
-  const rest = Math.max(30, width - cost - next - 4 - 2);
-  const agent = Math.max(10, Math.min(24, Math.floor(rest * 0.28)));
-  const last = Math.max(12, Math.min(30, Math.floor(rest * 0.3)));
-  const state = Math.max(12, rest - agent - last);
+  const next = 11;
+  const rest = Math.max(40, width - cost - next - 4);
+  const agent = Math.max(10, Math.min(24, Math.floor(rest * 0.25)));
+  const last = Math.max(14, Math.min(30, Math.floor(rest * 0.33)));
+  const state = rest - agent - last;
   return { agent, state, next, last, cost };
 }
 

@@ -43,6 +43,17 @@ export function formatRelative(iso: string | undefined, now: number): string {
   return delta > 0 ? `in ${formatElapsed(delta)}` : `${formatElapsed(-delta)} ago`;
 }
 
+/** Coarse age for tables: 12s ago, 5m ago, 3h ago, 2d ago. */
+export function formatAgo(iso: string | undefined, now: number): string {
+  if (!iso) return '';
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  if (Number.isNaN(s)) return '';
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}
+
 export function formatCost(usd: number | undefined | null): string {
   if (usd === undefined || usd === null || usd === 0) return '-';
   return usd < 0.01 ? '<$0.01' : `$${usd.toFixed(2)}`;

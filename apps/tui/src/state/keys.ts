@@ -1,6 +1,6 @@
 // Keys -> actions and effects, pure: what each key does in each view (and the `?` screen lists them).
 import { type Action, type AppState, type Effect, logRows, VIEWS } from './app.js';
-import { visibleAgents } from './fleet.js';
+import { selectedIndex, visibleAgents } from './fleet.js';
 
 /** The subset of Ink's `Key` the TUI reads. */
 export interface KeyPress {
@@ -179,7 +179,9 @@ function fleetKey(state: AppState, input: string, key: KeyPress): KeyResult {
       { type: 'prompt-edit', text: '' },
       { type: 'prompt-close' },
     );
-  const selected = visibleAgents(state.fleet).find((a) => a.agent === state.fleet.selected)?.agent;
+  // What is highlighted: the selection, or the first row when a filter hid it.
+  const list = visibleAgents(state.fleet);
+  const selected = list[selectedIndex(state.fleet, list)]?.agent;
   if (key.return && selected) return openRun(state, selected);
   return actionKeys(state, selected, input) ?? none;
 }

@@ -53,7 +53,7 @@ export function describeConnection(c: AppState['connection'], now: number): stri
     case 'live':
       return `live: daemon${c.pid ? ` pid ${c.pid}` : ''} · ? keys · q quit`;
     case 'read-only':
-      return `READ-ONLY: no daemon (${c.reason})${retry(c.retryAt)} · ? keys · q quit`;
+      return `READ-ONLY: ${c.reason}${retry(c.retryAt)} · ? keys · q quit`;
     case 'offline':
       return `OFFLINE: ${c.reason}${retry(c.retryAt)} · q quit`;
   }

@@ -1,0 +1,338 @@
+// The UI state without a terminal: reducers, selectors and the key map.
+import { describe, expect, test } from 'vitest';
+import { type AppState, initialState, reduce } from '../src/state/app.js';
+import {
+  type AgentView,
+  applyFleetEvent,
+  applySnapshot,
+  describeState,
+  fleetRow,
+  formatFleetRow,
+  initialFleet,
+  moveSelection,
+  visibleAgents,
+} from '../src/state/fleet.js';
+import { formatElapsed } from '../src/state/format.js';
+import { keymap, splitInput } from '../src/state/keys.js';
+import {
+  appendText,
+  applyRunEvents,
+  findMatch,
+  initialCursor,
+  initialRuns,
+  LOG_CAPACITY,
+  logWindow,
+  MAX_BUFFERS,
+  scrollLog,
+} from '../src/state/runs.js';
+import { normalizeEvent } from '../src/state/types.js';
+
+const NOW = Date.parse('2026-11-24T14:00:00Z');
+const at = (s: number) => new Date(NOW + s * 1000).toISOString();
+
+function agent(name: string, over: Partial<AgentView> = {}): AgentView {
+  return { agent: name, state: 'idle', schedule: 'every 1h', backend: 'local', costToday: 0, ...over };
+}
+
+function apply(state: AppState, ...events: Record<string, unknown>[]): AppState {
+  return reduce(state, {
+    type: 'events',
+    events: events.map((e) => normalizeEvent({ time: new Date(NOW).toISOString(), ...e })!),
+  });
+}
+
+describe('fleet', () => {
+  test('every state reads as words, without colour', () => {
+    const hhmm = (iso: string) => {
+      const d = new Date(iso);
+      return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    };
+    expect(
+      describeState(
+        agent('a', { state: 'running', running: { runId: 'r', trigger: 'x', startedAt: at(-192) } }),
+        NOW,
+      ),
+    ).toBe('running for 3m12s');
+    expect(
+      describeState(agent('a', { state: 'sleeping', nextAt: at(46 * 60), sleepReason: 'rate limit' }), NOW),
+    ).toBe(`sleeping until ${hhmm(at(46 * 60))} (rate limit)`);
+    expect(
+      describeState(
+        agent('a', {
+          state: 'failed',
+          lastRun: { runId: 'r', status: 'failed', exitCode: 3, durationMs: 10 },
+        }),
+        NOW,
+      ),
+    ).toBe('failed: failed (exit 3)');
+    expect(describeState(agent('a', { state: 'paused' }), NOW)).toBe('paused');
+    expect(describeState(agent('a'), NOW)).toBe('idle');
+  });
+
+  test('events move agents between states; the snapshot stays the source of truth', () => {
+    let s = applySnapshot(initialFleet, [agent('a'), agent('b')]);
+    s = applyFleetEvent(s, { event: 'run.started', time: at(0), agent: 'a', runId: 'R1', trigger: 'manual' });
+    expect(s.agents.a!.state).toBe('running');
+    s = applyFleetEvent(s, {
+      event: 'run.finished',
+      time: at(5),
+      agent: 'a',
+      runId: 'R1',
+      result: {
+        status: 'rate-limited',
+        exitCode: 1,
+        durationMs: 5000,
+        wakeAt: at(3600),
+        summary: { costUsd: 0.25 },
+      },
+    });
+    expect(s.agents.a).toMatchObject({
+      state: 'sleeping',
+      nextAt: at(3600),
+      sleepReason: 'rate limit',
+      costToday: 0.25,
+      lastRun: { status: 'rate-limited', exitCode: 1, durationMs: 5000 },
+    });
+    s = applyFleetEvent(s, {
+      event: 'run.finished',
+      time: at(6),
+      agent: 'b',
+      runId: 'R2',
+      result: { status: 'failed', exitCode: 2 },
+    });
+    expect(describeState(s.agents.b!, NOW)).toBe('failed: failed (exit 2)');
+    s = applyFleetEvent(s, { event: 'agent.paused', time: at(7), agent: 'b' });
+    expect(s.agents.b!.state).toBe('paused');
+    s = applyFleetEvent(s, { event: 'agent.removed', time: at(8), agent: 'b' });
+    expect(Object.keys(s.agents)).toEqual(['a']);
+    s = applySnapshot(s, [agent('a', { state: 'idle' })]);
+    expect(s.agents.a!.state).toBe('idle');
+  });
+
+  test('filter and sort; the selection follows the agent across a re-sort', () => {
+    let s = applySnapshot(initialFleet, [
+      agent('alpha', { costToday: 1 }),
+      agent('beta', { state: 'running', costToday: 3 }),
+      agent('gamma', { state: 'failed', costToday: 2 }),
+    ]);
+    expect(visibleAgents(s).map((a) => a.agent)).toEqual(['alpha', 'beta', 'gamma']);
+    s = moveSelection(s, 2);
+    expect(s.selected).toBe('gamma');
+    s = { ...s, sort: 'cost' };
+    expect(visibleAgents(s).map((a) => a.agent)).toEqual(['beta', 'gamma', 'alpha']);
+    expect(s.selected).toBe('gamma');
+    s = { ...s, sort: 'state' };
+    expect(visibleAgents(s).map((a) => a.agent)).toEqual(['beta', 'gamma', 'alpha']);
+    expect(visibleAgents({ ...s, filter: 'fail' }).map((a) => a.agent)).toEqual(['gamma']);
+    expect(visibleAgents({ ...s, filter: 'AL' }).map((a) => a.agent)).toEqual(['alpha']);
+  });
+
+  test('a row fits 80 columns with every column present', () => {
+    const row = fleetRow(
+      agent('a-rather-long-agent-name-indeed', {
+        state: 'sleeping',
+        nextAt: at(600),
+        nextReason: 'wake',
+        sleepReason: 'own request: waiting for the API quota',
+        lastRun: { runId: 'r', status: 'succeeded', exitCode: 0, durationMs: 12_300, endedAt: at(-60) },
+        costToday: 1.5,
+      }),
+      NOW,
+    );
+    const line = formatFleetRow(row, 78);
+    expect(line.length).toBeLessThanOrEqual(78);
+    expect(line).toContain('sleeping until');
+    expect(line).toContain('succeeded');
+    expect(line).toContain('$1.50');
+  });
+});
+
+describe('run logs', () => {
+  test('chunks split anywhere become lines; the unfinished line still shows', () => {
+    let b = appendText(
+      {
+        runId: 'r',
+        agent: 'a',
+        lines: [],
+        dropped: 0,
+        partial: '',
+        live: true,
+        events: [],
+        tools: {},
+        turns: 0,
+      },
+      'one\ntw',
+    );
+    b = appendText(b, 'o\nthr');
+    expect(b.lines).toEqual(['one', 'two']);
+    expect(logWindow(b, initialCursor, 10).lines.map((l) => l.text)).toEqual(['one', 'two', 'thr']);
+  });
+
+  test('escape sequences and control characters never reach the screen', () => {
+    const b = appendText(
+      {
+        runId: 'r',
+        agent: 'a',
+        lines: [],
+        dropped: 0,
+        partial: '',
+        live: true,
+        events: [],
+        tools: {},
+        turns: 0,
+      },
+      '\x1b[31mred\x1b[0m \x1b]0;title\x07bell\x07\tend\nprogress 10%\rprogress 99%\n',
+    );
+    expect(b.lines).toEqual(['red bell  end', 'progress 99%']);
+  });
+
+  test('the buffer keeps the newest LOG_CAPACITY lines and counts the dropped ones', () => {
+    const text = Array.from({ length: LOG_CAPACITY + 500 }, (_, i) => `line ${i}`).join('\n');
+    const s = applyRunEvents(initialRuns, [
+      { event: 'run.output', time: at(0), runId: 'r', agent: 'a', text: `${text}\n` },
+    ]);
+    const b = s.logs.r!;
+    expect(b.lines).toHaveLength(LOG_CAPACITY);
+    expect(b.dropped).toBe(500);
+    expect(b.lines[0]).toBe('line 500');
+    const win = logWindow(b, initialCursor, 3);
+    expect(win.lines.map((l) => [l.n, l.text])).toEqual([
+      [LOG_CAPACITY + 497, `line ${LOG_CAPACITY + 497}`],
+      [LOG_CAPACITY + 498, `line ${LOG_CAPACITY + 498}`],
+      [LOG_CAPACITY + 499, `line ${LOG_CAPACITY + 499}`],
+    ]);
+  });
+
+  test('at most MAX_BUFFERS runs are kept, finished ones evicted first', () => {
+    let s = applyRunEvents(initialRuns, [{ event: 'run.started', time: at(0), runId: 'live', agent: 'x' }]);
+    for (let i = 0; i < MAX_BUFFERS + 5; i++) {
+      s = applyRunEvents(s, [
+        { event: 'run.output', time: at(i), runId: `r${i}`, agent: 'a', text: 'x\n' },
+        { event: 'run.finished', time: at(i), runId: `r${i}`, agent: 'a', result: { status: 'succeeded' } },
+      ]);
+    }
+    expect(s.order).toHaveLength(MAX_BUFFERS);
+    expect(s.logs.live).toBeDefined();
+    expect(s.logs.r0).toBeUndefined();
+  });
+
+  test('scrolling back stops following; scrolling to the end follows again; search jumps to matches', () => {
+    const text = Array.from({ length: 100 }, (_, i) => (i === 20 ? 'ERROR disk full' : `line ${i}`)).join(
+      '\n',
+    );
+    const b = applyRunEvents(initialRuns, [
+      { event: 'run.output', time: at(0), runId: 'r', agent: 'a', text: `${text}\n` },
+    ]).logs.r!;
+    let c = scrollLog(b, initialCursor, -10, 5);
+    expect(c.follow).toBe(false);
+    expect(logWindow(b, c, 5).lines.at(-1)!.text).toBe('line 89');
+    c = scrollLog(b, c, 1000, 5);
+    expect(c.follow).toBe(true);
+    const found = findMatch(b, { ...c, search: 'error' }, 5, 'older');
+    expect(found.found).toBe(true);
+    const win = logWindow(b, found.cursor, 5);
+    expect(win.lines.at(-1)).toEqual({ n: 20, text: 'ERROR disk full', match: true });
+    expect(findMatch(b, found.cursor, 5, 'older').found).toBe(false);
+  });
+
+  test('agent events are counted per run; the finished result fills in cost and history', () => {
+    let state = initialState({ now: NOW });
+    state = reduce(state, { type: 'history', agent: 'a', runs: [] });
+    state = apply(
+      state,
+      { event: 'run.started', agent: 'a', runId: 'R', trigger: 'manual' },
+      // the daemon's wire shape: the parsed event overwrites the `event` key
+      { event: { type: 'tool_use', tool: 'Bash', input: { command: 'ls' } }, agent: 'a', runId: 'R' },
+      { event: { type: 'tool_use', tool: 'Bash', input: { command: 'pwd' } }, agent: 'a', runId: 'R' },
+      { event: { type: 'text', text: 'done' }, agent: 'a', runId: 'R' },
+      {
+        event: 'run.finished',
+        agent: 'a',
+        runId: 'R',
+        result: { status: 'succeeded', durationMs: 4200, exitCode: 0, summary: { costUsd: 0.5, turns: 2 } },
+      },
+    );
+    const b = state.runs.logs.R!;
+    expect(b.tools).toEqual({ Bash: 2 });
+    expect(b).toMatchObject({ live: false, status: 'succeeded', costUsd: 0.5, turns: 2 });
+    expect(state.runs.history.a).toMatchObject([
+      { id: 'R', status: 'succeeded', duration_ms: 4200, exit_code: 0 },
+    ]);
+  });
+});
+
+describe('keys', () => {
+  const withAgents = () => {
+    let s = initialState({ now: NOW });
+    s = reduce(s, { type: 'connection', connection: { mode: 'live' } });
+    s = reduce(s, {
+      type: 'snapshot',
+      agents: [
+        agent('a'),
+        agent('b', { state: 'running', running: { runId: 'RB', trigger: 'schedule', startedAt: at(-5) } }),
+      ],
+    });
+    return s;
+  };
+  const press = (s: AppState, input: string, key = {}) => {
+    const r = keymap(s, input, key);
+    return { state: r.actions.reduce(reduce, s), effects: r.effects };
+  };
+
+  test('cancel asks first: y cancels, any other key keeps the run', () => {
+    let s = press(withAgents(), 'j').state;
+    const asked = press(s, 'x');
+    expect(asked.effects).toEqual([]);
+    expect(asked.state.confirm?.message).toContain('Cancel b');
+    const kept = press(asked.state, 'n');
+    expect(kept.effects).toEqual([]);
+    expect(kept.state.confirm).toBeUndefined();
+    s = asked.state;
+    expect(press(s, 'y').effects).toEqual([{ kind: 'cancel', agent: 'b', runId: 'RB' }]);
+  });
+
+  test('run now and pause go to the daemon; read-only says why it cannot', () => {
+    const s = withAgents();
+    expect(press(s, 'r').effects).toEqual([{ kind: 'trigger', agent: 'a' }]);
+    expect(press(s, 'p').effects).toEqual([{ kind: 'pause', agent: 'a' }]);
+    const ro = reduce(s, { type: 'connection', connection: { mode: 'read-only', reason: 'no daemon' } });
+    const r = press(ro, 'r');
+    expect(r.effects).toEqual([]);
+    expect(r.state.flash?.text).toMatch(/read-only/);
+  });
+
+  test('/ filters as you type; esc clears; enter opens the run view and its history', () => {
+    let s = withAgents();
+    s = press(s, '/').state;
+    for (const ch of 'b') s = press(s, ch).state;
+    expect(visibleAgents(s.fleet).map((a) => a.agent)).toEqual(['b']);
+    expect(press(s, 'q').effects).toEqual([]); // typing, not quitting
+    const cleared = press(s, '', { escape: true }).state;
+    expect(cleared.fleet.filter).toBe('');
+    s = press(s, '', { return: true }).state;
+    const open = press(s, '', { return: true });
+    expect(open.state.view).toBe('run');
+    expect(open.state.run).toMatchObject({ agent: 'b', runId: 'RB' });
+    expect(open.effects).toEqual([{ kind: 'load-history', agent: 'b' }]);
+  });
+
+  test('? toggles the keys, q quits, a burst of keys is split into presses', () => {
+    const s = withAgents();
+    expect(press(s, '?').state.help).toBe(true);
+    expect(press(s, 'q').effects).toEqual([{ kind: 'quit' }]);
+    expect(splitInput('jj\r', {})).toEqual([
+      ['j', {}],
+      ['j', {}],
+      ['', { return: true }],
+    ]);
+  });
+});
+
+test('durations read like 3m12s', () => {
+  expect([5_000, 192_000, 7_500_000, 90_000_000].map(formatElapsed)).toEqual([
+    '5s',
+    '3m12s',
+    '2h05m',
+    '1d01h',
+  ]);
+});
