@@ -18,7 +18,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
-import { subscribeLayers } from './layers.js';
+import { knowledgePrelude, subscribeLayers } from './layers.js';
 
 const ago = (iso?: string) => (iso ? `${Math.round((Date.now() - Date.parse(iso)) / 1000)}s` : '');
 const dur = (ms: number | null | undefined) =>
@@ -109,10 +109,12 @@ export function registerDaemonCommands(program: Command): void {
           { level: process.env.HABITAT_LOG_LEVEL ?? (opts.once ? 'warn' : 'info') },
           pino.destination(2),
         );
+        const { settings } = await loadSettings(root);
         const daemon = await startDaemon({
           root,
           logger,
           once: Boolean(opts.once),
+          runOptions: (agent) => knowledgePrelude(settings, agent),
           graceMs: Number(opts.grace) * 1000,
         }).catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')

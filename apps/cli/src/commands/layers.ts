@@ -1,18 +1,51 @@
-// The layers after a run (session ingest, then knowledge) subscribe to the daemon's run.finished
-// events: the scheduler knows nothing about them.
-import { loadCoordinator, readCredentialValues } from '@habitat/config';
+// The layers around runs, composed here from the libraries: before a run, a knowledge brief for agents that
+// ask for one; after it, session ingest and then knowledge extraction, subscribed to the daemon's
+// run.finished events (the scheduler knows nothing about them).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type AgentConfig,
+  type CoordinatorSettings,
+  loadCoordinator,
+  readCredentialValues,
+} from '@habitat/config';
+import type { StartRunOptions } from '@habitat/runner';
 import type { Daemon } from '@habitat/scheduler';
 import type { Logger } from 'pino';
 
+/** For a claude agent with `knowledge.context`: the brief of relevant learnings, handed over before its prompt. */
+export async function knowledgePrelude(
+  settings: CoordinatorSettings,
+  agent: AgentConfig,
+): Promise<Partial<StartRunOptions>> {
+  if (!agent.knowledge.context || agent.run.kind !== 'claude') return {};
+  const { openKnowledge, buildContext } = await import('@habitat/knowledge');
+  const prompt = await readFile(path.join(agent.repo.path, agent.run.prompt), 'utf8').catch(() => '');
+  const { index } = await openKnowledge({ stateDir: settings.stateDir, knowledgeDir: settings.knowledgeDir });
+  try {
+    const { markdown } = buildContext(index, {
+      task: `${agent.description ?? ''} ${prompt} ${agent.knowledge.tags.join(' ')}`,
+      agent: agent.name,
+      budgetTokens: agent.knowledge.budgetTokens,
+      ...(agent.knowledge.project ? { project: agent.knowledge.project } : {}),
+    });
+    return markdown ? { prelude: markdown } : {};
+  } finally {
+    index.close();
+  }
+}
+
 export function subscribeLayers(daemon: Daemon, root: string, logger: Logger): void {
-  let indexing: Promise<void> = Promise.resolve();
+  let pass: Promise<void> = Promise.resolve();
   daemon.onEvent((event) => {
     if (event.event !== 'run.finished') return;
-    // One indexing pass at a time; runs that finish meanwhile are picked up by the next pass.
-    indexing = indexing.then(async () => {
+    const agentName = String(event.agent ?? '');
+    const runId = String(event.runId ?? '');
+    // One pass at a time; runs that finish meanwhile are picked up by the next pass.
+    pass = pass.then(async () => {
       try {
-        const { indexSessions } = await import('@habitat/sessions');
-        const { agents } = await loadCoordinator(root);
+        const { indexSessions, openSessionIndex } = await import('@habitat/sessions');
+        const { agents, settings } = await loadCoordinator(root);
         const values = await Promise.all(agents.map((a) => readCredentialValues(a).catch(() => [])));
         const secrets = values.flat().flatMap((c) => c.values);
         // The agents' own sessions (their persisted Claude homes) and run logs: not the operator's ~/.claude.
@@ -22,10 +55,41 @@ export function subscribeLayers(daemon: Daemon, root: string, logger: Logger): v
           secrets,
         });
         logger.debug({ event: 'sessions.indexed', files: report.files }, 'sessions indexed');
+        const agent = agents.find((a) => a.name === agentName);
+        if (!agent?.knowledge.extract) return;
+        const { openKnowledge, extractFromSession } = await import('@habitat/knowledge');
+        const sessions = openSessionIndex(path.join(daemon.stateDir, 'sessions.db'));
+        const { index } = await openKnowledge({
+          stateDir: settings.stateDir,
+          knowledgeDir: settings.knowledgeDir,
+        });
+        try {
+          const ofRun = sessions
+            .listSessions({ agent: agentName, limit: 50 })
+            .filter((s) => s.runId === runId);
+          for (const session of ofRun) {
+            const r = await extractFromSession(index, settings.knowledgeDir, sessions, session.id, {
+              secrets,
+            });
+            logger.info(
+              {
+                event: 'knowledge.extracted',
+                agent: agentName,
+                runId,
+                session: session.id,
+                learnings: r.outcomes.length,
+              },
+              'knowledge extracted',
+            );
+          }
+        } finally {
+          index.close();
+          sessions.close();
+        }
       } catch (error) {
         logger.warn(
-          { event: 'sessions.index-failed', err: (error as Error).message },
-          'session indexing failed',
+          { event: 'layers.failed', err: (error as Error).message },
+          'session ingest or knowledge extraction failed',
         );
       }
     });

@@ -13,6 +13,7 @@ import { connectDaemon, type DaemonClient, type DaemonEvent } from '@habitat/sch
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, useColor } from '../output.js';
+import { knowledgePrelude } from './layers.js';
 
 /** Find one valid agent by name, or fail with its diagnostics. */
 export async function requireAgent(
@@ -51,7 +52,9 @@ export async function runInForeground(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const extra = await knowledgePrelude(coordinator.settings, agent);
     const handle = startRun(agent, {
+      ...extra,
       stateDir: coordinator.settings.stateDir,
       trigger: 'manual',
       signal: controller.signal,
