@@ -1,14 +1,45 @@
 import { Command } from 'commander';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDaemonCommands } from './commands/daemon.js';
-import { registerKnowledgeCommands } from './commands/knowledge.js';
-import { registerRunCommands } from './commands/run.js';
-import { registerSessionsCommands } from './commands/sessions.js';
-import { registerTuiCommand } from './commands/tui.js';
 import { ExitSignal, UsageError } from './output.js';
 
+type Register = (program: Command) => void;
+
+/**
+ * Command families, loaded only when their command is used: each pulls in its libraries (SQLite, Docker,
+ * MCP, ...), and a CLI that loads all of them for every call starts several times slower.
+ */
+const FAMILIES: { commands: string[]; load: () => Promise<Register> }[] = [
+  {
+    commands: ['init', 'new', 'validate', 'list', 'schema'],
+    load: async () => (await import('./commands/config.js')).registerConfigCommands,
+  },
+  { commands: ['run', 'wake'], load: async () => (await import('./commands/run.js')).registerRunCommands },
+  {
+    commands: ['up', 'status', 'next', 'pause', 'resume', 'cancel', 'history', 'stats', 'logs'],
+    load: async () => (await import('./commands/daemon.js')).registerDaemonCommands,
+  },
+  {
+    commands: ['sessions'],
+    load: async () => (await import('./commands/sessions.js')).registerSessionsCommands,
+  },
+  {
+    commands: ['knowledge', 'learn', 'mcp'],
+    load: async () => (await import('./commands/knowledge.js')).registerKnowledgeCommands,
+  },
+  { commands: ['tui'], load: async () => (await import('./commands/tui.js')).registerTuiCommand },
+];
+
+/** The first argument that is not an option (or an option's value): the command being run, if any. */
+function commandOf(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-C' || arg === '--dir') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
 /** The `habitat` command tree. Each family registers its commands from its own module. */
-export function buildProgram(): Command {
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('habitat')
     .description('Repos, containers and cron for a fleet of AI agents, plus the memory they share.')
     .option('-C, --dir <path>', 'coordinator root (default: the working directory)')
@@ -18,12 +49,10 @@ export function buildProgram(): Command {
       if (err.code === 'commander.help') throw new ExitSignal(0);
       throw new UsageError(`${err.message.replace(/^error: /, '')} (see habitat --help)`);
     });
-  registerConfigCommands(program);
-  registerRunCommands(program);
-  registerDaemonCommands(program);
-  registerSessionsCommands(program);
-  registerKnowledgeCommands(program);
-  registerTuiCommand(program);
+  const command = commandOf(argv);
+  const family = FAMILIES.find((f) => command !== undefined && f.commands.includes(command));
+  // Help, or an unknown command: every family, so help is complete and "did you mean" works.
+  for (const f of family ? [family] : FAMILIES) (await f.load())(program);
   return program;
 }
 

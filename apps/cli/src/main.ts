@@ -3,7 +3,7 @@ import { buildProgram } from './cli.js';
 import { exitCodeFor, printError } from './output.js';
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram(process.argv)).parseAsync(process.argv);
 } catch (error) {
   printError(error);
   process.exitCode = exitCodeFor(error);
