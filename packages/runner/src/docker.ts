@@ -1,7 +1,7 @@
 // The Docker backend (dockerode): one container per run, labelled so a restarted coordinator can find
 // it, its output saved as it arrives, removed once the output is on disk.
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { RunError } from './errors.js';
 import type { BackendExit, OutputSink } from './local.js';
 
@@ -27,17 +27,21 @@ export interface ContainerSpec {
   signal: AbortSignal;
 }
 
-let shared: Docker | undefined;
-/** The engine at DOCKER_HOST or the default socket. */
-export function docker(): Docker {
-  shared ??= new Docker();
+let shared: Promise<Docker> | undefined;
+/**
+ * The engine at DOCKER_HOST or the default socket. dockerode is imported on first use, not at load:
+ * it costs ~33 MB of RSS (measured: 41 -> 74 MB in a bare node), which a coordinator whose agents all
+ * run on the local backend should not pay (bench/README.md, scheduler daemon RSS figure).
+ */
+export function docker(): Promise<Docker> {
+  shared ??= import('dockerode').then(({ default: Engine }) => new Engine());
   return shared;
 }
 
 /** Is a Docker engine answering? */
 export async function dockerAvailable(): Promise<boolean> {
   try {
-    await docker().ping();
+    await (await docker()).ping();
     return true;
   } catch {
     return false;
@@ -49,7 +53,7 @@ export async function runContainer(
   onOutput: OutputSink,
   onStart: (containerId: string) => void,
 ): Promise<BackendExit> {
-  const engine = docker();
+  const engine = await docker();
   let container: Docker.Container;
   try {
     container = await engine.createContainer({
@@ -166,7 +170,7 @@ export interface RunContainer {
 /** Containers habitat started (optionally for one state dir), running or not. */
 export async function findRunContainers(filter: { stateDir?: string } = {}): Promise<RunContainer[]> {
   const labels = [LABEL_RUN, ...(filter.stateDir ? [`${LABEL_STATE}=${filter.stateDir}`] : [])];
-  const list = await docker().listContainers({ all: true, filters: { label: labels } });
+  const list = await (await docker()).listContainers({ all: true, filters: { label: labels } });
   return list.map((c) => ({
     id: c.Id,
     agent: c.Labels[LABEL_AGENT] ?? '',
@@ -182,7 +186,7 @@ export async function findRunContainers(filter: { stateDir?: string } = {}): Pro
  * from the start, then its exit code; the container is removed afterwards.
  */
 export async function followContainer(id: string, onOutput: OutputSink): Promise<BackendExit> {
-  const engine = docker();
+  const engine = await docker();
   const container = engine.getContainer(id);
   const stream = (await container.logs({
     follow: true,

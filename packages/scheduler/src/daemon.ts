@@ -483,8 +483,17 @@ export class Daemon extends EventEmitter {
    */
   private async reconcile(): Promise<void> {
     const now = this.now();
-    const containers = await findRunContainers({ stateDir: this.stateDir }).catch(() => []);
-    for (const row of this.store.openRuns()) {
+    const open = this.store.openRuns();
+    // Ask the Docker engine only when Docker is involved: a local-only fleet then never loads dockerode
+    // (~33 MB of RSS; the runner imports it on first use). A run started on Docker by a previous daemon
+    // is always looked for, even if its agent has since moved to the local backend.
+    const dockerInvolved =
+      [...this.agents.values()].some((a) => a.isolation.backend === 'docker') ||
+      open.some((r) => r.status !== 'queued' && (r.backend !== 'local' || r.container_id !== null));
+    const containers = dockerInvolved
+      ? await findRunContainers({ stateDir: this.stateDir }).catch(() => [])
+      : [];
+    for (const row of open) {
       const agent = this.agents.get(row.agent);
       if (row.status === 'queued') {
         if (agent) this.queue.push(row);
