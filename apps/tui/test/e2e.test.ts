@@ -1,0 +1,145 @@
+// End to end: the real daemon (`habitat up`) on a temp coordinator with local agents, and the real TUI in
+// a real terminal (tmux), asserting what a person would see.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+const CLI = path.resolve(__dirname, '../../cli/dist/index.js');
+const TUI = path.resolve(__dirname, '../dist/index.js');
+const SERVER = `habitat-tui-e2e-${process.pid}`;
+const SESSION = 'tui';
+let root = '';
+let daemon: ChildProcess | undefined;
+
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
+const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
+
+async function see(what: string | RegExp, timeoutMs = 15_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    last = screen();
+    if (typeof what === 'string' ? last.includes(what) : what.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never saw ${String(what)} on the screen; it showed:\n${last}`);
+}
+
+async function until(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out; the screen showed:\n${screen()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function up(): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'up', '--no-layers'], { cwd: root, stdio: 'ignore' });
+  daemon = child;
+  return child;
+}
+
+async function stopDaemon(): Promise<void> {
+  const child = daemon;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+beforeAll(() => {
+  for (const [what, file] of [
+    ['@habitat/cli', CLI],
+    ['@habitat/tui', TUI],
+  ])
+    if (!existsSync(file!))
+      throw new Error(`${file} is missing: build it first (turbo run build --filter=${what})`);
+  root = mkdtempSync(path.join(tmpdir(), 'habitat-tui-e2e-'));
+  mkdirSync(path.join(root, 'agents'));
+  const agent = (name: string, yaml: string) =>
+    writeFileSync(path.join(root, 'agents', `${name}.yaml`), yaml);
+  agent(
+    'ticker',
+    'run: { command: [sh, -c, "i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo tick $i; sleep 0.1; done"] }\nschedule: { every: 2s }\n',
+  );
+  agent('broken', 'run: { command: [sh, -c, "echo about to fail; exit 3"] }\nschedule: manual\n');
+  agent('quiet', 'run: { command: ["true"] }\nschedule: manual\n');
+});
+
+afterAll(async () => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // already gone
+  }
+  await stopDaemon();
+  // the agents of a killed daemon finish on their own within seconds; their files may still be written
+  setTimeout(() => rmSync(root, { recursive: true, force: true }), 8000).unref();
+});
+
+test('a person watches the fleet, opens a live run, runs an agent, survives a daemon restart, and quits', async () => {
+  up();
+  await new Promise((r) => setTimeout(r, 300));
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    SESSION,
+    '-x',
+    '100',
+    '-y',
+    '30',
+    `'${process.execPath}' '${TUI}' --dir '${root}'; echo "TUI-EXITED rc=$?"; sleep 60`,
+  );
+
+  // The fleet: every agent, live through the daemon.
+  let s = await see(/live: daemon pid \d+/);
+  s = await see('ticker');
+  expect(s).toContain('broken');
+  expect(s).toContain('quiet');
+  expect(s).toMatch(/AGENT▼ +STATE +NEXT +LAST RUN +TODAY/);
+
+  // A run appearing: the ticker runs every 2s.
+  await see(/ticker +running for \d+s/);
+
+  // Run `broken` now: it fails, and the fleet says so with the exit code.
+  keys('g'); // no-op in the fleet view
+  keys('Home');
+  s = await see(/> broken/);
+  keys('r');
+  await see(/broken queued: [0-9A-Z]{26}/);
+  await see(/broken +failed: failed \(exit 3\)/);
+
+  // The ticker's live log: its newest lines, following.
+  keys('End');
+  await see(/> ticker/);
+  keys('Enter');
+  s = await see(/ticker · run [0-9A-Z]{26} · running · following/);
+  s = await see(/tick \d+/);
+  const newest = () => Math.max(...[...screen().matchAll(/tick (\d+)/g)].map((m) => Number(m[1])));
+  const first = newest();
+  await until(() => newest() > first);
+  expect(s).toContain('HISTORY');
+
+  // Cancelling asks first; anything but y keeps the run.
+  keys('x');
+  await see("Cancel ticker's run");
+  keys('n');
+  await see('not done');
+
+  // The daemon goes away: read-only, said so; it comes back: live again.
+  await stopDaemon();
+  await see(/READ-ONLY: (the daemon went away|no daemon is running)/);
+  up();
+  await see(/live: daemon pid \d+/, 20_000);
+
+  // ? shows the keys; q exits and gives the terminal back.
+  keys('?');
+  await see('Keys (? or esc closes)');
+  keys('q');
+  s = await see('TUI-EXITED rc=0');
+  expect(s).not.toContain('AGENT');
+}, 90_000);
