@@ -102,6 +102,29 @@ export interface RunRow {
   error: string | null;
 }
 
+/** The columns of a RunRow (every runs column but `result`), prefixed with the `r` alias. */
+const RUN_ROW_COLUMNS = [
+  'id',
+  'agent',
+  'trigger',
+  'status',
+  'backend',
+  'queued_at',
+  'started_at',
+  'ended_at',
+  'duration_ms',
+  'exit_code',
+  'wake_at',
+  'wake_reason',
+  'cost_usd',
+  'log_path',
+  'pid',
+  'container_id',
+  'error',
+]
+  .map((c) => `r.${c}`)
+  .join(', ');
+
 /** Open (and migrate) the scheduler database in `stateDir`. `readonly` never writes, never migrates. */
 export function openStore(stateDir: string, options: { readonly?: boolean } = {}): Store {
   const file = path.join(stateDir, DB_FILE);
@@ -138,8 +161,14 @@ export class Store {
       run: p('SELECT * FROM runs WHERE id = ?'),
       openRuns: p("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY id"),
       history: p('SELECT * FROM runs WHERE (@agent IS NULL OR agent = @agent) ORDER BY id DESC LIMIT @limit'),
-      lastRuns: p('SELECT r.* FROM plans p JOIN runs r ON r.id = p.last_run_id'),
-      costSince: p('SELECT agent, SUM(cost_usd) AS cost FROM runs WHERE started_at >= ? GROUP BY agent'),
+      // The RunRow columns only: `result` (the whole RunResult as JSON) is not part of RunRow, and reading
+      // it for every agent on every `status` made ~1,000 large strings per call for nothing.
+      lastRuns: p(`SELECT ${RUN_ROW_COLUMNS} FROM plans p JOIN runs r ON r.id = p.last_run_id`),
+      // INDEXED BY: without ANALYZE statistics SQLite prefers runs_by_agent to satisfy GROUP BY and scans
+      // every run ever recorded (53 ms at 100,000 runs); today's runs via runs_by_start take 0.6 ms.
+      costSince: p(
+        'SELECT agent, SUM(cost_usd) AS cost FROM runs INDEXED BY runs_by_start WHERE started_at >= ? GROUP BY agent',
+      ),
       credentialPauses: p('SELECT * FROM credential_pauses'),
       skipped: p(
         'SELECT * FROM skipped WHERE (@agent IS NULL OR agent = @agent) ORDER BY slot_at DESC LIMIT @limit',
