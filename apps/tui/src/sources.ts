@@ -21,7 +21,7 @@ export interface SourceOptions {
   stateDir: string;
   knowledgeDir?: string;
   dispatch: (action: Action) => void;
-  /** how often batched events reach the state (default 80 ms: at most ~12 updates a second) */
+  /** how often batched events reach the state (default 100 ms: at most 10 updates a second) */
   flushMs?: number;
   /** how often the status snapshot is re-read (default 5 s; sooner after events that change it) */
   refreshMs?: number;
@@ -54,7 +54,7 @@ const LOG_TAIL_BYTES = 4 * 1024 * 1024;
 
 export function startSources(options: SourceOptions): Sources {
   const { dispatch, stateDir, root } = options;
-  const flushMs = options.flushMs ?? 80;
+  const flushMs = options.flushMs ?? 100;
   const refreshMs = options.refreshMs ?? 5000;
   const firstRetry = options.retryMs ?? 500;
   const maxRetry = options.maxRetryMs ?? 10_000;

@@ -64,11 +64,12 @@ export function App({ start, now = Date.now }: AppProps) {
 
   const width = Math.max(20, state.size.columns);
   const height = bodyRows(state);
-  const agents = visibleAgents(state.fleet);
-  const running = agents.filter((a) => a.state === 'running').length;
+  const all = Object.values(state.fleet.agents);
+  const running = all.reduce((n, a) => n + (a.state === 'running' ? 1 : 0), 0);
   let body: React.ReactNode;
   if (state.help) body = <HelpView width={width} height={height} />;
-  else if (state.view === 'fleet')
+  else if (state.view === 'fleet') {
+    const agents = visibleAgents(state.fleet);
     body = (
       <FleetView
         rows={agents.map((a) => fleetRow(a, state.now))}
@@ -77,11 +78,11 @@ export function App({ start, now = Date.now }: AppProps) {
         height={height}
         sort={state.fleet.sort}
         filter={state.fleet.filter}
-        total={Object.keys(state.fleet.agents).length}
+        total={all.length}
         colour={colour}
       />
     );
-  else if (state.view === 'run') {
+  } else if (state.view === 'run') {
     const buffer = runBuffer(state);
     body = (
       <RunView
