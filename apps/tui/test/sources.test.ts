@@ -1,0 +1,139 @@
+// sources.ts against real things: a real session index, a real knowledge index, real log files, and a
+// socket that appears after the TUI started (the back-off retry finds it).
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { addLearning, openKnowledge } from '@habitat/knowledge';
+import { indexSessions } from '@habitat/sessions';
+import { testdir, waitFor } from '@habitat/testkit';
+import { afterEach, expect, test } from 'vitest';
+import { type Sources, startSources } from '../src/sources.js';
+import type { Action } from '../src/state/app.js';
+
+const FIXTURE = path.resolve(__dirname, '../../../packages/testkit/fixtures/session.jsonl');
+const open: { stop(): void }[] = [];
+afterEach(() => {
+  for (const o of open.splice(0)) o.stop();
+});
+
+function start(root: string, options: { retryMs?: number } = {}): { sources: Sources; actions: Action[] } {
+  const actions: Action[] = [];
+  const sources = startSources({
+    root,
+    stateDir: path.join(root, '.habitat'),
+    knowledgeDir: path.join(root, 'knowledge'),
+    dispatch: (a) => actions.push(a),
+    retryMs: options.retryMs ?? 60_000,
+    refreshMs: 60_000,
+  });
+  open.push(sources);
+  return { sources, actions };
+}
+const last = <T extends Action['type']>(actions: Action[], type: T) =>
+  actions.filter((a) => a.type === type).at(-1) as Extract<Action, { type: T }> | undefined;
+
+test('sessions: search the index, then read a transcript with its tool calls foldable', async () => {
+  const root = testdir({ 'agents/.keep': '' });
+  const stateDir = path.join(root, '.habitat');
+  const project = path.join(stateDir, 'claude', 'digest', 'projects', '-tmp-notes');
+  mkdirSync(project, { recursive: true });
+  copyFileSync(FIXTURE, path.join(project, '1d9454fe-3822-4ea6-aa13-f052fe96ba69.jsonl'));
+  indexSessions({ stateDir, sources: { defaults: false } });
+  const { sources, actions } = start(root);
+  await sources.run({ kind: 'search-sessions', query: 'notes' });
+  const results = last(actions, 'sessions-results')!;
+  expect(results.error).toBeUndefined();
+  expect(results.hits.length).toBeGreaterThan(0);
+  expect(results.hits[0]).toMatchObject({
+    sessionId: '1d9454fe-3822-4ea6-aa13-f052fe96ba69',
+    agent: 'digest',
+  });
+  await sources.run({ kind: 'open-session', sessionId: results.hits[0]!.sessionId });
+  const transcript = last(actions, 'transcript')!;
+  const bash = transcript.entries.find((e) => e.label === 'tool Bash');
+  expect(bash).toMatchObject({ foldable: true });
+  expect(transcript.entries.find((e) => e.label === 'user')).toMatchObject({
+    foldable: false,
+    body: 'summarise the notes',
+  });
+});
+
+test('sessions: without an index, the view says how to make one', async () => {
+  const { sources, actions } = start(testdir({ 'agents/.keep': '' }));
+  await sources.run({ kind: 'search-sessions', query: 'x' });
+  expect(last(actions, 'sessions-results')!.error).toMatch(/no session index .* run habitat sessions index/);
+});
+
+test('knowledge: a learning found by search says where it came from', async () => {
+  const root = testdir({ 'agents/.keep': '', 'knowledge/.keep': '' });
+  const stateDir = path.join(root, '.habitat');
+  const { index } = await openKnowledge({ stateDir, knowledgeDir: path.join(root, 'knowledge') });
+  await addLearning(index, path.join(root, 'knowledge'), {
+    text: 'The staging database refuses connections before 06:00 UTC; schedule migrations after that.',
+    title: 'Staging database maintenance window',
+    provenance: { source: 'explicit', agent: 'digest', runId: '01JTESTRUN0000000000000000' },
+  });
+  index.close();
+  const { sources, actions } = start(root);
+  await sources.run({ kind: 'search-knowledge', query: 'staging database migrations' });
+  const r = last(actions, 'knowledge-results')!;
+  expect(r.error).toBeUndefined();
+  expect(r.hits[0]).toMatchObject({ title: 'Staging database maintenance window' });
+  expect(r.hits[0]!.provenance[0]).toMatch(
+    /^explicit · agent digest · run 01JTESTRUN0000000000000000 · \d{4}-/,
+  );
+});
+
+test('a past run opens from its log file, found by run id', async () => {
+  const root = testdir({ 'agents/.keep': '' });
+  const dir = path.join(root, '.habitat', 'logs', 'digest');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, '20261124-100000-01JPASTRUN0000000000000000.log'), 'first\nsecond\nlast line');
+  const { sources, actions } = start(root);
+  await sources.run({
+    kind: 'load-log',
+    agent: 'digest',
+    runId: '01JPASTRUN0000000000000000',
+    logPath: null,
+  });
+  expect(last(actions, 'log-loaded')).toMatchObject({
+    runId: '01JPASTRUN0000000000000000',
+    text: 'first\nsecond\nlast line',
+  });
+});
+
+test('no daemon: read-only with the reason; a daemon that appears later is found by the retry', async () => {
+  const root = testdir({ 'agents/a.yaml': 'run: { command: ["true"] }\nschedule: manual\n' });
+  const stateDir = path.join(root, '.habitat');
+  mkdirSync(stateDir);
+  const { actions } = start(root, { retryMs: 100 });
+  await waitFor(() => last(actions, 'connection')?.connection.mode === 'offline');
+  expect(last(actions, 'snapshot')!.agents.map((a) => a.agent)).toEqual(['a']);
+  // A minimal daemon: answers status and subscribe, then sends one event.
+  const server = net.createServer((socket) => {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const req = JSON.parse(line) as { id: number; method: string };
+        const result =
+          req.method === 'status'
+            ? {
+                daemon: { live: true, pid: 4242 },
+                agents: [{ agent: 'a', state: 'idle', schedule: 'manual', backend: 'local', costToday: 0 }],
+              }
+            : { subscribed: true };
+        socket.write(`${JSON.stringify({ id: req.id, result })}\n`);
+        if (req.method === 'subscribe')
+          socket.write(
+            `${JSON.stringify({ event: 'run.started', time: new Date().toISOString(), agent: 'a', runId: 'R' })}\n`,
+          );
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(path.join(stateDir, 'habitat.sock'), r));
+  open.push({ stop: () => server.close() });
+  await waitFor(() => last(actions, 'connection')?.connection.mode === 'live', 5000);
+  expect(last(actions, 'connection')!.connection).toEqual({ mode: 'live', pid: 4242 });
+  await waitFor(() => last(actions, 'events'));
+  expect(last(actions, 'events')!.events[0]).toMatchObject({ event: 'run.started', agent: 'a', runId: 'R' });
+});
