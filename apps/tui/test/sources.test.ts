@@ -132,7 +132,7 @@ test('no daemon: read-only with the reason; a daemon that appears later is found
   });
   await new Promise<void>((r) => server.listen(path.join(stateDir, 'habitat.sock'), r));
   open.push({ stop: () => server.close() });
-  await waitFor(() => last(actions, 'connection')?.connection.mode === 'live', 5000);
+  await waitFor(() => last(actions, 'connection')?.connection.mode === 'live', { timeout: 5000 });
   expect(last(actions, 'connection')!.connection).toEqual({ mode: 'live', pid: 4242 });
   await waitFor(() => last(actions, 'events'));
   expect(last(actions, 'events')!.events[0]).toMatchObject({ event: 'run.started', agent: 'a', runId: 'R' });
