@@ -111,7 +111,12 @@ describe.skipIf(!docker)('docker backend', () => {
     );
     const found = await findRunContainers({ stateDir });
     expect(found).toEqual([
-      expect.objectContaining({ agent: 'finder', runId: handle.runId, state: 'running' }),
+      // The engine may still list it as `created` for a moment after its first output.
+      expect.objectContaining({
+        agent: 'finder',
+        runId: handle.runId,
+        state: expect.stringMatching(/^(running|created)$/),
+      }),
     ]);
     handle.cancel();
     expect((await handle.result).status).toBe('cancelled');
