@@ -1,0 +1,82 @@
+// The config commands through the built CLI, on real directories.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { testdir } from '@habitat/testkit';
+import { expect, test } from 'vitest';
+
+const CLI = path.resolve(__dirname, '../dist/index.js');
+const habitat = (cwd: string, ...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+
+const BROKEN: Record<string, string> = {
+  'agents/cron.yaml': 'run: { command: [echo] }\nschedule: { cron: "*/61 * * * *" }\n',
+  'agents/typo.yaml': 'run: { command: [echo] }\nschedul: { every: 1h }\n',
+  'agents/syntax.yaml': 'run:\n  command: [echo\n',
+  'agents/type.yaml': 'run: { command: echo }\n',
+  'agents/duration.yaml': 'run: { command: [echo] }\ntimeout: soon\n',
+  'agents/tz.yaml': 'run: { command: [echo] }\nschedule: { cron: "0 * * * *", timezone: Nowhere/Land }\n',
+  'agents/script.yaml': 'run: { script: missing.sh }\n',
+  'agents/cred.yaml': 'run: { command: [echo] }\ncredentials: [{ name: x, from: nope.env }]\n',
+  'agents/enum.yaml': 'run: { command: [echo] }\noverlap: sometimes\n',
+  'agents/norun.yaml': 'schedule: manual\n',
+  'agents/empty.yaml': '',
+  'agents/dup.yml': 'run: { command: [echo] }\n',
+  'agents/dup.yaml': 'run: { command: [echo] }\n',
+  'agents/good.yaml':
+    'run: { command: [echo, ok] }\nschedule: { every: 6h }\ncredentials: [{ name: api, from: api.env }]\n',
+  'api.env': 'API_TOKEN=not-to-be-printed-123\n',
+};
+
+test('validate prints one precise diagnostic per broken file and exits 2; list --json still lists the valid agents', () => {
+  const root = testdir(BROKEN);
+  const validate = habitat(root, 'validate');
+  expect(validate.status).toBe(2);
+  const located = validate.stdout.split('\n').filter((l) => /^agents\/\S+\.ya?ml(:\d+:\d+)?( |$)/.test(l));
+  expect(located.map((l) => l.split(/[: ]/)[0]).sort()).toEqual(
+    ['cron', 'typo', 'syntax', 'type', 'duration', 'tz', 'script', 'cred', 'enum', 'norun', 'empty']
+      .map((n) => `agents/${n}.yaml`)
+      .concat('agents/dup.yml')
+      .sort(),
+  );
+  expect(validate.stdout).toContain('agents/cron.yaml:2:19 schedule.cron');
+  expect(validate.stdout).toContain('did you mean "schedule"?');
+  expect(validate.stdout).toMatch(/12 errors in 12 files; 2 agents valid/);
+  const list = habitat(root, 'list', '--json');
+  expect(list.status).toBe(0);
+  const agents = JSON.parse(list.stdout) as { name: string; credentials: string[] }[];
+  expect(agents.map((a) => a.name)).toEqual(['dup', 'good']);
+  expect(agents[1]!.credentials).toEqual(['api']);
+  expect(list.stdout + list.stderr).not.toContain('not-to-be-printed-123');
+  expect(list.stderr).toContain('agents/typo.yaml:2:1');
+});
+
+test('init and new agent make a coordinator that validates, with the schema line for editors', () => {
+  const dir = testdir();
+  const root = path.join(dir, 'fleet');
+  expect(habitat(dir, 'init', 'fleet').status).toBe(0);
+  expect(existsSync(path.join(root, '.git'))).toBe(true);
+  expect(readFileSync(path.join(root, '.gitignore'), 'utf8')).toContain('.habitat/');
+  expect(habitat(root, 'new', 'agent', 'feed').status).toBe(0);
+  for (const f of ['CLAUDE.md', 'prompts/main.md', 'scripts/run.sh', '.gitignore'])
+    expect(existsSync(path.join(root, 'habitats/feed', f))).toBe(true);
+  expect(readFileSync(path.join(root, 'agents/feed.yaml'), 'utf8')).toMatch(
+    /^# yaml-language-server: \$schema=\.\/\.schema\.json/,
+  );
+  const validate = habitat(root, 'validate');
+  expect(validate.stdout).toContain('2 agents valid');
+  expect(validate.status).toBe(0);
+  expect(habitat(root, 'new', 'agent', 'feed').status).toBe(1);
+  expect(JSON.parse(habitat(root, 'schema').stdout).properties.schedule).toBeDefined();
+});
+
+test('usage errors exit 2; an unknown command suggests the right one', () => {
+  const root = testdir();
+  const out = habitat(root, 'valdate');
+  expect(out.status).toBe(2);
+  expect(out.stderr).toContain('validate');
+});
