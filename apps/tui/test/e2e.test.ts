@@ -136,6 +136,16 @@ test('a person watches the fleet, opens a live run, runs an agent, survives a da
   up();
   await see(/live: daemon pid \d+/, 20_000);
 
+  // A past run's log opens from its file: broken's failed run.
+  keys('Escape');
+  await see(/\[1 fleet\]/);
+  keys('Home');
+  await see(/> broken/);
+  keys('Enter');
+  s = await see(/broken · run [0-9A-Z]{26} · failed/);
+  s = await see('about to fail');
+  expect(s).toMatch(/>\d\d:\d\d failed \d+ms exit 3/);
+
   // ? shows the keys; q exits and gives the terminal back.
   keys('?');
   await see('Keys (? or esc closes)');

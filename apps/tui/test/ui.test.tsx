@@ -11,6 +11,7 @@ import { KnowledgeView } from '../src/ui/KnowledgeView.js';
 import { RunView } from '../src/ui/RunView.js';
 import { SessionsView } from '../src/ui/SessionsView.js';
 import { StatusLine } from '../src/ui/StatusLine.js';
+import { colourEnabled, stateColour } from '../src/ui/theme.js';
 
 const NOW = Date.parse('2026-11-24T14:00:00Z');
 const at = (s: number) => new Date(NOW + s * 1000).toISOString();
@@ -317,4 +318,12 @@ test('App: keys drive the container; sources feed it', async () => {
   stdin.write('?');
   await tick();
   expect(lastFrame()).toContain('Keys (? or esc closes)');
+});
+
+test('NO_COLOR (or a dumb terminal) turns colour off; the words stay', () => {
+  expect(colourEnabled({})).toBe(true);
+  expect(colourEnabled({ NO_COLOR: '1' })).toBe(false);
+  expect(colourEnabled({ TERM: 'dumb' })).toBe(false);
+  expect(stateColour('failed', false)).toBeUndefined();
+  expect(stateColour('failed', true)).toBe('red');
 });
