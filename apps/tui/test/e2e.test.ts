@@ -102,6 +102,19 @@ test('a person watches the fleet, opens a live run, runs an agent, survives a da
   expect(s).toContain('quiet');
   expect(s).toMatch(/AGENT▼ +STATE +NEXT +LAST RUN +TODAY/);
 
+  // Resize to 80x24: the table is laid out again and nothing wraps.
+  const wide = s.split('\n')[1]!;
+  tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
+  await until(() => {
+    const lines = screen().split('\n');
+    return (
+      lines[1] !== wide &&
+      /AGENT▼ +STATE +NEXT +LAST RUN +TODAY/.test(lines[1]!) &&
+      /^live: daemon pid/.test(lines[22]!)
+    );
+  });
+  for (const line of screen().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+
   // A run appearing: the ticker runs every 2s.
   await see(/ticker +running for \d+s/);
 
