@@ -1,30 +1,18 @@
 import type { AgentConfig } from '@habitat/config';
+import { testAgent } from '@habitat/testkit';
 import { describe, expect, test } from 'vitest';
 import { initialPlan, planAfterFire, planAfterRun, slotAfter, slotsBetween } from '../src/plan.js';
 import type { PlanRow } from '../src/store.js';
 
 function agent(overrides: Partial<AgentConfig> = {}): AgentConfig {
-  return {
+  return testAgent({
     name: 'a',
-    file: '/dev/null',
-    repo: { kind: 'path', path: '/tmp' },
-    run: { kind: 'command', command: ['true'] },
     schedule: { kind: 'every', everyMs: 60_000, jitterMs: 0 },
-    wake: { mode: 'agent', minMs: 0, maxMs: 7 * 86_400_000 },
-    credentials: [],
-    isolation: { backend: 'local', image: 'x', network: 'none' },
-    timeoutMs: 1000,
-    graceMs: 100,
-    overlap: { mode: 'skip', max: 1 },
     retry: { max: 2, backoffMs: 10_000, maxBackoffMs: 15_000 },
     rateLimit: { backoffMs: 60_000, maxBackoffMs: 200_000 },
     missed: { policy: 'skip', deadlineMs: 3_600_000 },
-    env: {},
-    knowledge: { context: false, budgetTokens: 1500, extract: false, tags: [] },
-    logs: {},
-    gitCommit: false,
     ...overrides,
-  };
+  });
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());

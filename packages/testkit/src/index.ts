@@ -1,3 +1,4 @@
+export { testAgent } from './agent.js';
 export {
   type ClaudeRun,
   chownTree,
