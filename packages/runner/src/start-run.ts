@@ -8,11 +8,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { type AgentConfig, readCredentialValues } from '@habitat/config';
 import { ulid } from 'ulid';
 import { ClaudeStreamParser } from './claude-stream.js';
-import { LABEL_AGENT, LABEL_RUN, LABEL_STATE, runContainer } from './docker.js';
+import { type ContainerSpec, LABEL_AGENT, LABEL_RUN, LABEL_STATE, runContainer } from './docker.js';
 import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { commitRunChanges } from './git-audit.js';
-import { type BackendExit, runLocal } from './local.js';
+import { type BackendExit, type ProcessSpec, runLocal } from './local.js';
 import { type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { Scrubber, type Secret, scrubTree } from './scrub.js';
 import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
@@ -218,32 +218,14 @@ function statusOf(
   return exit.exitCode === 0 && summary.isError !== true ? 'succeeded' : 'failed';
 }
 
+/** What the backends get, less what `execute` adds per run (timeout, grace, signal). */
+type PerRun = 'timeoutMs' | 'graceMs' | 'signal';
+
 interface Prepared {
   secrets: Secret[];
   scrubber: Scrubber;
-  process: {
-    command: string;
-    args: string[];
-    cwd: string;
-    env: Record<string, string>;
-    stdin?: string;
-    uid?: number;
-    gid?: number;
-  };
-  container: {
-    image: string;
-    cmd: string[];
-    workingDir: string;
-    env: Record<string, string>;
-    binds: string[];
-    user?: string;
-    network: string;
-    memoryBytes?: number;
-    cpus?: number;
-    pids?: number;
-    labels: Record<string, string>;
-    stdin?: string;
-  };
+  process: Omit<ProcessSpec, PerRun>;
+  container: Omit<ContainerSpec, PerRun>;
 }
 
 /** Everything a backend needs, built once: argv, environment, credentials, mounts. */
