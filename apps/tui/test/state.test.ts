@@ -20,10 +20,12 @@ import {
   findMatch,
   initialCursor,
   initialRuns,
+  joinAtOverlap,
   LOG_CAPACITY,
   logWindow,
   MAX_BUFFERS,
   scrollLog,
+  setLoadedLog,
 } from '../src/state/runs.js';
 import { normalizeEvent } from '../src/state/types.js';
 
@@ -261,6 +263,25 @@ describe('run logs', () => {
   });
 });
 
+test('a run opened mid-way: the file holds the start, the stream the rest, no line twice', () => {
+  expect(joinAtOverlap(['1', '2', '3', '4'], ['3', '4', '5'])).toEqual(['1', '2', '3', '4', '5']);
+  expect(joinAtOverlap(['1', '2'], ['3', '4'])).toEqual(['1', '2', '3', '4']);
+  expect(joinAtOverlap(['a', 'x', 'a', 'y'], ['a', 'y', 'z'])).toEqual(['a', 'x', 'a', 'y', 'z']);
+  let s = applyRunEvents(initialRuns, [
+    { event: 'run.started', time: at(0), runId: 'R', agent: 'a' },
+    { event: 'run.output', time: at(1), runId: 'R', agent: 'a', text: 'line 3\nline 4\npart' },
+  ]);
+  s = setLoadedLog(s, { runId: 'R', agent: 'a', text: 'line 1\nline 2\nline 3\nline 4\npa', file: '/x.log' });
+  expect(s.logs.R).toMatchObject({
+    live: true,
+    fromFile: '/x.log',
+    lines: ['line 1', 'line 2', 'line 3', 'line 4'],
+    partial: 'part',
+  });
+  s = applyRunEvents(s, [{ event: 'run.output', time: at(2), runId: 'R', agent: 'a', text: 'ial\n' }]);
+  expect(s.logs.R!.lines.at(-1)).toBe('partial');
+});
+
 describe('keys', () => {
   const withAgents = () => {
     let s = initialState({ now: NOW });
@@ -313,7 +334,10 @@ describe('keys', () => {
     const open = press(s, '', { return: true });
     expect(open.state.view).toBe('run');
     expect(open.state.run).toMatchObject({ agent: 'b', runId: 'RB' });
-    expect(open.effects).toEqual([{ kind: 'load-history', agent: 'b' }]);
+    expect(open.effects).toEqual([
+      { kind: 'load-history', agent: 'b' },
+      { kind: 'load-log', agent: 'b', runId: 'RB' },
+    ]);
   });
 
   test('? toggles the keys, q quits, a burst of keys is split into presses', () => {

@@ -126,9 +126,14 @@ function switchView(state: AppState, view: AppState['view']): KeyResult {
 function openRun(state: AppState, agent: string): KeyResult {
   const a = state.fleet.agents[agent];
   const runId = a?.running?.runId;
+  const buffer = runId ? state.runs.logs[runId] : undefined;
   return {
     actions: [{ type: 'open-run', agent, ...(runId ? { runId } : {}) }],
-    effects: [{ kind: 'load-history', agent, ...(runId ? {} : { openLatest: true }) }],
+    effects: [
+      { kind: 'load-history', agent, ...(runId ? {} : { openLatest: true }) },
+      // what the running run printed before this TUI was watching
+      ...(runId && !buffer?.fromFile ? [{ kind: 'load-log' as const, agent, runId }] : []),
+    ],
   };
 }
 

@@ -209,16 +209,47 @@ export function setLoadedLog(
   state: RunsState,
   input: { runId: string; agent: string; text: string; file: string; status?: string },
 ): RunsState {
-  const live = state.logs[input.runId];
-  if (live?.live) return state; // the live stream is newer than any file read
-  const buffer = appendText(
+  const read = appendText(
     { ...emptyBuffer(input.runId, input.agent, false), fromFile: input.file },
     input.text,
   );
-  const done = buffer.partial
-    ? withLines(buffer, buffer.lines.concat(cleanLine(buffer.partial)), '')
-    : buffer;
-  return put(state, { ...done, ...(input.status ? { status: input.status } : {}) });
+  const fileLines = read.partial ? read.lines.concat(cleanLine(read.partial)) : read.lines;
+  const current = state.logs[input.runId];
+  if (current?.live) {
+    // A running run opened after the TUI started: the file holds what came before the stream.
+    if (current.fromFile) return state;
+    const merged = joinAtOverlap(fileLines, current.lines);
+    return put(state, { ...withLines(current, merged, current.partial), fromFile: input.file });
+  }
+  return put(state, {
+    ...withLines(read, fileLines, ''),
+    ...(input.status ? { status: input.status } : {}),
+  });
+}
+
+/**
+ * The file's lines, then the streamed ones, without the lines both hold: the stream starts somewhere in
+ * the file (or after its end), so the file is cut where the stream's first lines match it.
+ */
+export function joinAtOverlap(fileLines: string[], streamed: string[]): string[] {
+  if (streamed.length === 0) return fileLines;
+  const probe = Math.min(streamed.length, 20);
+  for (
+    let k = fileLines.length - 1;
+    k >= Math.max(0, fileLines.length - LOG_CAPACITY - streamed.length);
+    k--
+  ) {
+    if (fileLines[k] !== streamed[0]) continue;
+    let same = true;
+    for (let j = 1; j < probe && k + j < fileLines.length; j++) {
+      if (fileLines[k + j] !== streamed[j]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return fileLines.slice(0, k).concat(streamed);
+  }
+  return fileLines.concat(streamed);
 }
 
 // ---- the log window -----------------------------------------------------------------------
