@@ -11,7 +11,8 @@ export {
 } from './docker.js';
 export { RunError, type RunErrorCode } from './errors.js';
 export { commitRunChanges } from './git-audit.js';
-export { type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
+export { pruneLogs, type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
+export { ensureRepo } from './repo.js';
 export { Scrubber, type Secret, scrubTree } from './scrub.js';
 export { startRun } from './start-run.js';
 export type * from './types.js';

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResult } from './types.js';
 
@@ -37,4 +37,29 @@ export async function writeResultRecord(file: string, result: RunResult): Promis
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`);
   await rename(tmp, file);
+}
+
+/**
+ * Log retention (the agent's `logs` option): drop the oldest runs' logs and records beyond `maxRuns`, and
+ * those older than `maxAgeMs`. Names sort by time (UTC stamp, then ULID). Returns how many runs were dropped.
+ */
+export async function pruneLogs(
+  dir: string,
+  retention: { maxAgeMs?: number; maxRuns?: number },
+  now: Date,
+): Promise<number> {
+  if (retention.maxAgeMs === undefined && retention.maxRuns === undefined) return 0;
+  const runs = (await readdir(dir)).filter((f) => f.endsWith('.log')).sort();
+  const drop = new Set<string>();
+  if (retention.maxRuns !== undefined)
+    for (const f of runs.slice(0, Math.max(0, runs.length - retention.maxRuns))) drop.add(f);
+  if (retention.maxAgeMs !== undefined) {
+    const cutoff = stamp(new Date(now.getTime() - retention.maxAgeMs));
+    for (const f of runs) if (f.slice(0, 15) < cutoff) drop.add(f);
+  }
+  for (const f of drop) {
+    await rm(path.join(dir, f), { force: true });
+    await rm(path.join(dir, f.replace(/\.log$/, '.json')), { force: true });
+  }
+  return drop.size;
 }

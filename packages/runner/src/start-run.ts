@@ -13,7 +13,8 @@ import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { commitRunChanges } from './git-audit.js';
 import { type BackendExit, type ProcessSpec, runLocal } from './local.js';
-import { type RunPaths, runPaths, writeResultRecord } from './log-file.js';
+import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
+import { ensureRepo } from './repo.js';
 import { Scrubber, type Secret, scrubTree } from './scrub.js';
 import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
 import { readWakeRequest } from './wake.js';
@@ -191,6 +192,8 @@ async function execute(
       warnings.push(`scrubbed credential values from ${scrubbed} session file(s) the agent wrote`);
   }
   await writeResultRecord(paths.recordPath, result);
+  const pruned = await pruneLogs(path.dirname(paths.logPath), agent.logs, endedAt).catch(() => 0);
+  if (pruned > 0) log?.info({ event: 'logs.pruned', runs: pruned }, 'old run logs pruned');
   await rm(paths.runDir, { recursive: true, force: true });
   log?.info(
     { event: 'run.finished', status, exitCode: result.exitCode, durationMs: result.durationMs },
@@ -236,6 +239,7 @@ async function prepare(
   paths: RunPaths,
 ): Promise<Prepared> {
   const repo = agent.repo.path;
+  await ensureRepo(agent.repo);
   const isDir = await stat(repo).then(
     (st) => st.isDirectory(),
     () => false,

@@ -213,3 +213,32 @@ test('the git audit trail commits what a run changed, never credential files', a
   });
   expect(files.trim().split('\n')).toEqual(['memory.md']);
 });
+
+describe('habitats and logs', () => {
+  test('a git habitat is cloned into the state dir at its ref before the first run', async () => {
+    const origin = tempDir('habitat-origin-');
+    execFileSync('git', ['init', '-q', '-b', 'main', origin]);
+    writeFileSync(path.join(origin, 'task.txt'), 'from git\n');
+    execFileSync('git', ['-C', origin, 'add', '.']);
+    execFileSync('git', ['-C', origin, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init']);
+    const checkout = path.join(tempDir(), 'repos', 'cloned');
+    const result = await startRun(
+      agentWith({ repo: { kind: 'git', url: origin, ref: 'main', path: checkout }, run: sh('cat task.txt') }),
+      {
+        stateDir: tempDir(),
+      },
+    ).result;
+    expect(result.status).toBe('succeeded');
+    expect(readFileSync(result.logPath, 'utf8')).toBe('from git\n');
+  });
+
+  test('log retention keeps the newest maxRuns runs of an agent', async () => {
+    const stateDir = tempDir();
+    const agent = agentWith({ run: sh('echo run'), logs: { maxRuns: 2 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await startRun(agent, { stateDir }).result).runId);
+    const kept = readdirSync(path.join(stateDir, 'logs', agent.name)).sort();
+    expect(kept.filter((f) => f.endsWith('.log')).map((f) => f.slice(16, 42))).toEqual(ids.slice(2));
+    expect(kept.filter((f) => f.endsWith('.json'))).toHaveLength(2);
+  });
+});
