@@ -1,6 +1,6 @@
 // The daemon as a real child process (`habitat up`) on a real coordinator with local-backend agents.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -163,4 +163,30 @@ test('up --once runs what is due and exits with the results', () => {
   expect(out.status).toBe(0);
   const results = JSON.parse(out.stdout) as { agent: string; status: string }[];
   expect(results.map((r) => [r.agent, r.status])).toEqual([['ok', 'succeeded']]);
+});
+
+describe('Docker runs across a kill -9', async () => {
+  const { buildTestImage, requireDockerInCI } = await import('@habitat/testkit');
+  const docker = await requireDockerInCI();
+  test.skipIf(!docker)(
+    'a run in flight is adopted by its container labels and followed to its end',
+    { timeout: 180_000 },
+    async () => {
+      const image = await buildTestImage();
+      const root = fleet({
+        boxed: `run: { command: [sh, -c, "echo started; sleep 4; echo adopted-ok"] }\nschedule: { every: 1h }\nisolation: { backend: docker, image: "${image}", network: none }\n`,
+      });
+      const first = up(root);
+      await waitFor(() => runs(root, 'boxed').some((r) => r.status === 'running' && r.container_id), 60_000);
+      first.kill('SIGKILL');
+      up(root);
+      const done = await waitFor(
+        () => runs(root, 'boxed').find((r) => r.status !== 'running' && r.status !== 'queued'),
+        60_000,
+      );
+      expect(done.status).toBe('succeeded');
+      expect(runs(root, 'boxed')).toHaveLength(1);
+      expect(readFileSync(done.log_path!, 'utf8')).toContain('adopted-ok');
+    },
+  );
 });
