@@ -3,7 +3,7 @@
 // Measures, over the window: the TUI process's CPU (% of one core, /proc), its RSS, and how old the
 // newest log line on the screen is when the screen is captured (lines carry their send time).
 //
-//   node apps/tui/bench/firehose.ts [--seconds 30] [--rate 5000] [--agents 200]
+//   node apps/tui/bench/firehose.ts [--seconds 30] [--rate 5000] [--agents 200] [--view run|fleet]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     rate: { type: 'string', default: '5000' },
     agents: { type: 'string', default: '200' },
+    /** `run`: watch the firehose's log; `fleet`: watch the table while the log streams unseen */
+    view: { type: 'string', default: 'run' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -51,10 +53,12 @@ const status = () => ({
     schedule: 'every 1h',
     backend: 'local',
     nextAt: new Date(Date.now() + (i + 1) * 60_000).toISOString(),
-    nextReason: i % 7 === 0 ? 'wake' : 'schedule',
-    ...(i % 7 === 0 ? { sleepReason: 'own request: quota' } : {}),
+    nextReason: i > 0 && i % 7 === 0 ? 'wake' : 'schedule',
+    ...(i > 0 && i % 7 === 0 ? { sleepReason: 'own request: quota' } : {}),
     ...(i === 0 ? { running: { runId: RUN, startedAt: started, trigger: 'manual' } } : {}),
-    ...(i % 11 === 0 ? { lastRun: { runId: `R${i}`, status: 'failed', exitCode: 1, durationMs: 1200 } } : {}),
+    ...(i > 0 && i % 11 === 0
+      ? { lastRun: { runId: `R${i}`, status: 'failed', exitCode: 1, durationMs: 1200 } }
+      : {}),
     costToday: i / 100,
   })),
 });
@@ -108,7 +112,7 @@ const pid = Number(tmux('list-panes', '-t', 'b', '-F', '#{pane_pid}').trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const screen = () => tmux('capture-pane', '-p', '-t', 'b');
 for (let i = 0; i < 100 && !screen().includes('live: daemon'); i++) await sleep(100);
-tmux('send-keys', '-t', 'b', 'Enter'); // open the firehose's run (first row)
+if (values.view === 'run') tmux('send-keys', '-t', 'b', 'Enter'); // open the firehose's run (first row)
 await sleep(500);
 
 // ---- stream --------------------------------------------------------------------------------
@@ -159,9 +163,11 @@ const rss: number[] = [];
 let misses = 0;
 while (Date.now() - t0 < SECONDS * 1000) {
   const at = Date.now();
-  const stamps = [...screen().matchAll(/L\d+ t=(\d+)/g)].map((m) => Number(m[1]));
-  if (stamps.length) latencies.push(at - Math.max(...stamps));
-  else misses++;
+  if (values.view === 'run') {
+    const stamps = [...screen().matchAll(/L\d+ t=(\d+)/g)].map((m) => Number(m[1]));
+    if (stamps.length) latencies.push(at - Math.max(...stamps));
+    else misses++;
+  }
   rss.push(rssMb());
   await sleep(250);
 }
@@ -176,6 +182,7 @@ const pct = (p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const third = Math.floor(rss.length / 3);
 const report = {
+  view: values.view,
   agents: AGENTS,
   seconds: Math.round(elapsed),
   linesPerSecond: Math.round(sent / elapsed),
