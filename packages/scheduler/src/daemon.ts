@@ -358,8 +358,37 @@ export class Daemon extends EventEmitter {
         continue;
       }
       this.queue.splice(i, 1);
+      // A run queued before its credential was paused (by another agent's limit) waits for the reset instead.
+      const heldUntil = this.credentialHold(agent);
+      if (heldUntil !== undefined && row.trigger !== 'manual') {
+        const until = new Date(heldUntil).toISOString();
+        this.store.transaction(() => {
+          this.store.finishRun(
+            row.id,
+            { status: 'cancelled' },
+            `not started: its credential is paused until ${until}`,
+          );
+          const plan = this.plans.get(agent.name);
+          if (plan && (plan.next_at === null || plan.next_at < heldUntil)) {
+            this.savePlan({ ...plan, next_at: heldUntil, next_reason: 'rate-limit', slot_at: null });
+          }
+        });
+        this.publish('credential.paused', { agent: agent.name, until, runId: row.id });
+        continue;
+      }
       this.launch(agent, row);
     }
+  }
+
+  /** Until when one of the agent's credentials is paused, if it is. */
+  private credentialHold(agent: AgentConfig): number | undefined {
+    const now = this.now();
+    const keys = new Set(credentialKeys(agent));
+    const until = this.store
+      .credentialPauses()
+      .filter((p) => keys.has(p.credential) && p.until > now)
+      .map((p) => p.until);
+    return until.length ? Math.max(...until) : undefined;
   }
 
   private launch(agent: AgentConfig, row: RunRow): void {
