@@ -75,12 +75,14 @@ function baseline(): Promise<number> {
   });
 }
 
-const rssSamples: number[] = [];
 let peakRss = 0;
+let peakHeap = 0;
+let peakBuffers = 0;
 const sample = () => {
-  const rss = process.memoryUsage().rss;
-  rssSamples.push(rss);
-  peakRss = Math.max(peakRss, rss);
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapTotal);
+  peakBuffers = Math.max(peakBuffers, m.arrayBuffers);
 };
 
 const baselineMs = median([await baseline(), await baseline(), await baseline()]);
@@ -144,7 +146,8 @@ print(
 );
 print(
   `memory: RSS before ${(rssBefore / 2 ** 20).toFixed(0)} MiB, peak sampled ${(peakRss / 2 ** 20).toFixed(0)} MiB, ` +
-    `VmHWM ${(Number(hwm) / 1024).toFixed(0)} MiB (whole process life)`,
+    `VmHWM ${(Number(hwm) / 1024).toFixed(0)} MiB (whole process life); peak V8 heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, ` +
+    `peak Buffers ${(peakBuffers / 2 ** 20).toFixed(0)} MiB`,
 );
 print(
   `throughput ${mbps.toFixed(0)} MB/s (target >= 100 MB/s) ${mbps >= 100 ? 'PASS' : 'MISS'}; log check ${ok ? 'PASS' : 'FAIL'}`,

@@ -35,7 +35,15 @@ export class ClaudeStreamParser {
 
   /** Feed decoded text; returns the events completed by it. */
   push(text: string): AgentEvent[] {
-    const lines = (this.partial + text).split('\n');
+    const combined = this.partial + text;
+    // Fast path for plain output: only a line starting with `{` (an event) or holding "limit" (a limit
+    // message) can yield anything, so a chunk with neither is not split into lines at all. This keeps a
+    // command agent printing 100 MB from allocating a string per line (see bench/big-output.ts).
+    if (!combined.includes('{') && !MAYBE_LIMIT.test(combined)) {
+      this.partial = combined.slice(combined.lastIndexOf('\n') + 1);
+      return [];
+    }
+    const lines = combined.split('\n');
     this.partial = lines.pop() ?? '';
     return lines.flatMap((line) => this.line(line));
   }
@@ -125,10 +133,16 @@ export class ClaudeStreamParser {
   /** The plain-text forms of a usage limit, as a fallback when no structured event says so. */
   private plainText(text: string): void {
     if (this.summary.rateLimit?.source === 'event' && this.summary.rateLimit.resetsAt) return;
+    // Every output line of every run comes through here: skip the clock and the patterns when the
+    // line cannot be a limit message (about half the CPU of a 100 MB run; see bench/big-output.ts).
+    if (!MAYBE_LIMIT.test(text)) return;
     const limit = detectLimitText(text, this.now());
     if (limit) this.summary.rateLimit = { status: 'rejected', ...limit, source: 'text' };
   }
 }
+
+/** Each limit message below contains the word "limit": a cheap test that rules most lines out. */
+const MAYBE_LIMIT = /limit/i;
 
 /**
  * Recognise Claude's plain-text limit messages:
@@ -136,6 +150,7 @@ export class ClaudeStreamParser {
  * - `You've hit your limit · resets 1pm (Europe/Lisbon)`
  */
 export function detectLimitText(text: string, now: Date): { resetsAt?: string } | undefined {
+  if (!MAYBE_LIMIT.test(text)) return undefined;
   const epoch = /usage limit reached\|(\d{9,13})/i.exec(text);
   if (epoch) return { resetsAt: toIsoTime(Number(epoch[1])) };
   const hit =
