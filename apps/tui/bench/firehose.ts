@@ -200,6 +200,8 @@ const report = {
     last: Math.round(rss.at(-1)!),
     meanFirstThird: Math.round(rss.slice(0, third).reduce((a, b) => a + b, 0) / third),
     meanLastThird: Math.round(rss.slice(-third).reduce((a, b) => a + b, 0) / third),
+    /** every 10 s: flat at the end means bounded */
+    timeline: rss.filter((_, i) => i % 40 === 39).map(Math.round),
   },
   targets: { newestLineAgeMs: 250, cpuPercentOfOneCore: 25 },
 };
