@@ -25,7 +25,7 @@ export interface Retriever {
 const FIELD_WEIGHTS = [8, 4, 1] as const;
 
 /** Terms in more than this share of learnings say little (low IDF) and cost the most to rank: left out. */
-const COMMON_SHARE = 0.2;
+const COMMON_SHARE = 0.05;
 
 /**
  * An FTS5 MATCH expression from what a person typed: each key term (and its synonyms) quoted so no syntax
