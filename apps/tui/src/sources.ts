@@ -107,7 +107,7 @@ export function startSources(options: SourceOptions): Sources {
         : reader
           ? await reader.status()
           : undefined;
-      if (status) dispatch({ type: 'snapshot', agents: status.agents });
+      if (status) dispatch(snapshot(status));
     } catch (error) {
       if (!client)
         dispatch({ type: 'flash', text: `cannot read the state: ${(error as Error).message}`, error: true });
@@ -143,7 +143,7 @@ export function startSources(options: SourceOptions): Sources {
         type: 'connection',
         connection: { mode: 'live', ...(status.daemon.pid ? { pid: status.daemon.pid } : {}) },
       });
-      dispatch({ type: 'snapshot', agents: status.agents });
+      dispatch(snapshot(status));
     } catch (error) {
       client = undefined;
       await fallBack((error as Error).message);
@@ -155,7 +155,7 @@ export function startSources(options: SourceOptions): Sources {
     try {
       reader ??= openStateReadOnly(root, stateDir);
       const status = await reader.status();
-      dispatch({ type: 'snapshot', agents: status.agents });
+      dispatch(snapshot(status));
       dispatch({
         type: 'connection',
         connection: { mode: 'read-only', reason: shortReason(reason), retryAt },
@@ -245,7 +245,8 @@ export function startSources(options: SourceOptions): Sources {
             ? effect.logPath
             : await findLog(stateDir, effect.agent, effect.runId);
         if (!file) {
-          dispatch({ type: 'flash', text: `no log file for run ${effect.runId}`, error: true });
+          if (!effect.quiet)
+            dispatch({ type: 'flash', text: `no log file for run ${effect.runId}`, error: true });
           return;
         }
         const text = await readTail(file, LOG_TAIL_BYTES);
@@ -353,6 +354,16 @@ export function startSources(options: SourceOptions): Sources {
 }
 
 /** The status line's words for why there is no live daemon (the full message names paths). */
+function snapshot(status: StatusReport): Action {
+  return {
+    type: 'snapshot',
+    agents: status.agents,
+    problems: (status.diagnostics ?? [])
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${path.basename(d.file)}:${d.line} ${d.message}`),
+  };
+}
+
 function shortReason(message: string): string {
   if (/went away|closed the connection/.test(message)) return 'the daemon went away';
   if (/no habitat daemon|does not answer/.test(message))

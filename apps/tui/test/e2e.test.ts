@@ -67,6 +67,7 @@ beforeAll(() => {
   );
   agent('broken', 'run: { command: [sh, -c, "echo about to fail; exit 3"] }\nschedule: manual\n');
   agent('quiet', 'run: { command: ["true"] }\nschedule: manual\n');
+  agent('typo', 'run: { command: ["true"] }\nschedul: manual\n');
 });
 
 afterAll(async () => {
@@ -101,6 +102,9 @@ test('a person watches the fleet, opens a live run, runs an agent, survives a da
   expect(s).toContain('broken');
   expect(s).toContain('quiet');
   expect(s).toMatch(/AGENT▼ +STATE +NEXT +LAST RUN +TODAY/);
+  // one broken agent file never stops the others, and the header says so
+  expect(s).toMatch(/3 agents, \d running, 1 invalid/);
+  expect(s).toMatch(/^! typo\.yaml:2 .*schedul.* \(habitat validate\)/m);
 
   // Resize to 80x24: the table is laid out again and nothing wraps.
   const wide = s.split('\n')[1]!;

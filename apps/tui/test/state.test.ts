@@ -336,7 +336,7 @@ describe('keys', () => {
     expect(open.state.run).toMatchObject({ agent: 'b', runId: 'RB' });
     expect(open.effects).toEqual([
       { kind: 'load-history', agent: 'b' },
-      { kind: 'load-log', agent: 'b', runId: 'RB' },
+      { kind: 'load-log', agent: 'b', runId: 'RB', quiet: true },
     ]);
   });
 

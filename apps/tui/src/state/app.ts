@@ -43,7 +43,15 @@ export type Effect =
   | { kind: 'cancel'; agent: string; runId: string }
   /** `openLatest`: also load the newest run's log (the agent is not running) */
   | { kind: 'load-history'; agent: string; openLatest?: boolean }
-  | { kind: 'load-log'; agent: string; runId: string; logPath?: string | null; status?: string }
+  /** `quiet`: a missing file is expected (a run that just started), not worth a message */
+  | {
+      kind: 'load-log';
+      agent: string;
+      runId: string;
+      logPath?: string | null;
+      status?: string;
+      quiet?: boolean;
+    }
   | { kind: 'search-sessions'; query: string }
   | { kind: 'open-session'; sessionId: string }
   | { kind: 'search-knowledge'; query: string }
@@ -118,6 +126,8 @@ export interface AppState {
   prompt?: { kind: PromptKind; text: string };
   confirm?: { message: string; effect: Effect };
   flash?: { text: string; at: number; error?: boolean };
+  /** agent files with errors (from the status snapshot) */
+  problems?: string[];
 }
 
 export function initialState(input: { now: number; columns?: number; rows?: number }): AppState {
@@ -139,7 +149,8 @@ export type Action =
   | { type: 'tick'; now: number }
   | { type: 'resize'; columns: number; rows: number }
   | { type: 'connection'; connection: Connection }
-  | { type: 'snapshot'; agents: AgentView[] }
+  /** `problems`: agent files that did not load, as `file:line message` (they never stop the others) */
+  | { type: 'snapshot'; agents: AgentView[]; problems?: string[] }
   | { type: 'events'; events: DaemonEventLike[] }
   | { type: 'history'; agent: string; runs: RunRecord[] }
   | { type: 'log-loaded'; agent: string; runId: string; text: string; file: string; status?: string }
@@ -201,7 +212,11 @@ export function reduce(state: AppState, action: Action): AppState {
     case 'connection':
       return { ...state, connection: action.connection };
     case 'snapshot':
-      return { ...state, fleet: applySnapshot(state.fleet, action.agents) };
+      return {
+        ...state,
+        fleet: applySnapshot(state.fleet, action.agents),
+        ...(action.problems ? { problems: action.problems } : {}),
+      };
     case 'events': {
       let fleet = state.fleet;
       for (const e of action.events) if (e.event !== 'run.output') fleet = applyFleetEvent(fleet, e);

@@ -132,7 +132,7 @@ function openRun(state: AppState, agent: string): KeyResult {
     effects: [
       { kind: 'load-history', agent, ...(runId ? {} : { openLatest: true }) },
       // what the running run printed before this TUI was watching
-      ...(runId && !buffer?.fromFile ? [{ kind: 'load-log' as const, agent, runId }] : []),
+      ...(runId && !buffer?.fromFile ? [{ kind: 'load-log' as const, agent, runId, quiet: true }] : []),
     ],
   };
 }

@@ -79,6 +79,7 @@ export function App({ start, now = Date.now }: AppProps) {
         sort={state.fleet.sort}
         filter={state.fleet.filter}
         total={all.length}
+        problems={(state.problems ?? []).map((p) => `${p} (habitat validate)`)}
         colour={colour}
       />
     );
@@ -108,8 +109,9 @@ export function App({ start, now = Date.now }: AppProps) {
     <Box flexDirection="column" width={width} height={state.size.rows - 1}>
       <Header
         view={state.view}
-        agents={Object.keys(state.fleet.agents).length}
+        agents={all.length}
         running={running}
+        problems={state.problems?.length ?? 0}
         colour={colour}
       />
       <Box height={height} flexDirection="column" overflow="hidden">

@@ -10,12 +10,25 @@ export interface FleetViewProps {
   sort: SortKey;
   filter: string;
   total: number;
+  /** agent files that did not load: shown under the table, they never stop the others */
+  problems?: string[];
   colour: boolean;
 }
 
 /** The agents table: only the rows that fit are rendered, scrolled so the selection stays visible. */
-export function FleetView({ rows, selected, width, height, sort, filter, total, colour }: FleetViewProps) {
-  const room = Math.max(1, height - 1);
+export function FleetView({
+  rows,
+  selected,
+  width,
+  height,
+  sort,
+  filter,
+  total,
+  problems = [],
+  colour,
+}: FleetViewProps) {
+  const shown = problems.slice(0, Math.max(0, Math.min(3, height - 3)));
+  const room = Math.max(1, height - 1 - shown.length);
   const top = Math.min(Math.max(0, selected - room + 1), Math.max(0, rows.length - room), selected);
   const visible = rows.slice(Math.max(0, top), Math.max(0, top) + room);
   const inner = width - 2;
@@ -42,6 +55,12 @@ export function FleetView({ rows, selected, width, height, sort, filter, total, 
           );
         })
       )}
+      <Box flexGrow={1} />
+      {shown.map((p) => (
+        <Text key={p} wrap="truncate" color={colour ? 'red' : undefined}>
+          {`! ${p}`}
+        </Text>
+      ))}
     </Box>
   );
 }

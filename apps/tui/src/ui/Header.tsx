@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import type { View } from '../state/app.js';
 import { VIEWS } from '../state/app.js';
 
@@ -6,26 +6,38 @@ export interface HeaderProps {
   view: View;
   agents: number;
   running: number;
+  /** agent files with errors */
+  problems?: number;
   colour: boolean;
 }
 
-/** The view tabs (the current one in brackets, so it reads without colour) and the fleet's size. */
-export function Header({ view, agents, running, colour }: HeaderProps) {
+/** The view tabs (the current one in brackets, so it reads without colour), the fleet's size, bad files. */
+export function Header({ view, agents, running, problems = 0, colour }: HeaderProps) {
   return (
-    <Box>
-      <Text bold>habitat </Text>
-      {VIEWS.map((v, i) => (
-        <Text
-          key={v}
-          {...(v === view ? { bold: true, ...(colour ? { color: 'cyan' } : {}) } : { dimColor: colour })}
-        >
-          {v === view ? `[${i + 1} ${v}]` : ` ${i + 1} ${v} `}
-        </Text>
-      ))}
+    <Text wrap="truncate">
+      <Text bold>habitat</Text>
+      {VIEWS.map((v, i) =>
+        v === view ? (
+          <Text key={v} bold color={colour ? 'cyan' : undefined}>
+            {' '}
+            [{i + 1} {v}]
+          </Text>
+        ) : (
+          <Text key={v} dimColor={colour}>
+            {' '}
+            {i + 1} {v}
+          </Text>
+        ),
+      )}
       <Text>
         {'  '}
-        {agents} agents, {running} running
+        {agents} agent{agents === 1 ? '' : 's'}, {running} running
       </Text>
-    </Box>
+      {problems > 0 && (
+        <Text bold color={colour ? 'red' : undefined}>
+          , {problems} invalid
+        </Text>
+      )}
+    </Text>
   );
 }
