@@ -340,6 +340,44 @@ describe('keys', () => {
     ]);
   });
 
+  test('o cycles the sort column; ] and [ walk the run history, loading a past log once', () => {
+    let s = withAgents();
+    expect(press(s, 'o').state.fleet.sort).toBe('state');
+    s = press(s, '', { return: true }).state; // agent a: not running
+    s = reduce(s, {
+      type: 'history',
+      agent: 'a',
+      runs: ['R3', 'R2', 'R1'].map((id) => ({
+        id,
+        agent: 'a',
+        trigger: 'schedule',
+        status: 'succeeded',
+        started_at: NOW,
+        ended_at: NOW,
+        duration_ms: 10,
+        exit_code: 0,
+        cost_usd: null,
+        log_path: `/logs/${id}.log`,
+      })),
+    });
+    expect(s.run.runId).toBe('R3');
+    const older = press(s, ']');
+    expect(older.state.run.runId).toBe('R2');
+    expect(older.effects).toEqual([
+      { kind: 'load-log', agent: 'a', runId: 'R2', logPath: '/logs/R2.log', status: 'succeeded' },
+    ]);
+    const loaded = reduce(older.state, {
+      type: 'log-loaded',
+      agent: 'a',
+      runId: 'R2',
+      text: 'x\n',
+      file: '/logs/R2.log',
+    });
+    const back = press(press(loaded, '[').state, ']');
+    expect(back.state.run.runId).toBe('R2');
+    expect(back.effects).toEqual([]);
+  });
+
   test('? toggles the keys, q quits, a burst of keys is split into presses', () => {
     const s = withAgents();
     expect(press(s, '?').state.help).toBe(true);
