@@ -432,7 +432,7 @@ export class Daemon extends EventEmitter {
               });
           } else if (e.type === 'agent-event') {
             const { raw: _raw, ...event } = e.event;
-            this.publish('run.agent-event', { agent: agent.name, runId: row.id, event });
+            this.publish('run.agent-event', { agent: agent.name, runId: row.id, agentEvent: event });
           }
         });
         result = await handle.result;
