@@ -26,6 +26,8 @@ export {
   type AgentStatus,
   buildStatus,
   computeStats,
+  type NextRun,
+  nextRuns,
   type StatusReport,
 } from './status.js';
 export { DB_FILE, openStore, type PlanRow, type RunRow, Store, type WakeRow } from './store.js';

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Daemon, DaemonEvent } from './daemon.js';
 import { SchedulerError } from './errors.js';
+import { nextRuns } from './status.js';
 
 export interface DaemonServer {
   close(): Promise<void>;
@@ -108,11 +109,7 @@ function handle(daemon: Daemon, request: Request): unknown {
     case 'status':
       return daemon.status();
     case 'next':
-      return daemon
-        .status()
-        .agents.filter((a) => a.nextAt)
-        .sort((a, b) => a.nextAt!.localeCompare(b.nextAt!))
-        .map((a) => ({ agent: a.agent, nextAt: a.nextAt, reason: a.nextReason, state: a.state }));
+      return nextRuns(daemon.status());
     case 'trigger':
       return { runId: daemon.trigger(str(p, 'agent')) };
     case 'pause':

@@ -191,3 +191,24 @@ export function computeStats(store: Store, options: { agent?: string; since?: nu
       };
     });
 }
+
+/** One agent's next run, for `habitat next`. */
+export interface NextRun {
+  agent: string;
+  nextAt: string;
+  reason?: string;
+  state: AgentState;
+}
+
+/** The agents that have a next run, soonest first. */
+export function nextRuns(status: Pick<StatusReport, 'agents'>): NextRun[] {
+  return status.agents
+    .filter((a): a is AgentStatus & { nextAt: string } => a.nextAt !== undefined)
+    .sort((a, b) => a.nextAt.localeCompare(b.nextAt))
+    .map((a) => ({
+      agent: a.agent,
+      nextAt: a.nextAt,
+      ...(a.nextReason ? { reason: a.nextReason } : {}),
+      state: a.state,
+    }));
+}

@@ -9,6 +9,7 @@ import type {
   SessionEvent,
   SessionSource,
 } from './types.js';
+import type { SessionRow } from './writer.js';
 
 /** Narrow sessions (and search hits) by what people ask for on the command line. */
 export interface SessionFilter {
@@ -88,34 +89,8 @@ export interface SessionDetail {
   subagents: Session[];
 }
 
-interface SessionRowDb {
-  sid: number;
-  id: string;
-  source: SessionSource;
-  path: string;
-  project: string | null;
-  cwd: string | null;
-  branch: string | null;
-  title: string | null;
-  first_ts: number | null;
-  last_ts: number | null;
-  models: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_creation_tokens: number;
-  cost_usd: number | null;
-  agent: string | null;
-  run_id: string | null;
-  parent_id: string | null;
-  parent_tool_use_id: string | null;
-  agent_id: string | null;
-  events: number;
-  tool_calls: number;
-  tool_errors: number;
-  malformed: number;
-  unknown: number;
-}
+/** A session row as stored: the writer's own type. */
+type SessionRowDb = SessionRow;
 
 interface EventRowDb {
   id: number;

@@ -7,6 +7,7 @@ import {
   connectDaemon,
   type DaemonClient,
   type DaemonEvent,
+  nextRuns,
   openStateReadOnly,
   type RunRow,
   SchedulerError,
@@ -203,10 +204,7 @@ export function registerDaemonCommands(program: Command): void {
         (c) => c.request<StatusReport>('status'),
         (r) => r.status(),
       );
-      const rows = status.agents
-        .filter((a) => a.nextAt)
-        .sort((a, b) => a.nextAt!.localeCompare(b.nextAt!))
-        .map((a) => ({ agent: a.agent, nextAt: a.nextAt!, reason: a.nextReason, state: a.state }));
+      const rows = nextRuns(status);
       if (opts.json) return printJson(rows);
       printTable(
         ['agent', 'next', 'reason', 'state'],
