@@ -30,7 +30,7 @@ const COMMON_SHARE = 0.05;
 /**
  * An FTS5 MATCH expression from what a person typed: each key term (and its synonyms) quoted so no syntax
  * can break it, OR'ed. With an index, terms common to a large share of learnings are dropped from the match
- * (they still count in the re-rank), keeping at least the three rarest.
+ * (they still count in the re-rank); when every term is common, the two rarest are matched.
  */
 export function matchExpression(query: string, index?: KnowledgeIndex): string | undefined {
   const terms = keyTerms(query).slice(0, 24);
@@ -39,11 +39,11 @@ export function matchExpression(query: string, index?: KnowledgeIndex): string |
   if (index && index.size() > 1000) {
     const limit = index.size() * COMMON_SHARE;
     const byRarity = expanded
-      .map((t) => ({ t, df: index.documentFrequency(t) }))
+      .map((t) => ({ t, df: index.documentFrequency(t, Math.ceil(limit) + 1) }))
       .filter((x) => x.df > 0)
       .sort((a, b) => a.df - b.df);
     const rare = byRarity.filter((x) => x.df <= limit);
-    expanded = (rare.length >= 3 ? rare : byRarity.slice(0, 3)).map((x) => x.t);
+    expanded = (rare.length > 0 ? rare : byRarity.slice(0, 2)).map((x) => x.t);
     if (expanded.length === 0) return undefined;
   }
   return expanded.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
