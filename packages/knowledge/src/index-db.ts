@@ -63,16 +63,20 @@ export class KnowledgeIndex {
   private readonly frequencies = new Map<string, number>();
   private total: number | undefined;
 
-  /** How many learnings contain `term` (cached until the next write). */
-  documentFrequency(term: string): number {
-    let n = this.frequencies.get(term);
+  /**
+   * How many learnings contain `term`, counted up to `cap` (past it the exact number does not matter to the
+   * caller, and counting stops early). Cached until the next write.
+   */
+  documentFrequency(term: string, cap = Number.MAX_SAFE_INTEGER): number {
+    const key = `${cap}:${term}`;
+    let n = this.frequencies.get(key);
     if (n === undefined) {
       n = (
         this.db
-          .prepare('SELECT count(*) AS n FROM fts WHERE fts MATCH ?')
-          .get(`"${term.replace(/"/g, '""')}"`) as { n: number }
+          .prepare('SELECT count(*) AS n FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)')
+          .get(`"${term.replace(/"/g, '""')}"`, cap) as { n: number }
       ).n;
-      this.frequencies.set(term, n);
+      this.frequencies.set(key, n);
     }
     return n;
   }
