@@ -3,60 +3,52 @@
  * Messages API server on loopback: its transcript must index with every tool call, file and command, subagent included.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claudeBin, ensureTestUser, type ModelServer, startModelServer, type Turn } from '@habitat/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { indexSessions, openSessionIndex } from '../src/index.js';
 
-const claude = join(import.meta.dirname, '..', '..', 'testkit', 'node_modules', '.bin', 'claude');
-// Claude Code refuses to skip permissions as root: run it as an unprivileged uid
-const uid = process.getuid?.() === 0 ? 1000 : process.getuid?.();
-const skip = !existsSync(claude)
-  ? 'the claude binary is not installed (pnpm install in packages/testkit)'
-  : undefined;
+// Claude Code refuses to skip permissions as root: run it as an unprivileged user (the testkit's).
+const uid = process.getuid?.() === 0 ? ensureTestUser().uid : process.getuid?.();
+let claude = '';
+let skip: string | undefined;
+try {
+  claude = claudeBin();
+} catch (error) {
+  skip = (error as Error).message;
+}
 
-type Block =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; name: string; input: Record<string, unknown> };
 let root: string;
-let server: Server;
-let port = 0;
-let counter = 0;
+let server: ModelServer;
 
 /** What the scripted model says, from the conversation so far. */
-function script(body: { messages?: Array<{ role: string; content: unknown }> }): Block[] {
+function script(body: { messages?: Array<{ role: string; content: unknown }> }): Turn {
   const text = JSON.stringify(body.messages ?? []);
   const results = (text.match(/"type":"tool_result"/g) ?? []).length;
   const project = join(root, 'project');
   if (text.includes('SUBAGENT-SCRIPT')) {
     return results === 0
-      ? [{ type: 'tool_use', name: 'Bash', input: { command: 'ls -1', description: 'list files' } }]
-      : [{ type: 'text', text: 'Listed the files.' }];
+      ? { toolUse: { name: 'Bash', input: { command: 'ls -1', description: 'list files' } } }
+      : { text: 'Listed the files.' };
   }
-  if (!text.includes('RUN-SCRIPT')) return [{ type: 'text', text: 'ok' }];
-  const steps: Block[][] = [
-    [
-      { type: 'text', text: 'I will write a note first.' },
-      {
-        type: 'tool_use',
-        name: 'Bash',
-        input: { command: 'echo hello > hello.txt', description: 'write hello' },
-      },
-    ],
-    [
-      {
-        type: 'tool_use',
+  if (!text.includes('RUN-SCRIPT')) return { text: 'ok' };
+  const steps: Turn[] = [
+    {
+      text: 'I will write a note first.',
+      toolUse: { name: 'Bash', input: { command: 'echo hello > hello.txt', description: 'write hello' } },
+    },
+    {
+      toolUse: {
         name: 'Write',
         input: { file_path: join(project, 'notes.md'), content: '# notes\nall good\n' },
       },
-    ],
-    [{ type: 'tool_use', name: 'Read', input: { file_path: join(project, 'notes.md') } }],
-    [{ type: 'tool_use', name: 'Bash', input: { command: 'cat missing-file.txt', description: 'fails' } }],
-    [
-      {
-        type: 'tool_use',
+    },
+    { toolUse: { name: 'Read', input: { file_path: join(project, 'notes.md') } } },
+    { toolUse: { name: 'Bash', input: { command: 'cat missing-file.txt', description: 'fails' } } },
+    {
+      toolUse: {
         name: 'Task',
         input: {
           description: 'list the files',
@@ -64,68 +56,9 @@ function script(body: { messages?: Array<{ role: string; content: unknown }> }):
           subagent_type: 'general-purpose',
         },
       },
-    ],
-  ];
-  return steps[results] ?? [{ type: 'text', text: 'All done: wrote, read and listed.' }];
-}
-
-function sse(res: import('node:http').ServerResponse, model: string, blocks: Block[]): void {
-  const id = `msg_${++counter}`;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': `req_${counter}` });
-  const send = (event: string, data: unknown) =>
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send('message_start', {
-    type: 'message_start',
-    message: {
-      id,
-      type: 'message',
-      role: 'assistant',
-      model,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: {
-        input_tokens: 12,
-        output_tokens: 1,
-        cache_read_input_tokens: 100,
-        cache_creation_input_tokens: 5,
-      },
     },
-  });
-  blocks.forEach((b, index) => {
-    if (b.type === 'text') {
-      send('content_block_start', {
-        type: 'content_block_start',
-        index,
-        content_block: { type: 'text', text: '' },
-      });
-      send('content_block_delta', {
-        type: 'content_block_delta',
-        index,
-        delta: { type: 'text_delta', text: b.text },
-      });
-    } else {
-      send('content_block_start', {
-        type: 'content_block_start',
-        index,
-        content_block: { type: 'tool_use', id: `toolu_${counter}_${index}`, name: b.name, input: {} },
-      });
-      send('content_block_delta', {
-        type: 'content_block_delta',
-        index,
-        delta: { type: 'input_json_delta', partial_json: JSON.stringify(b.input) },
-      });
-    }
-    send('content_block_stop', { type: 'content_block_stop', index });
-  });
-  const toolUse = blocks.some((b) => b.type === 'tool_use');
-  send('message_delta', {
-    type: 'message_delta',
-    delta: { stop_reason: toolUse ? 'tool_use' : 'end_turn', stop_sequence: null },
-    usage: { output_tokens: 20 },
-  });
-  send('message_stop', { type: 'message_stop' });
-  res.end();
+  ];
+  return steps[results] ?? { text: 'All done: wrote, read and listed.' };
 }
 
 beforeAll(async () => {
@@ -136,50 +69,20 @@ beforeAll(async () => {
     if (uid !== undefined) chownSync(join(root, d), uid, uid);
   }
   chmodSync(root, 0o755);
-  server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => {
-      raw += c;
-    });
-    req.on('end', () => {
-      if (req.url?.startsWith('/v1/messages/count_tokens')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"input_tokens":10}');
-        return;
-      }
-      if (!req.url?.startsWith('/v1/messages')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        return;
-      }
-      const body = JSON.parse(raw || '{}');
-      const blocks = script(body);
-      if (body.stream) sse(res, body.model, blocks);
-      else {
-        const content = blocks.map((b, i) =>
-          b.type === 'text'
-            ? b
-            : { type: 'tool_use', id: `toolu_${++counter}_${i}`, name: b.name, input: b.input },
-        );
-        res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${++counter}` }).end(
-          JSON.stringify({
-            id: `msg_${counter}`,
-            type: 'message',
-            role: 'assistant',
-            model: body.model,
-            content,
-            stop_reason: blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn',
-            usage: { input_tokens: 12, output_tokens: 20 },
-          }),
-        );
-      }
-    });
+  // The testkit's scripted Messages API; one function answers every agent-loop request from the conversation.
+  server = await startModelServer([(request) => script(request.body as Parameters<typeof script>[0])], {
+    usage: {
+      input_tokens: 12,
+      output_tokens: 20,
+      cache_read_input_tokens: 100,
+      cache_creation_input_tokens: 5,
+    },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as { port: number }).port;
 });
 
 afterAll(async () => {
   if (skip) return;
-  await new Promise((r) => server.close(r));
+  await server.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -191,7 +94,7 @@ test.skipIf(!!skip)(
       PATH: process.env.PATH,
       HOME: join(root, 'home'),
       CLAUDE_CONFIG_DIR: join(root, 'claude'),
-      ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ANTHROPIC_BASE_URL: server.url,
       ANTHROPIC_API_KEY: 'sk-ant-test-key',
       DISABLE_AUTOUPDATER: '1',
       DISABLE_TELEMETRY: '1',

@@ -82,6 +82,15 @@ async function query<T>(
   }
 }
 
+/** The status report: from the daemon when it is up, else read from the state. */
+function fetchStatus(cmd: Command): Promise<StatusReport> {
+  return query(
+    coordinatorRoot(cmd),
+    (c) => c.request<StatusReport>('status'),
+    (r) => r.status(),
+  );
+}
+
 function describeState(a: StatusReport['agents'][number]): string {
   switch (a.state) {
     case 'running':
@@ -166,11 +175,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('every agent: running, sleeping (and why), paused, failed; next run; last result')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const status = await query(
-        coordinatorRoot(cmd),
-        (c) => c.request<StatusReport>('status'),
-        (r) => r.status(),
-      );
+      const status = await fetchStatus(cmd);
       if (opts.json) return printJson(status);
       printLine(
         status.daemon.live
@@ -199,11 +204,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('when each agent runs next, and why')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const status = await query(
-        coordinatorRoot(cmd),
-        (c) => c.request<StatusReport>('status'),
-        (r) => r.status(),
-      );
+      const status = await fetchStatus(cmd);
       const rows = nextRuns(status);
       if (opts.json) return printJson(rows);
       printTable(
