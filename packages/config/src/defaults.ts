@@ -10,7 +10,14 @@ export const DEFAULTS = {
   graceMs: 10_000,
   overlap: { mode: 'skip', max: 1 },
   retry: { max: 0, backoffMs: 60_000, maxBackoffMs: 30 * 60_000 },
-  rateLimit: { backoffMs: 5 * 60_000, maxBackoffMs: 6 * 3_600_000 },
+  rateLimit: {
+    backoffMs: 5 * 60_000,
+    maxBackoffMs: 6 * 3_600_000,
+    marginMs: 5 * 60_000,
+    prompt:
+      'Your previous run was interrupted by a usage limit, which has now reset. Continue the task where you left off.',
+  },
+  notify: { after: 3 },
   missed: { policy: 'skip', deadlineMs: 3_600_000 },
   knowledge: { context: false, budgetTokens: 1500, extract: false },
   maxConcurrentRuns: 4,

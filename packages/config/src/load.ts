@@ -6,7 +6,7 @@ import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { diagnosticsFromIssues, positionOf } from './diagnostics.js';
-import { mergeDefaults, resolveAgent, resolvePath } from './resolve.js';
+import { mergeDefaults, resolveAgent, resolveNotify, resolvePath } from './resolve.js';
 import { type AgentDefaults, type AgentFile, agentFileSchema, settingsFileSchema } from './schema.js';
 import type { AgentConfig, Coordinator, CoordinatorSettings, Diagnostic } from './types.js';
 
@@ -96,6 +96,8 @@ export async function loadSettings(root: string): Promise<LoadedSettings> {
       codex: (sessions.codex ?? []).map((p) => resolvePath(p, absRoot)),
       defaults: sessions.defaults ?? true,
     },
+    ...(raw.notify ? { notify: resolveNotify(raw.notify) } : {}),
+    ...(raw.http ? { http: { listen: raw.http.listen, public: raw.http.public ?? false } } : {}),
   };
   return {
     settings,

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration, parseSize } from './duration.js';
 import type { AgentDefaults, AgentFile } from './schema.js';
-import type { AgentConfig, CoordinatorSettings, Credential, RunSpec, Schedule } from './types.js';
+import type {
+  AgentConfig,
+  CoordinatorSettings,
+  Credential,
+  NotifyEvent,
+  NotifyTarget,
+  RunSpec,
+  Schedule,
+} from './types.js';
 
 /** `defaults` under `file`: objects merge one level deep, credentials by name, everything else replaces. */
 export function mergeDefaults(defaults: AgentDefaults | undefined, file: AgentFile): AgentFile {
@@ -97,6 +105,10 @@ export function resolveAgent(
     rateLimit: {
       backoffMs: ms(raw.rateLimit?.backoff, DEFAULTS.rateLimit.backoffMs),
       maxBackoffMs: ms(raw.rateLimit?.maxBackoff, DEFAULTS.rateLimit.maxBackoffMs),
+      resume: raw.rateLimit?.resume ?? false,
+      marginMs: ms(raw.rateLimit?.margin, DEFAULTS.rateLimit.marginMs),
+      prompt: raw.rateLimit?.prompt ?? DEFAULTS.rateLimit.prompt,
+      ...(raw.rateLimit?.pace !== undefined ? { pace: raw.rateLimit.pace } : {}),
     },
     missed: {
       policy: raw.missed?.policy ?? DEFAULTS.missed.policy,
@@ -115,7 +127,28 @@ export function resolveAgent(
       ...(raw.logs?.maxRuns !== undefined ? { maxRuns: raw.logs.maxRuns } : {}),
     },
     gitCommit: raw.git?.commit ?? false,
+    priority: raw.priority ?? 'normal',
+    notify: [...(settings.notify ?? []), ...resolveNotify(raw.notify)],
   };
+}
+
+const ALL_EVENTS: NotifyEvent[] = [
+  'failed',
+  'rate-limited',
+  'recovered',
+  'lost',
+  'timed-out',
+  'needs-attention',
+];
+
+export function resolveNotify(raw: AgentFile['notify']): NotifyTarget[] {
+  return (raw ?? []).map((t) => ({
+    ...(t.webhook !== undefined
+      ? { kind: 'webhook' as const, url: t.webhook }
+      : { kind: 'command' as const, command: t.command ?? [] }),
+    on: t.on ?? ALL_EVENTS,
+    after: t.after ?? DEFAULTS.notify.after,
+  }));
 }
 
 function resolveRun(run: AgentFile['run']): RunSpec {

@@ -192,6 +192,37 @@ const overlapSchema = z.union([
   z.strictObject({ mode: z.enum(['skip', 'queue', 'allow']), max: z.int().min(1).optional() }),
 ]);
 
+const notifyEvent = z.enum(['failed', 'rate-limited', 'recovered', 'lost', 'timed-out', 'needs-attention']);
+
+const notifyTarget = z
+  .strictObject({
+    webhook: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .optional()
+      .describe('POST a JSON body (Slack-compatible `text` included)'),
+    command: z.array(z.string()).min(1).optional().describe('run a command (argv) with the JSON on stdin'),
+    on: z.array(notifyEvent).min(1).optional().describe('events to send (default: all)'),
+    after: z
+      .int()
+      .min(1)
+      .optional()
+      .describe('needs-attention after this many consecutive failures (default 3)'),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.webhook === undefined) === (t.command === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a notification needs exactly one of webhook or command',
+        params: params(
+          'invalid-value',
+          'e.g. { webhook: "https://hooks.slack.com/...", on: [failed] } or { command: ["notify-send"] }',
+        ),
+      });
+    }
+  });
+
+const notifySchema = z.array(notifyTarget);
+
 /** Every key an agent file may have (and habitat.yaml's `defaults:` may preset). */
 const agentShape = {
   $schema: z.string().optional(),
@@ -217,7 +248,23 @@ const agentShape = {
       maxBackoff: duration.optional(),
     })
     .optional(),
-  rateLimit: z.strictObject({ backoff: duration.optional(), maxBackoff: duration.optional() }).optional(),
+  rateLimit: z
+    .strictObject({
+      backoff: duration.optional(),
+      maxBackoff: duration.optional(),
+      resume: z.boolean().optional().describe('continue the same Claude conversation after the limit resets'),
+      margin: duration.optional().describe('how long after the reset to resume (default 5m, plus jitter)'),
+      prompt: z.string().min(1).optional().describe('the continuation prompt of a resumed run'),
+      pace: z
+        .number()
+        .gt(0)
+        .max(1)
+        .optional()
+        .describe('defer priority: low agents once their account reports this utilization (e.g. 0.9)'),
+    })
+    .optional(),
+  priority: z.enum(['low', 'normal', 'high']).optional().describe('low: deferred first when pacing'),
+  notify: notifySchema.optional().describe('notifications, added to those in habitat.yaml'),
   missed: z
     .strictObject({ policy: z.enum(['skip', 'once']).optional(), deadline: duration.optional() })
     .optional(),
@@ -258,6 +305,17 @@ export const settingsFileSchema = z
       })
       .optional(),
     defaults: agentDefaultsSchema.optional().describe('merged under every agent file'),
+    notify: notifySchema.optional().describe('notifications for every agent'),
+    http: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-f:]+\]|[^:\s]+):\d{1,5}$/i, 'expected host:port, e.g. 127.0.0.1:7070')
+          .describe('serve the HTTP API on host:port'),
+        public: z.boolean().optional().describe('allow a non-loopback address'),
+      })
+      .optional()
+      .describe('the HTTP trigger and status API (habitat up --http)'),
   })
   .describe('habitat coordinator settings (habitat.yaml)');
 export type SettingsFile = z.infer<typeof settingsFileSchema>;

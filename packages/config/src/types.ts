@@ -100,7 +100,27 @@ export interface RateLimitPolicy {
   /** back-off when a rate-limited run gives no reset time; doubled each time up to `maxBackoffMs` */
   backoffMs: number;
   maxBackoffMs: number;
+  /** a Claude run limited with a known reset continues its conversation (`--resume`) at reset + margin */
+  resume?: boolean;
+  /** how long after the reset the resumed run starts (plus the schedule's jitter) */
+  marginMs?: number;
+  /** the continuation prompt of a resumed run */
+  prompt?: string;
+  /** defer `priority: low` runs while their account reports utilization >= pace (0..1) or a warning */
+  pace?: number;
 }
+
+export type Priority = 'low' | 'normal' | 'high';
+
+export type NotifyEvent = 'failed' | 'rate-limited' | 'recovered' | 'lost' | 'timed-out' | 'needs-attention';
+
+/** Where a notification goes: a webhook (JSON POST) or a command (JSON on stdin). */
+export type NotifyTarget = ({ kind: 'webhook'; url: string } | { kind: 'command'; command: string[] }) & {
+  /** the events it receives */
+  on: NotifyEvent[];
+  /** needs-attention fires at this many consecutive failures */
+  after: number;
+};
 
 export interface MissedPolicy {
   /** after downtime: `skip` missed slots, or run `once` if the newest missed slot is within `deadlineMs` */
@@ -151,6 +171,10 @@ export interface AgentConfig {
   logs: LogRetention;
   /** commit what a run changed in the agent repo (git audit trail) */
   gitCommit: boolean;
+  /** `low` agents are deferred first when their account nears its limit (default `normal`) */
+  priority?: Priority;
+  /** habitat.yaml's notifications, then the agent's own */
+  notify?: NotifyTarget[];
 }
 
 /** Coordinator-wide settings from `habitat.yaml` (all optional in the file). */
@@ -173,6 +197,10 @@ export interface CoordinatorSettings {
     /** include the default locations (`~/.claude`, `~/.codex`, Cursor's) */
     defaults: boolean;
   };
+  /** notifications for every agent (each agent's `notify` adds its own) */
+  notify?: NotifyTarget[];
+  /** the HTTP API (`habitat up --http`) */
+  http?: { listen: string; public: boolean };
 }
 
 export type DiagnosticCode =
