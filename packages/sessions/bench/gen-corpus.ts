@@ -189,7 +189,7 @@ function toolOutput(rng: Rng, name: string, input: Record<string, unknown>): str
   }
 }
 
-/** One assistant API message written one content block per line, as Claude Code does. */
+/** One assistant API message written one content block per line, as Claude Code does (usage grows as it streams). */
 function assistantTurn(ctx: Ctx, model: string, blocks: Array<Record<string, unknown>>): void {
   const rng = ctx.rng;
   const id = `msg_01${rng.hex(22)}`;
@@ -201,7 +201,10 @@ function assistantTurn(ctx: Ctx, model: string, blocks: Array<Record<string, unk
     output_tokens: rng.int(20, 1800),
     service_tier: 'standard',
   };
-  for (const block of blocks) {
+  // while it streams, every line but the last carries the output so far (often 1): only the last is final
+  blocks.forEach((block, i) => {
+    const last = i === blocks.length - 1;
+    const output = last ? usage.output_tokens : Math.min(usage.output_tokens, i === 0 ? 1 : rng.int(1, 40));
     push(ctx, {
       ...common(ctx, 'assistant'),
       message: {
@@ -212,11 +215,11 @@ function assistantTurn(ctx: Ctx, model: string, blocks: Array<Record<string, unk
         content: [block],
         stop_reason: null,
         stop_sequence: null,
-        usage,
+        usage: { ...usage, output_tokens: output },
       },
       requestId,
     });
-  }
+  });
 }
 
 function conversation(ctx: Ctx, target: number, subagents: (taskId: string) => string | undefined): void {

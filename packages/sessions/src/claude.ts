@@ -67,6 +67,7 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
     parentUuid: str(record.parentUuid),
     sidechain: record.isSidechain === true,
   };
+  const counted = recordUsage(record, w);
   const row = w.row;
   if (!row.cwd && typeof record.cwd === 'string') {
     row.cwd = record.cwd;
@@ -78,7 +79,7 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
       userRecord(record, w, base);
       return true;
     case 'assistant':
-      assistantRecord(record, w, base, line);
+      assistantRecord(record, w, base);
       return true;
     case 'summary':
       if (typeof record.summary === 'string') {
@@ -153,11 +154,82 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
         return true;
       }
       w.event({ ...base, role: 'meta', kind: 'meta', text: typeof type === 'string' ? type : undefined });
-      return false;
+      // a line without a known type that carries usage is an API message from a writer that drifted
+      return counted;
   }
 }
 
 type Base = Pick<EventInput, 'ts' | 'uuid' | 'parentUuid' | 'sidechain'>;
+
+/**
+ * Usage the way ccusage reads it (`rust/adapters/claude/src/daily.rs`, `DailyUsageLine`): any line with a
+ * `timestamp` and `message.usage`, whatever its `type` (or none), and a `progress` line's nested agent message
+ * (`data.message`, 2.0.x). Lines with a non-semver `version` or an empty id are not usage. True when it counted.
+ */
+function recordUsage(record: Json, w: SessionWriter): boolean {
+  let entry = record;
+  let message = record.message as Json | undefined;
+  let version = record.version;
+  if (!(typeof record.timestamp === 'string' && isObj(message) && isObj(message.usage))) {
+    const nested = isObj(record.data) ? (record.data as Json).message : undefined;
+    if (!isObj(nested) || typeof nested.timestamp !== 'string') return false;
+    message = nested.message as Json | undefined;
+    if (!isObj(message) || !isObj(message.usage)) return false;
+    entry = nested;
+    version = undefined;
+  }
+  const ts = Date.parse(entry.timestamp as string);
+  if (!Number.isFinite(ts)) return false;
+  if (typeof version === 'string' && !/^\d+\.\d+\.\d+/.test(version)) return false;
+  const sessionId = record.sessionId;
+  const requestId = entry.requestId;
+  const messageId = message.id;
+  const model = message.model;
+  if (sessionId === '' || requestId === '' || messageId === '' || model === '') return false;
+  const session = typeof sessionId === 'string' ? sessionId : w.fileSession;
+  const sidechain = entry.isSidechain === true;
+  const usage = message.usage as Json;
+  const mid = str(messageId);
+  const rid = str(requestId);
+  const add = (id: string | undefined, m: string | undefined, u: Json) =>
+    w.usage({
+      key: id === undefined ? undefined : usageKey(id, rid, session, ts),
+      replayKey: id === undefined ? undefined : `${id}\t${session}`,
+      sidechain,
+      ts,
+      model: m,
+      input: num(u.input_tokens),
+      output: num(u.output_tokens),
+      cacheRead: num(u.cache_read_input_tokens),
+      cacheCreation: cacheCreation(u),
+    });
+  add(mid, str(model), usage);
+  // an advisor model's share of the message is its own entry (ccusage `advisor_usages_from_line`)
+  if (Array.isArray(usage.iterations)) {
+    let i = 0;
+    for (const it of usage.iterations as Json[]) {
+      if (!isObj(it) || it.type !== 'advisor_message' || typeof it.model !== 'string' || !it.model) continue;
+      add(mid === undefined ? undefined : `${mid}:advisor:${i++}`, it.model, it);
+    }
+  }
+  return true;
+}
+
+/** Lines of one message: message id + request id; without a request id, + session (+ time for non-Anthropic ids). */
+function usageKey(id: string, requestId: string | undefined, session: string, ts: number): string {
+  if (requestId !== undefined) return `${id}\t${requestId}`;
+  return /^msg_[\w-]{1,64}$/.test(id) ? `${id}\t\t${session}` : `${id}\t\t${session}\t${ts}`;
+}
+
+function cacheCreation(u: Json): number {
+  if (typeof u.cache_creation_input_tokens === 'number') return num(u.cache_creation_input_tokens);
+  const c = u.cache_creation as Json | undefined;
+  return isObj(c) ? num(c.ephemeral_5m_input_tokens) + num(c.ephemeral_1h_input_tokens) : 0;
+}
+
+function isObj(v: unknown): v is Json {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
 
 function userRecord(record: Json, w: SessionWriter, base: Base): void {
   const message = (record.message ?? {}) as Json;
@@ -195,24 +267,9 @@ function userRecord(record: Json, w: SessionWriter, base: Base): void {
   }
 }
 
-function assistantRecord(record: Json, w: SessionWriter, base: Base, line: number): void {
+function assistantRecord(record: Json, w: SessionWriter, base: Base): void {
   const message = (record.message ?? {}) as Json;
   const model = str(message.model);
-  const usage = message.usage as Json | undefined;
-  if (usage && typeof usage === 'object' && base.ts !== undefined && Number.isFinite(base.ts)) {
-    const id = str(message.id);
-    const requestId = str(record.requestId);
-    w.usage({
-      key: id && requestId ? `${id}:${requestId}` : undefined,
-      ts: base.ts,
-      model,
-      input: num(usage.input_tokens),
-      output: num(usage.output_tokens),
-      cacheRead: num(usage.cache_read_input_tokens),
-      cacheCreation: num(usage.cache_creation_input_tokens),
-    });
-  }
-  void line;
   const content = message.content;
   if (typeof content === 'string') {
     w.event({ ...base, role: 'assistant', kind: 'text', text: content, model });

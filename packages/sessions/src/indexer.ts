@@ -323,6 +323,7 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     row: prepared.row,
     nextSeq: prepared.nextSeq,
     fallbackTs,
+    fileSession: file.kind === 'claude-subagent' ? basename(dirname(dirname(file.path))) : stem,
     size: st.size,
     mtimeMs: st.mtimeMs,
     outcome,

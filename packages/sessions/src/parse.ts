@@ -16,11 +16,14 @@ export interface ParseJob {
   row: SessionRow;
   nextSeq: number;
   fallbackTs?: number;
+  /** session id for usage lines that carry none: the file stem, or the parent session of `subagents/` files */
+  fileSession: string;
 }
 
 export function parseJob(job: ParseJob, redactor: Redactor, emit: (chunk: Chunk) => void): ParseStats {
   const w = new SessionWriter({ ...job.row }, job.nextSeq, redactor, emit);
   w.fallbackTs = job.fallbackTs;
+  w.fileSession = job.fileSession;
   let stats: ParseStats;
   if (job.kind === 'codex') stats = parseCodexFile(job.path, job.start, w, job.lines);
   else if (job.kind === 'habitat-log') stats = parseHabitatLog(job.path, job.start, w, job.lines);

@@ -101,6 +101,29 @@ const MIGRATIONS: string[] = [
     ON CONFLICT (bucket, sid) DO UPDATE SET calls = excluded.calls, errors = excluded.errors;
   DROP INDEX events_tools_ts;
   `,
+  // usage deduplicated the way ccusage does (the line that wins, not the first; keys may alias one message);
+  // the parsers changed with it, so the cache is emptied and the next pass indexes every file again
+  `
+  DROP TABLE usage;
+  CREATE TABLE usage (
+    uid INTEGER PRIMARY KEY,
+    sid INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    model TEXT,
+    input INTEGER NOT NULL, output INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL, cache_creation INTEGER NOT NULL,
+    cost REAL,
+    sidechain INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX usage_sid ON usage(sid);
+  CREATE TABLE usage_keys (key TEXT NOT NULL, uid INTEGER NOT NULL, PRIMARY KEY (key, uid)) WITHOUT ROWID;
+  CREATE INDEX usage_keys_uid ON usage_keys(uid);
+  DELETE FROM rollup; DELETE FROM events; DELETE FROM touches; DELETE FROM commands; DELETE FROM tools;
+  DELETE FROM agent_links; DELETE FROM runs; DELETE FROM sessions; DELETE FROM sources;
+  DELETE FROM sqlite_sequence WHERE name = 'events';
+  INSERT INTO events_fts (events_fts) VALUES ('delete-all');
+  DELETE FROM meta WHERE key = 'fts_max';
+  `,
 ];
 
 export interface OpenOptions {
@@ -205,6 +228,7 @@ export function deleteSession(db: DB, sid: number): void {
      SELECT 'delete', id, text, thinking, input FROM events WHERE sid = ? AND id <= ?
        AND (text IS NOT NULL OR thinking IS NOT NULL OR input IS NOT NULL)`,
   ).run(sid, ftsMax);
+  db.prepare('DELETE FROM usage_keys WHERE uid IN (SELECT uid FROM usage WHERE sid = ?)').run(sid);
   for (const table of ['events', 'touches', 'commands', 'tools', 'usage', 'agent_links', 'rollup'])
     db.prepare(`DELETE FROM ${table} WHERE sid = ?`).run(sid);
   db.prepare('DELETE FROM sessions WHERE sid = ?').run(sid);

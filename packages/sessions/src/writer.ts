@@ -9,6 +9,7 @@ import { costOf } from './prices.js';
 import type { Redactor } from './redact.js';
 import type { DB } from './store.js';
 import type { EventKind, EventRole, FileTouch, SessionSource } from './types.js';
+import { replaces, UsageSet } from './usage.js';
 
 /** What a parser hands over for one event (times in ms since the epoch). */
 export interface EventInput {
@@ -30,8 +31,14 @@ export interface EventInput {
 }
 
 export interface UsageInput {
-  /** dedup key (`messageId:requestId`); records without one are always counted */
+  /**
+   * dedupe key of one API message (see `usageKeys` in claude.ts); records without one are always counted. Lines that
+   * share a key are one message: the one kept is a main-chain line over a sidechain copy, then the larger total.
+   */
   key?: string;
+  /** message id + session: a sidechain replay of a message under another request id is the same message */
+  replayKey?: string;
+  sidechain?: boolean;
   ts: number;
   model?: string;
   input: number;
@@ -89,8 +96,18 @@ export type EventTuple = [
   Array<[string, string]> | null,
   string[] | null,
 ];
-/** key, ts, model, input, output, cacheRead, cacheCreation */
-export type UsageTuple = [string | null, number, string | null, number, number, number, number];
+/** key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain */
+export type UsageTuple = [
+  string | null,
+  number,
+  string | null,
+  number,
+  number,
+  number,
+  number,
+  string | null,
+  number,
+];
 
 export interface Chunk {
   events: EventTuple[];
@@ -99,6 +116,9 @@ export interface Chunk {
   /** on the last chunk: the session row as the parser left it */
   row?: SessionRow;
 }
+
+/** uid, sid, ts, model, input, output, cacheRead, cacheCreation, sidechain of a stored message */
+type UsageHit = [number, number, number, string | null, number, number, number, number, number];
 
 /** input, output, cacheRead, cacheCreation, cost, tool calls, tool errors of one quarter hour */
 type Bucket = [number, number, number, number, number, number, number];
@@ -109,6 +129,8 @@ const CHUNK_CHARS = 1 << 20;
 /** Builds one session's rows from parser calls. */
 export class SessionWriter {
   seq: number;
+  /** the session id ccusage gives lines without `sessionId` (from the file's path) */
+  fileSession = '';
   /** time for records that carry none (stream-json logs, Cursor): the run's or chat's start */
   fallbackTs?: number;
   /** the run's own reported cost (stream-json `result`), used when no usage cost is derivable */
@@ -118,6 +140,8 @@ export class SessionWriter {
   private readonly toolNames = new Map<string, string>();
   private chunk: Chunk = { events: [], usage: [], links: [] };
   private chars = 0;
+  /** this file's API messages, one per key (a message is written as several lines while it streams) */
+  private readonly messages = new UsageSet();
 
   constructor(
     row: SessionRow,
@@ -192,7 +216,7 @@ export class SessionWriter {
 
   usage(u: UsageInput): void {
     if (u.model) this.addModel(u.model);
-    this.chunk.usage.push([
+    const tuple: UsageTuple = [
       u.key ?? null,
       u.ts,
       u.model ?? null,
@@ -200,7 +224,12 @@ export class SessionWriter {
       u.output,
       u.cacheRead,
       u.cacheCreation,
-    ]);
+      u.replayKey ?? null,
+      u.sidechain ? 1 : 0,
+    ];
+    // keyed messages are handed over at the end, once each with the usage that wins
+    if (tuple[0] === null) this.chunk.usage.push(tuple);
+    else this.messages.add(tuple);
   }
 
   link(toolUseId: string, agentId: string): void {
@@ -220,6 +249,7 @@ export class SessionWriter {
     // titles also come from summaries, custom titles and Cursor chat names: redact them like everything else
     if (this.row.title) this.row.title = this.redactor.redact(this.row.title).text;
     this.chunk.row = { ...this.row, cost_usd: this.reportedCost ?? this.row.cost_usd };
+    for (const u of this.messages.values()) this.chunk.usage.push(u);
     this.flush();
   }
 
@@ -240,7 +270,6 @@ export class Applier {
   private added = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cost: 0, priced: false };
   private buckets = new Map<number, Bucket>();
   private tools = new Map<string, [number, number]>();
-  private unkeyed = 0;
 
   constructor(db: DB) {
     this.db = db;
@@ -252,7 +281,20 @@ export class Applier {
       touch: db.prepare('INSERT INTO touches (sid, event_id, path, op) VALUES (?, ?, ?, ?)'),
       command: db.prepare('INSERT INTO commands (sid, event_id, command) VALUES (?, ?, ?)'),
       usage: db.prepare(
-        'INSERT OR IGNORE INTO usage (key, sid, ts, model, input, output, cache_read, cache_creation, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO usage (sid, ts, model, input, output, cache_read, cache_creation, cost, sidechain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      usageUpdate: db.prepare(
+        'UPDATE usage SET sid = ?, ts = ?, model = ?, input = ?, output = ?, cache_read = ?, cache_creation = ?, cost = ?, sidechain = ? WHERE uid = ?',
+      ),
+      usageKey: db.prepare('INSERT OR IGNORE INTO usage_keys (key, uid) VALUES (?, ?)'),
+      usageByKey: db
+        .prepare(
+          'SELECT u.uid, u.sid, u.ts, u.model, u.input, u.output, u.cache_read, u.cache_creation, u.sidechain FROM usage_keys k JOIN usage u ON u.uid = k.uid WHERE k.key = ?',
+        )
+        .raw(),
+      sessionTokens: db.prepare(
+        `UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
+           cache_creation_tokens = cache_creation_tokens + ?, cost_usd = coalesce(cost_usd, 0) + ? WHERE sid = ?`,
       ),
       tool: db.prepare(
         `INSERT INTO tools (sid, name, calls, errors) VALUES (?, ?, ?, ?)
@@ -301,7 +343,6 @@ export class Applier {
     this.added = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cost: 0, priced: false };
     this.buckets = new Map();
     this.tools = new Map();
-    this.unkeyed = 0;
   }
 
   /** Insert one chunk; on the last one, save the session row and return it. */
@@ -342,28 +383,7 @@ export class Applier {
         if (ts !== null) this.bucket(ts)[6]++;
       }
     }
-    for (const [key, ts, model, input, output, cacheRead, cacheCreation] of chunk.usage) {
-      const u = { input, output, cacheRead, cacheCreation };
-      const cost = model ? costOf(model, u) : undefined;
-      const k = key ?? `${sid}#${ts}#${this.base?.events ?? 0}#${this.unkeyed++}`;
-      if (s.usage.run(k, sid, ts, model, input, output, cacheRead, cacheCreation, cost ?? null).changes === 0)
-        continue;
-      const a = this.added;
-      a.input += input;
-      a.output += output;
-      a.cacheRead += cacheRead;
-      a.cacheCreation += cacheCreation;
-      if (cost !== undefined) {
-        a.cost += cost;
-        a.priced = true;
-      }
-      const b = this.bucket(ts);
-      b[0] += input;
-      b[1] += output;
-      b[2] += cacheRead;
-      b[3] += cacheCreation;
-      b[4] += cost ?? 0;
-    }
+    for (const u of chunk.usage) this.usage(u);
     for (const [toolUseId, agentId] of chunk.links) s.link.run(toolUseId, agentId, sid);
     if (!chunk.row) return undefined;
     const base = this.base as SessionRow;
@@ -381,6 +401,98 @@ export class Applier {
     for (const [name, [calls, errors]] of this.tools) s.tool.run(sid, name, calls, errors);
     s.update.run(row);
     return row;
+  }
+
+  /** Count one API message, unless the index already holds it (then keep whichever line wins). */
+  private usage(u: UsageTuple): void {
+    const s = this.stmts;
+    const [key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain] = u;
+    const cost = model ? costOf(model, { input, output, cacheRead, cacheCreation }) : undefined;
+    let hit: UsageHit | undefined;
+    if (key !== null) {
+      hit = s.usageByKey.get(`k${key}`) as UsageHit | undefined;
+      if (!hit && replayKey !== null)
+        for (const h of s.usageByKey.all(`r${replayKey}`) as UsageHit[])
+          if (sidechain === 1 || h[8] === 1) {
+            hit = h;
+            break;
+          }
+    }
+    let uid: number;
+    if (hit) {
+      uid = hit[0];
+      const existing: UsageTuple = [key, hit[2], hit[3], hit[4], hit[5], hit[6], hit[7], null, hit[8]];
+      if (replaces(u, existing)) {
+        const old = hit[3]
+          ? costOf(hit[3], { input: hit[4], output: hit[5], cacheRead: hit[6], cacheCreation: hit[7] })
+          : undefined;
+        this.count(hit[1], hit[2], -hit[4], -hit[5], -hit[6], -hit[7], old === undefined ? undefined : -old);
+        s.usageUpdate.run(
+          this.sid,
+          ts,
+          model,
+          input,
+          output,
+          cacheRead,
+          cacheCreation,
+          cost ?? null,
+          sidechain,
+          uid,
+        );
+        this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
+      }
+    } else {
+      uid = Number(
+        s.usage.run(this.sid, ts, model, input, output, cacheRead, cacheCreation, cost ?? null, sidechain)
+          .lastInsertRowid,
+      );
+      this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
+    }
+    if (key !== null) s.usageKey.run(`k${key}`, uid);
+    if (replayKey !== null) s.usageKey.run(`r${replayKey}`, uid);
+  }
+
+  /** Add (or take back) one message's tokens in its session's totals and quarter hour. */
+  private count(
+    sid: number,
+    ts: number,
+    input: number,
+    output: number,
+    cacheRead: number,
+    cacheCreation: number,
+    cost: number | undefined,
+  ): void {
+    if (sid !== this.sid) {
+      // a message first counted in a session written earlier: correct that session in place
+      this.stmts.rollup.run(
+        Math.floor(ts / 900_000),
+        sid,
+        input,
+        output,
+        cacheRead,
+        cacheCreation,
+        cost ?? 0,
+        0,
+        0,
+      );
+      this.stmts.sessionTokens.run(input, output, cacheRead, cacheCreation, cost ?? 0, sid);
+      return;
+    }
+    const a = this.added;
+    a.input += input;
+    a.output += output;
+    a.cacheRead += cacheRead;
+    a.cacheCreation += cacheCreation;
+    if (cost !== undefined) {
+      a.cost += cost;
+      a.priced = true;
+    }
+    const b = this.bucket(ts);
+    b[0] += input;
+    b[1] += output;
+    b[2] += cacheRead;
+    b[3] += cacheCreation;
+    b[4] += cost ?? 0;
   }
 
   /** A writer whose chunks are applied right away (same thread). */
