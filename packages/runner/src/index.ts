@@ -11,6 +11,15 @@ export {
 } from './docker.js';
 export { RunError, type RunErrorCode } from './errors.js';
 export { commitRunChanges } from './git-audit.js';
+export {
+  combineLimits,
+  type LimitSource,
+  limitFromInfo,
+  limitFromResult,
+  type ResumeSpec,
+  resumeArgv,
+  tokensOf,
+} from './limits.js';
 export { pruneLogs, type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
 export { ensureRepo } from './repo.js';
 export { Scrubber, type Secret, scrubTree } from './scrub.js';

@@ -12,6 +12,7 @@ import { type ContainerSpec, LABEL_AGENT, LABEL_RUN, LABEL_STATE, runContainer }
 import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { commitRunChanges } from './git-audit.js';
+import { resumeArgv } from './limits.js';
 import { type BackendExit, type ProcessSpec, runLocal } from './local.js';
 import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { ensureRepo } from './repo.js';
@@ -174,6 +175,7 @@ async function execute(
     summary,
     ...(error ? { error } : {}),
     ...(exit?.containerId ? { containerId: exit.containerId } : {}),
+    ...(options.resume && agent.run.kind === 'claude' ? { resumedSession: options.resume.sessionId } : {}),
   };
   if (agent.gitCommit && agent.repo.kind === 'path' && status !== 'error-before-start') {
     try {
@@ -290,7 +292,10 @@ async function prepare(
     ...(inContainer ? {} : { HABITAT_STATE_DIR: options.stateDir }),
   });
 
-  const { argv, stdin } = await commandOf(agent, options.prelude, docker ? IN_CONTAINER.work : repo);
+  const { argv, stdin } =
+    options.resume && agent.run.kind === 'claude'
+      ? { argv: resumeArgv(agent.run, options.resume), stdin: options.resume.prompt }
+      : await commandOf(agent, options.prelude, docker ? IN_CONTAINER.work : repo);
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       (e): e is [string, string] => INHERITED.test(e[0]) && e[1] !== undefined,

@@ -29,9 +29,34 @@ export interface AgentSummary {
   isError?: boolean;
   apiErrorStatus?: number;
   apiRetries?: number;
-  rateLimit?: { status?: string; resetsAt?: string; type?: string; source: 'event' | 'text' | 'api-error' };
+  /** the usage limit the run met or was warned about (see limits.ts for how the signals combine) */
+  rateLimit?: RateLimitSummary;
+  /** tokens of the run (the `result` event's usage) */
+  tokens?: { input: number; output: number; cacheRead: number; cacheCreation: number };
   /** lines that were not JSON or had an unknown type: kept in the log, counted here */
   unknownEvents: number;
+}
+
+/** One usage window of an account, as Claude last reported it. */
+export interface LimitWindow {
+  /** `allowed`, `allowed_warning`, `rejected` */
+  status?: string;
+  /** 0..1 */
+  utilization?: number;
+  resetsAt?: string;
+}
+
+export interface RateLimitSummary {
+  status?: string;
+  resetsAt?: string;
+  /** `five_hour`, `seven_day`, ... */
+  type?: string;
+  utilization?: number;
+  overageStatus?: string;
+  /** every window the signal described, by type */
+  windows?: Record<string, LimitWindow>;
+  /** the most trusted signal it came from */
+  source: 'event' | 'result' | 'legacy-text' | 'text' | 'api-error';
 }
 
 export interface RunResult {
@@ -59,6 +84,8 @@ export interface RunResult {
   containerId?: string;
   /** the commit the git audit trail made, if any */
   commit?: string;
+  /** the Claude session this run continued (`claude --resume`) */
+  resumedSession?: string;
 }
 
 /** A parsed Claude Code stream-json event, reduced to what people and the scheduler care about. */
@@ -103,6 +130,8 @@ export interface StartRunOptions {
   timeoutMs?: number;
   /** the clock, for tests */
   now?: () => Date;
+  /** continue a Claude conversation (`claude --resume <sessionId>`) with this prompt instead of the agent's */
+  resume?: { sessionId: string; prompt: string };
 }
 
 export interface RunHandle {
