@@ -1,5 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from './errors.js';
+import { FileReadError, readRegularFile } from './read-file.js';
+
+/** A credential file larger than this is not a credential (and would be scrubbed from every line). */
+const MAX_CREDENTIAL_BYTES = 1024 * 1024;
+
 import type { AgentConfig, Credential } from './types.js';
 
 /** A credential's values, read from its source: what to deliver and what to scrub. */
@@ -35,11 +39,17 @@ export async function readCredential(credential: Credential): Promise<Credential
   let content: string;
   if (credential.source.kind === 'file') {
     try {
-      content = await readFile(credential.source.path, 'utf8');
+      content = await readRegularFile(credential.source.path, {
+        maxBytes: MAX_CREDENTIAL_BYTES,
+        timeoutMs: 5000,
+      });
     } catch (error) {
+      const e = error as NodeJS.ErrnoException;
       throw new ConfigError(
         'credential-unreadable',
-        `credential "${credential.name}": cannot read ${credential.source.path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        e instanceof FileReadError && e.code !== 'ENOENT' && e.code !== 'EACCES'
+          ? `credential "${credential.name}": ${e.message} (only regular files, or symlinks to them, are read)`
+          : `credential "${credential.name}": cannot read ${credential.source.path} (${e.code ?? 'error'})`,
       );
     }
   } else {

@@ -4,7 +4,8 @@
 
 export const DEFAULTS = {
   claude: { outputFormat: 'stream-json', skipPermissions: true },
-  wake: { mode: 'agent', minMs: 0, maxMs: 7 * 86_400_000 },
+  // A wake request in the past (or `0`) waits at least a minute: an agent must not loop itself.
+  wake: { mode: 'agent', minMs: 60_000, maxMs: 7 * 86_400_000 },
   isolation: { backend: 'local', image: 'habitat-agent:latest', network: 'bridge' },
   timeoutMs: 30 * 60_000,
   graceMs: 10_000,

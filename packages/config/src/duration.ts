@@ -24,7 +24,11 @@ export function parseDuration(text: string | number): number {
     );
   }
   const value = text.trim().toLowerCase().replace(/\s+/g, '');
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    const seconds = Number(value) * 1000;
+    if (Number.isFinite(seconds)) return Math.round(seconds);
+    throw new ConfigError('invalid-duration', `"${text.slice(0, 40)}" is too long a duration`);
+  }
   if (!DURATION.test(value)) {
     throw new ConfigError(
       'invalid-duration',
@@ -33,6 +37,9 @@ export function parseDuration(text: string | number): number {
   }
   let total = 0;
   for (const [, amount, unit] of value.matchAll(PART)) total += Number(amount) * (UNIT_MS[unit!] ?? 0);
+  if (!Number.isFinite(total)) {
+    throw new ConfigError('invalid-duration', `"${text.slice(0, 40)}" is too long a duration`);
+  }
   return Math.round(total);
 }
 

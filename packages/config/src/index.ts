@@ -12,6 +12,7 @@ export {
   parseAgent,
   SETTINGS_FILE,
 } from './load.js';
+export { FileReadError, readRegularFile } from './read-file.js';
 export { cronProblem, describeSchedule, isValidTimezone, jitterFor, nextFireTime } from './schedule.js';
 export {
   type AgentDefaults,
@@ -21,3 +22,4 @@ export {
   settingsFileSchema,
 } from './schema.js';
 export type * from './types.js';
+export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './yaml-checks.js';

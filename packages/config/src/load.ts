@@ -1,14 +1,16 @@
 // Reading a coordinator repo: habitat.yaml + agents/*.yaml -> settings, valid agents, diagnostics.
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { diagnosticsFromIssues, positionOf } from './diagnostics.js';
+import { readConfigFile } from './read-file.js';
 import { mergeDefaults, resolveAgent, resolveNotify, resolvePath } from './resolve.js';
 import { type AgentDefaults, type AgentFile, agentFileSchema, settingsFileSchema } from './schema.js';
 import type { AgentConfig, Coordinator, CoordinatorSettings, Diagnostic } from './types.js';
+import { checkDocument, MAX_ALIAS_COUNT } from './yaml-checks.js';
 
 export const SETTINGS_FILE = 'habitat.yaml';
 const AGENT_FILE = /\.ya?ml$/;
@@ -28,7 +30,8 @@ function parseWith<T>(
   schema: z.ZodType<T>,
 ): { value?: T; doc: Document; lines: LineCounter; diagnostics: Diagnostic[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys: false because yaml's own check is quadratic; checkDocument does it in linear time.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const diagnostics = doc.errors.map((e): Diagnostic => {
       const pos = lines.linePos(e.pos[0]);
@@ -45,7 +48,31 @@ function parseWith<T>(
     });
     return { doc, lines, diagnostics: diagnostics.slice(0, 1) };
   }
-  const data = doc.toJS() ?? {};
+  const problems = checkDocument(doc, lines);
+  if (problems.length > 0) {
+    return { doc, lines, diagnostics: problems.map((d) => ({ ...d, severity: 'error', file })) };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (error) {
+    return {
+      doc,
+      lines,
+      diagnostics: [
+        {
+          code: 'yaml-syntax',
+          severity: 'error',
+          file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: `YAML syntax error: ${(error as Error).message}`,
+          hint: 'write repeated values out instead of using aliases',
+        },
+      ],
+    };
+  }
   const result = schema.safeParse(data);
   if (!result.success) {
     return {
@@ -75,14 +102,15 @@ function yamlHint(code: string): string {
 export async function loadSettings(root: string): Promise<LoadedSettings> {
   const absRoot = path.resolve(root);
   const file = path.join(absRoot, SETTINGS_FILE);
-  let text: string | undefined;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    // habitat.yaml is optional: embedded defaults apply.
-  }
-  const parsed = text !== undefined ? parseWith(text, file, settingsFileSchema) : undefined;
-  const raw = parsed?.value ?? {};
+  // habitat.yaml is optional: embedded defaults apply when it is missing.
+  const read = await readConfigFile(file, { optional: true });
+  const parsed =
+    'text' in read
+      ? parseWith(read.text, file, settingsFileSchema)
+      : 'diagnostic' in read
+        ? { diagnostics: [read.diagnostic] }
+        : undefined;
+  const raw = (parsed && 'value' in parsed ? parsed.value : undefined) ?? {};
   const sessions = raw.sessions ?? {};
   const settings: CoordinatorSettings = {
     root: absRoot,
@@ -272,8 +300,9 @@ export async function loadCoordinator(root: string): Promise<Coordinator> {
   const { settings, defaults, diagnostics } = await loadSettings(root);
   let entries: string[] = [];
   try {
+    // Symlinked agent files count too: readConfigFile follows them and diagnoses what is not a file.
     entries = (await readdir(settings.agentsDir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && AGENT_FILE.test(e.name))
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && AGENT_FILE.test(e.name))
       .map((e) => e.name)
       .sort();
   } catch {
@@ -281,7 +310,7 @@ export async function loadCoordinator(root: string): Promise<Coordinator> {
   }
   const agents: AgentConfig[] = [];
   const seen = new Map<string, string>();
-  const texts = await Promise.all(entries.map((e) => readFile(path.join(settings.agentsDir, e), 'utf8')));
+  const texts = await Promise.all(entries.map((e) => readConfigFile(path.join(settings.agentsDir, e))));
   entries.forEach((entry, i) => {
     const file = path.join(settings.agentsDir, entry);
     const name = agentNameOf(file);
@@ -300,7 +329,12 @@ export async function loadCoordinator(root: string): Promise<Coordinator> {
       return;
     }
     seen.set(name, file);
-    const result = parseAgent(texts[i]!, file, { settings, ...(defaults ? { defaults } : {}) });
+    const read = texts[i]!;
+    if (!('text' in read)) {
+      if ('diagnostic' in read) diagnostics.push(read.diagnostic);
+      return;
+    }
+    const result = parseAgent(read.text, file, { settings, ...(defaults ? { defaults } : {}) });
     diagnostics.push(...result.diagnostics);
     if (result.agent) agents.push(result.agent);
   });

@@ -32,6 +32,25 @@ const duration = z
   })
   .describe('A duration: "500ms", "30s", "46m", "6h", "1d", "1h30m"');
 
+/** Node timers hold at most 2^31-1 ms (~24.8 days); a longer one fires at once, so cap what becomes a timer. */
+export const MAX_TIMER_DURATION_MS = 24 * 86_400_000;
+
+const timerDuration = duration.superRefine((value, ctx) => {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    return; // reported by duration
+  }
+  if (ms > MAX_TIMER_DURATION_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is longer than the longest timeout habitat can keep (24d)`,
+      params: params('invalid-duration', 'use at most 24d, e.g. "6h" or "1d"'),
+    });
+  }
+});
+
 const size = z
   .union([z.string(), z.number()], { error: 'expected a size such as "512m" or "2g"' })
   .superRefine((value, ctx) => {
@@ -238,8 +257,8 @@ const agentShape = {
   wake: wakeSchema.optional(),
   credentials: z.array(credentialSchema).optional(),
   isolation: isolationSchema.optional(),
-  timeout: duration.optional(),
-  grace: duration.optional().describe('time between SIGTERM and SIGKILL'),
+  timeout: timerDuration.optional(),
+  grace: timerDuration.optional().describe('time between SIGTERM and SIGKILL'),
   overlap: overlapSchema.optional(),
   retry: z
     .strictObject({

@@ -215,7 +215,8 @@ export type DiagnosticCode =
   | 'invalid-timezone'
   | 'invalid-cron'
   | 'invalid-duration'
-  | 'invalid-size';
+  | 'invalid-size'
+  | 'file-too-large';
 
 /** A problem in one file, precise enough to fix without reading the docs. */
 export interface Diagnostic {

@@ -482,10 +482,14 @@ export class Daemon extends EventEmitter {
           source: wake.source,
         });
       }
-      if (isAccountLimit(result) && result.summary.rateLimit?.resetsAt) {
-        const until = Date.parse(result.summary.rateLimit.resetsAt);
+      const until = Date.parse(result.summary.rateLimit?.resetsAt ?? '');
+      if (isAccountLimit(result) && Number.isFinite(until)) {
         for (const key of credentialKeys(agent)) {
-          this.store.pauseCredential(key, until, `${name}: ${result.summary.rateLimit.type ?? 'rate limit'}`);
+          this.store.pauseCredential(
+            key,
+            until,
+            `${name}: ${result.summary.rateLimit?.type ?? 'rate limit'}`,
+          );
           this.publish('credential.paused', {
             credential: key,
             until: new Date(until).toISOString(),

@@ -83,8 +83,10 @@ export function planAfterRun(
       ? { ...next, next_at: scheduled.fireAt, next_reason: 'schedule', slot_at: scheduled.slotAt }
       : { ...next, next_at: null, next_reason: 'manual', slot_at: null };
 
-  if (result.wakeAt && agent.wake.mode === 'agent') {
-    const at = Date.parse(result.wakeAt);
+  // An unparsable time (a rate limit's resetsAt comes from the agent's own output) is no wake request.
+  const wakeAt = result.wakeAt ? Date.parse(result.wakeAt) : Number.NaN;
+  if (Number.isFinite(wakeAt) && agent.wake.mode === 'agent') {
+    const at = wakeAt;
     const source =
       result.status === 'rate-limited' && !/requested/.test(result.wakeReason ?? '') ? 'rate-limit' : 'agent';
     return {

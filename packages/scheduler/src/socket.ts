@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { Daemon, DaemonEvent } from './daemon.js';
 import { SchedulerError } from './errors.js';
 import { nextRuns } from './status.js';
+import { LineReader, parseRequest } from './wire.js';
 
 export interface DaemonServer {
   close(): Promise<void>;
@@ -18,6 +19,9 @@ export interface Request {
 
 /** Slow subscribers are dropped rather than let the daemon buffer without bound. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
+/** A request line longer than this is refused before it is buffered (requests are a few hundred bytes). */
+export const MAX_LINE = 64 * 1024;
+const MAX_CONNECTIONS = 256;
 
 export async function serveControl(daemon: Daemon, socketPath: string): Promise<DaemonServer> {
   // We hold the daemon lock, so a socket file here is a leftover of a killed daemon.
@@ -25,50 +29,67 @@ export async function serveControl(daemon: Daemon, socketPath: string): Promise<
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    let buffer = '';
+    const lines = new LineReader(MAX_LINE);
     let unsubscribe: (() => void) | undefined;
     const send = (value: unknown) => {
+      if (socket.destroyed) return;
       if (socket.writableLength > MAX_BUFFERED) {
         socket.destroy();
         return;
       }
       socket.write(`${JSON.stringify(value)}\n`);
     };
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl = buffer.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        nl = buffer.indexOf('\n');
-        if (!line) continue;
-        let request: Request;
-        try {
-          request = JSON.parse(line) as Request;
-        } catch {
-          send({ id: null, error: { code: 'bad-request', message: 'not JSON' } });
-          continue;
-        }
-        if (request.method === 'subscribe') {
-          unsubscribe?.();
-          const agent = request.params?.agent;
-          const output = request.params?.output !== false;
-          unsubscribe = daemon.onEvent((event: DaemonEvent) => {
-            if (agent && event.agent !== agent) return;
-            if (!output && event.event === 'run.output') return;
-            send(event);
-          });
-          send({ id: request.id, result: { subscribed: true } });
-          continue;
-        }
-        try {
-          send({ id: request.id, result: handle(daemon, request) });
-        } catch (error) {
-          const e = error as SchedulerError;
-          send({ id: request.id, error: { code: e.code ?? 'failed', message: e.message } });
-        }
+    const answer = (line: string) => {
+      if (!line.trim()) return;
+      const request = parseRequest(line);
+      if (typeof request === 'string') {
+        send({ id: null, error: { code: 'bad-request', message: request } });
+        return;
       }
+      if (request.method === 'subscribe') {
+        unsubscribe?.();
+        const agent = request.params?.agent;
+        const output = request.params?.output !== false;
+        unsubscribe = daemon.onEvent((event: DaemonEvent) => {
+          if (agent && event.agent !== agent) return;
+          if (!output && event.event === 'run.output') return;
+          send(event);
+        });
+        send({ id: request.id, result: { subscribed: true } });
+        return;
+      }
+      try {
+        send({ id: request.id, result: handle(daemon, request) });
+      } catch (error) {
+        const e = error as SchedulerError;
+        send({ id: request.id, error: { code: e.code ?? 'failed', message: e.message } });
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      // Nothing a client sends may throw past here: one bad line must never take the daemon down.
+      try {
+        const { lines: complete, overflow } = lines.push(chunk);
+        for (const line of complete) answer(line);
+        if (overflow) {
+          send({
+            id: null,
+            error: { code: 'bad-request', message: `request line longer than ${MAX_LINE} bytes` },
+          });
+          socket.end();
+        }
+      } catch (error) {
+        send({ id: null, error: { code: 'failed', message: (error as Error).message } });
+      }
+    });
+    socket.on('end', () => {
+      // Half-open: the client is done sending; answer a last line that had no newline, then close.
+      try {
+        const rest = lines.rest();
+        if (rest) answer(rest);
+      } catch {
+        // answered as far as possible
+      }
+      socket.end();
     });
     const done = () => {
       unsubscribe?.();
@@ -77,6 +98,7 @@ export async function serveControl(daemon: Daemon, socketPath: string): Promise<
     socket.on('close', done);
     socket.on('error', done);
   });
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const previous = process.umask(0o177);
@@ -122,7 +144,10 @@ function handle(daemon: Daemon, request: Request): unknown {
       daemon.cancel(str(p, 'runId'));
       return { ok: true };
     case 'history':
-      return daemon.store.history(typeof p?.agent === 'string' ? p.agent : undefined, Number(p?.limit ?? 50));
+      return daemon.store.history(
+        typeof p?.agent === 'string' ? p.agent : undefined,
+        Math.min(10_000, Math.max(1, Math.trunc(Number(p?.limit ?? 50)) || 50)),
+      );
     case 'stats':
       return daemon.stats(typeof p?.agent === 'string' ? p.agent : undefined);
     default:
