@@ -1,10 +1,122 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 
+/**
+ * One bundle instead of ~250-400 modules: more than half of a command's start-up went to Node resolving and
+ * reading module files. The workspace libraries are bundled from their sources, so esbuild keeps only the
+ * modules a command reaches (the packages are `sideEffects: false`), and each command family is its own
+ * chunk, loaded when its command runs.
+ *
+ * Left external, resolved from node_modules at run time: native addons, and big libraries only a few commands
+ * use (Docker, MCP, secretlint, pino, file watching) — they load when those commands import them.
+ */
+const EXTERNAL = [
+  'better-sqlite3',
+  'dockerode',
+  '@modelcontextprotocol/sdk',
+  '@secretlint/[^/]+',
+  'pino',
+  'chokidar',
+  '@habitat/tui',
+  '@habitat/testkit',
+];
+/** Everything else is bundled (tsup would leave every dependency external); `node:` built-ins stay imports. */
+const BUNDLED = new RegExp(`^(?!(node:|(${EXTERNAL.join('|')})(/|$)))`);
+const UNBUNDLED = new RegExp(`^(${EXTERNAL.join('|')})(/|$)`);
+
+const WORKSPACE = ['config', 'runner', 'scheduler', 'sessions', 'knowledge'];
+const packagesDir = path.resolve(import.meta.dirname, '../../packages');
+const sourceOf = (lib: string, module = 'index') => path.join(packagesDir, lib, 'src', `${module}.ts`);
+
+/** `export { a, b as c } from './m.js'` lines of a package index: exported name -> [module, name in it]. */
+function barrelMap(lib: string): Map<string, [string, string]> {
+  const map = new Map<string, [string, string]>();
+  const text = readFileSync(sourceOf(lib), 'utf8');
+  for (const m of text.matchAll(/export\s+\{([^}]*)\}\s+from\s+'\.\/([^']+)\.js';/g)) {
+    for (const spec of m[1]!.split(',')) {
+      const [name, alias] = spec
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/);
+      if (name) map.set(alias ?? name, [m[2]!, name]);
+    }
+  }
+  return map;
+}
+
+/**
+ * `import { a, b } from '@habitat/lib'` -> one import per module the names come from. esbuild's code splitting
+ * follows every `export ... from` of a package index, so one static import of an index would put every module
+ * of that package that any command uses (the daemon, the indexer, MCP) into the chunk: per-module imports keep
+ * each command's chunks to what it uses. Names the index does not re-export stay on the index.
+ */
+function splitBarrelImports(code: string): string {
+  return code.replace(
+    /import\s+\{([^}]*)\}\s+from\s+'@habitat\/([a-z]+)';/g,
+    (whole, specs: string, lib: string) => {
+      if (!WORKSPACE.includes(lib)) return whole;
+      const map = barrelMap(lib);
+      const byModule = new Map<string, string[]>();
+      for (const raw of specs.split(',')) {
+        const spec = raw.trim();
+        if (!spec || spec.startsWith('type ')) continue; // types are erased
+        const [name, alias] = spec.split(/\s+as\s+/) as [string, string | undefined];
+        const [module, original] = map.get(name) ?? ['index', name];
+        const list = byModule.get(module) ?? [];
+        list.push(original === (alias ?? name) ? original : `${original} as ${alias ?? name}`);
+        byModule.set(module, list);
+      }
+      return [...byModule]
+        .map(
+          ([module, names]) =>
+            `import { ${names.join(', ')} } from ${JSON.stringify(sourceOf(lib, module))};`,
+        )
+        .join(' ');
+    },
+  );
+}
+
+/** The workspace libraries from their TypeScript sources, with per-module imports (see splitBarrelImports). */
+const workspaceSources: Plugin = {
+  name: 'habitat-workspace-sources',
+  setup(build) {
+    build.onResolve({ filter: /^@habitat\/[a-z]+$/ }, (args) => {
+      const lib = args.path.slice('@habitat/'.length);
+      if (!WORKSPACE.includes(lib)) return undefined;
+      return { path: sourceOf(lib), sideEffects: false };
+    });
+    build.onLoad({ filter: /[/\\](packages[/\\][a-z]+|apps[/\\]cli)[/\\]src[/\\].*\.ts$/ }, (args) => ({
+      contents: splitBarrelImports(readFileSync(args.path, 'utf8')),
+      loader: 'ts',
+    }));
+  },
+};
+
+const version = (
+  JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    // `indexSessionsParallel` starts its worker from the directory of the code that calls it.
+    'parse-worker': '../../packages/sessions/src/parse-worker.ts',
+  },
   format: ['esm'],
   sourcemap: true,
   clean: true,
   target: 'node22',
-  banner: { js: '#!/usr/bin/env node' },
+  splitting: true,
+  bundle: true,
+  noExternal: [BUNDLED],
+  external: [UNBUNDLED],
+  esbuildPlugins: [workspaceSources],
+  define: { __HABITAT_VERSION__: JSON.stringify(version) },
+  // Bundled CommonJS (commander, yaml, cli-table3) calls require() for Node built-ins.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __habitatRequire } from 'node:module';\nconst require = __habitatRequire(import.meta.url);",
+  },
+  metafile: true,
 });

@@ -12,11 +12,8 @@ import {
   type RunRow,
   SchedulerError,
   type StatusReport,
-  startDaemon,
 } from '@habitat/scheduler';
-import { watch } from 'chokidar';
 import type { Command } from 'commander';
-import pino from 'pino';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
@@ -115,6 +112,11 @@ export function registerDaemonCommands(program: Command): void {
     .action(
       async (opts: { once?: boolean; json?: boolean; grace: string; layers: boolean }, cmd: Command) => {
         const root = coordinatorRoot(cmd);
+        // The daemon, its logger and the run backends load only for `up`: read-only commands start faster.
+        const [{ default: pino }, { startDaemon }] = await Promise.all([
+          import('pino'),
+          import('@habitat/scheduler'),
+        ]);
         const logger = pino(
           { level: process.env.HABITAT_LOG_LEVEL ?? (opts.once ? 'warn' : 'info') },
           pino.destination(2),
@@ -345,6 +347,7 @@ async function followFile(file: string, follow: boolean): Promise<void> {
   await drain();
   const record = file.replace(/\.log$/, '.json');
   if (!follow || existsSync(record)) return;
+  const { watch } = await import('chokidar');
   const watcher = watch([file, path.dirname(file)], { depth: 0, ignoreInitial: true });
   await new Promise<void>((resolve) => {
     let busy = Promise.resolve();

@@ -9,7 +9,6 @@ import {
   openKnowledge,
   type Scope,
   searchKnowledge,
-  serveMcp,
   setStatus,
   supersede,
 } from '@habitat/knowledge';
@@ -344,6 +343,8 @@ export function registerKnowledgeCommands(program: Command): void {
     )
     .action(async (_opts, cmd: Command) => {
       const { settings } = await loadSettings(coordinatorRoot(cmd));
+      // The MCP SDK (with ajv and zod) loads only for `habitat mcp`.
+      const { serveMcp } = await import('@habitat/knowledge');
       await serveMcp({
         stateDir: settings.stateDir,
         knowledgeDir: settings.knowledgeDir,

@@ -7,12 +7,10 @@ import {
   exportSession,
   type IndexOptions,
   type IndexReport,
-  indexSessionsParallel,
   openSessionIndex,
   type SessionFilter,
   type SessionIndex,
   type StatsGroup,
-  watchSessions,
 } from '@habitat/sessions';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
@@ -42,6 +40,9 @@ interface FilterFlags {
   limit?: string;
   refresh?: boolean;
 }
+
+/** The indexer (parsers, secret scanning, file watching) loads only when something is indexed. */
+const indexer = () => import('@habitat/sessions');
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -102,6 +103,7 @@ async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promis
   const options = await indexOptions(cmd, flags);
   if (flags.refresh || !existsSync(options.dbPath)) {
     const { settings } = await loadSettings(coordinatorRoot(cmd));
+    const { indexSessionsParallel } = await indexer();
     await indexSessionsParallel({
       ...options,
       secrets: await credentialValues(coordinatorRoot(cmd), settings.agentsDir),
@@ -183,6 +185,7 @@ export function registerSessionsCommands(program: Command): void {
       const options = await indexOptions(cmd, flags, true);
       const show = (r: IndexReport) =>
         flags.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : printReport(r);
+      const { indexSessionsParallel, watchSessions } = await indexer();
       if (!flags.watch) {
         show(await indexSessionsParallel(options));
         return;
