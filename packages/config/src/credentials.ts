@@ -64,7 +64,7 @@ export async function readCredential(credential: Credential): Promise<Credential
   }
   const dotenv = credential.source.kind === 'file' ? parseEnvFile(content) : undefined;
   const trimmed = content.replace(/\r?\n$/, '');
-  const values = dotenv ? Object.values(dotenv) : [trimmed];
+  const values = [trimmed, ...(dotenv ? Object.values(dotenv) : []), ...partialValues(content)];
   const env = credential.as === 'env' ? (dotenv ?? { [credential.envName]: trimmed }) : {};
   return {
     name: credential.name,
@@ -72,6 +72,44 @@ export async function readCredential(credential: Credential): Promise<Credential
     env,
     content,
   };
+}
+
+/** Strings and numbers of at least this many characters inside a credential are scrubbed on their own. */
+const MIN_PART = 6;
+/** Each line this long of a credential file is scrubbed on its own (a PEM key printed line by line). */
+const MIN_LINE = 16;
+
+/**
+ * The parts of a credential an agent might print on their own: every leaf string (and long number) of a
+ * JSON file, and every `KEY=value` value of a `.env`-like file even when other lines are malformed, with
+ * and without surrounding quotes, and every long line. The whole content is scrubbed as well (readCredential).
+ */
+export function partialValues(content: string): string[] {
+  const out: string[] = [];
+  const trimmed = content.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      const walk = (v: unknown): void => {
+        if (typeof v === 'string') out.push(v);
+        else if (typeof v === 'number' && String(v).length >= MIN_PART) out.push(String(v));
+        else if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+      };
+      walk(JSON.parse(trimmed));
+    } catch {
+      // not JSON after all: the line scan below still applies
+    }
+  }
+  for (const line of content.split(/\r?\n/)) {
+    if (line.trim().length >= MIN_LINE) out.push(line.trim());
+    const match = /^\s*(?:export\s+)?["']?[A-Za-z_][A-Za-z0-9_.-]*["']?\s*[=:]\s*(.*?)\s*,?\s*$/.exec(line);
+    if (!match?.[1]) continue;
+    const value = match[1];
+    out.push(value);
+    const unquoted = /^(['"])(.*)\1$/.exec(value)?.[2];
+    if (unquoted) out.push(unquoted);
+  }
+  return [...new Set(out.map((v) => v.trim()).filter((v) => v.length >= MIN_PART))];
 }
 
 /** Read every credential of an agent (in order). */

@@ -1,4 +1,10 @@
-export { type CredentialValues, parseEnvFile, readCredential, readCredentialValues } from './credentials.js';
+export {
+  type CredentialValues,
+  parseEnvFile,
+  partialValues,
+  readCredential,
+  readCredentialValues,
+} from './credentials.js';
 export { DEFAULTS } from './defaults.js';
 export { closest, formatDiagnostic } from './diagnostics.js';
 export { formatDuration, parseDuration, parseSize } from './duration.js';

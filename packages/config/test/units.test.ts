@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   ConfigError,
@@ -9,6 +12,8 @@ import {
   parseDuration,
   parseEnvFile,
   parseSize,
+  partialValues,
+  readCredential,
 } from '../src/index.js';
 
 describe('durations', () => {
@@ -81,4 +86,41 @@ describe('schedules', () => {
 test('.env content parses to its keys and values; other content does not', () => {
   expect(parseEnvFile('# comment\nexport A=1\nB="two words"\n')).toEqual({ A: '1', B: 'two words' });
   expect(parseEnvFile('ghp_plainTokenValue\n')).toBeUndefined();
+});
+
+describe('partial credential values (scrubbed on their own)', () => {
+  test('every leaf of a JSON file credential', () => {
+    const json = JSON.stringify({
+      type: 'service_account',
+      private_key_id: 'a1b2c3d4e5f6',
+      nested: { client_secret: 'GOCSPX-abcdef123456', ids: [12345678901234] },
+      short: 'ab',
+    });
+    const parts = partialValues(json);
+    expect(parts).toEqual(
+      expect.arrayContaining(['service_account', 'a1b2c3d4e5f6', 'GOCSPX-abcdef123456', '12345678901234']),
+    );
+    expect(parts).not.toContain('ab');
+  });
+
+  test('each value of a .env file, even when other lines are malformed', () => {
+    const env = 'API_KEY=sk-abcdef123456\nthis line is not an assignment\nexport OTHER="quoted value 42"\n';
+    expect(parseEnvFile(env)).toBeUndefined();
+    const parts = partialValues(env);
+    expect(parts).toEqual(expect.arrayContaining(['sk-abcdef123456', 'quoted value 42']));
+  });
+
+  test('readCredential scrubs the parts and the whole', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'habitat-cred-'));
+    const file = path.join(dir, 'gcp.json');
+    writeFileSync(file, JSON.stringify({ token: 'tok-0123456789', user: 'me' }));
+    const values = await readCredential({
+      name: 'gcp',
+      source: { kind: 'file', path: file },
+      as: 'file',
+      envName: 'GCP',
+    });
+    expect(values.values).toEqual(expect.arrayContaining(['tok-0123456789']));
+    expect(values.values.some((v) => v.startsWith('{'))).toBe(true);
+  });
 });

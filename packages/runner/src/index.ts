@@ -22,7 +22,8 @@ export {
 } from './limits.js';
 export { pruneLogs, type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
 export { ensureRepo } from './repo.js';
-export { Scrubber, type Secret, scrubTree } from './scrub.js';
+export { IDLE_RELEASE_MS, RunOutput, type RunOutputOptions, STDERR_MARK, type Stream } from './run-output.js';
+export { formsOf, Scrubber, type Secret, scrubTree } from './scrub.js';
 export { startRun } from './start-run.js';
 export type * from './types.js';
 export { parseWakeRequest, readWakeRequest, type WakeRequest } from './wake.js';

@@ -1,13 +1,11 @@
 // One run of one agent: credentials read, command built, backend started, output scrubbed and kept,
 // Claude's stream parsed, wake request read, result recorded. Never throws: failures are results.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { type AgentConfig, readCredentialValues } from '@habitat/config';
 import { ulid } from 'ulid';
-import { ClaudeStreamParser } from './claude-stream.js';
 import { type ContainerSpec, LABEL_AGENT, LABEL_RUN, LABEL_STATE, runContainer } from './docker.js';
 import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
@@ -16,7 +14,8 @@ import { resumeArgv } from './limits.js';
 import { type BackendExit, type ProcessSpec, runLocal } from './local.js';
 import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { ensureRepo } from './repo.js';
-import { Scrubber, type Secret, scrubTree } from './scrub.js';
+import { RunOutput } from './run-output.js';
+import { type Secret, scrubTree } from './scrub.js';
 import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
 import { readWakeRequest } from './wake.js';
 
@@ -77,33 +76,24 @@ async function execute(
   await mkdir(path.dirname(paths.logPath), { recursive: true });
   await mkdir(paths.runDir, { recursive: true });
   const fd = openSync(paths.logPath, 'a', 0o600);
-  let scrubber = new Scrubber([]);
-  const parsers = { stdout: new ClaudeStreamParser(now), stderr: new ClaudeStreamParser(now) };
-  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   const streamJson = agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json';
-  const scrubbers = { stdout: scrubber, stderr: scrubber };
-
-  const emitText = (stream: 'stdout' | 'stderr', bytes: Buffer) => {
-    if (bytes.length === 0) return;
-    writeSync(fd, bytes);
-    const text = decoders[stream].write(bytes);
-    if (!text) return;
-    bus.emit({ type: 'output', runId, agent: agent.name, stream, text });
-    for (const event of parsers[stream].push(text)) {
-      if (streamJson || event.type !== 'text')
-        bus.emit({ type: 'agent-event', runId, agent: agent.name, event });
-    }
-  };
-  const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer) =>
-    emitText(stream, scrubbers[stream].push(chunk));
+  const outputOf = (secrets: Secret[]) =>
+    new RunOutput({
+      logFd: fd,
+      secrets,
+      streamJson,
+      now,
+      onText: (stream, text) => bus.emit({ type: 'output', runId, agent: agent.name, stream, text }),
+      onEvent: (event) => bus.emit({ type: 'agent-event', runId, agent: agent.name, event }),
+    });
+  let output = outputOf([]);
+  const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer) => output.push(stream, chunk);
 
   let exit: BackendExit | undefined;
   let error: { code: string; message: string } | undefined;
   try {
     const prepared = await prepare(agent, runId, options, paths);
-    scrubber = prepared.scrubber;
-    scrubbers.stdout = scrubber;
-    scrubbers.stderr = new Scrubber(prepared.secrets);
+    output = outputOf(prepared.secrets);
     log?.info({ event: 'run.starting', backend }, 'run starting');
     const started = (extra: { pid?: number; containerId?: string }) => {
       bus.emit({
@@ -133,21 +123,16 @@ async function execute(
     }
   } catch (e) {
     const err = e instanceof RunError ? e : new RunError('spawn-failed', (e as Error).message);
-    error = { code: err.code, message: scrubber.scrubText(err.message) };
-    writeSync(fd, `habitat: ${error.message}\n`);
+    error = { code: err.code, message: output.scrubber.scrubText(err.message) };
+    output.note(error.message);
     log?.error({ event: 'run.error', code: error.code }, error.message);
   }
-  for (const stream of ['stdout', 'stderr'] as const) {
-    emitText(stream, scrubbers[stream].flush());
-    for (const event of parsers[stream].end())
-      bus.emit({ type: 'agent-event', runId, agent: agent.name, event });
-  }
+  output.end();
   closeSync(fd);
+  const scrubber = output.scrubber;
 
   const endedAt = now();
-  const summary = parsers.stdout.summary;
-  const textLimit = parsers.stderr.summary.rateLimit;
-  if (!summary.rateLimit && textLimit) summary.rateLimit = textLimit;
+  const summary = output.summary;
   const status = statusOf(exit, error, summary);
   const wake = await readWakeRequest(paths.wakeFile, endedAt, agent.wake);
   if (wake.warning) warnings.push(wake.warning);
@@ -228,7 +213,6 @@ type PerRun = 'timeoutMs' | 'graceMs' | 'signal';
 
 interface Prepared {
   secrets: Secret[];
-  scrubber: Scrubber;
   process: Omit<ProcessSpec, PerRun>;
   container: Omit<ContainerSpec, PerRun>;
 }
@@ -305,7 +289,6 @@ async function prepare(
   const env = { ...agent.env, ...(options.env ?? {}), ...credentialEnv };
   return {
     secrets,
-    scrubber: new Scrubber(secrets),
     process: {
       command: argv[0]!,
       args: argv.slice(1),

@@ -1,7 +1,7 @@
 // The coordinator daemon: fires agents on their schedules and wake requests, never twice and never
 // forgetting one, within overlap and concurrency limits, and tells subscribers what happens.
 import { EventEmitter } from 'node:events';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -15,9 +15,9 @@ import {
   findRunContainers,
   followContainer,
   type RunHandle,
+  RunOutput,
   type RunResult,
   runPaths,
-  Scrubber,
   type StartRunOptions,
   startRun,
   writeResultRecord,
@@ -604,15 +604,24 @@ export class Daemon extends EventEmitter {
       const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
         c.values.map((value) => ({ name: c.name, value })),
       );
-      const scrubbers = { stdout: new Scrubber(secrets), stderr: new Scrubber(secrets) };
-      const chunks: Buffer[] = [];
+      const logPath = row.log_path ?? paths.logPath;
       let result: RunResult;
       try {
-        const exit = await followContainer(containerId, (stream, chunk) =>
-          chunks.push(scrubbers[stream].push(chunk)),
-        );
-        chunks.push(scrubbers.stdout.flush(), scrubbers.stderr.flush());
-        writeFileSync(row.log_path ?? paths.logPath, Buffer.concat(chunks));
+        // The container's whole output from its start, logged and summarised like a live run.
+        const fd = openSync(logPath, 'w', 0o600);
+        const output = new RunOutput({
+          logFd: fd,
+          secrets,
+          streamJson: agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json',
+        });
+        let exit: Awaited<ReturnType<typeof followContainer>>;
+        try {
+          exit = await followContainer(containerId, (stream, chunk) => output.push(stream, chunk));
+        } finally {
+          output.end();
+          closeSync(fd);
+        }
+        const summary = output.summary;
         const endedAt = new Date(this.now());
         result = {
           runId: row.id,
@@ -624,10 +633,10 @@ export class Daemon extends EventEmitter {
           durationMs: endedAt.getTime() - startedAt.getTime(),
           exitCode: exit.exitCode,
           signal: null,
-          status: exit.exitCode === 0 ? 'succeeded' : 'failed',
+          status: exit.exitCode === 0 && summary.isError !== true ? 'succeeded' : 'failed',
           warnings: ['adopted after a coordinator restart'],
-          logPath: row.log_path ?? paths.logPath,
-          summary: { toolsUsed: {}, unknownEvents: 0 },
+          logPath,
+          summary,
           containerId,
         };
         await writeResultRecord(paths.recordPath, result);
