@@ -27,6 +27,11 @@ const BOOKKEEPING = new Set([
   'tools-used',
   'atis-latch',
   'cost-state',
+  // artifacts, workflow journals, worktree moves and remote-control bridges (2.1.x)
+  'frame-link',
+  'started',
+  'relocated',
+  'bridge-session',
 ]);
 
 type Json = Record<string, unknown>;
@@ -69,9 +74,19 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
   };
   const counted = recordUsage(record, w);
   const row = w.row;
-  if (!row.cwd && typeof record.cwd === 'string') {
+  // 2.0.x wrote subagents as `agent-<id>.jsonl` beside the parent: its records name the parent session
+  if (
+    row.parent_id === null &&
+    row.id.startsWith('agent-') &&
+    typeof record.sessionId === 'string' &&
+    record.sessionId
+  ) {
+    row.parent_id = record.sessionId;
+    if (typeof record.agentId === 'string') row.agent_id = record.agentId;
+  }
+  if (!row.cwd && typeof record.cwd === 'string' && record.cwd) {
     row.cwd = record.cwd;
-    row.project = record.cwd;
+    row.project = projectOf(record.cwd);
   }
   if (!row.branch && typeof record.gitBranch === 'string' && record.gitBranch) row.branch = record.gitBranch;
   switch (type) {
@@ -82,17 +97,53 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
       assistantRecord(record, w, base);
       return true;
     case 'summary':
+      // it sits at the top of the session that continues another: it describes (and titles) the one its leaf is in
       if (typeof record.summary === 'string') {
-        if (!row.title || w.seq === 0) row.title = record.summary;
+        if (typeof record.leafUuid === 'string') w.summary(record.leafUuid, record.summary);
         w.event({ ...base, role: 'system', kind: 'summary', text: record.summary });
       }
+      return true;
+    case 'tool_use': {
+      // schema drift: a tool call as a record of its own
+      const name = str(record.name) ?? 'unknown';
+      const input = (isObj(record.input) ? record.input : {}) as Json;
+      const { files, commands, summary } = describeToolCall(name, input);
+      w.event({
+        ...base,
+        role: 'assistant',
+        kind: 'tool_use',
+        toolName: name,
+        toolUseId: str(record.id) ?? str(record.tool_use_id) ?? str(record.uuid),
+        input,
+        text: summary ? `${name}: ${summary}` : name,
+        files,
+        commands,
+      });
+      return true;
+    }
+    case 'tool_result':
+      w.event({
+        ...base,
+        role: 'tool',
+        kind: 'tool_result',
+        toolName: str(record.name),
+        toolUseId: str(record.tool_use_id),
+        isError: record.is_error === true,
+        text:
+          textOf(record.output) ??
+          textOf(record.content) ??
+          (record.output === undefined ? undefined : JSON.stringify(record.output)),
+      });
       return true;
     case 'system': {
       const subtype = str(record.subtype);
       // stream-json (`claude -p --output-format stream-json`) init line
       if (subtype === 'init') {
         if (typeof record.model === 'string') w.addModel(record.model);
-        if (!row.cwd && typeof record.cwd === 'string') row.cwd = row.project = record.cwd;
+        if (!row.cwd && typeof record.cwd === 'string') {
+          row.cwd = record.cwd;
+          row.project = projectOf(record.cwd);
+        }
       }
       const text = str(record.content) ?? (subtype ? `[${subtype}]` : undefined);
       w.event({ ...base, role: 'system', kind: subtype === 'compact_boundary' ? 'compact' : 'system', text });
@@ -148,8 +199,12 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
     }
     default:
       if (typeof type === 'string' && BOOKKEEPING.has(type)) {
-        const title = str(record.customTitle) ?? str(record.aiTitle) ?? str(record.title);
-        if (title && type !== 'agent-name') row.title = title;
+        if (type === 'relocated' && typeof record.relocatedCwd === 'string') row.cwd = record.relocatedCwd;
+        const title = str(record.customTitle) ?? str(record.aiTitle);
+        if (title) {
+          row.title = title;
+          row.titled = 1;
+        }
         w.event({ ...base, role: 'meta', kind: 'meta', text: title ?? type });
         return true;
       }
@@ -157,6 +212,12 @@ export function handleClaudeRecord(record: Json, w: SessionWriter, line: number)
       // a line without a known type that carries usage is an API message from a writer that drifted
       return counted;
   }
+}
+
+/** The project of a working directory: a Claude Code worktree (`<repo>/.claude/worktrees/<name>`) belongs to its repo. */
+export function projectOf(cwd: string): string {
+  const at = cwd.indexOf('/.claude/worktrees/');
+  return at > 0 ? cwd.slice(0, at) : cwd;
 }
 
 type Base = Pick<EventInput, 'ts' | 'uuid' | 'parentUuid' | 'sidechain'>;
@@ -239,6 +300,8 @@ function userRecord(record: Json, w: SessionWriter, base: Base): void {
     return;
   }
   const role = record.isMeta === true ? 'meta' : 'user';
+  // 2.0.x primed each subagent with a one-prompt "Warmup" sidechain: counted, not listed
+  if (base.sidechain && w.row.events === 0 && textOf(content)?.trim() === 'Warmup') w.row.hidden = 1;
   if (typeof content === 'string') {
     w.event({ ...base, role, kind: 'prompt', text: content });
     return;
@@ -249,7 +312,11 @@ function userRecord(record: Json, w: SessionWriter, base: Base): void {
     if (!block || typeof block !== 'object') continue;
     if (block.type === 'tool_result') {
       const toolUseId = str(block.tool_use_id);
-      const agentId = result && typeof result === 'object' ? str(result.agentId) : undefined;
+      const text = textOf(block.content);
+      // 2.1 puts the agent id in `toolUseResult`; teammates (and async agents) only say it in the result text
+      const agentId =
+        (result && typeof result === 'object' ? str(result.agentId) : undefined) ??
+        (text?.includes('agentId: ') ? /\bagentId: ([\w-]+)/.exec(text)?.[1] : undefined);
       if (agentId && toolUseId) w.link(toolUseId, agentId);
       w.event({
         ...base,
@@ -257,7 +324,7 @@ function userRecord(record: Json, w: SessionWriter, base: Base): void {
         kind: 'tool_result',
         toolUseId,
         isError: block.is_error === true,
-        text: textOf(block.content),
+        text,
       });
     } else if (block.type === 'text') {
       w.event({ ...base, role, kind: 'prompt', text: str(block.text) });

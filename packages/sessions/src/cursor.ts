@@ -76,6 +76,7 @@ export function indexCursorDb(
         const w = applier.inline(`cursor:${id}`, 'cursor', sourcePath, redactor);
         w.row.project = w.row.cwd = project ?? null;
         w.row.title = typeof data.name === 'string' && data.name ? data.name : null;
+        w.row.titled = w.row.title ? 1 : 0;
         const createdAt = typeof data.createdAt === 'number' ? data.createdAt : undefined;
         w.fallbackTs = createdAt;
         const headers = Array.isArray(data.fullConversationHeadersOnly)
@@ -118,6 +119,7 @@ export function indexCursorDb(
           const w = applier.inline(`cursor:chat-${id}`, 'cursor', sourcePath, redactor);
           w.row.project = w.row.cwd = project ?? null;
           w.row.title = typeof tab.chatTitle === 'string' ? tab.chatTitle : null;
+          w.row.titled = w.row.title ? 1 : 0;
           w.fallbackTs = typeof tab.lastSendTime === 'number' ? tab.lastSendTime : undefined;
           for (const b of tab.bubbles as Json[]) {
             const user = b.type === 'user';

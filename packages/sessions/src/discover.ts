@@ -75,7 +75,10 @@ export function discoverFiles(roots: ResolvedSources): SourceFile[] {
     if (!isDir(projects)) continue;
     for (const rel of globSync('*/*.jsonl', { cwd: projects }))
       out.push({ path: join(projects, rel), kind: 'claude', agent });
-    for (const rel of globSync('*/*/subagents/agent-*.jsonl', { cwd: projects }))
+    // 2.1 subagents, and workflow runs' agents (`<session>/subagents/workflows/<run>/agent-*.jsonl`)
+    for (const rel of globSync(['*/*/subagents/agent-*.jsonl', '*/*/subagents/workflows/*/agent-*.jsonl'], {
+      cwd: projects,
+    }))
       out.push({ path: join(projects, rel), kind: 'claude-subagent', agent });
   }
   for (const dir of roots.codex) {
@@ -103,7 +106,8 @@ export function discoverFiles(roots: ResolvedSources): SourceFile[] {
       for (const rel of globSync('*/*.log', { cwd: logs }))
         out.push({ path: join(logs, rel), kind: 'habitat-log', agent: basename(dirname(join(logs, rel))) });
   }
-  return out;
+  // sorted: ties between copies of one API message keep the first seen, in ccusage's (path) order
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function isDir(path: string): boolean {

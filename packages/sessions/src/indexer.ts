@@ -10,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ParseStats } from './claude.js';
@@ -289,7 +289,11 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     const record = readRunRecord(file.path);
     if (record?.startedAt) fallbackTs = Date.parse(record.startedAt);
   } else if (file.kind === 'claude-subagent') {
-    const parent = basename(dirname(dirname(file.path)));
+    // `<project>/<session>/subagents/[workflows/<run>/]agent-<id>.jsonl`
+    const parts = file.path.split(sep);
+    const at = parts.lastIndexOf('subagents');
+    const parent = parts[at - 1] as string;
+    const projectDir = parts.slice(0, at - 1).join(sep);
     prepared = applier.prepare(`${parent}/${stem}`, 'claude', file.path);
     const row = prepared.row;
     row.parent_id = parent;
@@ -305,10 +309,11 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
         'tool_use_id',
       ]);
       if (toolUseId) row.parent_tool_use_id = toolUseId;
-      const title = firstString(meta, ['description', 'agentType', 'subagent_type', 'name']);
+      // the Task's description; otherwise the first prompt titles it (an agent type is not a title)
+      const title = firstString(meta, ['description', 'name']);
       if (title && !row.title) row.title = title;
     }
-    if (!row.project) row.project = projectFromDir(dirname(dirname(dirname(file.path))));
+    if (!row.project) row.project = projectFromDir(projectDir);
   } else {
     prepared = applier.prepare(stem, 'claude', file.path);
     prepared.row.agent = file.agent ?? prepared.row.agent;
@@ -323,7 +328,10 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     row: prepared.row,
     nextSeq: prepared.nextSeq,
     fallbackTs,
-    fileSession: file.kind === 'claude-subagent' ? basename(dirname(dirname(file.path))) : stem,
+    fileSession:
+      file.kind === 'claude-subagent'
+        ? (file.path.split(sep)[file.path.split(sep).lastIndexOf('subagents') - 1] as string)
+        : stem,
     size: st.size,
     mtimeMs: st.mtimeMs,
     outcome,
@@ -489,10 +497,31 @@ function finishPass(db: DB): void {
         WHERE agent_id IS NOT NULL AND parent_tool_use_id IS NULL;
       UPDATE sessions SET agent = coalesce(sessions.agent, runs.agent), run_id = runs.run_id
         FROM runs WHERE runs.session_id = sessions.id AND sessions.run_id IS NULL;
+      UPDATE sessions SET title = x.text
+        FROM (SELECT e.sid AS sid, max(s.text) AS text FROM summaries s JOIN events e ON e.uuid = s.leaf GROUP BY e.sid) x
+        WHERE sessions.sid = x.sid AND sessions.titled = 0 AND sessions.title IS NOT x.text;
       UPDATE sessions SET agent = (SELECT p.agent FROM sessions p WHERE p.id = sessions.parent_id),
         run_id = (SELECT p.run_id FROM sessions p WHERE p.id = sessions.parent_id)
         WHERE parent_id IS NOT NULL AND run_id IS NULL;
     `);
+    // a transcript without any `cwd` (summaries only, old subagents): its parent's, else its folder's project
+    db.exec(`UPDATE sessions SET project = (SELECT p.project FROM sessions p WHERE p.id = sessions.parent_id)
+      WHERE cwd IS NULL AND source = 'claude' AND parent_id IS NOT NULL
+        AND (SELECT p.cwd FROM sessions p WHERE p.id = sessions.parent_id) IS NOT NULL`);
+    const orphans = db
+      .prepare("SELECT sid, path FROM sessions WHERE cwd IS NULL AND source = 'claude' AND parent_id IS NULL")
+      .all() as Array<{ sid: number; path: string }>;
+    const sibling = db
+      .prepare(
+        "SELECT cwd FROM sessions WHERE source = 'claude' AND cwd IS NOT NULL AND path > ? AND path < ? LIMIT 1",
+      )
+      .pluck();
+    const setProject = db.prepare('UPDATE sessions SET project = ? WHERE sid = ?');
+    for (const o of orphans) {
+      const folder = `${dirname(o.path)}${sep}`;
+      const cwd = sibling.get(folder, `${folder}\uffff`) as string | undefined;
+      if (cwd) setProject.run(cwd, o.sid);
+    }
     syncFts(db);
   })();
 }

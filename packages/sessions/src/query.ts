@@ -190,7 +190,7 @@ export class SessionIndex {
       .all(row.sid) as SessionDetail['tools'];
     const subagents = (
       this.db
-        .prepare('SELECT * FROM sessions WHERE parent_id = ? ORDER BY first_ts')
+        .prepare('SELECT * FROM sessions WHERE parent_id = ? AND hidden = 0 ORDER BY first_ts')
         .all(row.id) as SessionRowDb[]
     ).map(toSession);
     return {
@@ -206,7 +206,7 @@ export class SessionIndex {
     const where = filterSql(filter);
     const rows = this.db
       .prepare(
-        `SELECT * FROM sessions s ${where.sql} ORDER BY coalesce(s.last_ts, 0) DESC, s.id LIMIT ? OFFSET ?`,
+        `SELECT * FROM sessions s ${where.sql ? `${where.sql} AND` : 'WHERE'} s.hidden = 0 ORDER BY coalesce(s.last_ts, 0) DESC, s.id LIMIT ? OFFSET ?`,
       )
       .all(...where.params, filter.limit ?? -1, filter.offset ?? 0) as SessionRowDb[];
     return rows.map(toSession);

@@ -124,6 +124,20 @@ const MIGRATIONS: string[] = [
   INSERT INTO events_fts (events_fts) VALUES ('delete-all');
   DELETE FROM meta WHERE key = 'fts_max';
   `,
+  // titles from summaries by their leafUuid, given titles, hidden warmups, subagent layouts: index everything again
+  `
+  ALTER TABLE sessions ADD COLUMN titled INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE summaries (leaf TEXT PRIMARY KEY, text TEXT NOT NULL, sid INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX summaries_sid ON summaries(sid);
+  CREATE INDEX events_uuid ON events(uuid) WHERE uuid IS NOT NULL;
+  DELETE FROM usage_keys; DELETE FROM usage;
+  DELETE FROM rollup; DELETE FROM events; DELETE FROM touches; DELETE FROM commands; DELETE FROM tools;
+  DELETE FROM agent_links; DELETE FROM runs; DELETE FROM sessions; DELETE FROM sources;
+  DELETE FROM sqlite_sequence WHERE name = 'events';
+  INSERT INTO events_fts (events_fts) VALUES ('delete-all');
+  DELETE FROM meta WHERE key = 'fts_max';
+  `,
 ];
 
 export interface OpenOptions {
@@ -229,7 +243,16 @@ export function deleteSession(db: DB, sid: number): void {
        AND (text IS NOT NULL OR thinking IS NOT NULL OR input IS NOT NULL)`,
   ).run(sid, ftsMax);
   db.prepare('DELETE FROM usage_keys WHERE uid IN (SELECT uid FROM usage WHERE sid = ?)').run(sid);
-  for (const table of ['events', 'touches', 'commands', 'tools', 'usage', 'agent_links', 'rollup'])
+  for (const table of [
+    'events',
+    'touches',
+    'commands',
+    'tools',
+    'usage',
+    'agent_links',
+    'rollup',
+    'summaries',
+  ])
     db.prepare(`DELETE FROM ${table} WHERE sid = ?`).run(sid);
   db.prepare('DELETE FROM sessions WHERE sid = ?').run(sid);
 }

@@ -75,6 +75,10 @@ export interface SessionRow {
   tool_errors: number;
   malformed: number;
   unknown: number;
+  /** 1: the title was given (custom title, Cursor chat name), a summary does not replace it */
+  titled: number;
+  /** 1: not listed as a session of its own (a one-prompt "Warmup" sidechain); its usage still counts */
+  hidden: number;
 }
 
 /** seq, ts, role, kind, uuid, parentUuid, sidechain, toolName, toolUseId, isError, model, text, thinking, input, files, commands */
@@ -113,6 +117,8 @@ export interface Chunk {
   events: EventTuple[];
   usage: UsageTuple[];
   links: Array<[string, string]>;
+  /** `summary` records: [leafUuid, text] (the session holding the leaf is the one they describe) */
+  summaries: Array<[string, string]>;
   /** on the last chunk: the session row as the parser left it */
   row?: SessionRow;
 }
@@ -138,7 +144,7 @@ export class SessionWriter {
   readonly row: SessionRow;
   private readonly models: Set<string>;
   private readonly toolNames = new Map<string, string>();
-  private chunk: Chunk = { events: [], usage: [], links: [] };
+  private chunk: Chunk = { events: [], usage: [], links: [], summaries: [] };
   private chars = 0;
   /** this file's API messages, one per key (a message is written as several lines while it streams) */
   private readonly messages = new UsageSet();
@@ -180,8 +186,10 @@ export class SessionWriter {
     const text = e.text ? r.redact(e.text).text : null;
     const thinking = e.thinking ? r.redact(e.thinking).text : null;
     // wrappers such as <command-name> or <local-command-stdout> are not what the session is about
-    if (!row.title && e.kind === 'prompt' && text && e.role === 'user' && !text.startsWith('<'))
-      row.title = titleOf(text);
+    if (!row.title && e.kind === 'prompt' && text && e.role === 'user') {
+      const prompt = promptOf(text);
+      if (prompt) row.title = titleOf(prompt);
+    }
     let input: string | null = null;
     if (e.input !== undefined) {
       // one pass over the JSON text; only when it holds a secret, redact string by string so the JSON stays valid
@@ -232,6 +240,11 @@ export class SessionWriter {
     else this.messages.add(tuple);
   }
 
+  /** A `summary` record: it titles the session its `leafUuid` points into, wherever that is. */
+  summary(leafUuid: string, text: string): void {
+    this.chunk.summaries.push([leafUuid, this.redactor.redact(text).text]);
+  }
+
   link(toolUseId: string, agentId: string): void {
     this.chunk.links.push([toolUseId, agentId]);
   }
@@ -255,7 +268,7 @@ export class SessionWriter {
 
   private flush(): void {
     const chunk = this.chunk;
-    this.chunk = { events: [], usage: [], links: [] };
+    this.chunk = { events: [], usage: [], links: [], summaries: [] };
     this.chars = 0;
     this.emit(chunk);
   }
@@ -307,6 +320,7 @@ export class Applier {
            cost = cost + excluded.cost, calls = calls + excluded.calls, errors = errors + excluded.errors`,
       ),
       link: db.prepare('INSERT OR REPLACE INTO agent_links (tool_use_id, agent_id, sid) VALUES (?, ?, ?)'),
+      summary: db.prepare('INSERT OR REPLACE INTO summaries (leaf, text, sid) VALUES (?, ?, ?)'),
       toolName: db
         .prepare(
           "SELECT tool_name FROM events WHERE sid = ? AND tool_use_id = ? AND kind = 'tool_use' LIMIT 1",
@@ -320,7 +334,8 @@ export class Applier {
           first_ts=@first_ts, last_ts=@last_ts, models=@models, input_tokens=@input_tokens, output_tokens=@output_tokens,
           cache_read_tokens=@cache_read_tokens, cache_creation_tokens=@cache_creation_tokens, cost_usd=@cost_usd,
           agent=@agent, run_id=@run_id, parent_id=@parent_id, parent_tool_use_id=@parent_tool_use_id, agent_id=@agent_id,
-          events=@events, tool_calls=@tool_calls, tool_errors=@tool_errors, malformed=@malformed, unknown=@unknown
+          events=@events, tool_calls=@tool_calls, tool_errors=@tool_errors, malformed=@malformed, unknown=@unknown,
+          titled=@titled, hidden=@hidden
          WHERE sid=@sid`,
       ),
     };
@@ -385,6 +400,7 @@ export class Applier {
     }
     for (const u of chunk.usage) this.usage(u);
     for (const [toolUseId, agentId] of chunk.links) s.link.run(toolUseId, agentId, sid);
+    for (const [leaf, text] of chunk.summaries) s.summary.run(leaf, text, sid);
     if (!chunk.row) return undefined;
     const base = this.base as SessionRow;
     const a = this.added;
@@ -527,6 +543,25 @@ export class Applier {
     }
     return t;
   }
+}
+
+const KNOWLEDGE_BRIEF = '## What earlier sessions learned (habitat knowledge)';
+
+/**
+ * What a person asked, without what was put before it: habitat's knowledge brief (ends at its `---` rule) and injected
+ * blocks (`<command-name>`, `<local-command-stdout>`, `<environment_context>`, `<user_instructions>`, `<skill>`, AGENTS.md
+ * instructions, Claude Code's "Caveat:" preamble) are context. Undefined when nothing is left.
+ */
+export function promptOf(text: string): string | undefined {
+  let t = text.trimStart();
+  if (t.startsWith(KNOWLEDGE_BRIEF)) {
+    const rule = t.indexOf('\n---\n');
+    if (rule < 0) return undefined;
+    t = t.slice(rule + 5).trimStart();
+  }
+  if (!t || t.startsWith('<') || t.startsWith('# AGENTS.md instructions for') || t.startsWith('Caveat: '))
+    return undefined;
+  return t;
 }
 
 function titleOf(text: string): string {

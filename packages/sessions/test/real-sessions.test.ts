@@ -3,7 +3,16 @@
  * them must match what a user sees in them, and per-day usage must equal `ccusage daily --offline --json`.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  globSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -66,7 +75,7 @@ describe('Claude Code usage equals ccusage daily', () => {
     expect(indexDaily(home, 'real.db')).toEqual(theirs);
   });
 
-  test("on peer tools' fixtures too (ccusage's, agent-sessions' harvested records, claude-code-log's layouts)", () => {
+  test("on peer tools' fixtures too (ccusage's own, agent-sessions' records harvested from 2,137 sessions)", () => {
     // claude-code-log's hand-written fixtures use microsecond timestamps and `"usage": {` with a space, and ccusage 20
     // skips such lines (it parses milliseconds and looks for `"usage":{`); Claude Code writes neither, so those
     // fixtures are left out of this comparison
@@ -74,5 +83,144 @@ describe('Claude Code usage equals ccusage daily', () => {
     const theirs = ccusageDaily(home);
     expect(theirs.length).toBeGreaterThan(0);
     expect(indexDaily(home, 'peers.db')).toEqual(theirs);
+  });
+});
+
+describe('Claude Code transcripts', () => {
+  const projects = join(real, 'claude', 'projects');
+  let ix: SessionIndex;
+  let report: ReturnType<typeof indexSessions>;
+  /** every record of every file, read here independently of the indexer */
+  const files = new Map<string, Array<Record<string, unknown>>>();
+
+  beforeAll(() => {
+    for (const rel of globSync('**/*.jsonl', { cwd: projects })) {
+      if (rel.endsWith('journal.jsonl')) continue;
+      const records: Array<Record<string, unknown>> = [];
+      for (const line of readFileSync(join(projects, rel), 'utf8').split('\n')) {
+        try {
+          const r = JSON.parse(line) as unknown;
+          if (r && typeof r === 'object' && !Array.isArray(r)) records.push(r as Record<string, unknown>);
+        } catch {
+          // malformed lines are the indexer's business
+        }
+      }
+      files.set(join(projects, rel), records);
+    }
+    report = indexSessions({
+      dbPath: join(dir, 'claude.db'),
+      sources: { claude: [join(real, 'claude')], defaults: false },
+    });
+    ix = openSessionIndex(join(dir, 'claude.db'));
+  });
+  afterAll(() => ix?.close());
+
+  const byPath = () => {
+    const rows = ix.db.prepare('SELECT * FROM sessions').all() as Array<Record<string, unknown>>;
+    return new Map(rows.map((r) => [r.path as string, r]));
+  };
+
+  test('every record type the real files hold is read: only a typeless `{"silly": "this"}` is unknown', () => {
+    expect(report.errors).toEqual([]);
+    const unknown = ix.db.prepare('SELECT path, unknown FROM sessions WHERE unknown > 0').all();
+    expect(unknown).toEqual([
+      { path: join(projects, 'peer-claude-code-log-fixtures', 'edge_cases.jsonl'), unknown: 1 },
+    ]);
+    expect(report.malformed).toBe(3); // "massive error", 42, [1]
+  });
+
+  test('every subagent transcript, in every layout, is linked to its parent (and its Task call when one names it)', () => {
+    const sessions = byPath();
+    const agentFiles = [...files.keys()].filter(
+      (p) => /\/agent-[^/]+\.jsonl$/.test(p) && files.get(p)?.length,
+    );
+    expect(agentFiles.length).toBeGreaterThan(50);
+    // the three layouts are all there
+    expect(agentFiles.some((p) => p.includes('/subagents/workflows/'))).toBe(true);
+    expect(agentFiles.some((p) => /\/subagents\/agent-/.test(p))).toBe(true);
+    expect(agentFiles.some((p) => !p.includes('/subagents/'))).toBe(true);
+    // the Task calls that name an agent, from the parents' tool results
+    const taskOf = new Map<string, string>();
+    for (const records of files.values())
+      for (const r of records) {
+        const content = (r.message as { content?: unknown } | undefined)?.content;
+        if (!Array.isArray(content)) continue;
+        for (const b of content as Array<Record<string, unknown>>) {
+          if (b?.type !== 'tool_result') continue;
+          const named =
+            (r.toolUseResult as { agentId?: string } | undefined)?.agentId ??
+            /\bagentId: ([\w-]+)/.exec(JSON.stringify(b.content ?? ''))?.[1];
+          if (named) taskOf.set(named, b.tool_use_id as string);
+        }
+      }
+    let linked = 0;
+    for (const path of agentFiles) {
+      const s = sessions.get(path);
+      expect(s, path).toBeDefined();
+      const parts = path.split('/');
+      const at = parts.lastIndexOf('subagents');
+      const first = files.get(path)?.find((r) => typeof r.sessionId === 'string');
+      const parent = at > 0 ? parts[at - 1] : (first?.sessionId as string);
+      expect(s?.parent_id, path).toBe(parent);
+      const agentId = (s?.agent_id as string) ?? '';
+      if (taskOf.has(agentId)) {
+        expect(s?.parent_tool_use_id, path).toBe(taskOf.get(agentId));
+        linked++;
+      }
+    }
+    expect(linked).toBeGreaterThanOrEqual(10);
+  });
+
+  test('one-prompt "Warmup" sidechains are not listed, but their usage counts', () => {
+    const warmups = ix.db
+      .prepare('SELECT id, input_tokens + output_tokens AS t FROM sessions WHERE hidden = 1')
+      .all() as Array<{ id: string; t: number }>;
+    expect(warmups.length).toBeGreaterThan(20);
+    expect(warmups.some((w) => w.t > 0)).toBe(true);
+    const listed = ix.listSessions();
+    expect(listed.filter((s) => s.title === 'Warmup')).toEqual([]);
+    expect(listed.some((s) => warmups.some((w) => w.id === s.id))).toBe(false);
+  });
+
+  test('a summary titles the session its leafUuid points into, never the file it sits in', () => {
+    const sessions = byPath();
+    const fileOf = new Map<string, string>();
+    for (const [path, records] of files)
+      for (const r of records) if (typeof r.uuid === 'string') fileOf.set(r.uuid, path);
+    const summaries: Array<{ text: string; leaf: string; in: string }> = [];
+    for (const [path, records] of files)
+      for (const r of records)
+        if (r.type === 'summary' && typeof r.summary === 'string')
+          summaries.push({ text: r.summary, leaf: r.leafUuid as string, in: path });
+    expect(summaries.length).toBeGreaterThan(40);
+    let titled = 0;
+    for (const [path, s] of sessions) {
+      if (!files.has(path) || s.titled) continue;
+      const mine = summaries.filter((x) => fileOf.get(x.leaf) === path).map((x) => x.text);
+      if (mine.length) {
+        expect(mine, path).toContain(s.title);
+        titled++;
+      } else
+        expect(
+          summaries.filter((x) => x.text === s.title).map((x) => x.in),
+          path,
+        ).toEqual([]);
+    }
+    expect(titled).toBeGreaterThanOrEqual(7);
+  });
+
+  test('the project is the cwd the records carry (a Claude Code worktree belongs to its repo)', () => {
+    const sessions = byPath();
+    let checked = 0;
+    for (const [path, records] of files) {
+      const cwd = records.find((r) => typeof r.cwd === 'string' && r.cwd)?.cwd as string | undefined;
+      if (!cwd) continue;
+      const at = cwd.indexOf('/.claude/worktrees/');
+      expect(sessions.get(path)?.project, path).toBe(at > 0 ? cwd.slice(0, at) : cwd);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+    // dashes in real paths survive: /Users/dain/workspace/claude-code-log, danieldemmel.me-next
+    expect(ix.listSessions({ project: 'claude-code-log' }).length).toBeGreaterThan(10);
   });
 });
