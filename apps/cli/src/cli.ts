@@ -1,5 +1,19 @@
-import { Command } from 'commander';
-import { ExitSignal, UsageError } from './output.js';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+
+import { resolveCoordinator } from './coordinator.js';
+import { configureOutput, ExitSignal, UsageError } from './output.js';
+
+/** This package's version, from its package.json (one level above both src/ and dist/). */
+export function cliVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 type Register = (program: Command) => void;
 
@@ -42,7 +56,27 @@ function commandOf(argv: string[]): string | undefined {
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('habitat')
     .description('Repos, containers and cron for a fleet of AI agents, plus the memory they share.')
-    .option('-C, --dir <path>', 'coordinator root (default: the working directory)')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .option('-C, --dir <path>', 'run as if started in <path> (the coordinator is found from there upwards)')
+    .option('--utc', 'show times in UTC (default: the local time zone, with its offset)')
+    .addHelpText(
+      'after',
+      `
+The coordinator is the nearest directory at or above the working directory (or -C <dir>) holding
+habitat.yaml or agents/; HABITAT_DIR names one exactly. Exit codes: 0 ok, 1 failure, 2 usage or config
+error; \`habitat run\` exits with the agent's own code (128+N when a signal N ended it). NO_COLOR and
+FORCE_COLOR are honoured; every listing takes --json (docs/json/).
+
+Examples:
+  habitat init my-fleet && cd my-fleet && habitat new agent feed
+  habitat validate && habitat up
+  habitat status --json | jq '.agents[].state'
+  habitat -C ~/fleet history feed -n 5 --utc`,
+    )
+    .hook('preAction', (_program, action) => {
+      const opts = action.optsWithGlobals() as { utc?: boolean; format?: string };
+      configureOutput({ utc: Boolean(opts.utc), format: opts.format === 'tsv' ? 'tsv' : 'table' });
+    })
     .configureOutput({ outputError: () => {} })
     .exitOverride((err) => {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') throw new ExitSignal(0);
@@ -50,14 +84,37 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
       throw new UsageError(`${err.message.replace(/^error: /, '')} (see habitat --help)`);
     });
   const command = commandOf(argv);
+  // `habitat -V`: nothing to load.
+  if (command === undefined && (argv.includes('-V') || argv.includes('--version'))) return program;
   const family = FAMILIES.find((f) => command !== undefined && f.commands.includes(command));
   // Help, or an unknown command: every family, so help is complete and "did you mean" works.
   for (const f of family ? [family] : FAMILIES) (await f.load())(program);
   return program;
 }
 
-/** The coordinator root for a command: `--dir` or the working directory. */
+/**
+ * The coordinator root for a command: found from `-C <dir>` or the working directory upwards, or
+ * HABITAT_DIR. Outside any coordinator it throws a usage error (exit 2) rather than inventing one.
+ */
 export function coordinatorRoot(command: Command): string {
   const opts = command.optsWithGlobals() as { dir?: string };
-  return opts.dir ?? process.cwd();
+  return resolveCoordinator(opts.dir);
+}
+
+/** The directory a command that makes a coordinator works in: `-C <dir>` or the working directory. */
+export function baseDir(command: Command): string {
+  const opts = command.optsWithGlobals() as { dir?: string };
+  return path.resolve(opts.dir ?? '.');
+}
+
+/** `--format table|tsv` for a command that prints a table (sessions export has its own --format). */
+export function withTableFormat(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--format <format>',
+      'table: aligned columns fitted to the terminal; tsv: tab-separated, for scripts',
+    )
+      .choices(['table', 'tsv'])
+      .default('table'),
+  );
 }

@@ -38,6 +38,7 @@ async function habitat(...args: string[]): Promise<{ code: number; stdout: strin
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'cli-sessions-'));
+  writeFileSync(join(root, 'habitat.yaml'), '# a coordinator: sessions needs one\n');
   const dir = join(root, 'claude', 'projects', '-srv-api');
   mkdirSync(dir, { recursive: true });
   const t = (s: number) => new Date(Date.UTC(2026, 2, 3, 12, 0, s)).toISOString();

@@ -27,5 +27,6 @@ export {
   type SettingsFile,
   settingsFileSchema,
 } from './schema.js';
+export { formatTimestamp } from './time.js';
 export type * from './types.js';
 export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './yaml-checks.js';

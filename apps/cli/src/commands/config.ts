@@ -1,7 +1,7 @@
 // habitat init | new agent | validate | list | schema — flags in, @habitat/config calls, output out.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   agentJsonSchema,
@@ -15,22 +15,30 @@ import {
   nextFireTime,
 } from '@habitat/config';
 import type { Command } from 'commander';
-import { coordinatorRoot } from '../cli.js';
-import { CliError, printJson, printLine, printTable, useColor } from '../output.js';
+import { baseDir, coordinatorRoot, withTableFormat } from '../cli.js';
+import { CliError, formatTime, printJson, printLine, printTable, useColor } from '../output.js';
 import { agentFileTemplate, coordinatorFiles, habitatFiles } from './templates.js';
 
 export function registerConfigCommands(program: Command): void {
   program
     .command('init [dir]')
-    .description('create a coordinator repo: habitat.yaml, agents/, knowledge/, .gitignore (git-initialised)')
-    .action(async (dir: string | undefined, _opts, cmd: Command) => {
-      const root = path.resolve(coordinatorRoot(cmd), dir ?? '.');
-      if (existsSync(path.join(root, 'habitat.yaml'))) {
-        throw new CliError(`${root} already holds a coordinator (habitat.yaml exists)`, 1, 'exists');
-      }
-      await writeTree(root, coordinatorFiles());
-      gitInit(root);
-      printLine(`Created a habitat coordinator in ${root}`);
+    .description(
+      'create a coordinator repo: habitat.yaml, agents/, knowledge/, .gitignore, and a first commit',
+    )
+    .option('--force', 'overwrite files that already exist (they are left alone otherwise)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  habitat init my-fleet\n  habitat init            # here; existing files are kept and listed',
+    )
+    .action(async (dir: string | undefined, opts: { force?: boolean }, cmd: Command) => {
+      const root = path.resolve(baseDir(cmd), dir ?? '.');
+      const { written, kept } = await writeTree(root, coordinatorFiles(), Boolean(opts.force));
+      const committed = written.length > 0 ? gitInitAndCommit(root, written, 'habitat init') : undefined;
+      printLine(`${written.length > 0 ? 'Created' : 'Found'} a habitat coordinator in ${root}`);
+      for (const f of written) printLine(`  wrote ${f}`);
+      for (const f of kept) printLine(`  left alone ${f} (exists; --force overwrites)`);
+      if (committed === true) printLine('  committed them (git)');
+      else if (committed) printLine(`  not committed: ${committed}`);
       printLine('Next: habitat new agent <name>, then habitat validate and habitat up');
     });
 
@@ -50,15 +58,18 @@ export function registerConfigCommands(program: Command): void {
           'usage',
         );
       }
-      const root = path.resolve(coordinatorRoot(cmd));
+      const root = coordinatorRoot(cmd);
       const { settings } = await loadSettings(root);
       const agentFile = path.join(settings.agentsDir, `${name}.yaml`);
       if (existsSync(agentFile)) throw new CliError(`${agentFile} already exists`, 1, 'exists');
       const repo = path.resolve(root, opts.path ?? path.join('habitats', name));
       if (!existsSync(repo)) {
-        await writeTree(repo, habitatFiles(name));
-        gitInit(repo);
+        const { written } = await writeTree(repo, habitatFiles(name), false);
+        gitInitAndCommit(repo, written, `habitat new agent ${name}`);
       }
+      // Each habitat is its own repo (its history is the agent's): the coordinator ignores it rather than
+      // tracking it as a submodule whose pointer every agent commit would leave dirty.
+      await ignoreInCoordinator(root, repo);
       await mkdir(settings.agentsDir, { recursive: true });
       await writeFile(
         agentFile,
@@ -90,8 +101,7 @@ export function registerConfigCommands(program: Command): void {
       if (errors.length > 0) process.exitCode = 2;
     });
 
-  program
-    .command('list')
+  withTableFormat(program.command('list'))
     .description('list agents: schedule in words, next fire time, backend, credential names (never values)')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
@@ -105,7 +115,7 @@ export function registerConfigCommands(program: Command): void {
           rows.map((r) => [
             r.name,
             r.schedule,
-            r.next ?? '-',
+            formatTime(r.next),
             r.backend,
             r.run,
             r.credentials.join(', ') || '-',
@@ -147,18 +157,56 @@ function printDiagnostics(diagnostics: Diagnostic[], root: string, to: 'stdout' 
     stream.write(`${formatDiagnostic(d, { cwd: root, color: useColor(stream) })}\n`);
 }
 
-async function writeTree(root: string, files: Record<string, string>): Promise<void> {
+/** Write files under `root`, leaving existing ones alone unless `force`. Paths are returned relative. */
+async function writeTree(
+  root: string,
+  files: Record<string, string>,
+  force: boolean,
+): Promise<{ written: string[]; kept: string[] }> {
+  const written: string[] = [];
+  const kept: string[] = [];
   for (const [rel, content] of Object.entries(files)) {
     const file = path.join(root, rel);
+    if (!force && existsSync(file)) {
+      kept.push(rel);
+      continue;
+    }
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, content, rel.endsWith('.sh') ? { mode: 0o755 } : {});
+    written.push(rel);
   }
+  return { written, kept };
 }
 
-function gitInit(dir: string): void {
+/** Add `<habitat>/` to the coordinator's .gitignore when the habitat repo lives inside it. */
+async function ignoreInCoordinator(root: string, repo: string): Promise<void> {
+  const rel = path.relative(root, repo);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return;
+  const top = rel.split(path.sep)[0]!;
+  const file = path.join(root, '.gitignore');
+  const text = existsSync(file) ? await readFile(file, 'utf8') : '';
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines.some((l) => [top, `${top}/`, `/${top}`, `/${top}/`].includes(l))) return;
+  await writeFile(file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}/${top}/\n`);
+}
+
+/**
+ * `git init` (if needed) and commit `files`. git is optional: without it, or without an identity, the files
+ * are there uncommitted and this returns why.
+ */
+function gitInitAndCommit(dir: string, files: string[], message: string): true | string {
+  const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { stdio: 'pipe' });
   try {
-    execFileSync('git', ['init', '-q', dir], { stdio: 'ignore' });
+    if (!existsSync(path.join(dir, '.git'))) execFileSync('git', ['init', '-q', dir], { stdio: 'ignore' });
   } catch {
-    // git is optional: the files are there either way.
+    return 'git is not installed';
+  }
+  try {
+    git('add', '--', ...files);
+    git('commit', '-q', '-m', message, '--', ...files);
+    return true;
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+    return stderr.split('\n').at(-1) || 'git commit failed';
   }
 }

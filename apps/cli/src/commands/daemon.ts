@@ -14,21 +14,14 @@ import {
   type StatusReport,
 } from '@habitat/scheduler';
 import type { Command } from 'commander';
-import { coordinatorRoot } from '../cli.js';
-import { CliError, printJson, printLine, printTable } from '../output.js';
+import { coordinatorRoot, withTableFormat } from '../cli.js';
+import { durationFlag, intFlag } from '../flags.js';
+import { CliError, formatDuration, formatTime, printJson, printLine, printTable } from '../output.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
 
-const ago = (iso?: string) => (iso ? `${Math.round((Date.now() - Date.parse(iso)) / 1000)}s` : '');
-const dur = (ms: number | null | undefined) =>
-  ms === null || ms === undefined
-    ? '-'
-    : ms < 1000
-      ? `${ms}ms`
-      : ms < 120_000
-        ? `${(ms / 1000).toFixed(1)}s`
-        : `${Math.round(ms / 60_000)}m`;
-const time = (iso?: string | number | null) =>
-  iso === undefined || iso === null ? '-' : new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+const ago = (iso?: string) => (iso ? formatDuration(Date.now() - Date.parse(iso)) : '');
+const dur = formatDuration;
+const time = (value?: string | number | null) => formatTime(value);
 
 /** The daemon if it answers, else undefined (read-only commands then read the state directly). */
 async function maybeDaemon(stateDir: string): Promise<DaemonClient | undefined> {
@@ -107,10 +100,15 @@ export function registerDaemonCommands(program: Command): void {
     .description('start the coordinator daemon in the foreground (cron + agent-paced schedules)')
     .option('--once', 'run what is due now (agents never run before, missed slots, wake-ups), wait, and exit')
     .option('--json', 'with --once: print the results as JSON')
-    .option('--grace <seconds>', 'on SIGTERM/SIGINT, let runs finish this long before stopping them', '30')
+    .option(
+      '--grace <duration>',
+      'on SIGTERM/SIGINT, let runs finish this long before stopping them (30, 30s, 2m)',
+      durationFlag,
+      30_000,
+    )
     .option('--no-layers', 'do not index sessions after runs')
     .action(
-      async (opts: { once?: boolean; json?: boolean; grace: string; layers: boolean }, cmd: Command) => {
+      async (opts: { once?: boolean; json?: boolean; grace: number; layers: boolean }, cmd: Command) => {
         const root = coordinatorRoot(cmd);
         // The daemon, its logger and the run backends load only for `up`: read-only commands start faster.
         const [{ default: pino }, { startDaemon }] = await Promise.all([
@@ -127,7 +125,7 @@ export function registerDaemonCommands(program: Command): void {
           logger,
           once: Boolean(opts.once),
           runOptions: (agent) => knowledgePrelude(settings, agent),
-          graceMs: Number(opts.grace) * 1000,
+          graceMs: opts.grace,
         }).catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')
             throw new CliError(error.message, 1, 'locked');
@@ -172,8 +170,7 @@ export function registerDaemonCommands(program: Command): void {
       },
     );
 
-  program
-    .command('status')
+  withTableFormat(program.command('status'))
     .description('every agent: running, sleeping (and why), paused, failed; next run; last result')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
@@ -201,8 +198,7 @@ export function registerDaemonCommands(program: Command): void {
         printLine(`${status.diagnostics.length} problem(s) in agent files: run habitat validate`);
     });
 
-  program
-    .command('next')
+  withTableFormat(program.command('next'))
     .description('when each agent runs next, and why')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
@@ -252,13 +248,12 @@ export function registerDaemonCommands(program: Command): void {
       }
     });
 
-  program
-    .command('history [agent]')
+  withTableFormat(program.command('history [agent]'))
     .description('run records, newest first')
-    .option('-n, --limit <n>', 'how many', '20')
+    .option('-n, --limit <n>', 'how many runs', intFlag(1), 20)
     .option('--json', 'print as JSON')
-    .action(async (agent: string | undefined, opts: { limit: string; json?: boolean }, cmd: Command) => {
-      const limit = Number(opts.limit);
+    .action(async (agent: string | undefined, opts: { limit: number; json?: boolean }, cmd: Command) => {
+      const limit = opts.limit;
       const rows = await query(
         coordinatorRoot(cmd),
         (c) => c.request<RunRow[]>('history', { ...(agent ? { agent } : {}), limit }),
@@ -280,8 +275,7 @@ export function registerDaemonCommands(program: Command): void {
       );
     });
 
-  program
-    .command('stats')
+  withTableFormat(program.command('stats'))
     .description('per agent: runs, success rate, p50/p95 duration, rate-limit hits, time slept, cost')
     .option('--agent <name>', 'one agent')
     .option('--json', 'print as JSON')

@@ -14,9 +14,8 @@ import {
 } from '@habitat/sessions';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
-import pc from 'picocolors';
 import { coordinatorRoot } from '../cli.js';
-import { CliError, printJson, printLine, UsageError } from '../output.js';
+import { CliError, pc, printJson, printLine, UsageError } from '../output.js';
 
 interface SourceFlags {
   stateDir?: string;

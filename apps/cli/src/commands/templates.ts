@@ -23,7 +23,8 @@ timeout: 1m
 `,
     'knowledge/README.md':
       '# Shared knowledge\n\nLearnings agents and people record, as markdown files with front matter.\n',
-    '.gitignore': '.habitat/\n*.env\n.env*\nsecrets/\ncredentials/\n',
+    // habitats/ holds each agent's own git repo (see `habitat new agent`): not part of this one.
+    '.gitignore': '.habitat/\n/habitats/\n*.env\n.env*\nsecrets/\ncredentials/\n',
   };
 }
 

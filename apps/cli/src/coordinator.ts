@@ -1,0 +1,53 @@
+// Finding the coordinator the way git finds a repo: -C <dir> (then walk up from it), HABITAT_DIR (exactly
+// that directory), or walk up from the working directory to the nearest habitat.yaml or agents/.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { SETTINGS_FILE } from '@habitat/config';
+import { UsageError } from './output.js';
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Does `dir` look like a coordinator root (a habitat.yaml or an agents/ directory)? */
+export function isCoordinator(dir: string): boolean {
+  return existsSync(path.join(dir, SETTINGS_FILE)) || isDir(path.join(dir, 'agents'));
+}
+
+/** The nearest coordinator root at or above `start`, or undefined. */
+export function findCoordinator(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (isCoordinator(dir)) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * The coordinator root for a command, or a usage error (exit 2) saying there is none: commands never
+ * invent one (and its .habitat/ state) in whatever directory they were started.
+ */
+export function resolveCoordinator(flag: string | undefined, env = process.env, cwd = process.cwd()): string {
+  if (flag === undefined && env.HABITAT_DIR) {
+    const dir = path.resolve(cwd, env.HABITAT_DIR);
+    if (!isCoordinator(dir))
+      throw new UsageError(
+        `HABITAT_DIR=${env.HABITAT_DIR} is not a coordinator (no ${SETTINGS_FILE} or agents/ in ${dir}): fix the variable, or run \`habitat init ${dir}\``,
+        'no-coordinator',
+      );
+    return dir;
+  }
+  const start = path.resolve(cwd, flag ?? '.');
+  const found = findCoordinator(start);
+  if (found) return found;
+  throw new UsageError(
+    `no coordinator here: no ${SETTINGS_FILE} or agents/ in ${start} or any directory above it. Run \`habitat init\` to make one, or point at one with -C <dir> or HABITAT_DIR.`,
+    'no-coordinator',
+  );
+}

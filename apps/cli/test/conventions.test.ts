@@ -1,0 +1,162 @@
+// The conventions people expect from a CLI, through the built binary on real directories: finding the
+// coordinator like git, init that never clobbers, versions, pipes, colour, bad flag values, tables.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { testdir } from '@habitat/testkit';
+import { describe, expect, test } from 'vitest';
+
+const CLI = path.resolve(__dirname, '../dist/index.js');
+const PKG = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as {
+  version: string;
+};
+
+function habitat(cwd: string, args: string[], env: Record<string, string | undefined> = {}) {
+  const base = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, HABITAT_DIR: undefined };
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...base, ...env } as NodeJS.ProcessEnv,
+  });
+}
+
+const FLEET = {
+  'habitat.yaml': 'maxConcurrentRuns: 2\n',
+  'agents/a.yaml': 'run: { command: [echo, a] }\nschedule: { every: 1h }\n',
+  'agents/b.yaml': 'run: { command: [echo, b] }\n',
+};
+
+describe('finding the coordinator', () => {
+  test('from a subdirectory, with -C, and with HABITAT_DIR', () => {
+    const root = testdir(FLEET);
+    const deep = path.join(root, 'some/where/deep');
+    mkdirSync(deep, { recursive: true });
+    const here = habitat(deep, ['validate']);
+    expect(here.status).toBe(0);
+    expect(here.stdout).toContain('2 agents valid');
+    const outside = testdir();
+    expect(habitat(outside, ['-C', deep, 'list', '--json']).status).toBe(0);
+    const viaEnv = habitat(outside, ['list', '--json'], { HABITAT_DIR: root });
+    expect((JSON.parse(viaEnv.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['a', 'b']);
+    const badEnv = habitat(outside, ['list'], { HABITAT_DIR: outside });
+    expect(badEnv.status).toBe(2);
+    expect(badEnv.stderr).toContain('HABITAT_DIR');
+  });
+
+  test('outside any coordinator, commands say so (exit 2) and create nothing', () => {
+    const outside = testdir();
+    for (const args of [['validate'], ['list'], ['up', '--once'], ['sessions', 'list'], ['status']]) {
+      const out = habitat(outside, args);
+      expect(out.status, args.join(' ')).toBe(2);
+      expect(out.stderr).toContain('no coordinator here');
+    }
+    // mcp speaks JSON-RPC on stdin: it must refuse before reading any.
+    const mcp = spawnSync(process.execPath, [CLI, 'mcp'], { cwd: outside, encoding: 'utf8', input: '' });
+    expect(mcp.status).toBe(2);
+    expect(existsSync(path.join(outside, '.habitat'))).toBe(false);
+  });
+});
+
+describe('init and new agent', () => {
+  test('init never overwrites, says what it left alone, --force overwrites; it commits', () => {
+    const dir = testdir({ 'fleet/habitat.yaml': '# mine\nmaxConcurrentRuns: 9\n' });
+    const root = path.join(dir, 'fleet');
+    const first = habitat(dir, ['init', 'fleet']);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('left alone habitat.yaml');
+    expect(readFileSync(path.join(root, 'habitat.yaml'), 'utf8')).toBe('# mine\nmaxConcurrentRuns: 9\n');
+    expect(existsSync(path.join(root, 'agents/hello.yaml'))).toBe(true);
+    const log = spawnSync('git', ['-C', root, 'log', '--format=%s', '--name-only'], { encoding: 'utf8' });
+    expect(log.stdout).toContain('habitat init');
+    expect(log.stdout).toContain('agents/hello.yaml');
+    expect(log.stdout).not.toContain('habitat.yaml\n'); // the user's own file is theirs to commit
+    const forced = habitat(dir, ['init', 'fleet', '--force']);
+    expect(forced.stdout).toContain('wrote habitat.yaml');
+    expect(readFileSync(path.join(root, 'habitat.yaml'), 'utf8')).not.toContain('# mine');
+  });
+
+  test('new agent commits the habitat in its own repo and leaves the coordinator addable with git add -A', () => {
+    const dir = testdir();
+    habitat(dir, ['init', 'fleet']);
+    const root = path.join(dir, 'fleet');
+    expect(habitat(root, ['new', 'agent', 'feed']).status).toBe(0);
+    const habitatLog = spawnSync('git', ['-C', path.join(root, 'habitats/feed'), 'log', '--oneline'], {
+      encoding: 'utf8',
+    });
+    expect(habitatLog.stdout).toContain('habitat new agent feed');
+    const add = spawnSync('git', ['-C', root, 'add', '-A'], { encoding: 'utf8' });
+    expect(add.status).toBe(0);
+    expect(add.stderr).not.toContain('embedded git repository');
+    const staged = spawnSync('git', ['-C', root, 'diff', '--cached', '--name-only'], { encoding: 'utf8' });
+    expect(staged.stdout.trim().split('\n')).toEqual(['agents/feed.yaml']);
+  });
+});
+
+describe('output conventions', () => {
+  test('-V and --version print the package version', () => {
+    const dir = testdir();
+    for (const flag of ['-V', '--version']) {
+      const out = habitat(dir, [flag]);
+      expect(out.status).toBe(0);
+      expect(out.stdout.trim()).toBe(PKG.version);
+    }
+  });
+
+  test('a closed pipe ends the command quietly', () => {
+    const files: Record<string, string> = { 'habitat.yaml': '' };
+    for (let i = 0; i < 600; i++)
+      files[`agents/agent-${String(i).padStart(4, '0')}.yaml`] =
+        `run: { command: [echo, ${'x'.repeat(150)}] }\nschedule: { every: 1h }\n`;
+    const root = testdir(files);
+    const piped = spawnSync(
+      'bash',
+      ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" list | head -1`],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(piped.stdout.split('\n')[0]).toMatch(/^agent\s+schedule/);
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
+  });
+
+  test('bad flag values are usage errors (exit 2) naming the flag', () => {
+    const root = testdir(FLEET);
+    for (const [args, flag] of [
+      [['history', '-n', 'abc'], '--limit'],
+      [['history', '--limit', '0'], '--limit'],
+      [['up', '--grace', 'abc'], '--grace'],
+      [['list', '--format', 'xml'], '--format'],
+    ] as const) {
+      const out = habitat(root, [...args]);
+      expect(out.status, args.join(' ')).toBe(2);
+      expect(out.stderr).toContain(flag);
+    }
+  });
+
+  test('colour: none when piped or with NO_COLOR, forced by FORCE_COLOR', () => {
+    const root = testdir(FLEET);
+    expect(habitat(root, ['list'], { NO_COLOR: undefined }).stdout).not.toContain('\x1b[');
+    expect(habitat(root, ['list'], { NO_COLOR: undefined, FORCE_COLOR: '1' }).stdout).toContain('\x1b[1m');
+    expect(habitat(root, ['list'], { NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).toContain('\x1b[1m');
+  });
+
+  test('tables fit COLUMNS, and --format tsv gives tab-separated rows', () => {
+    const root = testdir(FLEET);
+    const narrow = habitat(root, ['list'], { COLUMNS: '60' });
+    for (const line of narrow.stdout.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(narrow.stdout).toContain('…');
+    const tsv = habitat(root, ['list', '--format', 'tsv']).stdout.trimEnd().split('\n');
+    expect(tsv[0]).toBe('agent\tschedule\tnext\tbackend\trun\tcredentials');
+    expect(tsv[1]!.split('\t')[0]).toBe('a');
+  });
+
+  test('times are local with their offset, or UTC with --utc', () => {
+    const root = testdir(FLEET);
+    const local = habitat(root, ['list', '--format', 'tsv'], { TZ: 'Asia/Kolkata' }).stdout;
+    expect(local.split('\n')[1]!.split('\t')[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+05:30$/);
+    const utc = habitat(root, ['list', '--format', 'tsv', '--utc'], { TZ: 'Asia/Kolkata' }).stdout;
+    expect(utc.split('\n')[1]!.split('\t')[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+  });
+});
