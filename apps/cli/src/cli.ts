@@ -1,18 +1,13 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-
 import { resolveCoordinator } from './coordinator.js';
 import { configureOutput, ExitSignal, UsageError } from './output.js';
 
-/** This package's version, from its package.json (one level above both src/ and dist/). */
+declare const __HABITAT_VERSION__: string;
+
+/** This package's version (tsup writes it in at build time). */
 export function cliVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-    ).version;
-  } catch {
-    return 'unknown';
-  }
+  return typeof __HABITAT_VERSION__ === 'string' ? __HABITAT_VERSION__ : 'unknown';
 }
 
 type Register = (program: Command) => void;
