@@ -1,58 +1,98 @@
-// Offline retrieval evaluation: recall@5, MRR and nDCG@10 for `search` and `context`, against plain BM25
-// over the same text. Run: `node eval/run.ts` (after `turbo run build --filter=@habitat/knowledge`).
+// Retrieval evaluation on a hand-written set (eval/learnings.json, eval/queries.json): plain BM25, BM25 with a
+// porter stemmer, and habitat's search and brief, side by side, on the tuning half, the held-out half and all.
+// The learnings are loaded through addLearning in the order they were written (so contradiction detection on
+// add is exercised) with their dates; each query is asked as an agent of its project would ask it.
+// Run: `node eval/run.ts [--failures] [--split tune|heldout]` after `turbo run build --filter=@habitat/knowledge`.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildContext, KnowledgeIndex, type Learning, searchKnowledge } from '@habitat/knowledge';
+import { addLearning, buildContext, KnowledgeIndex, searchKnowledge } from '@habitat/knowledge';
 import Database from 'better-sqlite3';
 
-interface Data {
-  learnings: { id: string; title: string; body: string; tags: string[]; project: string }[];
-  queries: { query: string; relevant: string[] }[];
+interface EvalLearning {
+  id: string;
+  project: string;
+  created: string;
+  tags: string[];
+  title: string;
+  body: string;
 }
-const data = JSON.parse(readFileSync(new URL('./dataset.json', import.meta.url), 'utf8')) as Data;
+interface Query {
+  id: string;
+  project: string;
+  kind: 'plain' | 'newer' | 'cross' | 'none';
+  query: string;
+  relevant: string[];
+  older?: string;
+}
+const read = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8')) as T;
+const learnings = read<EvalLearning[]>('./learnings.json');
+const queries = read<Query[]>('./queries.json');
+
+/** The held-out half: fixed by a hash of the query id, never looked at while tuning. */
+export function splitOf(id: string): 'tune' | 'heldout' {
+  let h = 2166136261;
+  for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return (h >>> 0) % 2 === 0 ? 'tune' : 'heldout';
+}
+
+// habitat: every learning through the add path, oldest first, dated.
 const dir = mkdtempSync(path.join(tmpdir(), 'habitat-eval-'));
-
 const index = new KnowledgeIndex(path.join(dir, 'knowledge.db'));
-index.db.transaction(() => {
-  for (const l of data.learnings) {
-    const learning: Learning = {
-      ...l,
-      scope: { kind: 'project', name: l.project },
-      status: 'active',
-      confidence: 0.5,
-      provenance: [{ source: 'person', time: '2026-01-01T00:00:00Z' }],
-      supersedes: [],
-      conflictsWith: [],
-      created: '2026-01-01T00:00:00Z',
-      updated: '2026-01-01T00:00:00Z',
-    };
-    index.put(learning);
-  }
-})();
+const stored = new Map<string, string>(); // dataset id -> stored id (a merged learning maps to the one it joined)
+let detected = 0;
+const outcomes: Record<string, number> = {};
+for (const l of [...learnings].sort((a, b) => a.created.localeCompare(b.created))) {
+  const r = await addLearning(index, path.join(dir, 'knowledge'), {
+    text: l.body,
+    title: l.title,
+    tags: l.tags,
+    scope: l.project === 'org' ? { kind: 'org' } : { kind: 'project', name: l.project },
+    provenance: { source: 'person', time: `${l.created}T12:00:00.000Z` },
+  });
+  stored.set(l.id, r.learning.id);
+  outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+}
+const datasetIds = new Map<string, string[]>();
+for (const [d, s] of stored) datasetIds.set(s, [...(datasetIds.get(s) ?? []), d]);
+const toDataset = (ids: string[]) => ids.map((id) => datasetIds.get(id)?.[0] ?? id);
+for (const q of queries.filter((q) => q.kind === 'newer')) {
+  const newer = index.get(stored.get(q.relevant[0]!)!)!;
+  const older = index.get(stored.get(q.older!)!)!;
+  if (
+    newer.conflictsWith.includes(older.id) ||
+    newer.supersedes.includes(older.id) ||
+    older.status === 'superseded'
+  )
+    detected++;
+}
 
-// Baseline: plain BM25 (FTS5 defaults: one column, unicode61, no stemming), the query's words OR'ed.
-const plain = new Database(':memory:');
-plain.exec('CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, text)');
-const insert = plain.prepare('INSERT INTO docs (id, text) VALUES (?, ?)');
-for (const l of data.learnings) insert.run(l.id, `${l.title} ${l.body} ${l.tags.join(' ')}`);
-const plainSearch = (query: string): string[] => {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  if (words.length === 0) return [];
-  return (
-    plain
-      .prepare('SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10')
-      .all(words.map((w) => `"${w}"`).join(' OR ')) as { id: string }[]
-  ).map((r) => r.id);
-};
+// Baselines: FTS5 BM25 over one column (title, body, tags), the query's words OR'ed, every learning.
+function baseline(tokenize: string) {
+  const db = new Database(':memory:');
+  db.exec(`CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, text, tokenize='${tokenize}')`);
+  const insert = db.prepare('INSERT INTO docs (id, text) VALUES (?, ?)');
+  for (const l of learnings) insert.run(l.id, `${l.title} ${l.body} ${l.tags.join(' ')}`);
+  const select = db.prepare('SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10');
+  return (query: string): string[] => {
+    const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    if (words.length === 0) return [];
+    return (select.all(words.map((w) => `"${w}"`).join(' OR ')) as { id: string }[]).map((r) => r.id);
+  };
+}
+const bm25 = baseline('unicode61');
+const bm25porter = baseline('porter unicode61');
+const habitat = (q: Query) =>
+  toDataset(searchKnowledge(index, q.query, { limit: 10, project: q.project }).map((h) => h.learning.id));
 
-function metrics(rank: (q: string) => string[]) {
+function ranking(rank: (q: Query) => string[], set: Query[]) {
+  const answerable = set.filter((q) => q.kind !== 'none');
   let recall5 = 0;
   let mrr = 0;
   let ndcg = 0;
-  for (const { query, relevant } of data.queries) {
-    const ids = rank(query);
-    const rel = new Set(relevant);
+  for (const q of answerable) {
+    const ids = rank(q);
+    const rel = new Set(q.relevant);
     recall5 += ids.slice(0, 5).filter((id) => rel.has(id)).length / rel.size;
     const first = ids.findIndex((id) => rel.has(id));
     mrr += first >= 0 ? 1 / (first + 1) : 0;
@@ -60,41 +100,88 @@ function metrics(rank: (q: string) => string[]) {
     const ideal = [...rel].slice(0, 10).reduce((s, _, i) => s + 1 / Math.log2(i + 2), 0);
     ndcg += dcg / ideal;
   }
-  const n = data.queries.length;
+  const n = answerable.length;
   return { recall5: recall5 / n, mrr: mrr / n, ndcg10: ndcg / n };
 }
 
-const search = metrics((q) => searchKnowledge(index, q, { limit: 10 }).map((h) => h.learning.id));
-const baseline = metrics(plainSearch);
-let contextRecall = 0;
-let contextPrecision = 0;
-let contextTokens = 0;
-const context = metrics((q) => {
-  const c = buildContext(index, { task: q });
-  const ids = c.hits.map((h) => h.learning.id);
-  const rel = new Set(data.queries.find((x) => x.query === q)!.relevant);
-  contextRecall += ids.some((id) => rel.has(id)) ? 1 : 0;
-  contextPrecision += ids.length ? ids.filter((id) => rel.has(id)).length / ids.length : 0;
-  contextTokens += c.tokens;
-  return ids;
-});
-const n = data.queries.length;
-const fmt = (m: { recall5: number; mrr: number; ndcg10: number }) =>
-  `recall@5 ${m.recall5.toFixed(3)}  MRR ${m.mrr.toFixed(3)}  nDCG@10 ${m.ndcg10.toFixed(3)}`;
-console.log(`${data.learnings.length} learnings, ${n} queries`);
-console.log(`plain BM25 (baseline)  ${fmt(baseline)}`);
-console.log(`habitat search         ${fmt(search)}`);
-console.log(
-  `habitat context        ${fmt(context)}  (answer in brief ${(contextRecall / n).toFixed(3)}, precision ${(contextPrecision / n).toFixed(3)}, ${Math.round(contextTokens / n)} tokens avg)`,
-);
-
-if (process.argv.includes('--failures')) {
-  for (const { query, relevant } of data.queries) {
-    const ids = searchKnowledge(index, query, { limit: 5 }).map((h) => h.learning.id);
-    if (!ids.some((id) => relevant.includes(id))) {
-      const want = data.learnings.find((l) => l.id === relevant[0])!;
-      const got = data.learnings.find((l) => l.id === ids[0]);
-      console.log(`\nQ: ${query}\n  want: ${want.body}\n  got:  ${got?.body ?? '(nothing)'}`);
+function brief(set: Query[]) {
+  const rate = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : Number.NaN);
+  const present: boolean[] = [];
+  const cross: boolean[] = [];
+  const newerWins: boolean[] = [];
+  const falseBrief: boolean[] = [];
+  let tokens = 0;
+  let precision = 0;
+  let nonEmpty = 0;
+  for (const q of set) {
+    const c = buildContext(index, { task: q.query, project: q.project });
+    const ids = toDataset(c.hits.map((h) => h.learning.id));
+    tokens += c.tokens;
+    if (ids.length) {
+      nonEmpty++;
+      precision += ids.filter((id) => q.relevant.includes(id)).length / ids.length;
+    }
+    if (q.kind === 'none') {
+      falseBrief.push(ids.length > 0);
+      continue;
+    }
+    const has = ids.some((id) => q.relevant.includes(id));
+    present.push(has);
+    if (q.kind === 'cross') cross.push(has);
+    if (q.kind === 'newer') {
+      const at = ids.indexOf(q.relevant[0]!);
+      const old = ids.indexOf(q.older!);
+      const oldHit = old >= 0 ? c.hits[old] : undefined;
+      // The newer fact wins when it is there and the older one is either absent or after it and marked stale.
+      newerWins.push(at >= 0 && (old < 0 || (old > at && (oldHit as { stale?: unknown }).stale !== undefined)));
     }
   }
+  return {
+    present: rate(present),
+    falseBrief: rate(falseBrief),
+    newerWins: rate(newerWins),
+    cross: rate(cross),
+    tokens: tokens / set.length,
+    precision: nonEmpty ? precision / nonEmpty : 0,
+  };
 }
+
+const splitArg = process.argv[process.argv.indexOf('--split') + 1];
+const f3 = (x: number) => (Number.isNaN(x) ? '  -  ' : x.toFixed(3));
+console.log(
+  `${learnings.length} learnings (add outcomes: ${JSON.stringify(outcomes)}), ${queries.length} queries: ` +
+    `${queries.filter((q) => q.kind === 'none').length} no-answer, ${queries.filter((q) => q.kind === 'newer').length} contradiction, ` +
+    `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}`,
+);
+for (const split of ['tune', 'heldout', 'all'] as const) {
+  if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
+  const set = split === 'all' ? queries : queries.filter((q) => splitOf(q.id) === split);
+  const b = brief(set);
+  console.log(`\n## ${split} (${set.length} queries)`);
+  console.log('| retriever | nDCG@10 | recall@5 | MRR |');
+  console.log('|---|---|---|---|');
+  for (const [name, rank] of [
+    ['BM25', (q: Query) => bm25(q.query)],
+    ['BM25 + porter', (q: Query) => bm25porter(q.query)],
+    ['habitat search', habitat],
+  ] as const) {
+    const m = ranking(rank, set);
+    console.log(`| ${name} | ${f3(m.ndcg10)} | ${f3(m.recall5)} | ${f3(m.mrr)} |`);
+  }
+  console.log(
+    `brief: answer-present ${f3(b.present)} (target >= 0.92) · no-answer false briefs ${f3(b.falseBrief)} (<= 0.10) · ` +
+      `newer wins ${f3(b.newerWins)} (>= 0.92) · cross-project ${f3(b.cross)} (>= 0.67) · precision ${f3(b.precision)} · ${Math.round(b.tokens)} tokens avg`,
+  );
+}
+
+if (process.argv.includes('--failures')) {
+  const set = queries.filter((q) => splitOf(q.id) === (splitArg === 'heldout' ? 'heldout' : 'tune'));
+  for (const q of set) {
+    const c = buildContext(index, { task: q.query, project: q.project });
+    const ids = toDataset(c.hits.map((h) => h.learning.id));
+    const top = toDataset(searchKnowledge(index, q.query, { limit: 5, project: q.project }).map((h) => h.learning.id));
+    const ok = q.kind === 'none' ? ids.length === 0 : ids.some((id) => q.relevant.includes(id));
+    if (!ok) console.log(`\n${q.id} [${q.kind}] ${q.query}\n  want ${q.relevant.join(',') || '(empty)'}  brief ${ids.join(',') || '(empty)'}  top5 ${top.join(',')}`);
+  }
+}
+index.close();
