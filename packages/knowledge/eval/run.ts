@@ -66,6 +66,17 @@ for (const q of queries.filter((q) => q.kind === 'newer')) {
   )
     detected++;
 }
+// Conflicts flagged between learnings that are not one of the dated pairs: false alarms.
+const truePairs = new Set(
+  queries
+    .filter((q) => q.kind === 'newer')
+    .flatMap((q) => [`${q.older}|${q.relevant[0]}`, `${q.relevant[0]}|${q.older}`]),
+);
+let falseConflicts = 0;
+for (const l of index.all())
+  for (const other of l.conflictsWith)
+    if (!truePairs.has(`${toDataset([l.id])[0]}|${toDataset([other])[0]}`)) falseConflicts++;
+falseConflicts /= 2;
 
 // Baselines: FTS5 BM25 over one column (title, body, tags), the query's words OR'ed, every learning.
 function baseline(tokenize: string) {
@@ -82,8 +93,13 @@ function baseline(tokenize: string) {
 }
 const bm25 = baseline('unicode61');
 const bm25porter = baseline('porter unicode61');
-const habitat = (q: Query) =>
-  toDataset(searchKnowledge(index, q.query, { limit: 10, project: q.project }).map((h) => h.learning.id));
+const habitatWith = (tuning?: Record<string, unknown>) => (q: Query) =>
+  toDataset(
+    searchKnowledge(index, q.query, { limit: 10, project: q.project, ...(tuning ? { tuning } : {}) }).map(
+      (h) => h.learning.id,
+    ),
+  );
+const habitat = habitatWith();
 
 function ranking(rank: (q: Query) => string[], set: Query[]) {
   const answerable = set.filter((q) => q.kind !== 'none');
@@ -104,7 +120,7 @@ function ranking(rank: (q: Query) => string[], set: Query[]) {
   return { recall5: recall5 / n, mrr: mrr / n, ndcg10: ndcg / n };
 }
 
-function brief(set: Query[]) {
+function brief(set: Query[], threshold?: number, tuning?: Record<string, unknown>) {
   const rate = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : Number.NaN);
   const present: boolean[] = [];
   const cross: boolean[] = [];
@@ -114,7 +130,12 @@ function brief(set: Query[]) {
   let precision = 0;
   let nonEmpty = 0;
   for (const q of set) {
-    const c = buildContext(index, { task: q.query, project: q.project });
+    const c = buildContext(index, {
+      task: q.query,
+      project: q.project,
+      ...(threshold !== undefined ? { threshold } : {}),
+      ...(tuning ? { tuning } : {}),
+    });
     const ids = toDataset(c.hits.map((h) => h.learning.id));
     tokens += c.tokens;
     if (ids.length) {
@@ -133,7 +154,9 @@ function brief(set: Query[]) {
       const old = ids.indexOf(q.older!);
       const oldHit = old >= 0 ? c.hits[old] : undefined;
       // The newer fact wins when it is there and the older one is either absent or after it and marked stale.
-      newerWins.push(at >= 0 && (old < 0 || (old > at && (oldHit as { stale?: unknown }).stale !== undefined)));
+      newerWins.push(
+        at >= 0 && (old < 0 || (old > at && (oldHit as { stale?: unknown }).stale !== undefined)),
+      );
     }
   }
   return {
@@ -151,7 +174,7 @@ const f3 = (x: number) => (Number.isNaN(x) ? '  -  ' : x.toFixed(3));
 console.log(
   `${learnings.length} learnings (add outcomes: ${JSON.stringify(outcomes)}), ${queries.length} queries: ` +
     `${queries.filter((q) => q.kind === 'none').length} no-answer, ${queries.filter((q) => q.kind === 'newer').length} contradiction, ` +
-    `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}`,
+    `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}, false alarms ${falseConflicts}`,
 );
 for (const split of ['tune', 'heldout', 'all'] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
@@ -174,14 +197,63 @@ for (const split of ['tune', 'heldout', 'all'] as const) {
   );
 }
 
+if (process.argv.includes('--sweep')) {
+  // Calibration of the brief's evidence cut: on the tuning half only.
+  const tune = queries.filter((q) => splitOf(q.id) === 'tune');
+  for (const tuning of [
+    { unknownWeight: 1 },
+    { unknownWeight: 0.5 },
+    { unknownWeight: 0.25 },
+    { unknownWeight: 0.5, minMatched: 2 },
+    { unknownWeight: 0.25, minMatched: 2 },
+    { unknownWeight: 0, minMatched: 2 },
+  ])
+    for (const t of [0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]) {
+      const b = brief(tune, t, tuning);
+      if (b.falseBrief > 0.13) continue;
+      console.log(
+        `${JSON.stringify(tuning)} threshold ${t}: answer-present ${f3(b.present)} false briefs ${f3(b.falseBrief)} newer ${f3(b.newerWins)} cross ${f3(b.cross)} precision ${f3(b.precision)}`,
+      );
+    }
+}
+
+if (process.argv.includes('--variants')) {
+  // Retrieval variants, compared on the tuning half only (held-out figures are read once, after choosing).
+  const set = queries.filter((q) => splitOf(q.id) === (splitArg === 'heldout' ? 'heldout' : 'tune'));
+  for (const tuning of [
+    {},
+    { synonyms: false },
+    { feedbackDocs: 2 },
+    { feedbackDocs: 3 },
+    { feedbackDocs: 3, synonyms: false },
+    { feedbackDocs: 3, feedbackWeight: 0.15 },
+    { weights: [1, 1, 1] },
+    { weights: [3, 2, 1] },
+    { weights: [8, 4, 1] },
+    { boost: { agent: 1.2, project: 1.1, org: 1.05, other: 1 } },
+    { boost: { agent: 1.6, project: 1.4, org: 1.2, other: 1 } },
+  ]) {
+    const m = ranking(habitatWith(tuning), set);
+    const b = brief(set, undefined, tuning);
+    console.log(
+      `${JSON.stringify(tuning).padEnd(60)} nDCG@10 ${f3(m.ndcg10)} recall@5 ${f3(m.recall5)} | brief present ${f3(b.present)} false ${f3(b.falseBrief)} newer ${f3(b.newerWins)} cross ${f3(b.cross)}`,
+    );
+  }
+}
+
 if (process.argv.includes('--failures')) {
   const set = queries.filter((q) => splitOf(q.id) === (splitArg === 'heldout' ? 'heldout' : 'tune'));
   for (const q of set) {
     const c = buildContext(index, { task: q.query, project: q.project });
     const ids = toDataset(c.hits.map((h) => h.learning.id));
-    const top = toDataset(searchKnowledge(index, q.query, { limit: 5, project: q.project }).map((h) => h.learning.id));
+    const top = toDataset(
+      searchKnowledge(index, q.query, { limit: 5, project: q.project }).map((h) => h.learning.id),
+    );
     const ok = q.kind === 'none' ? ids.length === 0 : ids.some((id) => q.relevant.includes(id));
-    if (!ok) console.log(`\n${q.id} [${q.kind}] ${q.query}\n  want ${q.relevant.join(',') || '(empty)'}  brief ${ids.join(',') || '(empty)'}  top5 ${top.join(',')}`);
+    if (!ok)
+      console.log(
+        `\n${q.id} [${q.kind}] ${q.query}\n  want ${q.relevant.join(',') || '(empty)'}  brief ${ids.join(',') || '(empty)'}  top5 ${top.join(',')}`,
+      );
   }
 }
 index.close();

@@ -1,9 +1,10 @@
-// Adding learnings: redacted before anything is written, merged into a near-duplicate, flagged when it
-// contradicts one, superseding only when asked.
+// Adding learnings: redacted before anything is written, merged into a near-duplicate (a confirmation: more
+// confidence), linked both ways to a learning it contradicts (the newer one wins in the brief, the older is
+// marked stale; or both wait for review), superseding only when asked.
 import { createRedactor } from '@habitat/sessions';
 import { newLearningId, writeLearning } from './files.js';
 import type { KnowledgeIndex } from './index-db.js';
-import { contradicts, similarity, titleOf } from './text.js';
+import { contradiction, similarity, titleOf } from './text.js';
 import type { Learning, LearningStatus, Provenance, Scope } from './types.js';
 
 /** Above this similarity a new learning is the same lesson found again. */
@@ -20,14 +21,24 @@ export interface NewLearning {
   supersedes?: string[];
   /** credential values to redact besides the well-known formats */
   secrets?: string[];
+  /** ISO date after which it no longer holds */
+  validUntil?: string;
+  /**
+   * When it contradicts an existing learning: `stale` (default) keeps it active, and the brief serves the
+   * newer of the two first with the older marked stale; `pending` holds it back for review. Either way both
+   * carry `conflictsWith` to each other until someone runs `habitat knowledge supersede` or `retract`.
+   */
+  onConflict?: 'stale' | 'pending';
 }
 
 export interface AddOutcome {
-  /** `added`, `merged` into an existing learning, or `conflict` (added as pending, flagged) */
+  /** `added`, `merged` into an existing learning, or `conflict` (added, linked to what it contradicts) */
   outcome: 'added' | 'merged' | 'conflict';
   learning: Learning;
-  /** for merged/conflict: the existing learning */
+  /** for merged/conflict: the existing learning (the first one, for conflicts) */
   existing?: Learning;
+  /** for conflict: every learning it contradicts, with the reason */
+  conflicts?: { learning: Learning; reason: string }[];
   redactions: number;
 }
 
@@ -54,7 +65,11 @@ export async function addLearning(
     const sim = similarity(`${title.text} ${body.text}`, `${learning.title} ${learning.body}`);
     if (!nearest || sim > nearest.sim) nearest = { learning, sim };
   }
-  if (nearest && nearest.sim >= DUPLICATE_THRESHOLD && !contradicts(body.text, nearest.learning.body)) {
+  const conflictWith = (l: Learning) =>
+    l.created <= now
+      ? contradiction(l, { title: title.text, body: body.text })
+      : contradiction({ title: title.text, body: body.text }, l);
+  if (nearest && nearest.sim >= DUPLICATE_THRESHOLD && !conflictWith(nearest.learning)) {
     const merged: Learning = {
       ...nearest.learning,
       tags: [...new Set([...nearest.learning.tags, ...(input.tags ?? [])])],
@@ -66,26 +81,36 @@ export async function addLearning(
     index.noteWritten(file, merged);
     return { outcome: 'merged', learning: merged, existing: nearest.learning, redactions };
   }
-  const conflict = candidates.find((l) => contradicts(body.text, l.body));
+  const conflicts = candidates.flatMap((l) => {
+    const reason = conflictWith(l);
+    return reason ? [{ learning: l, reason }] : [];
+  });
   const learning: Learning = {
     id: newLearningId(),
     title: title.text,
     body: body.text,
     tags: input.tags ?? [],
     scope,
-    status: conflict ? 'pending' : (input.status ?? 'active'),
+    status: conflicts.length && input.onConflict === 'pending' ? 'pending' : (input.status ?? 'active'),
     confidence: input.confidence ?? 0.5,
     provenance: [provenance],
     supersedes: input.supersedes ?? [],
-    conflictsWith: conflict ? [conflict.id] : [],
+    conflictsWith: conflicts.map((c) => c.learning.id),
     created: now,
     updated: now,
+    ...(input.validUntil ? { validUntil: input.validUntil } : {}),
   };
   const file = await writeLearning(dir, learning);
   index.noteWritten(file, learning);
+  // Both ways, so the older one shows as stale wherever it is found, and review sees the pair from either side.
+  for (const c of conflicts) {
+    const other = index.get(c.learning.id) ?? c.learning;
+    const linked: Learning = { ...other, conflictsWith: [...new Set([...other.conflictsWith, learning.id])] };
+    index.noteWritten(await writeLearning(dir, linked), linked);
+  }
   for (const old of learning.supersedes) await setStatus(index, dir, old, 'superseded');
-  return conflict
-    ? { outcome: 'conflict', learning, existing: conflict, redactions }
+  return conflicts.length
+    ? { outcome: 'conflict', learning, existing: conflicts[0]!.learning, conflicts, redactions }
     : { outcome: 'added', learning, redactions };
 }
 

@@ -1,7 +1,7 @@
 // From a session in the index to learnings in the store, with provenance, through the same add path.
 import type { SessionIndex } from '@habitat/sessions';
 import { type AddOutcome, addLearning } from './capture.js';
-import { type Candidate, extractOffline, extractWithModel, type ModelOptions } from './extract.js';
+import { type Candidate, extractOffline, extractWithModel, type ModelOptions, writeTest } from './extract.js';
 import type { KnowledgeIndex } from './index-db.js';
 import type { LearningStatus, Scope } from './types.js';
 
@@ -11,12 +11,16 @@ export interface ExtractOptions {
   /** status of extracted (not explicit) candidates: review them (pending, default) or trust them (active) */
   accept?: 'pending' | 'active';
   secrets?: string[];
+  /** tags every learning from this session gets (the agent's `knowledge.tags`) */
+  tags?: string[];
 }
 
 export interface ExtractReport {
   sessionId: string;
   candidates: number;
   outcomes: AddOutcome[];
+  /** model candidates that failed the write test, with the criteria they failed */
+  rejected: { title: string; failed: string[] }[];
   /** the model step failed: offline results were still kept */
   modelError?: string;
   /** time spent outside the model call */
@@ -37,10 +41,17 @@ export async function extractFromSession(
   const candidates: Candidate[] = extractOffline(events);
   let modelMs = 0;
   let modelError: string | undefined;
+  const rejected: ExtractReport['rejected'] = [];
   if (options.model) {
     const t = performance.now();
     try {
-      candidates.push(...(await extractWithModel(events, options.model)));
+      const prompts = events.filter((e) => e.kind === 'prompt').map((e) => e.text ?? '');
+      const known = candidates.map((c) => `${c.title}. ${c.body}`);
+      for (const c of await extractWithModel(events, options.model)) {
+        const failed = writeTest(c, { prompts, known });
+        if (failed.length) rejected.push({ title: c.title, failed });
+        else candidates.push(c);
+      }
     } catch (error) {
       modelError = (error as Error).message;
     }
@@ -58,7 +69,7 @@ export async function extractFromSession(
       await addLearning(knowledge, dir, {
         text: c.body,
         title: c.title,
-        tags: c.tags,
+        tags: [...new Set([...c.tags, ...(options.tags ?? [])])],
         ...(scope ? { scope } : {}),
         status,
         confidence: c.source === 'explicit' ? 0.6 : 0.4,
@@ -77,6 +88,7 @@ export async function extractFromSession(
     sessionId: session.id,
     candidates: candidates.length,
     outcomes,
+    rejected,
     ...(modelError ? { modelError } : {}),
     overheadMs: performance.now() - started - modelMs,
   };

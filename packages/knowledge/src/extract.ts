@@ -13,15 +13,22 @@ export interface Candidate {
   eventIds: number[];
 }
 
-const MARKER = /^[\s>*-]*LEARNED:\s*(.+)$/gim;
+// Anywhere in a line ("Done. LEARNED: ..."), up to the end of that line; the word must be the marker itself.
+const MARKER = /(?<![\p{L}\p{N}_])LEARNED:\s*([^\n]+)/gu;
 
-/** `LEARNED: ...` lines in a text. */
+/** `LEARNED: ...` markers in a text, wherever they start in a line. */
 export function extractMarkers(text: string): string[] {
-  return [...text.matchAll(MARKER)].map((m) => m[1]!.trim()).filter((t) => t.length >= 12);
+  return [...text.matchAll(MARKER)]
+    .map((m) => m[1]!.trim().replace(/^[`*_"]+|[`*_"]+$/g, ''))
+    .filter((t) => t.length >= 12);
 }
 
-const RATE_LIMIT =
-  /(rate[ -]?limit|too many requests|\b429\b|retry-after|x-rate-limit-remaining|quota exceeded)/i;
+/**
+ * A rate limit actually hit: a 429, "too many requests", "rate limit exceeded/reached", a quota error. Not
+ * ordinary pacing text ("x-rate-limit-remaining: 42", "I'll stay under the rate limit").
+ */
+const RATE_LIMIT_HIT =
+  /(\b429\b|too many requests|rate[ -]?limit(?:ed\b|\s+(?:exceeded|reached|hit))|(?:hit|ran into|exceeded|reached) (?:the |a |our )?rate[ -]?limit|quota exceeded|resource_exhausted)/i;
 
 function firstLine(text: string | undefined, max = 200): string {
   const line = (text ?? '').split('\n').find((l) => l.trim()) ?? '';
@@ -67,10 +74,11 @@ export function extractOffline(events: SessionEvent[]): Candidate[] {
   // A rate limit the agent ran into: when and what it said.
   const limit = events.find(
     (e) =>
-      (e.kind === 'tool_result' || e.kind === 'text' || e.kind === 'result') && RATE_LIMIT.test(e.text ?? ''),
+      (e.kind === 'tool_result' || e.kind === 'text' || e.kind === 'result') &&
+      RATE_LIMIT_HIT.test(e.text ?? ''),
   );
   if (limit) {
-    const line = (limit.text ?? '').split('\n').find((l) => RATE_LIMIT.test(l)) ?? '';
+    const line = (limit.text ?? '').split('\n').find((l) => RATE_LIMIT_HIT.test(l)) ?? '';
     const tool =
       limit.kind === 'tool_result'
         ? (events.find((e) => e.toolUseId === limit.toolUseId && e.kind === 'tool_use')?.toolName ?? 'a tool')
@@ -125,8 +133,9 @@ const modelOutput = z.object({
 export const EXTRACTION_PROMPT = `You extract durable engineering lessons from an AI agent's session transcript.
 Return ONLY a JSON object: {"learnings": [{"title": "...", "body": "...", "tags": ["..."]}]}.
 A lesson is a concrete, reusable fact another agent would need next time: what happened, when it applies, how it
-was found. Do not restate the task, do not include boilerplate or things any engineer knows, at most 5 lessons,
-and return {"learnings": []} when there is nothing worth keeping.
+was found. Keep a lesson only if it passes all four tests: generalizable (it holds beyond this one session),
+non-obvious (not something any engineer knows), actionable (it says what to do or avoid), novel (not the task
+restated). At most 5 lessons; return {"learnings": []} when there is nothing worth keeping.
 
 Transcript:
 `;
@@ -184,4 +193,40 @@ export function extractWithModel(events: SessionEvent[], options: ModelOptions =
     });
     child.stdin.end(prompt);
   });
+}
+
+const EPHEMERAL = /\b(this session|this run|the user asked|i just|i will|i'll|let me|as requested)\b/i;
+const GENERIC =
+  /^(?:always |remember to |make sure to |be careful |it is important to )?(?:write (?:more )?tests|read the (?:docs|documentation)|check the logs|test your code|use version control|commit often|handle errors(?: properly)?)\b/i;
+const ACTIONABLE =
+  /\b(use|set|run|add|avoid|never|always|must|should|instead|don't|do not|need|needs|requires?|pass|call|wait|retry|restart|pin|disable|enable|keep|split|filter|mount|configure|install|prefer|replace|breaks?|fails?)\b|`[^`]+`|\d/i;
+/** Identifiers that only mean something inside one session: hashes, ULIDs, temp paths. */
+const ONE_OFF = /\b[0-9a-f]{12,}\b|\b[0-9A-HJKMNP-TV-Z]{26}\b|\/tmp\/[\w.-]+/g;
+
+/**
+ * The write test a model-extracted candidate must pass before it is stored (the cq-style criteria):
+ * generalizable, non-obvious, actionable, novel. Returns the failed criteria (empty: it passes).
+ */
+export function writeTest(
+  candidate: Pick<Candidate, 'title' | 'body'>,
+  context: { prompts?: string[]; known?: string[] } = {},
+): ('generalizable' | 'non-obvious' | 'actionable' | 'novel')[] {
+  const text = `${candidate.title}. ${candidate.body}`;
+  const failed: ('generalizable' | 'non-obvious' | 'actionable' | 'novel')[] = [];
+  const words = text.split(/\s+/).length;
+  const oneOff = (text.match(ONE_OFF) ?? []).length;
+  if (EPHEMERAL.test(text) || oneOff * 4 > words) failed.push('generalizable');
+  if (
+    GENERIC.test(candidate.body.trim()) ||
+    GENERIC.test(candidate.title.trim()) ||
+    candidate.body.length < 40
+  )
+    failed.push('non-obvious');
+  if (!ACTIONABLE.test(candidate.body)) failed.push('actionable');
+  const restates = (context.prompts ?? []).some(
+    (p) => similarity(text, p) >= 0.6 || p.includes(candidate.body),
+  );
+  const known = (context.known ?? []).some((k) => similarity(text, k) >= 0.8);
+  if (restates || known) failed.push('novel');
+  return failed;
 }

@@ -28,6 +28,7 @@ const frontMatterSchema = z.object({
   conflictsWith: z.array(z.string()).default([]),
   created: z.string(),
   updated: z.string().optional(),
+  validUntil: z.string().optional(),
 });
 
 /** A new learning id: `k-` and 8 lowercase base32 characters. */
@@ -65,6 +66,7 @@ export function formatLearning(learning: Learning): string {
     ...(learning.conflictsWith.length ? { conflictsWith: learning.conflictsWith } : {}),
     created: learning.created,
     updated: learning.updated,
+    ...(learning.validUntil ? { validUntil: learning.validUntil } : {}),
     provenance: learning.provenance,
   };
   return `---\n${stringify(front, { lineWidth: 0 }).trimEnd()}\n---\n\n${learning.body.trim()}\n`;
@@ -94,6 +96,7 @@ export function parseLearning(text: string, file: string): Learning {
     conflictsWith: f.conflictsWith,
     created: f.created,
     updated: f.updated ?? f.created,
+    ...(f.validUntil ? { validUntil: f.validUntil } : {}),
     file,
   };
 }

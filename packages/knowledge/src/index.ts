@@ -6,7 +6,7 @@ export {
   setStatus,
   supersede,
 } from './capture.js';
-export { buildContext, type Context, type ContextOptions } from './context.js';
+export { BRIEF_THRESHOLD, buildContext, type Context, type ContextOptions } from './context.js';
 export {
   type Candidate,
   compactTranscript,
@@ -16,6 +16,7 @@ export {
   extractWithModel,
   type ModelOptions,
   parseModelLearnings,
+  writeTest,
 } from './extract.js';
 export { type ExtractOptions, type ExtractReport, extractFromSession } from './extract-session.js';
 export {
@@ -28,6 +29,14 @@ export {
 } from './files.js';
 export { KNOWLEDGE_DB, KnowledgeIndex, openKnowledge, type SyncReport } from './index-db.js';
 export { createMcpServer, type McpOptions, serveMcp } from './mcp.js';
-export { matchExpression, type Retriever, type SearchOptions, searchKnowledge } from './search.js';
-export { contradicts, estimateTokens, keyTerms, similarity, titleOf } from './text.js';
+export {
+  DEFAULT_TUNING,
+  fuse,
+  matchExpression,
+  type Retriever,
+  type SearchOptions,
+  searchKnowledge,
+  type Tuning,
+} from './search.js';
+export { contradiction, contradicts, estimateTokens, keyTerms, similarity, titleOf } from './text.js';
 export type * from './types.js';

@@ -1,41 +1,89 @@
-// Retrieval: BM25 over FTS5 (porter stemming, title > tags > body), terms OR'ed so people can type
-// questions, then a re-rank that rewards covering more of the query. An optional embedding retriever
-// (a model the user provides locally) is fused in by reciprocal rank.
+// Retrieval: BM25 over FTS5 (porter stemming, balanced field weights), query terms OR'ed so people can type
+// questions, optionally expanded with terms of the top hits (pseudo-relevance feedback, learned from the
+// knowledge base itself), then a re-rank by how much of the query a learning covers, its confidence, its
+// scope relative to the asker (a boost, never a filter) and its freshness (a learning a newer one contradicts
+// is stale). Each hit carries an absolute evidence score the brief cuts on. An embedding retriever, when
+// configured, is fused in by reciprocal rank.
 import type { KnowledgeIndex } from './index-db.js';
 import { keyTerms, stem, synonymsOf } from './text.js';
 import type { KnowledgeHit, Learning } from './types.js';
 
 export interface SearchOptions {
   limit?: number;
+  /** the asker's project: its learnings are boosted, others still found */
   project?: string;
+  /** the asker's agent: its learnings are boosted most */
   agent?: string;
+  /** keep only learnings with one of these tags */
   tags?: string[];
   /** include pending learnings too (default: active only) */
   includePending?: boolean;
-  /** an embedding retriever to fuse with BM25 */
+  /** a dense retriever to fuse with BM25 (reciprocal rank fusion) */
   retriever?: Retriever;
+  /** ranking knobs (defaults calibrated on the eval's tuning half) */
+  tuning?: Partial<Tuning>;
+  /** now, for `validUntil` (default: the clock) */
+  now?: Date;
 }
 
-/** A dense retriever behind an interface: habitat ships none (no model can be downloaded); users plug theirs. */
+/** A dense retriever behind an interface (see `createEmbeddingRetriever`); ids nearest to the query, best first. */
 export interface Retriever {
-  /** ids of the learnings nearest to `query`, best first */
-  nearest(query: string, limit: number): string[];
+  nearest(query: string, limit: number): string[] | Promise<string[]>;
 }
 
-const FIELD_WEIGHTS = [8, 4, 1] as const;
+export interface Tuning {
+  /** BM25 weights of title, tags, body */
+  weights: [number, number, number];
+  /** expand query terms with the small table of engineering synonyms */
+  synonyms: boolean;
+  /** pseudo-relevance feedback: expansion terms taken from this many top hits (0: off) */
+  feedbackDocs: number;
+  feedbackTerms: number;
+  /** weight of the feedback query's score against the original's */
+  feedbackWeight: number;
+  /** score multipliers by scope match */
+  boost: { agent: number; project: number; org: number; other: number };
+  /** score multiplier of a stale learning */
+  stale: number;
+  /**
+   * Weight, in the evidence's denominator, of a query term no learning contains (relative to its IDF):
+   * such words say the knowledge base may not cover the task, but agents also paraphrase.
+   */
+  unknownWeight: number;
+  /** evidence needs at least this many query terms matched */
+  minMatched: number;
+}
+
+export const DEFAULT_TUNING: Tuning = {
+  weights: [2, 1.5, 1],
+  synonyms: false,
+  feedbackDocs: 2,
+  feedbackTerms: 6,
+  feedbackWeight: 0.3,
+  boost: { agent: 1.4, project: 1.25, org: 1.1, other: 1 },
+  stale: 0.4,
+  unknownWeight: 1,
+  minMatched: 1,
+};
 
 /** Terms in more than this share of learnings say little (low IDF) and cost the most to rank: left out. */
 const COMMON_SHARE = 0.05;
+
+const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
 
 /**
  * An FTS5 MATCH expression from what a person typed: each key term (and its synonyms) quoted so no syntax
  * can break it, OR'ed. With an index, terms common to a large share of learnings are dropped from the match
  * (they still count in the re-rank); when every term is common, the two rarest are matched.
  */
-export function matchExpression(query: string, index?: KnowledgeIndex): string | undefined {
+export function matchExpression(
+  query: string,
+  index?: KnowledgeIndex,
+  options: { synonyms?: boolean } = {},
+): string | undefined {
   const terms = keyTerms(query).slice(0, 24);
   if (terms.length === 0) return undefined;
-  let expanded = [...new Set([...terms, ...terms.flatMap(synonymsOf)])];
+  let expanded = [...new Set([...terms, ...(options.synonyms === false ? [] : terms.flatMap(synonymsOf))])];
   if (index && index.size() > 1000) {
     const limit = index.size() * COMMON_SHARE;
     const byRarity = expanded
@@ -46,10 +94,11 @@ export function matchExpression(query: string, index?: KnowledgeIndex): string |
     expanded = (rare.length > 0 ? rare : byRarity.slice(0, 2)).map((x) => x.t);
     if (expanded.length === 0) return undefined;
   }
-  return expanded.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+  return expanded.map(quote).join(' OR ');
 }
 
 interface Row {
+  rowid: number;
   json: string;
   rank: number;
 }
@@ -68,58 +117,156 @@ function snippetOf(body: string, queryStems: Set<string>[], width = 160): string
   return `${start > 0 ? '…' : ''}${marked.slice(start, start + width).trim()}…`;
 }
 
+function textOf(l: Learning): string {
+  return `${l.title} ${l.tags.join(' ')} ${l.body}`;
+}
+
+function scopeMatch(l: Learning, options: SearchOptions): KnowledgeHit['scopeMatch'] {
+  if (l.scope.kind === 'org') return 'org';
+  if (l.scope.kind === 'agent') return l.scope.name === options.agent ? 'agent' : 'other';
+  return l.scope.name === options.project ? 'project' : 'other';
+}
+
+/** Stale when past its validUntil, or when an active learning written later contradicts or supersedes it. */
+function staleness(index: KnowledgeIndex, l: Learning, now: Date): KnowledgeHit['stale'] {
+  if (l.validUntil && Date.parse(l.validUntil) < now.getTime())
+    return { since: l.validUntil, reason: 'expired' };
+  for (const id of l.conflictsWith) {
+    const other = index.get(id);
+    if (other && other.status === 'active' && other.created > l.created)
+      return { by: other.id, since: other.created, reason: 'newer' };
+  }
+  return undefined;
+}
+
+/** Rank candidates in FTS5 (its ORDER BY rank LIMIT path) and return the rows. */
+function candidates(
+  index: KnowledgeIndex,
+  expression: string,
+  statuses: string[],
+  weights: readonly number[],
+  count: number,
+): Row[] {
+  return index.db
+    .prepare(
+      `SELECT l.rowid AS rowid, l.json AS json, m.rank AS rank
+       FROM (SELECT rowid, rank FROM fts WHERE fts MATCH @expression AND rank MATCH 'bm25(${weights.join(', ')})'
+             ORDER BY rank LIMIT @count) m
+       JOIN learnings l ON l.rowid = m.rowid
+       WHERE l.status IN (${statuses.map((s) => `'${s}'`).join(',')})
+       ORDER BY m.rank`,
+    )
+    .all({ expression, count }) as Row[];
+}
+
+/**
+ * Terms that characterise the top hits (high TF·IDF in them) and are not in the query: a query expansion
+ * learned from the knowledge base itself (RM3-style pseudo-relevance feedback, without term weights).
+ */
+function feedbackTerms(
+  index: KnowledgeIndex,
+  top: Learning[],
+  queryStems: Set<string>,
+  count: number,
+): string[] {
+  const n = Math.max(1, index.size());
+  const weight = new Map<string, { term: string; w: number }>();
+  for (const l of top) {
+    const terms = keyTerms(textOf(l)).filter((t) => t.length > 2 && !/^\d/.test(t));
+    for (const t of new Set(terms)) {
+      const s = stem(t);
+      if (queryStems.has(s)) continue;
+      const df = index.documentFrequency(t);
+      if (df < 2) continue; // a word only this learning has finds nothing new
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      const e = weight.get(s) ?? { term: t, w: 0 };
+      e.w += idf / terms.length;
+      weight.set(s, e);
+    }
+  }
+  return [...weight.values()]
+    .sort((a, b) => b.w - a.w)
+    .slice(0, count)
+    .map((e) => e.term);
+}
+
 export function searchKnowledge(
   index: KnowledgeIndex,
   query: string,
   options: SearchOptions = {},
 ): KnowledgeHit[] {
+  const tuning = { ...DEFAULT_TUNING, ...options.tuning };
   const limit = options.limit ?? 10;
-  const expression = matchExpression(query, index);
+  const expression = matchExpression(query, index, { synonyms: tuning.synonyms });
   if (!expression) return [];
   const statuses = options.includePending ? ['active', 'pending'] : ['active'];
-  // Rank inside FTS5 first (its ORDER BY rank LIMIT path), then filter and re-rank the few candidates.
-  const rows = index.db
-    .prepare(
-      `SELECT l.json AS json, m.rank AS rank
-       FROM (SELECT rowid, rank FROM fts WHERE fts MATCH @expression AND rank MATCH 'bm25(${FIELD_WEIGHTS.join(', ')})'
-             ORDER BY rank LIMIT @candidates) m
-       JOIN learnings l ON l.rowid = m.rowid
-       WHERE l.status IN (${statuses.map((s) => `'${s}'`).join(',')})
-         AND (@project IS NULL OR l.scope_kind = 'org' OR (l.scope_kind = 'project' AND l.scope_name = @project) OR l.scope_kind = 'agent')
-         AND (@agent IS NULL OR l.scope_kind != 'agent' OR l.scope_name = @agent)
-       ORDER BY m.rank`,
-    )
-    .all({
-      expression,
-      project: options.project ?? null,
-      agent: options.agent ?? null,
-      candidates: Math.max(limit * 4, 40),
-    }) as Row[];
-  const queryStems = keyTerms(query).map((t) => new Set([t, ...synonymsOf(t)].map(stem)));
-  let hits = rows.map((row) => {
-    const learning = JSON.parse(row.json) as Learning;
-    const text = `${learning.title} ${learning.tags.join(' ')} ${learning.body}`.toLowerCase();
-    const docStems = new Set(keyTerms(text).map(stem));
-    const covered =
-      queryStems.filter((group) => [...group].some((s) => docStems.has(s))).length /
-      Math.max(1, queryStems.length);
-    // bm25() is lower-is-better and negative; flip it, then reward covering more of the query.
-    const score = -row.rank * (0.5 + covered) * (0.75 + 0.5 * learning.confidence);
-    return { learning, score, snippet: '' };
+  const pool = Math.max(limit * 5, 50);
+  const rows = candidates(index, expression, statuses, tuning.weights, pool);
+  const terms = keyTerms(query).slice(0, 32);
+  const queryStems = terms.map(
+    (t) => new Set([t, ...(tuning.synonyms ? synonymsOf(t) : [])].map((w) => stem(w))),
+  );
+  // IDF of each query term: a term no learning has is the strongest sign the knowledge base does not cover
+  // the task, so it weighs most in the denominator of the coverage.
+  const n = Math.max(1, index.size());
+  const idf = terms.map((t) => {
+    const df = index.documentFrequency(t, Math.ceil(n * COMMON_SHARE) + 1);
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (df === 0 ? tuning.unknownWeight : 1);
+  });
+  const totalIdf = idf.reduce((a, b) => a + b, 0) || 1;
+  const byRow = new Map<number, { learning: Learning; base: number }>();
+  for (const row of rows)
+    byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, base: -row.rank });
+  if (tuning.feedbackDocs > 0 && rows.length > 0) {
+    const top = [...byRow.values()].slice(0, tuning.feedbackDocs).map((e) => e.learning);
+    const extra = feedbackTerms(index, top, new Set(queryStems.flatMap((g) => [...g])), tuning.feedbackTerms);
+    if (extra.length) {
+      const best = byRow.values().next().value!.base || 1;
+      const more = candidates(index, extra.map(quote).join(' OR '), statuses, tuning.weights, pool);
+      const bestMore = more.length ? -more[0]!.rank || 1 : 1;
+      for (const row of more) {
+        // The feedback query's score, scaled to the original's and weighted down.
+        const add = ((-row.rank / bestMore) * best * tuning.feedbackWeight) as number;
+        const e = byRow.get(row.rowid);
+        if (e) e.base += add;
+        else byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, base: add });
+      }
+    }
+  }
+  const now = options.now ?? new Date();
+  let hits: KnowledgeHit[] = [...byRow.values()].map(({ learning, base }) => {
+    const docStems = new Set(keyTerms(textOf(learning)).map(stem));
+    let covered = 0;
+    let matched = 0;
+    queryStems.forEach((group, i) => {
+      if ([...group].some((s) => docStems.has(s))) {
+        covered += idf[i]!;
+        matched++;
+      }
+    });
+    const evidence = matched >= tuning.minMatched ? covered / totalIdf : 0;
+    const match = scopeMatch(learning, options);
+    const stale = staleness(index, learning, now);
+    const score =
+      base *
+      (0.5 + evidence) *
+      (0.75 + 0.5 * learning.confidence) *
+      tuning.boost[match] *
+      (stale ? tuning.stale : 1);
+    return { learning, score, evidence, snippet: '', scopeMatch: match, ...(stale ? { stale } : {}) };
   });
   if (options.tags?.length) {
     const wanted = new Set(options.tags.map((t) => t.toLowerCase()));
     hits = hits.filter((h) => h.learning.tags.some((t) => wanted.has(t.toLowerCase())));
   }
   hits.sort((a, b) => b.score - a.score);
-  if (options.retriever) hits = fuse(index, hits, options.retriever.nearest(query, limit * 3));
   const top = hits.slice(0, limit);
   for (const hit of top) hit.snippet = snippetOf(hit.learning.body, queryStems);
   return top;
 }
 
-/** Reciprocal rank fusion of BM25 hits and a dense retriever's ids. */
-function fuse(index: KnowledgeIndex, hits: KnowledgeHit[], dense: string[]): KnowledgeHit[] {
+/** Reciprocal rank fusion of BM25 hits and a dense retriever's ids (k = 60, as in the RRF paper). */
+export function fuse(index: KnowledgeIndex, hits: KnowledgeHit[], dense: string[]): KnowledgeHit[] {
   const k = 60;
   const scores = new Map<string, { hit?: KnowledgeHit; score: number }>();
   for (const [i, hit] of hits.entries()) scores.set(hit.learning.id, { hit, score: 1 / (k + i + 1) });
@@ -128,7 +275,8 @@ function fuse(index: KnowledgeIndex, hits: KnowledgeHit[], dense: string[]): Kno
     entry.score += 1 / (k + i + 1);
     if (!entry.hit) {
       const learning = index.get(id);
-      if (learning) entry.hit = { learning, score: 0, snippet: learning.title };
+      if (learning && learning.status === 'active')
+        entry.hit = { learning, score: 0, evidence: 0, snippet: learning.title, scopeMatch: 'org' };
     }
     scores.set(id, entry);
   });

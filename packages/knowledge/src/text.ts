@@ -1,4 +1,5 @@
 // Text helpers shared by retrieval, dedup and extraction.
+import { stemmer } from 'stemmer';
 
 const STOPWORDS = new Set(
   `a an and are as at be been but by can could did do does doing for from had has have how i if in into is it its
@@ -23,9 +24,9 @@ export function keyTerms(text: string): string[] {
   return [...seen];
 }
 
-/** A crude stem, good enough to compare terms across inflections (the FTS index uses porter). */
+/** The porter stem of a term, as the FTS index's porter tokenizer stems it (so both sides agree). */
 export function stem(term: string): string {
-  return term.replace(/(ing|ed|es|s|ly|er|ation|ions?)$/, '').slice(0, 7);
+  return stemmer(term);
 }
 
 /** Jaccard similarity of two texts' stemmed key terms. */
@@ -41,17 +42,53 @@ export function similarity(a: string, b: string): number {
 const NEGATION =
   /\b(not|never|no longer|don't|doesn't|do not|does not|cannot|can't|won't|avoid|instead of|isn't|aren't|fails?)\b/i;
 
-/** Two statements about the same thing where exactly one negates, or they give different numbers. */
+/** Words a newer statement uses when a fact changed: "no longer", "was removed", "replaced", ... */
+const CHANGED =
+  /\b(no longer|any ?more|was removed|were removed|is gone|are gone|was deleted|replaced|instead of|shut down|retired|deprecated)\b/i;
+const NOW = /\b(now|since|raised|lowered|increased|decreased|changed|moved|upgraded|migrated)\b/i;
+/** "moved from X to Y", "raised from 2 GB to 5 GB": X is what the older statement said. */
+const FROM_TO = /\bfrom\s+((?:[^\s,;.]+\s+){0,3}?[^\s,;.]+)\s+to\b/gi;
+
+function numbersOf(s: string): string[] {
+  return (s.match(/\b\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|%|mb|gb|tb|k)?\b/gi) ?? []).map((n) =>
+    n.replace(/\s+/g, '').toLowerCase(),
+  );
+}
+
+/**
+ * Why `newer` contradicts `older` (two statements about the same subject where the fact changed), or
+ * undefined. Same subject: enough shared key terms (Jaccard of stems). Changed fact: the newer says what it
+ * changed from ("moved from X to Y", with X in the older), says the old fact is gone ("no longer",
+ * "replaced", ...), gives other numbers, or exactly one of them negates.
+ */
+export function contradiction(
+  older: { title?: string; body: string },
+  newer: { title?: string; body: string },
+): string | undefined {
+  const sim = similarity(`${older.title ?? ''} ${older.body}`, `${newer.title ?? ''} ${newer.body}`);
+  if (sim < 0.12) return undefined;
+  const olderStems = new Set(keyTerms(`${older.title ?? ''} ${older.body}`).map(stem));
+  for (const m of newer.body.matchAll(FROM_TO)) {
+    const was = keyTerms(m[1]!).filter((t) => t.length >= 2);
+    if (was.length && was.every((t) => olderStems.has(stem(t)))) return `changed from "${m[1]}"`;
+  }
+  if (sim < 0.2) return undefined;
+  if (CHANGED.test(newer.body) && !CHANGED.test(older.body)) return 'the newer says the old fact is gone';
+  const na = numbersOf(older.body);
+  const nb = numbersOf(newer.body);
+  const numbersDiffer =
+    na.length > 0 && nb.length > 0 && na.some((n) => !nb.includes(n)) && nb.some((n) => !na.includes(n));
+  if (numbersDiffer && (sim >= 0.3 || NOW.test(newer.body))) return 'other numbers';
+  if (sim >= 0.45 && NEGATION.test(older.body) !== NEGATION.test(newer.body)) return 'one negates the other';
+  return undefined;
+}
+
+/** Two statements about the same thing where the fact differs (either order). */
 export function contradicts(a: string, b: string): boolean {
-  if (similarity(a, b) < 0.45) return false;
-  if (NEGATION.test(a) !== NEGATION.test(b)) return true;
-  const numbers = (s: string) =>
-    (s.match(/\b\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|%|mb|gb|k)?\b/gi) ?? []).map((n) =>
-      n.replace(/\s+/g, '').toLowerCase(),
-    );
-  const na = numbers(a);
-  const nb = numbers(b);
-  return na.length > 0 && nb.length > 0 && na.join() !== nb.join() && !na.some((n) => nb.includes(n));
+  return (
+    contradiction({ body: a }, { body: b }) !== undefined ||
+    contradiction({ body: b }, { body: a }) !== undefined
+  );
 }
 
 /** Rough token count (about four characters a token). */

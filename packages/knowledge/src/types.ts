@@ -36,6 +36,8 @@ export interface Learning {
   conflictsWith: string[];
   created: string;
   updated: string;
+  /** ISO date after which the learning no longer holds (it is then served, if at all, marked stale) */
+  validUntil?: string;
   /** absolute path of its file (set when read) */
   file?: string;
 }
@@ -43,7 +45,17 @@ export interface Learning {
 /** A search hit. */
 export interface KnowledgeHit {
   learning: Learning;
+  /** the ranking score (BM25 re-ranked by coverage, confidence, scope and freshness; RRF when fused) */
   score: number;
+  /**
+   * Absolute evidence that the learning is about the query, 0..1: the share of the query's information
+   * (IDF mass of its key terms) the learning covers. Comparable across queries; the brief's cut uses it.
+   */
+  evidence: number;
   /** title/body excerpt with matched terms marked */
   snippet: string;
+  /** why the hit is stale: a newer learning contradicts it, or it is past its `validUntil` */
+  stale?: { by?: string; since: string; reason: 'newer' | 'expired' };
+  /** the hit's scope relative to the asker: its own project/agent, org-wide, or another project/agent */
+  scopeMatch: 'agent' | 'project' | 'org' | 'other';
 }

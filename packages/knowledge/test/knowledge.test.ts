@@ -13,6 +13,7 @@ import {
   parseModelLearnings,
   searchKnowledge,
   supersede,
+  writeTest,
 } from '../src/index.js';
 
 async function kb() {
@@ -73,7 +74,7 @@ describe('capture', () => {
     expect(learning.provenance[0]!.redactions).toBe(3);
   });
 
-  test('a near-duplicate merges into the existing learning; a contradiction is flagged for review', async () => {
+  test('a near-duplicate merges (confirmation raises confidence); a contradiction links both ways and the older is stale', async () => {
     const { dir, index } = await kb();
     const first = await add(index, dir, 'The staging API rate limit is 100 requests per minute per token.');
     const again = await add(index, dir, 'Staging API: rate limit is 100 requests per minute per token', {
@@ -83,11 +84,59 @@ describe('capture', () => {
     expect(again.learning.id).toBe(first.learning.id);
     expect(again.learning.provenance).toHaveLength(2);
     expect(again.learning.confidence).toBeGreaterThan(first.learning.confidence);
-    const contra = await add(index, dir, 'The staging API rate limit is 300 requests per minute per token.');
+    const contra = await add(
+      index,
+      dir,
+      'The staging API rate limit was raised: now 300 requests per minute per token.',
+      { provenance: { source: 'person', time: new Date(Date.now() + 1000).toISOString() } },
+    );
     expect(contra.outcome).toBe('conflict');
-    expect(contra.learning.status).toBe('pending');
+    expect(contra.learning.status).toBe('active');
     expect(contra.learning.conflictsWith).toEqual([first.learning.id]);
+    expect(index.get(first.learning.id)!.conflictsWith).toEqual([contra.learning.id]);
+    expect(readFileSync(first.learning.file!, 'utf8')).toContain(contra.learning.id);
     expect(index.count()).toBe(2);
+    // The newer fact first; the older one marked stale, right after it.
+    const brief = buildContext(index, { task: 'staging API rate limit per token' });
+    expect(brief.hits.map((h) => h.learning.id)).toEqual([contra.learning.id, first.learning.id]);
+    expect(brief.hits[1]!.stale).toMatchObject({ by: contra.learning.id, reason: 'newer' });
+    expect(brief.markdown).toMatch(/\[stale: contradicted by k-/);
+    // Or held back for review.
+    const held = await add(
+      index,
+      dir,
+      'The staging API rate limit is no longer per token: 500 per minute per app.',
+      {
+        onConflict: 'pending',
+        provenance: { source: 'person', time: new Date(Date.now() + 2000).toISOString() },
+      },
+    );
+    expect(held.outcome).toBe('conflict');
+    expect(held.learning.status).toBe('pending');
+  });
+
+  test('moved from X to Y, no longer: detected as contradictions; a learning past validUntil is stale', async () => {
+    const { dir, index } = await kb();
+    const old = await add(index, dir, 'The uploads bucket is in us-east-1; presign with that region.', {
+      provenance: { source: 'person', time: '2025-01-01T00:00:00.000Z' },
+    });
+    const moved = await add(
+      index,
+      dir,
+      'The uploads bucket moved from us-east-1 to eu-central-1; presign with eu-central-1.',
+      { provenance: { source: 'person', time: '2025-06-01T00:00:00.000Z' } },
+    );
+    expect(moved.conflicts?.[0]?.reason).toMatch(/changed from "us-east-1"/);
+    const unrelated = await add(index, dir, 'Thumbnails are cached by the CDN for one hour.');
+    expect(unrelated.outcome).toBe('added');
+    const expiring = await add(index, dir, 'The holiday freeze blocks deploys to production until January.', {
+      validUntil: '2020-01-10',
+    });
+    const hits = searchKnowledge(index, 'holiday deploy freeze production');
+    expect(hits[0]!.learning.id).toBe(expiring.learning.id);
+    expect(hits[0]!.stale).toMatchObject({ reason: 'expired' });
+    expect(readFileSync(expiring.learning.file!, 'utf8')).toContain('validUntil: 2020-01-10');
+    expect(old.learning.id).not.toBe(moved.learning.id);
   });
 
   test('superseding is explicit and takes the old learning out of search', async () => {
@@ -105,7 +154,7 @@ describe('capture', () => {
 });
 
 describe('retrieval', () => {
-  test('what people type: several words match separately, FTS syntax never crashes, scopes filter', async () => {
+  test('what people type: several words match separately, FTS syntax never crashes, scope boosts', async () => {
     const { dir, index } = await kb();
     const a = await add(
       index,
@@ -124,10 +173,17 @@ describe('retrieval', () => {
     );
     for (const q of ['"unbalanced', 'AND OR NOT', 'x-rate-limit*', 'col:val (', '^NEAR/3'])
       expect(() => searchKnowledge(index, q)).not.toThrow();
-    expect(searchKnowledge(index, 'cursor composer sessions', { project: 'other' })).toHaveLength(0);
-    expect(searchKnowledge(index, 'cursor composer sessions', { project: 'sessions' })).toHaveLength(1);
-    expect(searchKnowledge(index, 'post threads oldest first', { agent: 'someone-else' })).toHaveLength(0);
-    expect(searchKnowledge(index, 'post threads oldest first', { agent: 'feed' })).toHaveLength(1);
+    // Scope raises the score, it does not filter: another project's strong match is still found, labelled.
+    const other = searchKnowledge(index, 'cursor composer sessions', { project: 'other' });
+    const own = searchKnowledge(index, 'cursor composer sessions', { project: 'sessions' });
+    expect(other.map((h) => h.scopeMatch)).toEqual(['other']);
+    expect(own.map((h) => h.scopeMatch)).toEqual(['project']);
+    expect(own[0]!.score).toBeGreaterThan(other[0]!.score);
+    expect(searchKnowledge(index, 'post threads oldest first', { agent: 'feed' })[0]!.scopeMatch).toBe(
+      'agent',
+    );
+    const brief = buildContext(index, { task: 'where cursor keeps composer sessions', project: 'other' });
+    expect(brief.markdown).toContain('project sessions');
   });
 
   test('context is a short brief of what is relevant, within budget, and empty when nothing is', async () => {
@@ -223,6 +279,36 @@ describe('extraction', () => {
     expect(extractMarkers('noise\n - LEARNED: the cache key includes the lockfile hash\n')).toEqual([
       'the cache key includes the lockfile hash',
     ]);
+  });
+
+  test('LEARNED: anywhere in a line; ordinary pacing text is not a rate-limit lesson', () => {
+    expect(extractMarkers('Done. LEARNED: the feed API pages with since_id, not by time.')).toEqual([
+      'the feed API pages with since_id, not by time.',
+    ]);
+    expect(extractMarkers('UNLEARNED: nothing here to keep at all')).toEqual([]);
+    const pacing = extractOffline([
+      ev(1, { kind: 'text', text: 'x-rate-limit-remaining: 42, staying well under the rate limit.' }),
+      ev(2, { role: 'tool', kind: 'tool_result', toolUseId: 't', text: 'rate limit: 300 per 15 minutes' }),
+    ]);
+    expect(pacing).toEqual([]);
+    const hit = extractOffline([ev(1, { kind: 'text', text: 'We hit the rate limit on the search API.' })]);
+    expect(hit.map((c) => c.tags)).toEqual([['rate-limit']]);
+  });
+
+  test('the write test: generalizable, non-obvious, actionable, novel', () => {
+    const good = {
+      title: 'Stripe webhooks need the raw body',
+      body: 'Mount express.raw() on the webhook route; express.json() breaks signature verification.',
+    };
+    expect(writeTest(good)).toEqual([]);
+    expect(writeTest({ title: 'Tests', body: 'Always write tests for your code.' })).toContain('non-obvious');
+    expect(
+      writeTest({
+        title: 'The session',
+        body: 'In this session I just looked at the logs of the service for a while.',
+      }),
+    ).toEqual(expect.arrayContaining(['generalizable', 'actionable']));
+    expect(writeTest(good, { prompts: [`${good.title}. ${good.body}`] })).toEqual(['novel']);
   });
 
   test("a model's answer is validated; junk is an error, not a learning", () => {

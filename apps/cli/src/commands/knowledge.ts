@@ -104,8 +104,10 @@ export function registerKnowledgeCommands(program: Command): void {
         printLine(`${result.outcome}: ${result.learning.id} ${result.learning.title}`);
         if (result.outcome === 'merged')
           printLine(`  (the same lesson as ${result.existing!.id}: provenance appended)`);
-        if (result.outcome === 'conflict')
-          printLine(`  contradicts ${result.existing!.id}: kept as pending for review`);
+        for (const c of result.conflicts ?? [])
+          printLine(
+            `  contradicts ${c.learning.id} (${c.reason}): ${result.learning.status === 'pending' ? 'kept as pending for review' : 'the older one is served as stale'}; resolve with habitat knowledge supersede|retract`,
+          );
         if (result.redactions) printLine(`  ${result.redactions} secret(s) redacted`);
       },
     );
@@ -144,7 +146,14 @@ export function registerKnowledgeCommands(program: Command): void {
         if (hits.length === 0) return printLine('no learnings match');
         for (const h of hits) {
           const p = h.learning.provenance.at(-1);
-          printLine(`${h.learning.id}  ${h.learning.title}  (${h.score.toFixed(2)})`);
+          const stale = h.stale
+            ? h.stale.reason === 'newer'
+              ? `  [stale: contradicted by ${h.stale.by}]`
+              : `  [stale: valid until ${h.stale.since}]`
+            : '';
+          printLine(
+            `${h.learning.id}  ${h.learning.title}  (${h.score.toFixed(2)}, evidence ${h.evidence.toFixed(2)})${stale}`,
+          );
           printLine(`  ${h.snippet.replace(/\s+/g, ' ')}`);
           printLine(
             `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${p.time}` : ''}`,

@@ -70,6 +70,7 @@ export function subscribeLayers(daemon: Daemon, root: string, logger: Logger): v
           for (const session of ofRun) {
             const r = await extractFromSession(index, settings.knowledgeDir, sessions, session.id, {
               secrets,
+              tags: agent.knowledge.tags,
             });
             logger.info(
               {
