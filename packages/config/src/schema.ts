@@ -197,13 +197,16 @@ const credentialSchema = z
   });
 
 const isolationSchema = z.strictObject({
-  backend: z.enum(['docker', 'local']).optional(),
-  image: z.string().optional().describe('Docker image (docker backend)'),
+  backend: z.enum(['docker', 'local', 'swarm']).optional(),
+  image: z.string().optional().describe('Docker image (docker and swarm backends)'),
   user: z.string().optional().describe('uid:gid or a user name; claude agents must not run as root'),
   network: z.string().optional().describe('none, host, bridge or a network name'),
   memory: size.optional(),
   cpus: z.number().positive().optional(),
   pids: z.int().positive().optional(),
+  placement: stringList
+    .optional()
+    .describe('Swarm placement constraints, e.g. node.labels.habitat==agents (swarm backend)'),
 });
 
 const overlapSchema = z.union([

@@ -70,8 +70,8 @@ export interface Credential {
 }
 
 export interface Isolation {
-  backend: 'docker' | 'local';
-  /** Docker image (docker backend) */
+  backend: 'docker' | 'local' | 'swarm';
+  /** Docker image (docker and swarm backends) */
   image: string;
   /** user the agent runs as (`uid:gid` or a name); never root for claude agents */
   user?: string;
@@ -81,6 +81,8 @@ export interface Isolation {
   memoryBytes?: number;
   cpus?: number;
   pids?: number;
+  /** Swarm placement constraints (`node.labels.x==y`, `node.role==worker`) */
+  placement?: string[];
 }
 
 export interface OverlapPolicy {

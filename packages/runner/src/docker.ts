@@ -2,30 +2,12 @@
 // it, its output saved as it arrives, removed once the output is on disk.
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import type { Backend, BackendExit, BackendRun, LiveRun, OutputSink, RunSpec } from './backend.js';
 import { RunError } from './errors.js';
-import type { BackendExit, OutputSink } from './local.js';
 
 export const LABEL_AGENT = 'habitat.agent';
 export const LABEL_RUN = 'habitat.run';
 export const LABEL_STATE = 'habitat.stateDir';
-
-export interface ContainerSpec {
-  image: string;
-  cmd: string[];
-  workingDir: string;
-  env: Record<string, string>;
-  binds: string[];
-  user?: string;
-  network: string;
-  memoryBytes?: number;
-  cpus?: number;
-  pids?: number;
-  labels: Record<string, string>;
-  stdin?: string;
-  timeoutMs: number;
-  graceMs: number;
-  signal: AbortSignal;
-}
 
 let shared: Promise<Docker> | undefined;
 /**
@@ -48,80 +30,71 @@ export async function dockerAvailable(): Promise<boolean> {
   }
 }
 
-export async function runContainer(
-  spec: ContainerSpec,
-  onOutput: OutputSink,
-  onStart: (containerId: string) => void,
-): Promise<BackendExit> {
+export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
+  const c = spec.container;
   const engine = await docker();
   let container: Docker.Container;
   try {
     container = await engine.createContainer({
-      Image: spec.image,
-      Cmd: spec.cmd,
-      WorkingDir: spec.workingDir,
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      Labels: spec.labels,
-      ...(spec.user ? { User: spec.user } : {}),
-      OpenStdin: spec.stdin !== undefined,
-      StdinOnce: spec.stdin !== undefined,
-      AttachStdin: spec.stdin !== undefined,
+      Image: c.image,
+      Cmd: c.cmd,
+      WorkingDir: c.workingDir,
+      Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
+      Labels: c.labels,
+      ...(c.user ? { User: c.user } : {}),
+      OpenStdin: c.stdin !== undefined,
+      StdinOnce: c.stdin !== undefined,
+      AttachStdin: c.stdin !== undefined,
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
       HostConfig: {
-        Binds: spec.binds,
-        NetworkMode: spec.network,
-        ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
-        ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
-        ...(spec.pids ? { PidsLimit: spec.pids } : {}),
+        Binds: [...c.binds, ...spec.credentialFiles.map((f) => `${f.hostPath}:${f.containerPath}:ro`)],
+        NetworkMode: c.network,
+        ...(c.memoryBytes ? { Memory: c.memoryBytes } : {}),
+        ...(c.cpus ? { NanoCpus: Math.round(c.cpus * 1e9) } : {}),
+        ...(c.pids ? { PidsLimit: c.pids } : {}),
         Init: true,
       },
     });
   } catch (error) {
-    throw dockerError(error, spec.image);
+    throw dockerError(error, c.image);
   }
-  const stream = await container.attach({
-    stream: true,
-    stdout: true,
-    stderr: true,
-    stdin: spec.stdin !== undefined,
-    hijack: spec.stdin !== undefined,
-  });
-  const ended = followStream(engine, stream, onOutput);
-  let timedOut = false;
-  let cancelled = false;
-  const stop = async () => {
-    try {
-      await container.stop({ t: Math.ceil(spec.graceMs / 1000) });
-    } catch {
-      // already stopped
-    }
-  };
-  const onAbort = () => {
-    cancelled = !timedOut;
-    void stop();
-  };
-  const timer =
-    spec.timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          void stop();
-        }, spec.timeoutMs)
-      : undefined;
+  const remove = () => container.remove({ force: true }).catch(() => {});
   try {
+    const stream = await container.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+      stdin: c.stdin !== undefined,
+      hijack: c.stdin !== undefined,
+    });
+    const ended = followStream(engine, stream, onOutput);
     await container.start();
-    onStart(container.id);
-    if (spec.stdin !== undefined) stream.end(spec.stdin);
-    if (spec.signal.aborted) onAbort();
-    else spec.signal.addEventListener('abort', onAbort, { once: true });
-    const status = (await container.wait()) as { StatusCode: number };
-    await ended;
-    return { exitCode: status.StatusCode, signal: null, timedOut, cancelled, containerId: container.id };
-  } finally {
-    if (timer) clearTimeout(timer);
-    spec.signal.removeEventListener('abort', onAbort);
-    await container.remove({ force: true }).catch(() => {});
+    if (c.stdin !== undefined) stream.end(c.stdin);
+    const exit = (async (): Promise<BackendExit> => {
+      try {
+        const status = (await container.wait()) as { StatusCode: number };
+        await ended;
+        return {
+          exitCode: status.StatusCode,
+          signal: null,
+          timedOut: false,
+          cancelled: false,
+          containerId: container.id,
+          ref: container.id,
+        };
+      } finally {
+        await remove();
+      }
+    })();
+    const stop = () => {
+      container.stop({ t: Math.ceil(spec.graceMs / 1000) }).catch(() => {}); // already stopped
+    };
+    return { started: { containerId: container.id, ref: container.id }, exit, stop };
+  } catch (error) {
+    await remove();
+    throw error;
   }
 }
 
@@ -198,8 +171,36 @@ export async function followContainer(id: string, onOutput: OutputSink): Promise
   try {
     const status = (await container.wait()) as { StatusCode: number };
     await ended;
-    return { exitCode: status.StatusCode, signal: null, timedOut: false, cancelled: false, containerId: id };
+    return {
+      exitCode: status.StatusCode,
+      signal: null,
+      timedOut: false,
+      cancelled: false,
+      containerId: id,
+      ref: id,
+    };
   } finally {
     await container.remove({ force: true }).catch(() => {});
   }
 }
+
+export const dockerBackend: Backend = {
+  name: 'docker',
+  inContainer: true,
+  start: startContainer,
+  findLive: async ({ stateDir }) =>
+    (await findRunContainers({ stateDir })).map(
+      (c): LiveRun => ({
+        backend: 'docker',
+        runId: c.runId,
+        agent: c.agent,
+        ref: c.id,
+        state: c.state,
+        createdAt: c.createdAt,
+      }),
+    ),
+  follow: (run, onOutput) => followContainer(run.ref, onOutput),
+  abandon: async () => 'the coordinator restarted and the run container was no longer there',
+  // Every path of startContainer/followContainer removes its container.
+  cleanup: async () => [],
+};

@@ -1,7 +1,9 @@
+export type * from './backend.js';
+export { allBackends, backendFor, driveRun, registerBackend } from './backends.js';
 export { ClaudeStreamParser, detectLimitText, nextLocalTime, toIsoTime } from './claude-stream.js';
 export {
-  type ContainerSpec,
   dockerAvailable,
+  dockerBackend,
   findRunContainers,
   followContainer,
   LABEL_AGENT,
@@ -20,6 +22,7 @@ export {
   resumeArgv,
   tokensOf,
 } from './limits.js';
+export { localBackend } from './local.js';
 export { pruneLogs, type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
 export { ensureRepo } from './repo.js';
 export { IDLE_RELEASE_MS, RunOutput, type RunOutputOptions, STDERR_MARK, type Stream } from './run-output.js';

@@ -6,12 +6,13 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { type AgentConfig, readCredentialValues } from '@habitat/config';
 import { ulid } from 'ulid';
-import { type ContainerSpec, LABEL_AGENT, LABEL_RUN, LABEL_STATE, runContainer } from './docker.js';
+import type { Backend, BackendExit, CredentialFile, RunSpec } from './backend.js';
+import { backendFor, driveRun } from './backends.js';
+import { LABEL_AGENT, LABEL_RUN, LABEL_STATE } from './docker.js';
 import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { commitRunChanges } from './git-audit.js';
 import { resumeArgv } from './limits.js';
-import { type BackendExit, type ProcessSpec, runLocal } from './local.js';
 import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { ensureRepo } from './repo.js';
 import { RunOutput } from './run-output.js';
@@ -70,7 +71,7 @@ async function execute(
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const paths = runPaths(options.stateDir, agent.name, runId, startedAt);
-  const backend = agent.isolation.backend;
+  const backendName = agent.isolation.backend;
   const warnings: string[] = [];
   const log = options.logger?.child({ agent: agent.name, runId });
   await mkdir(path.dirname(paths.logPath), { recursive: true });
@@ -92,35 +93,25 @@ async function execute(
   let exit: BackendExit | undefined;
   let error: { code: string; message: string } | undefined;
   try {
-    const prepared = await prepare(agent, runId, options, paths);
+    const backend = backendFor(backendName);
+    const timeoutMs = options.timeoutMs ?? agent.timeoutMs;
+    const prepared = await prepare(agent, runId, options, paths, backend, timeoutMs);
     output = outputOf(prepared.secrets);
-    log?.info({ event: 'run.starting', backend }, 'run starting');
-    const started = (extra: { pid?: number; containerId?: string }) => {
+    log?.info({ event: 'run.starting', backend: backendName }, 'run starting');
+    exit = await driveRun(backend, prepared.spec, signal, onOutput, (extra) => {
       bus.emit({
         type: 'started',
         runId,
         agent: agent.name,
         time: startedAt.toISOString(),
-        backend,
+        backend: backendName,
         logPath: paths.logPath,
         ...extra,
       });
       log?.info({ event: 'run.started', ...extra }, 'run started');
-    };
-    const timeoutMs = options.timeoutMs ?? agent.timeoutMs;
-    if (backend === 'local') {
-      exit = await runLocal(
-        { ...prepared.process, timeoutMs, graceMs: agent.graceMs, signal },
-        onOutput,
-        (pid) => started({ pid }),
-      );
-    } else {
-      exit = await runContainer(
-        { ...prepared.container, timeoutMs, graceMs: agent.graceMs, signal },
-        onOutput,
-        (containerId) => started({ containerId }),
-      );
-    }
+    });
+    const scrub = output.scrubber;
+    if (exit.warnings) warnings.push(...exit.warnings.map((w) => scrub.scrubText(w)));
   } catch (e) {
     const err = e instanceof RunError ? e : new RunError('spawn-failed', (e as Error).message);
     error = { code: err.code, message: output.scrubber.scrubText(err.message) };
@@ -146,7 +137,7 @@ async function execute(
     runId,
     agent: agent.name,
     trigger: options.trigger ?? 'manual',
-    backend,
+    backend: backendName,
     startedAt: startedAt.toISOString(),
     endedAt: endedAt.toISOString(),
     durationMs: endedAt.getTime() - startedAt.getTime(),
@@ -160,6 +151,7 @@ async function execute(
     summary,
     ...(error ? { error } : {}),
     ...(exit?.containerId ? { containerId: exit.containerId } : {}),
+    ...(exit?.ref ? { ref: exit.ref } : {}),
     ...(options.resume && agent.run.kind === 'claude' ? { resumedSession: options.resume.sessionId } : {}),
   };
   if (agent.gitCommit && agent.repo.kind === 'path' && status !== 'error-before-start') {
@@ -208,13 +200,9 @@ function statusOf(
   return exit.exitCode === 0 && summary.isError !== true ? 'succeeded' : 'failed';
 }
 
-/** What the backends get, less what `execute` adds per run (timeout, grace, signal). */
-type PerRun = 'timeoutMs' | 'graceMs' | 'signal';
-
 interface Prepared {
   secrets: Secret[];
-  process: Omit<ProcessSpec, PerRun>;
-  container: Omit<ContainerSpec, PerRun>;
+  spec: RunSpec;
 }
 
 /** Everything a backend needs, built once: argv, environment, credentials, mounts. */
@@ -223,6 +211,8 @@ async function prepare(
   runId: string,
   options: StartRunOptions,
   paths: RunPaths,
+  backend: Backend,
+  timeoutMs: number,
 ): Promise<Prepared> {
   const repo = agent.repo.path;
   await ensureRepo(agent.repo);
@@ -239,7 +229,7 @@ async function prepare(
     throw new RunError('credential-unreadable', (e as Error).message);
   }
   const secrets: Secret[] = credentials.flatMap((c) => c.values.map((value) => ({ name: c.name, value })));
-  const docker = agent.isolation.backend === 'docker';
+  const docker = backend.inContainer;
   const ids = !docker ? await localUser(agent.isolation.user) : undefined;
 
   await mkdir(paths.claudeHome, { recursive: true });
@@ -287,36 +277,52 @@ async function prepare(
   );
   if (ids) inherited.HOME = paths.claudeHome;
   const env = { ...agent.env, ...(options.env ?? {}), ...credentialEnv };
+  const credentialFiles: CredentialFile[] = credentials
+    .filter((c) => agent.credentials.find((x) => x.name === c.name)?.as === 'file')
+    .map((c) => ({
+      name: c.name,
+      content: c.content,
+      hostPath: path.join(secretsDir, c.name),
+      containerPath: `${IN_CONTAINER.secrets}/${c.name}`,
+    }));
+  const iso = agent.isolation;
   return {
     secrets,
-    process: {
-      command: argv[0]!,
-      args: argv.slice(1),
-      cwd: repo,
-      env: { ...inherited, ...env, ...habitatEnv(false) },
-      ...(stdin !== undefined ? { stdin } : {}),
-      ...(ids ?? {}),
-    },
-    container: {
-      image: agent.isolation.image,
-      cmd: argv,
-      workingDir: IN_CONTAINER.work,
-      env: { HOME: '/tmp', ...env, ...habitatEnv(true) },
-      binds: [
-        `${repo}:${IN_CONTAINER.work}:rw`,
-        `${paths.runDir}:${IN_CONTAINER.run}:rw`,
-        `${paths.claudeHome}:${IN_CONTAINER.claude}:rw`,
-        ...fileCredentials.map(
-          (c) => `${path.join(secretsDir, c.name)}:${IN_CONTAINER.secrets}/${c.name}:ro`,
-        ),
-      ],
-      ...(agent.isolation.user ? { user: agent.isolation.user } : {}),
-      network: agent.isolation.network,
-      ...(agent.isolation.memoryBytes ? { memoryBytes: agent.isolation.memoryBytes } : {}),
-      ...(agent.isolation.cpus ? { cpus: agent.isolation.cpus } : {}),
-      ...(agent.isolation.pids ? { pids: agent.isolation.pids } : {}),
-      labels: { [LABEL_AGENT]: agent.name, [LABEL_RUN]: runId, [LABEL_STATE]: options.stateDir },
-      ...(stdin !== undefined ? { stdin } : {}),
+    spec: {
+      runId,
+      agent,
+      stateDir: options.stateDir,
+      process: {
+        command: argv[0]!,
+        args: argv.slice(1),
+        cwd: repo,
+        env: { ...inherited, ...env, ...habitatEnv(false) },
+        ...(stdin !== undefined ? { stdin } : {}),
+        ...(ids ?? {}),
+      },
+      container: {
+        image: iso.image,
+        cmd: argv,
+        workingDir: IN_CONTAINER.work,
+        env: { HOME: '/tmp', ...env, ...habitatEnv(true) },
+        binds: [
+          `${repo}:${IN_CONTAINER.work}:rw`,
+          `${paths.runDir}:${IN_CONTAINER.run}:rw`,
+          `${paths.claudeHome}:${IN_CONTAINER.claude}:rw`,
+        ],
+        ...(iso.user ? { user: iso.user } : {}),
+        network: iso.network,
+        ...(iso.memoryBytes ? { memoryBytes: iso.memoryBytes } : {}),
+        ...(iso.cpus ? { cpus: iso.cpus } : {}),
+        ...(iso.pids ? { pids: iso.pids } : {}),
+        ...(iso.placement ? { placement: iso.placement } : {}),
+        labels: { [LABEL_AGENT]: agent.name, [LABEL_RUN]: runId, [LABEL_STATE]: options.stateDir },
+        ...(stdin !== undefined ? { stdin } : {}),
+      },
+      secretEnv: credentialEnv,
+      credentialFiles,
+      timeoutMs,
+      graceMs: agent.graceMs,
     },
   };
 }

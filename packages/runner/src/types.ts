@@ -1,5 +1,6 @@
 import type { AgentConfig } from '@habitat/config';
 import type { Logger } from 'pino';
+import type { BackendName } from './backend.js';
 
 /** Why a run started. */
 export type RunTrigger = 'schedule' | 'manual' | 'wake' | 'retry' | 'missed' | 'adopted' | (string & {});
@@ -64,7 +65,7 @@ export interface RunResult {
   runId: string;
   agent: string;
   trigger: RunTrigger;
-  backend: 'docker' | 'local';
+  backend: BackendName;
   startedAt: string;
   endedAt: string;
   durationMs: number;
@@ -82,6 +83,8 @@ export interface RunResult {
   error?: { code: string; message: string };
   /** set by the Docker backend */
   containerId?: string;
+  /** the backend's id for the run (container id, swarm service id) */
+  ref?: string;
   /** the commit the git audit trail made, if any */
   commit?: string;
   /** the Claude session this run continued (`claude --resume`) */
@@ -105,10 +108,12 @@ export type RunEvent =
       runId: string;
       agent: string;
       time: string;
-      backend: 'docker' | 'local';
+      backend: BackendName;
       logPath: string;
       containerId?: string;
       pid?: number;
+      /** the backend's id for the run (container id, swarm service id) */
+      ref?: string;
     }
   | { type: 'output'; runId: string; agent: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'agent-event'; runId: string; agent: string; event: AgentEvent }

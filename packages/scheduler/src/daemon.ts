@@ -12,8 +12,9 @@ import {
   readCredentialValues,
 } from '@habitat/config';
 import {
-  findRunContainers,
-  followContainer,
+  type BackendExit,
+  backendFor,
+  type LiveRun,
   type RunHandle,
   RunOutput,
   type RunResult,
@@ -414,7 +415,7 @@ export class Daemon extends EventEmitter {
         handle.on((e) => {
           if (e.type === 'started') {
             this.store.markStarted(row.id, Date.parse(e.time), e.backend, e.logPath);
-            this.store.markProcess(row.id, e.pid ?? null, e.containerId ?? null);
+            this.store.markProcess(row.id, e.pid ?? null, e.ref ?? e.containerId ?? null);
             this.publish('run.started', {
               agent: agent.name,
               runId: row.id,
@@ -517,15 +518,7 @@ export class Daemon extends EventEmitter {
   private async reconcile(): Promise<void> {
     const now = this.now();
     const open = this.store.openRuns();
-    // Ask the Docker engine only when Docker is involved: a local-only fleet then never loads dockerode
-    // (~33 MB of RSS; the runner imports it on first use). A run started on Docker by a previous daemon
-    // is always looked for, even if its agent has since moved to the local backend.
-    const dockerInvolved =
-      [...this.agents.values()].some((a) => a.isolation.backend === 'docker') ||
-      open.some((r) => r.status !== 'queued' && (r.backend !== 'local' || r.container_id !== null));
-    const containers = dockerInvolved
-      ? await findRunContainers({ stateDir: this.stateDir }).catch(() => [])
-      : [];
+    const live = await this.findLive(open);
     for (const row of open) {
       const agent = this.agents.get(row.agent);
       if (row.status === 'queued') {
@@ -533,22 +526,12 @@ export class Daemon extends EventEmitter {
         else this.store.finishRun(row.id, { status: 'cancelled' }, 'the agent was removed');
         continue;
       }
-      const container = containers.find((c) => c.runId === row.id);
-      if (container && agent) {
-        this.adopt(agent, row, container.id);
+      const found = live.find((c) => c.runId === row.id);
+      if (found && agent) {
+        this.adopt(agent, row, found);
         continue;
       }
-      let reason = 'the coordinator stopped while this run was in flight and its process is gone';
-      if (row.pid) {
-        try {
-          process.kill(-row.pid, 'SIGKILL');
-          reason = `the coordinator restarted while this run was in flight (pid ${row.pid}); its output pipe was gone, so it was stopped`;
-        } catch {
-          // already gone
-        }
-      } else if (row.backend === 'docker' || row.container_id) {
-        reason = 'the coordinator restarted and the run container was no longer there';
-      }
+      const reason = await this.abandon(row);
       this.store.finishRun(row.id, { status: 'lost' }, reason);
       this.publish('run.finished', {
         agent: row.agent,
@@ -593,8 +576,43 @@ export class Daemon extends EventEmitter {
     }
   }
 
-  /** Follow a container a previous daemon started, to its end, and record it like any run. */
-  private adopt(agent: AgentConfig, row: RunRow, containerId: string): void {
+  /**
+   * Runs a previous daemon left on their backends. Only backends in use are asked: a local-only fleet
+   * never loads dockerode (~33 MB of RSS; the runner imports it on first use). A run started on Docker
+   * by a previous daemon is always looked for, even if its agent has since moved to another backend.
+   */
+  private async findLive(open: RunRow[]): Promise<LiveRun[]> {
+    const names = new Set<string>([...this.agents.values()].map((a) => a.isolation.backend));
+    for (const r of open) if (r.status !== 'queued' && r.backend) names.add(r.backend);
+    const openIds = new Set(open.map((r) => r.id));
+    const found = await Promise.all(
+      [...names].map(async (name) => {
+        try {
+          const backend = backendFor(name);
+          const live = await backend.findLive({ stateDir: this.stateDir });
+          for (const note of await backend.cleanup({ stateDir: this.stateDir, openRunIds: openIds }))
+            this.log('warn', { event: 'backend.cleanup', backend: name }, note);
+          return live;
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return found.flat();
+  }
+
+  /** Stop what is left of an in-flight run nobody can follow; returns why it is lost. */
+  private async abandon(row: RunRow): Promise<string> {
+    try {
+      return await backendFor(row.backend).abandon({ runId: row.id, pid: row.pid, ref: row.container_id });
+    } catch (error) {
+      return `the coordinator restarted and could not reach this run's backend (${row.backend}): ${(error as Error).message}`;
+    }
+  }
+
+  /** Follow a run a previous daemon started, to its end, and record it like any run. */
+  private adopt(agent: AgentConfig, row: RunRow, live: LiveRun): void {
+    const containerId = live.ref;
     let resolveDone!: () => void;
     this.running.set(row.id, { agent: agent.name, done: new Promise<void>((r) => (resolveDone = r)) });
     this.publish('run.started', { agent: agent.name, runId: row.id, trigger: 'adopted', containerId });
@@ -614,9 +632,9 @@ export class Daemon extends EventEmitter {
           secrets,
           streamJson: agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json',
         });
-        let exit: Awaited<ReturnType<typeof followContainer>>;
+        let exit: BackendExit;
         try {
-          exit = await followContainer(containerId, (stream, chunk) => output.push(stream, chunk));
+          exit = await backendFor(live.backend).follow(live, (stream, chunk) => output.push(stream, chunk));
         } finally {
           output.end();
           closeSync(fd);
@@ -627,17 +645,18 @@ export class Daemon extends EventEmitter {
           runId: row.id,
           agent: agent.name,
           trigger: row.trigger,
-          backend: 'docker',
+          backend: live.backend,
           startedAt: startedAt.toISOString(),
           endedAt: endedAt.toISOString(),
           durationMs: endedAt.getTime() - startedAt.getTime(),
           exitCode: exit.exitCode,
           signal: null,
           status: exit.exitCode === 0 && summary.isError !== true ? 'succeeded' : 'failed',
-          warnings: ['adopted after a coordinator restart'],
+          warnings: ['adopted after a coordinator restart', ...(exit.warnings ?? [])],
           logPath,
           summary,
-          containerId,
+          ...(exit.containerId ? { containerId: exit.containerId } : {}),
+          ref: containerId,
         };
         await writeResultRecord(paths.recordPath, result);
       } catch (error) {
@@ -645,7 +664,7 @@ export class Daemon extends EventEmitter {
           runId: row.id,
           agent: agent.name,
           trigger: row.trigger,
-          backend: 'docker',
+          backend: live.backend,
           startedAt: startedAt.toISOString(),
           endedAt: new Date(this.now()).toISOString(),
           durationMs: 0,
