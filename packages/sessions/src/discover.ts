@@ -82,10 +82,16 @@ export function discoverFiles(roots: ResolvedSources): SourceFile[] {
       out.push({ path: join(projects, rel), kind: 'claude-subagent', agent });
   }
   for (const dir of roots.codex) {
-    const sessions = join(dir, 'sessions');
-    if (!isDir(sessions)) continue;
-    for (const rel of globSync('**/rollout-*.jsonl', { cwd: sessions }))
-      out.push({ path: join(sessions, rel), kind: 'codex' });
+    // `sessions/YYYY/MM/DD/` (JSONL, maybe zstd-compressed), the TypeScript CLI's flat `sessions/rollout-*.json`,
+    // and `archived_sessions/`
+    for (const sub of ['sessions', 'archived_sessions']) {
+      const sessions = join(dir, sub);
+      if (!isDir(sessions)) continue;
+      for (const rel of globSync(['**/rollout-*.jsonl', '**/rollout-*.jsonl.zst', '**/rollout-*.json'], {
+        cwd: sessions,
+      }))
+        out.push({ path: join(sessions, rel), kind: 'codex' });
+    }
   }
   for (const dir of roots.cursor) {
     if (dir.endsWith('.vscdb')) {
@@ -105,6 +111,12 @@ export function discoverFiles(roots: ResolvedSources): SourceFile[] {
     if (isDir(logs))
       for (const rel of globSync('*/*.log', { cwd: logs }))
         out.push({ path: join(logs, rel), kind: 'habitat-log', agent: basename(dirname(join(logs, rel))) });
+  }
+  // while Codex compresses a rollout both files exist for a moment: the plain one is the session
+  const plain = new Set(out.filter((f) => f.kind === 'codex').map((f) => f.path));
+  for (let i = out.length - 1; i >= 0; i--) {
+    const f = out[i] as SourceFile;
+    if (f.kind === 'codex' && f.path.endsWith('.zst') && plain.has(f.path.slice(0, -4))) out.splice(i, 1);
   }
   // sorted: ties between copies of one API message keep the first seen, in ccusage's (path) order
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -14,6 +14,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ParseStats } from './claude.js';
+import { codexReadWhole, codexSessionId } from './codex.js';
 import { indexCursorDb } from './cursor.js';
 import { discoverFiles, resolveSources, type SourceFile } from './discover.js';
 import { type ParseJob, parseJob } from './parse.js';
@@ -202,6 +203,16 @@ function plan(options: IndexOptions): Pass {
     db.transaction(() => {
       for (const file of ordered) {
         seen.add(file.path);
+        // Codex compresses an old rollout in place (`x.jsonl` -> `x.jsonl.zst`): the same session, moved, not gone
+        if (file.kind === 'codex' && file.path.endsWith('.zst') && !sources.has(file.path)) {
+          const plain = sources.get(file.path.slice(0, -4));
+          if (plain && !existsSync(plain.path)) {
+            movedSource(db, plain, file.path);
+            sources.delete(plain.path);
+            report.unchanged++;
+            continue;
+          }
+        }
         try {
           if (file.kind === 'cursor') {
             const r = indexCursorDb(db, applier, redactor, file.path, sources, seen);
@@ -251,7 +262,9 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
   let outcome: Planned['outcome'] = prev ? 'appended' : 'added';
   if (prev) {
     const [len, digest] = (prev.head_hash ?? '0:').split(':');
-    if (st.size < prev.offset || headHash(file.path, Number(len)) !== digest) {
+    // a compressed or single-object rollout is rewritten whole: read it again whole
+    const whole = file.kind === 'codex' && codexReadWhole(file.path);
+    if (whole || st.size < prev.offset || headHash(file.path, Number(len)) !== digest) {
       deleteSource(db, file.path);
       outcome = 'reindexed';
     } else {
@@ -276,11 +289,11 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     report.unchanged++;
     return undefined;
   }
-  const stem = basename(file.path).replace(/\.(jsonl|log)$/, '');
+  const stem = basename(file.path).replace(/\.(jsonl\.zst|jsonl|json|log)$/, '');
   let fallbackTs: number | undefined;
   let prepared: ReturnType<Applier['prepare']>;
   if (file.kind === 'codex') {
-    prepared = applier.prepare(`codex:${stem.replace(/^rollout-/, '')}`, 'codex', file.path);
+    prepared = applier.prepare(codexSessionId(stem), 'codex', file.path);
   } else if (file.kind === 'habitat-log') {
     const runId = stem.split('-').pop() ?? stem;
     prepared = applier.prepare(`run:${runId}`, 'habitat', file.path);
@@ -597,6 +610,16 @@ function runHasTranscript(db: DB, file: SourceFile): boolean {
   const sessionId = readRunRecord(file.path)?.summary?.sessionId;
   if (!sessionId) return false;
   return db.prepare("SELECT 1 FROM sessions WHERE id = ? AND source = 'claude'").get(sessionId) !== undefined;
+}
+
+/** Point a source (and its session) at the file it was moved to, keeping what was read from it. */
+function movedSource(db: DB, row: SourceRow, path: string): void {
+  const st = statSync(path);
+  db.prepare(
+    'UPDATE sources SET path = ?, size = ?, mtime_ms = ?, offset = ?, head_hash = NULL WHERE path = ?',
+  ).run(path, st.size, st.mtimeMs, st.size, row.path);
+  if (row.session_sid !== null)
+    db.prepare('UPDATE sessions SET path = ? WHERE sid = ?').run(path, row.session_sid);
 }
 
 function headHash(path: string, length: number): string {

@@ -5,6 +5,16 @@ import { SessionsError } from './errors.js';
 
 export type DB = Database.Database;
 
+/** Empty the cache (the files are still on disk): the next pass indexes everything again with the new parsers. */
+const REINDEX = `
+  DELETE FROM usage_keys; DELETE FROM usage; DELETE FROM summaries;
+  DELETE FROM rollup; DELETE FROM events; DELETE FROM touches; DELETE FROM commands; DELETE FROM tools;
+  DELETE FROM agent_links; DELETE FROM runs; DELETE FROM sessions; DELETE FROM sources;
+  DELETE FROM sqlite_sequence WHERE name = 'events';
+  INSERT INTO events_fts (events_fts) VALUES ('delete-all');
+  DELETE FROM meta WHERE key = 'fts_max';
+`;
+
 /** Schema versions, applied in order; `PRAGMA user_version` records how far a file got. */
 const MIGRATIONS: string[] = [
   `
@@ -138,6 +148,8 @@ const MIGRATIONS: string[] = [
   INSERT INTO events_fts (events_fts) VALUES ('delete-all');
   DELETE FROM meta WHERE key = 'fts_max';
   `,
+  // Codex sessions keyed by thread id, every rollout format, forks' replayed history skipped
+  REINDEX,
 ];
 
 export interface OpenOptions {
