@@ -24,8 +24,27 @@ export {
 } from './limits.js';
 export { localBackend } from './local.js';
 export { pruneLogs, type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
+export {
+  clockTime,
+  formatRendered,
+  type RenderedKind,
+  type RenderedLine,
+  type RenderOptions,
+  renderEvent,
+  renderLine,
+  renderLog,
+  StreamRenderer,
+  summariseToolInput,
+} from './render.js';
 export { ensureRepo } from './repo.js';
-export { IDLE_RELEASE_MS, RunOutput, type RunOutputOptions, STDERR_MARK, type Stream } from './run-output.js';
+export {
+  IDLE_RELEASE_MS,
+  parseLineTimes,
+  RunOutput,
+  type RunOutputOptions,
+  STDERR_MARK,
+  type Stream,
+} from './run-output.js';
 export { formsOf, Scrubber, type Secret, scrubTree } from './scrub.js';
 export { startRun } from './start-run.js';
 export type * from './types.js';

@@ -12,6 +12,8 @@ export interface RunPaths {
   logPath: string;
   /** the result record beside it (`.json`) */
   recordPath: string;
+  /** when each log line arrived (`.times`, Claude stream-json runs): see RunOutput's `timesFd` */
+  timesPath: string;
   /** `<stateDir>/runs/<runId>`: the run's scratch dir (wake file, credential files) */
   runDir: string;
   wakeFile: string;
@@ -25,6 +27,7 @@ export function runPaths(stateDir: string, agent: string, runId: string, started
   return {
     logPath: `${base}.log`,
     recordPath: `${base}.json`,
+    timesPath: `${base}.times`,
     runDir,
     wakeFile: path.join(runDir, 'wake'),
     claudeHome: path.join(stateDir, 'claude', agent),
@@ -60,6 +63,7 @@ export async function pruneLogs(
   for (const f of drop) {
     await rm(path.join(dir, f), { force: true });
     await rm(path.join(dir, f.replace(/\.log$/, '.json')), { force: true });
+    await rm(path.join(dir, f.replace(/\.log$/, '.times')), { force: true });
   }
   return drop.size;
 }

@@ -23,6 +23,11 @@ export interface RunOutputOptions {
   /** an open log file (`a` mode) */
   logFd: number;
   secrets: readonly Secret[];
+  /**
+   * Where to record when the log's lines arrived (the log itself keeps the exact stream): one
+   * `<epoch ms> <line count>` line per write. See `readLineTimes`.
+   */
+  timesFd?: number;
   /** Claude stream-json: report every parsed event, not only tool calls and lifecycle events */
   streamJson: boolean;
   now?: () => Date;
@@ -90,6 +95,7 @@ export class RunOutput {
   /** A line habitat writes into the log itself (e.g. why a run failed). */
   note(text: string): void {
     this.endLines();
+    if (this.options.timesFd !== undefined) writeSync(this.options.timesFd, `${Date.now()} 1\n`);
     writeSync(this.options.logFd, `habitat: ${this.scrubber.scrubText(text)}\n`);
   }
 
@@ -149,6 +155,11 @@ export class RunOutput {
 
   /** Write complete lines (`data` ends with a newline); stderr lines get the mark. */
   private writeLines(stream: Stream, data: Buffer): void {
+    if (this.options.timesFd !== undefined) {
+      let lines = 0;
+      for (let at = data.indexOf(NL); at >= 0; at = data.indexOf(NL, at + 1)) lines++;
+      writeSync(this.options.timesFd, `${Date.now()} ${lines}\n`);
+    }
     if (stream === 'stdout') {
       writeSync(this.options.logFd, data);
       return;
@@ -157,4 +168,17 @@ export class RunOutput {
     const marked = `${STDERR_MARK}${text.slice(0, -1).replaceAll('\n', `\n${STDERR_MARK}`)}\n`;
     writeSync(this.options.logFd, marked);
   }
+}
+
+/** The arrival time of each line of a log, from its `.times` file (`timesFd`); undefined where unknown. */
+export function parseLineTimes(text: string): number[] {
+  const times: number[] = [];
+  for (const entry of text.split('\n')) {
+    const [ms, count] = entry.split(' ');
+    const t = Number(ms);
+    const n = Number(count);
+    if (!Number.isFinite(t) || !Number.isInteger(n) || n < 0) continue;
+    for (let i = 0; i < n; i++) times.push(t);
+  }
+  return times;
 }

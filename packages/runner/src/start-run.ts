@@ -78,9 +78,11 @@ async function execute(
   await mkdir(paths.runDir, { recursive: true });
   const fd = openSync(paths.logPath, 'a', 0o600);
   const streamJson = agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json';
+  const timesFd = streamJson ? openSync(paths.timesPath, 'a', 0o600) : undefined;
   const outputOf = (secrets: Secret[]) =>
     new RunOutput({
       logFd: fd,
+      ...(timesFd !== undefined ? { timesFd } : {}),
       secrets,
       streamJson,
       now,
@@ -120,6 +122,7 @@ async function execute(
   }
   output.end();
   closeSync(fd);
+  if (timesFd !== undefined) closeSync(timesFd);
   const scrubber = output.scrubber;
 
   const endedAt = now();
