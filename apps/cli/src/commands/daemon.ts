@@ -1,6 +1,4 @@
 // habitat up | status | next | pause | resume | cancel | logs | history | stats
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { loadSettings } from '@habitat/config';
 import {
   type AgentStats,
@@ -18,6 +16,7 @@ import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { durationFlag, intFlag } from '../flags.js';
 import { CliError, formatDuration, formatTime, printJson, printLine, printTable } from '../output.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
+import { type LogsOptions, printLogs } from './logs.js';
 
 const ago = (iso?: string) => (iso ? formatDuration(Date.now() - Date.parse(iso)) : '');
 const dur = formatDuration;
@@ -258,8 +257,18 @@ export function registerDaemonCommands(program: Command): void {
         coordinatorRoot(cmd),
         (c) => c.request<RunRow[]>('history', { ...(agent ? { agent } : {}), limit }),
         (r) => r.history(agent, limit),
-      );
+      ).catch((error: unknown) => {
+        // No scheduler state yet means no runs yet: an answer, not an error.
+        if (
+          error instanceof CliError &&
+          error.code === 'no-state' &&
+          /no scheduler state/.test(error.message)
+        )
+          return [] as RunRow[];
+        throw error;
+      });
       if (opts.json) return printJson(rows);
+      if (rows.length === 0) return printLine(`no runs${agent ? ` of ${agent}` : ''} yet`);
       printTable(
         ['run', 'agent', 'trigger', 'status', 'exit', 'started', 'duration', 'wake at'],
         rows.map((r) => [
@@ -303,56 +312,17 @@ export function registerDaemonCommands(program: Command): void {
 
   program
     .command('logs <agent>')
-    .description("print an agent's run log (the newest, or --run <id>); --follow keeps printing as it grows")
+    .description(
+      "print an agent's run log (the newest, or --run <id>); --follow keeps printing and waits for the next run",
+    )
     .option('--run <id>', 'a run id')
-    .option('-f, --follow', 'keep printing new output (Ctrl-C to stop)')
-    .action(async (agent: string, opts: { run?: string; follow?: boolean }, cmd: Command) => {
+    .option('-f, --follow', 'keep printing new output; between runs, wait for the next one (Ctrl-C to stop)')
+    .option('--all', 'with --follow: keep following run after run')
+    .option('--raw', 'print the log exactly as written (default: Claude stream-json rendered for people)')
+    .action(async (agent: string, opts: LogsOptions, cmd: Command) => {
       const { settings } = await loadSettings(coordinatorRoot(cmd));
-      const dir = path.join(settings.stateDir, 'logs', agent);
-      const logs = existsSync(dir)
-        ? readdirSync(dir)
-            .filter((f) => f.endsWith('.log'))
-            .sort()
-        : [];
-      const file = opts.run ? logs.find((f) => f.endsWith(`-${opts.run}.log`)) : logs.at(-1);
-      if (!file)
-        throw new CliError(
-          opts.run ? `no log for run ${opts.run} of ${agent}` : `no runs of ${agent} yet (${dir})`,
-          1,
-          'no-log',
-        );
-      await followFile(path.join(dir, file), Boolean(opts.follow));
+      await printLogs(settings.stateDir, agent, opts);
     });
-}
-
-/** Print a file, then (with follow) what is appended to it, until the run's record appears or Ctrl-C. */
-async function followFile(file: string, follow: boolean): Promise<void> {
-  let offset = 0;
-  const drain = () =>
-    new Promise<void>((resolve) => {
-      const size = statSync(file).size;
-      if (size <= offset) return resolve();
-      const stream = createReadStream(file, { start: offset, end: size - 1 });
-      offset = size;
-      stream.on('data', (c) => process.stdout.write(c));
-      stream.on('end', () => resolve());
-      stream.on('error', () => resolve());
-    });
-  await drain();
-  const record = file.replace(/\.log$/, '.json');
-  if (!follow || existsSync(record)) return;
-  const { watch } = await import('chokidar');
-  const watcher = watch([file, path.dirname(file)], { depth: 0, ignoreInitial: true });
-  await new Promise<void>((resolve) => {
-    let busy = Promise.resolve();
-    watcher.on('all', (_e, changed) => {
-      busy = busy.then(drain).then(() => {
-        if (changed === record || existsSync(record)) resolve();
-      });
-    });
-    process.once('SIGINT', () => resolve());
-  });
-  await watcher.close();
 }
 
 export type { DaemonEvent };

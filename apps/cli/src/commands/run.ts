@@ -8,8 +8,8 @@ import {
   loadCoordinator,
   parseDuration,
 } from '@habitat/config';
-import { type RunResult, startRun } from '@habitat/runner';
-import { connectDaemon, type DaemonClient, type DaemonEvent } from '@habitat/scheduler';
+import { formatRendered, type RunResult, StreamRenderer, startRun } from '@habitat/runner';
+import { connectDaemon, type DaemonClient, type DaemonEvent, recordForegroundRun } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, useColor } from '../output.js';
@@ -40,13 +40,45 @@ export async function requireAgent(
   );
 }
 
+interface RunOutputOptions {
+  json?: boolean;
+  quiet?: boolean;
+  raw?: boolean;
+}
+
+/**
+ * Where a run's output goes: with --json, stdout is the result object only and the agent's output goes to
+ * stderr; a Claude stream-json agent is rendered for people (one timed line per event) unless --raw.
+ */
+export function outputWriter(
+  agent: AgentConfig,
+  opts: RunOutputOptions,
+): { write(stream: 'stdout' | 'stderr', text: string): void; end(): void } {
+  const target = (stream: 'stdout' | 'stderr') =>
+    opts.json || stream === 'stderr' ? process.stderr : process.stdout;
+  if (opts.quiet) return { write() {}, end() {} };
+  const render = !opts.raw && agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json';
+  if (!render) return { write: (stream, text) => target(stream).write(text), end() {} };
+  const renderer = new StreamRenderer();
+  const print = (lines: ReturnType<StreamRenderer['end']>, stream: 'stdout' | 'stderr') => {
+    const out = target(lines[0]?.kind === 'stderr' ? 'stderr' : stream);
+    const color = useColor(out);
+    for (const line of lines) out.write(`${formatRendered(line, { color })}\n`);
+  };
+  return {
+    write: (stream, text) => print(renderer.push(text, stream), stream),
+    end: () => print(renderer.end(), 'stdout'),
+  };
+}
+
 /** Run an agent once in this process, streaming its (scrubbed) output; the seam the daemon route bypasses. */
 export async function runInForeground(
   root: string,
   name: string,
-  opts: { json?: boolean; quiet?: boolean },
+  opts: RunOutputOptions,
 ): Promise<RunResult> {
   const { coordinator, agent } = await requireAgent(root, name);
+  const out = outputWriter(agent, opts);
   const controller = new AbortController();
   const onSignal = () => controller.abort('interrupted');
   process.once('SIGINT', onSignal);
@@ -60,11 +92,17 @@ export async function runInForeground(
       signal: controller.signal,
     });
     handle.on((event) => {
-      if (event.type !== 'output' || opts.quiet) return;
-      // With --json, stdout is the result object: the agent's output goes to stderr.
-      (opts.json || event.stream === 'stderr' ? process.stderr : process.stdout).write(event.text);
+      if (event.type === 'output') out.write(event.stream, event.text);
     });
-    return await handle.result;
+    const result = await handle.result;
+    out.end();
+    try {
+      // No daemon is up: record the run in the scheduler state so history, status and the next `up` see it.
+      recordForegroundRun(coordinator.settings.stateDir, agent, result);
+    } catch (error) {
+      result.warnings.push(`not recorded in the scheduler state: ${(error as Error).message}`);
+    }
+    return result;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -74,9 +112,11 @@ export async function runInForeground(
 /** With a daemon up, `habitat run` goes through it (one writer of the state); its output streams back here. */
 async function runThroughDaemon(
   client: DaemonClient,
-  name: string,
-  opts: { json?: boolean; quiet?: boolean },
+  agent: AgentConfig,
+  opts: RunOutputOptions,
 ): Promise<RunResult> {
+  const name = agent.name;
+  const out = outputWriter(agent, opts);
   let runId: string | undefined;
   const early: DaemonEvent[] = [];
   return new Promise<RunResult>((resolve, reject) => {
@@ -86,9 +126,10 @@ async function runThroughDaemon(
         return;
       }
       if (event.runId !== runId) return;
-      if (event.event === 'run.output' && !opts.quiet) {
-        (opts.json || event.stream === 'stderr' ? process.stderr : process.stdout).write(String(event.text));
+      if (event.event === 'run.output') {
+        out.write(event.stream === 'stderr' ? 'stderr' : 'stdout', String(event.text));
       } else if (event.event === 'run.finished') {
+        out.end();
         resolve(event.result as RunResult);
       }
     };
@@ -112,16 +153,17 @@ export function registerRunCommands(program: Command): void {
     .description("run an agent once in the foreground; exits with the agent's exit code")
     .option('--json', 'print the result object at the end (agent output goes to stderr)')
     .option('-q, --quiet', "don't stream the agent's output")
-    .action(async (name: string, opts: { json?: boolean; quiet?: boolean }, cmd: Command) => {
+    .option('--raw', "print a Claude agent's stream-json exactly as it comes (default: rendered for people)")
+    .action(async (name: string, opts: RunOutputOptions, cmd: Command) => {
       const root = coordinatorRoot(cmd);
-      const { coordinator } = await requireAgent(root, name);
+      const { coordinator, agent } = await requireAgent(root, name);
       const client = await connectDaemon(coordinator.settings.stateDir, { timeoutMs: 1000 }).catch(
         () => undefined,
       );
       let result: RunResult;
       if (client) {
         try {
-          result = await runThroughDaemon(client, name, opts);
+          result = await runThroughDaemon(client, agent, opts);
         } finally {
           client.close();
         }

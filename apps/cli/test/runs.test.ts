@@ -1,0 +1,98 @@
+// habitat run / logs / history through the built CLI, with a claude agent whose `claude` prints a real
+// Claude Code stream (packages/runner/test/fixtures/limits: recorded from Claude Code 2.1.330).
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { openStore } from '@habitat/scheduler';
+import { testdir } from '@habitat/testkit';
+import { expect, test } from 'vitest';
+
+const CLI = path.resolve(__dirname, '../dist/index.js');
+const FIXTURE = path.resolve(
+  __dirname,
+  '../../../packages/runner/test/fixtures/limits/five-hour-warning.jsonl',
+);
+
+function fleet() {
+  const root = testdir({
+    'habitats/feed/prompts/main.md': 'do the thing\n',
+    'agents/feed.yaml':
+      'repo: ../habitats/feed\nrun: { claude: { prompt: prompts/main.md } }\nschedule: { every: 1h }\n',
+    // A `claude` that prints a recorded stream, says something on stderr and asks to be woken in 2 hours.
+    'bin/claude.sh': `#!/bin/sh\ncat > /dev/null\ncat '${FIXTURE}'\necho 'warning: slow network' >&2\necho 2h > "$HABITAT_WAKE_FILE"\n`,
+  });
+  spawnSync('mv', [path.join(root, 'bin/claude.sh'), path.join(root, 'bin/claude')]);
+  const env = { ...process.env, NO_COLOR: '1', PATH: `${path.join(root, 'bin')}:${process.env.PATH}` };
+  const habitat = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', env });
+  return { root, env, habitat };
+}
+
+test('a foreground run renders the stream for people, --raw keeps it exact, --json is JSON only; the run is history and its wake holds', () => {
+  const { root, habitat } = fleet();
+  expect(habitat('history').stdout).toBe('no runs yet\n');
+  const run = habitat('run', 'feed');
+  expect(run.status, run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d {2}● claude started · claude-sonnet-5-5 · session /m);
+  expect(run.stdout).toMatch(
+    /^\d\d:\d\d:\d\d {2}⏸ rate limit five_hour: allowed_warning, resets 2026-12-01T10:06:45.000Z$/m,
+  );
+  expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d {2}■ success · 1 turn\(s\) · \$0\.0004/m);
+  expect(run.stderr).toMatch(/stderr: warning: slow network/);
+  expect(run.stdout).not.toContain('{"type"');
+
+  const raw = habitat('run', 'feed', '--raw');
+  expect(raw.stdout).toBe(readFileSync(FIXTURE, 'utf8'));
+
+  const json = habitat('run', 'feed', '--json');
+  const result = JSON.parse(json.stdout) as { status: string; runId: string; wakeAt: string };
+  expect(result.status).toBe('succeeded');
+  expect(json.stderr).toContain('rate limit five_hour');
+
+  // Recorded without a daemon: history sees all three runs, and the agent's next run is its wake request.
+  const history = JSON.parse(habitat('history', '--json').stdout) as { id: string; status: string }[];
+  expect(history.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  expect(history[0]!.id).toBe(result.runId);
+  const store = openStore(path.join(root, '.habitat'), { readonly: true });
+  const plan = store.plan('feed')!;
+  store.close();
+  expect(plan.next_reason).toBe('wake');
+  expect(plan.next_at).toBe(Date.parse(result.wakeAt));
+  expect(plan.next_at! - Date.now()).toBeGreaterThan(115 * 60_000);
+  const up = habitat('up', '--once');
+  expect(up.stdout + up.stderr).toContain('nothing was due');
+  expect(JSON.parse(habitat('history', '--json').stdout)).toHaveLength(3);
+
+  // The log keeps the exact stream, stderr lines marked; logs renders it, --raw prints it as written.
+  const logs = habitat('logs', 'feed');
+  expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d {2}■ success/m);
+  expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d {2}stderr: warning: slow network$/m);
+  const logDir = path.join(root, '.habitat/logs/feed');
+  const newest = readdirSync(logDir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
+    .at(-1)!;
+  expect(habitat('logs', 'feed', '--raw').stdout).toBe(readFileSync(path.join(logDir, newest), 'utf8'));
+  expect(readFileSync(path.join(logDir, newest), 'utf8')).toBe(
+    `${readFileSync(FIXTURE, 'utf8')}[stderr] warning: slow network\n`,
+  );
+});
+
+test('logs --follow between runs waits for the next run and prints it', async () => {
+  const { root, env, habitat } = fleet();
+  expect(habitat('run', 'feed', '-q').status).toBe(0);
+  const follower = spawn(process.execPath, [CLI, 'logs', 'feed', '--follow'], { cwd: root, env });
+  let out = '';
+  let err = '';
+  follower.stdout.on('data', (c) => (out += c));
+  follower.stderr.on('data', (c) => (err += c));
+  const exited = new Promise<number | null>((resolve) => follower.once('close', resolve));
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(err).toContain('waiting for the next run of feed');
+  const before = out.split('■ success').length - 1;
+  expect(before).toBe(1);
+  expect(habitat('run', 'feed', '-q').status).toBe(0);
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+  expect(code).toBe(0);
+  expect(out.split('■ success').length - 1).toBe(2);
+}, 30_000);
