@@ -14,10 +14,10 @@ export const STDERR_MARK = '[stderr] ';
 
 /**
  * How long a held-back tail (bytes that might start a secret) waits for the rest before it is released.
- * A secret split across two writes further apart than this is not recognised; 40 ms keeps a line's
+ * A secret split across two writes further apart than this is not recognised; 90 ms keeps a line's
  * delay to the terminal well under the 100 ms a person notices.
  */
-export const IDLE_RELEASE_MS = 40;
+export const IDLE_RELEASE_MS = 90;
 
 export interface RunOutputOptions {
   /** an open log file (`a` mode) */
