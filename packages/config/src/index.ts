@@ -6,18 +6,13 @@ export {
   readCredentialValues,
 } from './credentials.js';
 export { DEFAULTS } from './defaults.js';
-export { closest, formatDiagnostic } from './diagnostics.js';
 export { formatDuration, parseDuration, parseSize } from './duration.js';
 export { ConfigError, type ConfigErrorCode } from './errors.js';
+export { closest, formatDiagnostic } from './format.js';
 export { agentJsonSchema, settingsJsonSchema } from './json-schema.js';
-export {
-  agentNameOf,
-  type LoadedSettings,
-  loadCoordinator,
-  loadSettings,
-  parseAgent,
-  SETTINGS_FILE,
-} from './load.js';
+export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './limits.js';
+export { type LoadedSettings, parseAgent } from './load.js';
+export { agentNameOf, SETTINGS_FILE } from './names.js';
 export { FileReadError, readRegularFile } from './read-file.js';
 export { cronProblem, describeSchedule, isValidTimezone, jitterFor, nextFireTime } from './schedule.js';
 export {
@@ -27,6 +22,6 @@ export {
   type SettingsFile,
   settingsFileSchema,
 } from './schema.js';
+export { loadCoordinator, loadSettings } from './snapshot.js';
 export { formatTimestamp } from './time.js';
 export type * from './types.js';
-export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './yaml-checks.js';

@@ -1,19 +1,19 @@
 // Reading a coordinator repo: habitat.yaml + agents/*.yaml -> settings, valid agents, diagnostics.
 import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { diagnosticsFromIssues, positionOf } from './diagnostics.js';
+import { agentNameOf, listAgentFiles, type Probe, SETTINGS_FILE } from './names.js';
 import { readConfigFile } from './read-file.js';
 import { mergeDefaults, resolveAgent, resolveNotify, resolvePath } from './resolve.js';
 import { type AgentDefaults, type AgentFile, agentFileSchema, settingsFileSchema } from './schema.js';
 import type { AgentConfig, Coordinator, CoordinatorSettings, Diagnostic } from './types.js';
 import { checkDocument, MAX_ALIAS_COUNT } from './yaml-checks.js';
 
-export const SETTINGS_FILE = 'habitat.yaml';
-const AGENT_FILE = /\.ya?ml$/;
+export { agentNameOf, SETTINGS_FILE };
+
 const AGENT_NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
 
 /** Settings from `<root>/habitat.yaml` (optional) plus the `defaults:` it gives every agent. */
@@ -134,11 +134,6 @@ export async function loadSettings(root: string): Promise<LoadedSettings> {
   };
 }
 
-/** The agent name a file defines: its base name without `.yaml`/`.yml`. */
-export function agentNameOf(file: string): string {
-  return path.basename(file).replace(AGENT_FILE, '');
-}
-
 /**
  * Parse and check one agent file. Never throws for bad input: problems come back as diagnostics, and
  * `agent` is set only when there is no error.
@@ -146,7 +141,7 @@ export function agentNameOf(file: string): string {
 export function parseAgent(
   text: string,
   file: string,
-  options: { settings: CoordinatorSettings; defaults?: AgentDefaults },
+  options: { settings: CoordinatorSettings; defaults?: AgentDefaults; probes?: Probe[] },
 ): { agent?: AgentConfig; diagnostics: Diagnostic[] } {
   const name = agentNameOf(file);
   if (text.trim() === '') {
@@ -184,7 +179,7 @@ export function parseAgent(
   }
   const merged = mergeDefaults(options.defaults, parsed.value);
   const agent = resolveAgent(name, file, merged, options.settings);
-  diagnostics.push(...checkAgent(agent, parsed.value, file, at));
+  diagnostics.push(...checkAgent(agent, parsed.value, file, at, probing(options.probes)));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { agent, diagnostics };
 }
@@ -195,6 +190,7 @@ function checkAgent(
   own: AgentFile,
   file: string,
   at: (keyPath: (string | number)[], keyOf?: boolean) => { line: number; column: number },
+  { isDir, existsSync, envSet }: ReturnType<typeof probing>,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   const push = (d: Omit<Diagnostic, 'file' | 'severity' | 'line' | 'column'>, keyPath: (string | number)[]) =>
@@ -247,7 +243,7 @@ function checkAgent(
         },
         keyPath,
       );
-    } else if (c.source.kind === 'env' && process.env[c.source.variable] === undefined) {
+    } else if (c.source.kind === 'env' && !envSet(c.source.variable)) {
       push(
         {
           code: 'missing-credential',
@@ -284,6 +280,19 @@ function checkAgent(
   return out;
 }
 
+/** The checks `checkAgent` makes outside the file, each answer noted in `probes` (for the snapshot). */
+function probing(probes: Probe[] = []) {
+  const note = <T extends Probe>(probe: T): boolean => {
+    probes.push(probe);
+    return probe.value;
+  };
+  return {
+    isDir: (p: string) => note({ kind: 'dir', path: p, value: isDir(p) }),
+    existsSync: (p: string) => note({ kind: 'exists', path: p, value: existsSync(p) }),
+    envSet: (name: string) => note({ kind: 'env', name, value: process.env[name] !== undefined }),
+  };
+}
+
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -296,18 +305,12 @@ function isDir(p: string): boolean {
  * Load a coordinator repo: every valid agent, and a diagnostic for each problem. One broken file
  * never hides the others.
  */
-export async function loadCoordinator(root: string): Promise<Coordinator> {
+export async function loadCoordinator(
+  root: string,
+  options: { probes?: Probe[] } = {},
+): Promise<Coordinator> {
   const { settings, defaults, diagnostics } = await loadSettings(root);
-  let entries: string[] = [];
-  try {
-    // Symlinked agent files count too: readConfigFile follows them and diagnoses what is not a file.
-    entries = (await readdir(settings.agentsDir, { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && AGENT_FILE.test(e.name))
-      .map((e) => e.name)
-      .sort();
-  } catch {
-    // No agents dir: an empty fleet, which `habitat validate` reports as such.
-  }
+  const entries = await listAgentFiles(settings.agentsDir);
   const agents: AgentConfig[] = [];
   const seen = new Map<string, string>();
   const texts = await Promise.all(entries.map((e) => readConfigFile(path.join(settings.agentsDir, e))));
@@ -334,7 +337,11 @@ export async function loadCoordinator(root: string): Promise<Coordinator> {
       if ('diagnostic' in read) diagnostics.push(read.diagnostic);
       return;
     }
-    const result = parseAgent(read.text, file, { settings, ...(defaults ? { defaults } : {}) });
+    const result = parseAgent(read.text, file, {
+      settings,
+      ...(defaults ? { defaults } : {}),
+      ...(options.probes ? { probes: options.probes } : {}),
+    });
     diagnostics.push(...result.diagnostics);
     if (result.agent) agents.push(result.agent);
   });

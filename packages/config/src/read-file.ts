@@ -4,8 +4,8 @@
 // is refused without ever blocking on it, and cannot be swapped in between a check and the read.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { MAX_CONFIG_BYTES } from './limits.js';
 import type { Diagnostic } from './types.js';
-import { MAX_CONFIG_BYTES } from './yaml-checks.js';
 
 export class FileReadError extends Error {
   constructor(

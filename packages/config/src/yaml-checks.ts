@@ -3,12 +3,10 @@
 // expanding them is a billion-laughs attack) as located diagnostics instead of exceptions from toJS().
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import { isAlias, isMap, isScalar, visit } from 'yaml';
+import { MAX_ALIAS_COUNT } from './limits.js';
 import type { Diagnostic } from './types.js';
 
-/** An agent file or habitat.yaml larger than this is refused before it is parsed. */
-export const MAX_CONFIG_BYTES = 256 * 1024;
-/** How many aliases a document may expand while being converted (yaml's default guard as well). */
-export const MAX_ALIAS_COUNT = 100;
+export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './limits.js';
 
 type Located = Omit<Diagnostic, 'file' | 'severity'>;
 

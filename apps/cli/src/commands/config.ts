@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  agentJsonSchema,
   type Coordinator,
   type Diagnostic,
   describeSchedule,
@@ -19,6 +18,9 @@ import { baseDir, coordinatorRoot, withTableFormat } from '../cli.js';
 import { CliError, formatTime, printJson, printLine, printTable, useColor } from '../output.js';
 import { agentFileTemplate, coordinatorFiles, habitatFiles } from './templates.js';
 
+/** The JSON Schema is built from the zod schemas, which only `init` and `schema` need: loaded on demand. */
+const jsonSchema = async () => (await import('@habitat/config')).agentJsonSchema();
+
 export function registerConfigCommands(program: Command): void {
   program
     .command('init [dir]')
@@ -32,7 +34,7 @@ export function registerConfigCommands(program: Command): void {
     )
     .action(async (dir: string | undefined, opts: { force?: boolean }, cmd: Command) => {
       const root = path.resolve(baseDir(cmd), dir ?? '.');
-      const { written, kept } = await writeTree(root, coordinatorFiles(), Boolean(opts.force));
+      const { written, kept } = await writeTree(root, coordinatorFiles(await jsonSchema()), Boolean(opts.force));
       const committed = written.length > 0 ? gitInitAndCommit(root, written, 'habitat init') : undefined;
       printLine(`${written.length > 0 ? 'Created' : 'Found'} a habitat coordinator in ${root}`);
       for (const f of written) printLine(`  wrote ${f}`);
@@ -85,7 +87,8 @@ export function registerConfigCommands(program: Command): void {
     .description('check habitat.yaml and every agent file; exit 2 if anything is wrong')
     .option('--json', 'print diagnostics as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const coordinator = await loadCoordinator(coordinatorRoot(cmd));
+      // Always a full validation (other commands may answer from the validated snapshot).
+      const coordinator = await loadCoordinator(coordinatorRoot(cmd), { fresh: true });
       const errors = coordinator.diagnostics.filter((d) => d.severity === 'error');
       if (opts.json) {
         printJson({ agents: coordinator.agents.map((a) => a.name), diagnostics: coordinator.diagnostics });
@@ -126,7 +129,7 @@ export function registerConfigCommands(program: Command): void {
   program
     .command('schema')
     .description('print the JSON Schema of agent files (for editor completion)')
-    .action(() => printJson(agentJsonSchema()));
+    .action(async () => printJson(await jsonSchema()));
 }
 
 /** One row per valid agent; only credential names, never values. */

@@ -1,9 +1,8 @@
 // The files `habitat init` and `habitat new agent` write.
-import { agentJsonSchema } from '@habitat/config';
-
 const SCHEMA_FILE = '.schema.json';
 
-export function coordinatorFiles(): Record<string, string> {
+/** `schema`: the agent files' JSON Schema (agentJsonSchema()), written for editors. */
+export function coordinatorFiles(schema: object): Record<string, string> {
   return {
     'habitat.yaml': `# habitat coordinator settings. Every key is optional.
 # stateDir: .habitat          # runtime state: SQLite files, run logs, the daemon's socket
@@ -13,7 +12,7 @@ defaults:                     # merged under every agents/*.yaml
   # isolation: { backend: docker, image: habitat-agent:latest, network: bridge, memory: 2g, cpus: 1 }
 # sessions: { claude: [~/.claude], codex: [~/.codex], defaults: true }
 `,
-    [`agents/${SCHEMA_FILE}`]: `${JSON.stringify(agentJsonSchema(), null, 2)}\n`,
+    [`agents/${SCHEMA_FILE}`]: `${JSON.stringify(schema, null, 2)}\n`,
     'agents/hello.yaml': `# yaml-language-server: $schema=./${SCHEMA_FILE}
 # An example agent: runs a command every hour on the local backend.
 run:

@@ -1,0 +1,150 @@
+// The fast path for reading a coordinator. Building the zod schemas and loading the YAML parser cost most of a
+// read-only command's start-up, so the result of the last full validation is kept as a snapshot, keyed by
+// what it was computed from: the files' contents, the root and home directory, this code, and every answer
+// the checks got from outside the files (paths that had to exist, environment variables that had to be set).
+// When all of that is unchanged the snapshot is the answer, diagnostics included; anything else is validated
+// in full (and the snapshot rewritten). The cache lives outside the repo, in $HABITAT_CACHE_DIR or
+// $XDG_CACHE_HOME/habitat (~/.cache/habitat); HABITAT_NO_CONFIG_CACHE=1 turns it off.
+import { hash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadedSettings } from './load.js';
+import { listAgentFiles, type Probe, SETTINGS_FILE } from './names.js';
+import { readConfigFile } from './read-file.js';
+import type { Coordinator } from './types.js';
+
+const FORMAT = 1;
+const full = () => import('./load.js');
+
+interface SettingsSnapshot {
+  key: string;
+  loaded: LoadedSettings;
+}
+interface AgentsSnapshot {
+  key: string;
+  probes: Probe[];
+  coordinator: Coordinator;
+}
+
+/** Read `habitat.yaml` (if any) and resolve the coordinator's directories. */
+export async function loadSettings(root: string): Promise<LoadedSettings> {
+  const absRoot = path.resolve(root);
+  const key = await settingsKey(absRoot);
+  const cached = key ? readSnapshot<SettingsSnapshot>(absRoot, 'settings') : undefined;
+  if (key && cached?.key === key) return cached.loaded;
+  const loaded = await (await full()).loadSettings(absRoot);
+  if (key && key === (await settingsKey(absRoot))) writeSnapshot(absRoot, 'settings', { key, loaded });
+  return loaded;
+}
+
+/**
+ * Load a coordinator repo: every valid agent, and a diagnostic for each problem. One broken file never hides
+ * the others. `fresh` validates in full even when the snapshot holds (what `habitat validate` does).
+ */
+export async function loadCoordinator(root: string, options: { fresh?: boolean } = {}): Promise<Coordinator> {
+  const absRoot = path.resolve(root);
+  const sKey = await settingsKey(absRoot);
+  const settings = sKey ? readSnapshot<SettingsSnapshot>(absRoot, 'settings') : undefined;
+  const agentsDir = settings?.key === sKey ? settings?.loaded.settings.agentsDir : undefined;
+  const key = sKey && agentsDir ? await agentsKey(sKey, agentsDir) : undefined;
+  if (key && !options.fresh) {
+    const cached = readSnapshot<AgentsSnapshot>(absRoot, 'agents');
+    if (cached?.key === key && cached.probes.every(holds)) return cached.coordinator;
+  }
+  const load = await full();
+  const probes: Probe[] = [];
+  const coordinator = await load.loadCoordinator(absRoot, { probes });
+  // Written only if the files did not change while they were read (the key must describe what was loaded).
+  if (sKey && sKey === (await settingsKey(absRoot))) {
+    if (settings?.key !== sKey)
+      writeSnapshot(absRoot, 'settings', { key: sKey, loaded: await load.loadSettings(absRoot) });
+    const after = await agentsKey(sKey, coordinator.settings.agentsDir);
+    if (after && (key === undefined || key === after))
+      writeSnapshot(absRoot, 'agents', { key: after, probes, coordinator });
+  }
+  return coordinator;
+}
+
+/** What the settings were computed from, or undefined when habitat.yaml is unreadable (never cached). */
+async function settingsKey(absRoot: string): Promise<string | undefined> {
+  const read = await readConfigFile(path.join(absRoot, SETTINGS_FILE), { optional: true });
+  if ('diagnostic' in read) return undefined;
+  return digest([FORMAT, codeId(), absRoot, homedir(), 'text' in read ? read.text : null]);
+}
+
+/** The settings key plus every agent file's name and text; undefined when one cannot be read. */
+async function agentsKey(settingsKey: string, agentsDir: string): Promise<string | undefined> {
+  const names = await listAgentFiles(agentsDir);
+  const reads = await Promise.all(names.map((n) => readConfigFile(path.join(agentsDir, n))));
+  const texts: string[] = [];
+  for (const read of reads) {
+    if (!('text' in read)) return undefined;
+    texts.push(read.text);
+  }
+  return digest([settingsKey, agentsDir, names, texts]);
+}
+
+function holds(probe: Probe): boolean {
+  switch (probe.kind) {
+    case 'env':
+      return (process.env[probe.name] !== undefined) === probe.value;
+    case 'exists':
+      return existsSync(probe.path) === probe.value;
+    case 'dir':
+      try {
+        return statSync(probe.path).isDirectory() === probe.value;
+      } catch {
+        return probe.value === false;
+      }
+  }
+}
+
+const digest = (value: unknown) => hash('sha256', JSON.stringify(value));
+
+let code: string | undefined;
+/** This build of the loader: a snapshot written by other code (another version, a rebuild) is not used. */
+function codeId(): string {
+  if (code === undefined) {
+    try {
+      const st = statSync(fileURLToPath(import.meta.url));
+      code = `${st.mtimeMs}:${st.size}`;
+    } catch {
+      code = 'unknown';
+    }
+  }
+  return code;
+}
+
+function cacheFile(absRoot: string, part: 'settings' | 'agents'): string | undefined {
+  if (process.env.HABITAT_NO_CONFIG_CACHE === '1') return undefined;
+  const base =
+    process.env.HABITAT_CACHE_DIR ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'habitat');
+  return path.join(base, 'config', `${hash('sha256', absRoot).slice(0, 24)}.${part}.json`);
+}
+
+function readSnapshot<T>(absRoot: string, part: 'settings' | 'agents'): T | undefined {
+  const file = cacheFile(absRoot, part);
+  if (!file) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a cache that cannot be written only means the next command validates in full again. */
+function writeSnapshot(absRoot: string, part: 'settings' | 'agents', value: unknown): void {
+  const file = cacheFile(absRoot, part);
+  if (!file) return;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // read-only home, full disk: fine
+  }
+}
