@@ -34,7 +34,11 @@ export function registerConfigCommands(program: Command): void {
     )
     .action(async (dir: string | undefined, opts: { force?: boolean }, cmd: Command) => {
       const root = path.resolve(baseDir(cmd), dir ?? '.');
-      const { written, kept } = await writeTree(root, coordinatorFiles(await jsonSchema()), Boolean(opts.force));
+      const { written, kept } = await writeTree(
+        root,
+        coordinatorFiles(await jsonSchema()),
+        Boolean(opts.force),
+      );
       const committed = written.length > 0 ? gitInitAndCommit(root, written, 'habitat init') : undefined;
       printLine(`${written.length > 0 ? 'Created' : 'Found'} a habitat coordinator in ${root}`);
       for (const f of written) printLine(`  wrote ${f}`);
