@@ -1,15 +1,26 @@
 import { existsSync, globSync, readdirSync, statSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { agentChatId, readAgentChats } from './cursor-agent.js';
 import type { SessionSources } from './types.js';
 
-export type SourceKind = 'claude' | 'claude-subagent' | 'codex' | 'cursor' | 'habitat-log';
+export type SourceKind =
+  | 'claude'
+  | 'claude-subagent'
+  | 'codex'
+  | 'cursor'
+  | 'cursor-agent'
+  | 'cursor-store'
+  | 'habitat-log';
 
 export interface SourceFile {
   path: string;
   kind: SourceKind;
   /** habitat agent owning the Claude home (`<stateDir>/claude/<agent>`) */
   agent?: string;
+  /** cursor-agent chats: the working directory and times its `chats/` entry records */
+  cwd?: string;
+  fallbackTs?: number;
 }
 
 /** The roots to scan, with defaults resolved. */
@@ -39,6 +50,8 @@ export function resolveSources(
     }
     codex.push(env.CODEX_HOME ? resolve(env.CODEX_HOME) : join(home, '.codex'));
     cursor.push(defaultCursorDir(home, env));
+    // Cursor 3.x / cursor-agent store chats outside state.vscdb
+    cursor.push(join(home, '.cursor'));
   }
   if (sources.stateDir) {
     const homes = join(sources.stateDir, 'claude');
@@ -96,6 +109,23 @@ export function discoverFiles(roots: ResolvedSources): SourceFile[] {
   for (const dir of roots.cursor) {
     if (dir.endsWith('.vscdb')) {
       if (existsSync(dir)) out.push({ path: dir, kind: 'cursor' });
+      continue;
+    }
+    if (isDir(join(dir, 'chats')) || isDir(join(dir, 'projects'))) {
+      // a `~/.cursor`: agent transcripts, and chat stores where no transcript exists
+      const chats = readAgentChats(dir);
+      const transcripts = new Set<string>();
+      const projects = join(dir, 'projects');
+      if (isDir(projects))
+        for (const rel of globSync('*/agent-transcripts/*/*.jsonl', { cwd: projects })) {
+          const path = join(projects, rel);
+          const chat = chats.get(agentChatId(path));
+          transcripts.add(agentChatId(path));
+          out.push({ path, kind: 'cursor-agent', cwd: chat?.cwd, fallbackTs: chat?.createdAt });
+        }
+      for (const [id, chat] of chats)
+        if (chat.store && !transcripts.has(id))
+          out.push({ path: chat.store, kind: 'cursor-store', cwd: chat.cwd, fallbackTs: chat.createdAt });
       continue;
     }
     const user = isDir(join(dir, 'User')) ? join(dir, 'User') : dir;

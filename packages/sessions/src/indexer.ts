@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ParseStats } from './claude.js';
 import { codexReadWhole, codexSessionId } from './codex.js';
-import { indexCursorDb } from './cursor.js';
+import { indexCursorDb, readWorkspaceComposers } from './cursor.js';
+import { agentChatId } from './cursor-agent.js';
 import { discoverFiles, resolveSources, type SourceFile } from './discover.js';
 import { type ParseJob, parseJob } from './parse.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -195,6 +196,15 @@ function plan(options: IndexOptions): Pass {
       upsertSource,
     };
     const seen = new Set<string>();
+    let composerFolders: Map<string, string> | undefined;
+    const workspaces = () => {
+      composerFolders ??= readWorkspaceComposers(
+        files
+          .filter((f) => f.kind === 'cursor' && f.path.includes(`${sep}workspaceStorage${sep}`))
+          .map((f) => f.path),
+      );
+      return composerFolders;
+    };
     // habitat logs last: they link to Claude sessions planned before them
     const ordered = [
       ...files.filter((f) => f.kind !== 'habitat-log'),
@@ -215,7 +225,7 @@ function plan(options: IndexOptions): Pass {
         }
         try {
           if (file.kind === 'cursor') {
-            const r = indexCursorDb(db, applier, redactor, file.path, sources, seen);
+            const r = indexCursorDb(db, applier, redactor, file.path, sources, seen, workspaces);
             report.added += r.added;
             report.reindexed += r.reindexed;
             report.unchanged += r.unchanged;
@@ -263,7 +273,7 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
   if (prev) {
     const [len, digest] = (prev.head_hash ?? '0:').split(':');
     // a compressed or single-object rollout is rewritten whole: read it again whole
-    const whole = file.kind === 'codex' && codexReadWhole(file.path);
+    const whole = (file.kind === 'codex' && codexReadWhole(file.path)) || file.kind === 'cursor-store';
     if (whole || st.size < prev.offset || headHash(file.path, Number(len)) !== digest) {
       deleteSource(db, file.path);
       outcome = 'reindexed';
@@ -294,6 +304,13 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
   let prepared: ReturnType<Applier['prepare']>;
   if (file.kind === 'codex') {
     prepared = applier.prepare(codexSessionId(stem), 'codex', file.path);
+  } else if (file.kind === 'cursor-agent' || file.kind === 'cursor-store') {
+    prepared = applier.prepare(`cursor-agent:${agentChatId(file.path)}`, 'cursor', file.path);
+    // the transcript's folder name is the cwd with every separator made a dash: the chat's own cwd is better
+    const project = file.cwd ?? basename(dirname(dirname(dirname(file.path))));
+    prepared.row.cwd = file.cwd ?? null;
+    prepared.row.project = file.kind === 'cursor-store' ? (file.cwd ?? null) : project;
+    fallbackTs = file.fallbackTs ?? st.mtimeMs;
   } else if (file.kind === 'habitat-log') {
     const runId = stem.split('-').pop() ?? stem;
     prepared = applier.prepare(`run:${runId}`, 'habitat', file.path);

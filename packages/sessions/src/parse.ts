@@ -1,6 +1,7 @@
 /** Parse one session file into chunks: runs on the main thread or in the parse worker. */
 import { handleClaudeRecord, type ParseStats, parseClaudeFile } from './claude.js';
 import { parseCodexFile } from './codex.js';
+import { parseAgentStore, parseAgentTranscript } from './cursor-agent.js';
 import type { SourceKind } from './discover.js';
 import { readLines } from './lines.js';
 import type { Redactor } from './redact.js';
@@ -27,6 +28,8 @@ export function parseJob(job: ParseJob, redactor: Redactor, emit: (chunk: Chunk)
   let stats: ParseStats;
   if (job.kind === 'codex') stats = parseCodexFile(job.path, job.start, w, job.lines);
   else if (job.kind === 'habitat-log') stats = parseHabitatLog(job.path, job.start, w, job.lines);
+  else if (job.kind === 'cursor-agent') stats = parseAgentTranscript(job.path, job.start, w, job.lines);
+  else if (job.kind === 'cursor-store') stats = parseAgentStore(job.path, w);
   else stats = parseClaudeFile(job.path, job.start, w, job.lines);
   w.row.malformed += stats.malformed;
   w.row.unknown += stats.unknown;

@@ -150,6 +150,8 @@ const MIGRATIONS: string[] = [
   `,
   // Codex sessions keyed by thread id, every rollout format, forks' replayed history skipped
   REINDEX,
+  // Cursor composers joined to their workspace (project), rich-text prompts, rendered tool results
+  REINDEX,
 ];
 
 export interface OpenOptions {
