@@ -28,7 +28,7 @@ const BROKEN: Record<string, string> = {
   'agents/dup.yml': 'run: { command: [echo] }\n',
   'agents/dup.yaml': 'run: { command: [echo] }\n',
   'agents/good.yaml':
-    'run: { command: [echo, ok] }\nschedule: { every: 6h }\ncredentials: [{ name: api, from: api.env }]\n',
+    'run: { command: [echo, ok] }\nschedule: { every: 6h }\ncredentials: [{ name: api, from: ../api.env }]\n',
   'api.env': 'API_TOKEN=not-to-be-printed-123\n',
 };
 

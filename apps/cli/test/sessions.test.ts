@@ -232,7 +232,7 @@ describe('habitat sessions', () => {
     writeFileSync(join(root, 'db.env'), `DB_PASS=${value}\n`, { mode: 0o600 });
     writeFileSync(
       join(root, 'agents', 'feed.yaml'),
-      'repo: .\nrun:\n  command: [echo, hi]\nschedule: manual\nisolation: { backend: local }\ncredentials:\n  - { name: db, from: ./db.env, as: env }\n',
+      'repo: .\nrun:\n  command: [echo, hi]\nschedule: manual\nisolation: { backend: local }\ncredentials:\n  - { name: db, from: ../db.env, as: env }\n',
     );
     const line = {
       type: 'user',

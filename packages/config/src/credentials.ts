@@ -1,3 +1,4 @@
+import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.js';
 import { FileReadError, readRegularFile } from './read-file.js';
 
@@ -17,21 +18,17 @@ export interface CredentialValues {
   content: string;
 }
 
-const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
+const ENV_LINE = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/;
 
-/** Parse `.env`-style content (`KEY=value` lines, `#` comments, optional quotes); undefined if it is not one. */
+/**
+ * Parse `.env` content with Node's own parser (`util.parseEnv`: `#` comments, inline `# note`s, single,
+ * double and backtick quotes, `export`), or undefined when the content is not one (a bare token file):
+ * every line that is not blank or a comment must be `KEY=...`.
+ */
 export function parseEnvFile(content: string): Record<string, string> | undefined {
   const lines = content.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  if (lines.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const line of lines) {
-    const match = ENV_LINE.exec(line);
-    if (!match) return undefined;
-    let value = match[2]!;
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    out[match[1]!] = value;
-  }
-  return out;
+  if (lines.length === 0 || !lines.every((l) => ENV_LINE.test(l))) return undefined;
+  return parseEnv(content) as Record<string, string>;
 }
 
 /** Read one credential from the host. Throws `ConfigError('credential-unreadable')` naming the source. */

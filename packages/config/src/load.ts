@@ -129,8 +129,21 @@ export async function loadSettings(root: string): Promise<LoadedSettings> {
   };
   return {
     settings,
-    ...(raw.defaults ? { defaults: raw.defaults } : {}),
+    // Paths in habitat.yaml are relative to habitat.yaml: made absolute here, before they are merged into
+    // agent files whose own paths are relative to themselves.
+    ...(raw.defaults ? { defaults: absoluteDefaults(raw.defaults, absRoot) } : {}),
     diagnostics: parsed?.diagnostics ?? [],
+  };
+}
+
+/** `defaults:` with its credential files resolved against the directory of habitat.yaml. */
+function absoluteDefaults(defaults: AgentDefaults, root: string): AgentDefaults {
+  if (!defaults.credentials) return defaults;
+  return {
+    ...defaults,
+    credentials: defaults.credentials.map((c) =>
+      c.from === undefined ? c : { ...c, from: resolvePath(c.from, root) },
+    ),
   };
 }
 
@@ -200,7 +213,7 @@ function checkAgent(
       {
         code: 'missing-file',
         path: 'repo',
-        message: `the habitat repo ${agent.repo.path} does not exist`,
+        message: `the habitat repo ${agent.repo.path} does not exist (a relative repo is resolved against the agent file's directory, ${path.dirname(file)})`,
         hint: 'repo is a path relative to this file; create it with `habitat new agent <name>`',
       },
       ['repo'],
@@ -238,7 +251,7 @@ function checkAgent(
         {
           code: 'missing-credential',
           path: index >= 0 ? `credentials[${index}].from` : `credentials (from habitat.yaml defaults, #${i})`,
-          message: `credential "${c.name}": ${c.source.path} does not exist`,
+          message: `credential "${c.name}": ${c.source.path} does not exist${index >= 0 ? ` (a relative \`from\` is resolved against the agent file's directory, ${path.dirname(file)})` : " (from habitat.yaml's defaults: relative to habitat.yaml's directory)"}`,
           hint: 'create the file (chmod 600, never committed) or point `from` at it',
         },
         keyPath,

@@ -84,7 +84,7 @@ export function resolveAgent(
       minMs: ms('min' in wake ? wake.min : undefined, DEFAULTS.wake.minMs),
       maxMs: ms('max' in wake ? wake.max : undefined, DEFAULTS.wake.maxMs),
     },
-    credentials: (raw.credentials ?? []).map((c) => resolveCredential(c, settings.root)),
+    credentials: (raw.credentials ?? []).map((c) => resolveCredential(c, dir)),
     isolation: {
       backend: iso.backend ?? DEFAULTS.isolation.backend,
       image: iso.image ?? DEFAULTS.isolation.image,
@@ -186,10 +186,11 @@ function resolveSchedule(schedule: AgentFile['schedule']): Schedule {
   return { kind: 'every', everyMs: ms(schedule.every, 0), jitterMs };
 }
 
-function resolveCredential(c: NonNullable<AgentFile['credentials']>[number], root: string): Credential {
+/** A credential; a relative `from` is relative to `base`, the agent file's directory. */
+function resolveCredential(c: NonNullable<AgentFile['credentials']>[number], base: string): Credential {
   const source: Credential['source'] =
     c.from !== undefined
-      ? { kind: 'file', path: resolvePath(c.from, root) }
+      ? { kind: 'file', path: resolvePath(c.from, base) }
       : { kind: 'env', variable: c.env! };
   const envName =
     c.envName ?? (source.kind === 'env' ? source.variable : c.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_'));
