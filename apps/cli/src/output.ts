@@ -84,6 +84,12 @@ export function formatDuration(ms: number | null | undefined): string {
   return ms === null || ms === undefined || !Number.isFinite(ms) ? '-' : formatMs(ms);
 }
 
+/** An agent's exit for people: its code, or the signal that ended it, or `-`. */
+export function formatExit(exitCode: number | null | undefined, signal?: string | null): string {
+  if (signal) return signal;
+  return exitCode === null || exitCode === undefined ? '-' : String(exitCode);
+}
+
 export function printError(error: unknown): void {
   if (error instanceof ExitSignal) return;
   const message = error instanceof Error ? error.message : String(error);

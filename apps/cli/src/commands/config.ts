@@ -15,6 +15,7 @@ import {
 } from '@habitat/config';
 import type { Command } from 'commander';
 import { baseDir, coordinatorRoot, withTableFormat } from '../cli.js';
+import { type AgentJson, diagnosticJson, type ValidateJson } from '../json.js';
 import { CliError, formatTime, printJson, printLine, printTable, useColor } from '../output.js';
 import { agentFileTemplate, coordinatorFiles, habitatFiles } from './templates.js';
 
@@ -95,7 +96,11 @@ export function registerConfigCommands(program: Command): void {
       const coordinator = await loadCoordinator(coordinatorRoot(cmd), { fresh: true });
       const errors = coordinator.diagnostics.filter((d) => d.severity === 'error');
       if (opts.json) {
-        printJson({ agents: coordinator.agents.map((a) => a.name), diagnostics: coordinator.diagnostics });
+        printJson({
+          valid: errors.length === 0,
+          agents: coordinator.agents.map((a) => a.name),
+          diagnostics: coordinator.diagnostics.map(diagnosticJson),
+        } satisfies ValidateJson);
       } else {
         printDiagnostics(coordinator.diagnostics, coordinator.settings.root, 'stdout');
         const files = new Set(errors.map((d) => d.file)).size;
@@ -114,7 +119,7 @@ export function registerConfigCommands(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const coordinator = await loadCoordinator(coordinatorRoot(cmd));
       printDiagnostics(coordinator.diagnostics, coordinator.settings.root, 'stderr');
-      const rows = listRows(coordinator, new Date());
+      const rows = listRows(coordinator, new Date(), await plannedNext(coordinator.settings.stateDir));
       if (opts.json) printJson(rows);
       else
         printTable(
@@ -136,15 +141,47 @@ export function registerConfigCommands(program: Command): void {
     .action(async () => printJson(await jsonSchema()));
 }
 
+/**
+ * The daemon's planned next run per agent (what `habitat status` shows), read from its store; empty when
+ * there is no state yet. The store is read-only here and SQLite loads only when a store exists.
+ */
+async function plannedNext(stateDir: string): Promise<Map<string, number>> {
+  if (!existsSync(path.join(stateDir, 'scheduler.db'))) return new Map();
+  try {
+    const { openStore } = await import('@habitat/scheduler');
+    const store = openStore(stateDir, { readonly: true });
+    try {
+      return new Map(
+        store
+          .plans()
+          .filter((p) => p.next_at !== null && p.next_at !== undefined)
+          .map((p) => [p.agent, p.next_at as number]),
+      );
+    } finally {
+      store.close();
+    }
+  } catch {
+    return new Map();
+  }
+}
+
 /** One row per valid agent; only credential names, never values. */
-function listRows(coordinator: Coordinator, now: Date) {
+function listRows(coordinator: Coordinator, now: Date, planned: Map<string, number>): AgentJson[] {
   return coordinator.agents.map((a) => {
+    const plan = planned.get(a.name);
     const next = nextFireTime(a.schedule, now);
     const jitter = next && a.schedule.kind !== 'manual' ? jitterFor(a.name, next, a.schedule.jitterMs) : 0;
     return {
       name: a.name,
+      file: a.file,
       schedule: describeSchedule(a.schedule),
-      next: next ? new Date(next.getTime() + jitter).toISOString() : undefined,
+      next:
+        plan !== undefined
+          ? new Date(plan).toISOString()
+          : next
+            ? new Date(next.getTime() + jitter).toISOString()
+            : null,
+      nextSource: plan !== undefined ? 'plan' : next ? 'schedule' : null,
       backend: a.isolation.backend,
       run:
         a.run.kind === 'claude'
@@ -153,7 +190,6 @@ function listRows(coordinator: Coordinator, now: Date) {
             ? a.run.script
             : a.run.command.join(' '),
       credentials: a.credentials.map((c) => c.name),
-      file: a.file,
     };
   });
 }

@@ -14,7 +14,16 @@ import {
 import type { Command } from 'commander';
 import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { durationFlag, intFlag } from '../flags.js';
-import { CliError, formatDuration, formatTime, printJson, printLine, printTable } from '../output.js';
+import { nextJson, runFromResult, runFromRow, statsJson, statusJson } from '../json.js';
+import {
+  CliError,
+  formatDuration,
+  formatExit,
+  formatTime,
+  printJson,
+  printLine,
+  printTable,
+} from '../output.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
 import { type LogsOptions, printLogs } from './logs.js';
 
@@ -134,7 +143,7 @@ export function registerDaemonCommands(program: Command): void {
         if (opts.once) {
           const results = await daemon.runOnce();
           await daemon.stop(0);
-          if (opts.json) printJson(results);
+          if (opts.json) printJson(results.map((r) => runFromResult(r)));
           else {
             if (results.length === 0) printLine('nothing was due');
             printTable(
@@ -143,7 +152,7 @@ export function registerDaemonCommands(program: Command): void {
                 r.agent,
                 r.runId,
                 r.status,
-                r.exitCode ?? '-',
+                formatExit(r.exitCode, r.signal),
                 dur(r.durationMs),
                 r.wakeAt ? `${time(r.wakeAt)} ${r.wakeReason ?? ''}` : '-',
               ]),
@@ -174,7 +183,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const status = await fetchStatus(cmd);
-      if (opts.json) return printJson(status);
+      if (opts.json) return printJson(statusJson(status));
       printLine(
         status.daemon.live
           ? `daemon: up (pid ${status.daemon.pid})`
@@ -203,7 +212,7 @@ export function registerDaemonCommands(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const status = await fetchStatus(cmd);
       const rows = nextRuns(status);
-      if (opts.json) return printJson(rows);
+      if (opts.json) return printJson(rows.map(nextJson));
       printTable(
         ['agent', 'next', 'reason', 'state'],
         rows.map((r) => [r.agent, time(r.nextAt), r.reason ?? '', r.state]),
@@ -267,19 +276,20 @@ export function registerDaemonCommands(program: Command): void {
           return [] as RunRow[];
         throw error;
       });
-      if (opts.json) return printJson(rows);
-      if (rows.length === 0) return printLine(`no runs${agent ? ` of ${agent}` : ''} yet`);
+      const runs = rows.map(runFromRow);
+      if (opts.json) return printJson(runs);
+      if (runs.length === 0) return printLine(`no runs${agent ? ` of ${agent}` : ''} yet`);
       printTable(
         ['run', 'agent', 'trigger', 'status', 'exit', 'started', 'duration', 'wake at'],
-        rows.map((r) => [
-          r.id,
+        runs.map((r) => [
+          r.runId,
           r.agent,
           r.trigger,
           r.status,
-          r.exit_code ?? '-',
-          time(r.started_at ?? r.queued_at),
-          dur(r.duration_ms),
-          r.wake_at ? time(r.wake_at) : '-',
+          formatExit(r.exitCode, r.signal),
+          time(r.startedAt ?? r.queuedAt),
+          dur(r.durationMs),
+          time(r.wakeAt),
         ]),
       );
     });
@@ -294,7 +304,7 @@ export function registerDaemonCommands(program: Command): void {
         (c) => c.request<AgentStats[]>('stats', opts.agent ? { agent: opts.agent } : {}),
         (r) => r.stats(opts.agent),
       );
-      if (opts.json) return printJson(rows);
+      if (opts.json) return printJson(rows.map(statsJson));
       printTable(
         ['agent', 'runs', 'success', 'p50', 'p95', 'rate limits', 'slept', 'cost'],
         rows.map((s) => [

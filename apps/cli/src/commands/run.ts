@@ -1,5 +1,6 @@
 // habitat run <agent> (one run in the foreground) and habitat wake (an agent's wake request).
 import { mkdir, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import {
   type AgentConfig,
@@ -12,7 +13,8 @@ import { formatRendered, type RunResult, StreamRenderer, startRun } from '@habit
 import { connectDaemon, type DaemonClient, type DaemonEvent, recordForegroundRun } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
-import { CliError, printJson, useColor } from '../output.js';
+import { runFromResult } from '../json.js';
+import { CliError, formatExit, printJson, useColor } from '../output.js';
 import { knowledgePrelude } from './layers.js';
 
 /** Find one valid agent by name, or fail with its diagnostics. */
@@ -147,6 +149,16 @@ async function runThroughDaemon(
   });
 }
 
+/**
+ * `habitat run`'s exit code: the agent's own; 128+N when signal N ended it (as a shell reports it); 1 when
+ * it never ran (the summary line and --json say why). Documented in the README's exit-code table.
+ */
+export function exitCodeOfRun(result: Pick<RunResult, 'exitCode' | 'signal'>): number {
+  if (result.exitCode !== null) return result.exitCode;
+  const number = result.signal ? osConstants.signals[result.signal as NodeJS.Signals] : undefined;
+  return number ? 128 + number : 1;
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run <agent>')
@@ -168,18 +180,18 @@ export function registerRunCommands(program: Command): void {
           client.close();
         }
       } else result = await runInForeground(root, name, opts);
-      if (opts.json) printJson(result);
+      if (opts.json) printJson(runFromResult(result));
       else {
         const wake = result.wakeAt
           ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
           : '';
         process.stderr.write(
-          `habitat: ${result.agent} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s (exit ${result.exitCode ?? '-'})${wake}\n  log: ${result.logPath}\n`,
+          `habitat: ${result.agent} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
         );
         for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
         if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);
       }
-      process.exitCode = result.exitCode ?? 1;
+      process.exitCode = exitCodeOfRun(result);
     });
 
   program
