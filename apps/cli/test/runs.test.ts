@@ -50,9 +50,9 @@ test('a foreground run renders the stream for people, --raw keeps it exact, --js
   expect(json.stderr).toContain('rate limit five_hour');
 
   // Recorded without a daemon: history sees all three runs, and the agent's next run is its wake request.
-  const history = JSON.parse(habitat('history', '--json').stdout) as { id: string; status: string }[];
+  const history = JSON.parse(habitat('history', '--json').stdout) as { runId: string; status: string }[];
   expect(history.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-  expect(history[0]!.id).toBe(result.runId);
+  expect(history[0]!.runId).toBe(result.runId);
   const store = openStore(path.join(root, '.habitat'), { readonly: true });
   const plan = store.plan('feed')!;
   store.close();
