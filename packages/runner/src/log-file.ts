@@ -36,9 +36,9 @@ export function runPaths(stateDir: string, agent: string, runId: string, started
 
 /** Write the result record atomically: a crash leaves the old file or the new one, never half of one. */
 export async function writeResultRecord(file: string, result: RunResult): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, file);
 }
 

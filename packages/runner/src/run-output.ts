@@ -96,7 +96,7 @@ export class RunOutput {
   note(text: string): void {
     this.endLines();
     if (this.options.timesFd !== undefined) writeSync(this.options.timesFd, `${Date.now()} 1\n`);
-    writeSync(this.options.logFd, `habitat: ${this.scrubber.scrubText(text)}\n`);
+    this.write(`habitat: ${this.scrubber.scrubText(text)}\n`);
   }
 
   /** Flush everything held: the scrubbers' tails, the last partial lines, the parsers' last events. */
@@ -161,12 +161,25 @@ export class RunOutput {
       writeSync(this.options.timesFd, `${Date.now()} ${lines}\n`);
     }
     if (stream === 'stdout') {
-      writeSync(this.options.logFd, data);
+      this.write(data);
       return;
     }
     const text = data.toString('utf8');
     const marked = `${STDERR_MARK}${text.slice(0, -1).replaceAll('\n', `\n${STDERR_MARK}`)}\n`;
-    writeSync(this.options.logFd, marked);
+    this.write(marked);
+  }
+
+  /** Why the log stopped being written (a full disk), if it did: the run goes on, listeners still hear it. */
+  logProblem: string | undefined;
+
+  private write(data: Buffer | string): void {
+    if (this.logProblem) return;
+    try {
+      if (typeof data === 'string') writeSync(this.options.logFd, data);
+      else writeSync(this.options.logFd, data);
+    } catch (error) {
+      this.logProblem = `run log: cannot write (${(error as NodeJS.ErrnoException).code ?? 'error'}); later output was not kept`;
+    }
   }
 }
 

@@ -49,7 +49,14 @@ export function startRun(agent: AgentConfig, options: StartRunOptions): RunHandl
   }
   const result = new Promise<RunResult>((resolve) => {
     // A tick first, so whoever called startRun can subscribe before the first event.
-    setImmediate(() => execute(agent, runId, options, bus, controller.signal).then(resolve));
+    // execute() turns every failure of the agent into a result; what is left (a full disk before the log
+    // could be opened, say) becomes one too, so the promise keeps its word and never rejects.
+    setImmediate(() =>
+      execute(agent, runId, options, bus, controller.signal).then(resolve, (error: Error) => {
+        resolve(unrecordedFailure(agent, runId, options, error));
+        bus.close();
+      }),
+    );
   });
   return {
     runId,
@@ -74,8 +81,12 @@ async function execute(
   const backendName = agent.isolation.backend;
   const warnings: string[] = [];
   const log = options.logger?.child({ agent: agent.name, runId });
-  await mkdir(path.dirname(paths.logPath), { recursive: true });
-  await mkdir(paths.runDir, { recursive: true });
+  // Owner-only whatever the umask: logs and run dirs hold agent output and credential files. The dirs an
+  // agent running as another uid must pass through to reach its own run dir and home are 0711
+  // (traversable, not listable); the per-run and per-agent dirs below them are 0700.
+  await mkdir(path.dirname(paths.logPath), { recursive: true, mode: 0o700 });
+  await mkdir(path.dirname(paths.runDir), { recursive: true, mode: 0o711 });
+  await mkdir(paths.runDir, { recursive: true, mode: 0o700 });
   const fd = openSync(paths.logPath, 'a', 0o600);
   const streamJson = agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json';
   const timesFd = streamJson ? openSync(paths.timesPath, 'a', 0o600) : undefined;
@@ -123,6 +134,7 @@ async function execute(
   output.end();
   closeSync(fd);
   if (timesFd !== undefined) closeSync(timesFd);
+  if (output.logProblem) warnings.push(output.logProblem);
   const scrubber = output.scrubber;
 
   const endedAt = now();
@@ -173,7 +185,9 @@ async function execute(
     if (scrubbed > 0)
       warnings.push(`scrubbed credential values from ${scrubbed} session file(s) the agent wrote`);
   }
-  await writeResultRecord(paths.recordPath, result);
+  await writeResultRecord(paths.recordPath, result).catch((e: NodeJS.ErrnoException) =>
+    warnings.push(`result record: cannot write ${paths.recordPath} (${e.code ?? 'error'})`),
+  );
   const pruned = await pruneLogs(path.dirname(paths.logPath), agent.logs, endedAt).catch(() => 0);
   if (pruned > 0) log?.info({ event: 'logs.pruned', runs: pruned }, 'old run logs pruned');
   await rm(paths.runDir, { recursive: true, force: true });
@@ -184,6 +198,33 @@ async function execute(
   bus.emit({ type: 'exited', runId, agent: agent.name, result });
   bus.close();
   return result;
+}
+
+/** The result of a run that failed where nothing could be recorded (e.g. no space for its log). */
+function unrecordedFailure(
+  agent: AgentConfig,
+  runId: string,
+  options: StartRunOptions,
+  error: Error,
+): RunResult {
+  const at = (options.now?.() ?? new Date()).toISOString();
+  const code = (error as NodeJS.ErrnoException).code;
+  return {
+    runId,
+    agent: agent.name,
+    trigger: options.trigger ?? 'manual',
+    backend: agent.isolation.backend,
+    startedAt: at,
+    endedAt: at,
+    durationMs: 0,
+    exitCode: null,
+    signal: null,
+    status: 'error-before-start',
+    warnings: [],
+    logPath: '',
+    summary: { toolsUsed: {}, unknownEvents: 0 },
+    error: { code: code === 'ENOSPC' ? 'disk-full' : 'spawn-failed', message: error.message },
+  };
 }
 
 function statusOf(
@@ -235,7 +276,8 @@ async function prepare(
   const docker = backend.inContainer;
   const ids = !docker ? await localUser(agent.isolation.user) : undefined;
 
-  await mkdir(paths.claudeHome, { recursive: true });
+  await mkdir(path.dirname(paths.claudeHome), { recursive: true, mode: 0o711 });
+  await mkdir(paths.claudeHome, { recursive: true, mode: 0o700 });
   const secretsDir = path.join(paths.runDir, 'secrets');
   const fileCredentials = agent.credentials.filter((c) => c.as === 'file');
   if (fileCredentials.length > 0) await mkdir(secretsDir, { recursive: true, mode: 0o700 });

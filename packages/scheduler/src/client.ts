@@ -6,10 +6,13 @@ import { loadCoordinator } from '@habitat/config';
 import type { DaemonEvent } from './daemon.js';
 import { SchedulerError } from './errors.js';
 import { lockOwner } from './lock.js';
+import { checkSocketPath } from './state-dir.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
 import { DB_FILE, openStore, type RunRow, type Store } from './store.js';
 
 export const SOCKET_FILE = 'habitat.sock';
+/** How long a CLI call waits for the daemon's answer before saying it does not respond. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 export interface DaemonClient {
   request<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
@@ -23,9 +26,19 @@ export interface DaemonClient {
 }
 
 /** Connect to the daemon of `stateDir`; throws `SchedulerError('daemon-down')` if none answers. */
-export function connectDaemon(stateDir: string, options: { timeoutMs?: number } = {}): Promise<DaemonClient> {
+export function connectDaemon(
+  stateDir: string,
+  options: { timeoutMs?: number; requestTimeoutMs?: number } = {},
+): Promise<DaemonClient> {
   const socketPath = path.join(stateDir, SOCKET_FILE);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    try {
+      checkSocketPath(socketPath);
+    } catch (error) {
+      reject(error);
+      return;
+    }
     if (!existsSync(socketPath)) {
       reject(
         new SchedulerError(
@@ -38,7 +51,12 @@ export function connectDaemon(stateDir: string, options: { timeoutMs?: number } 
     const socket = net.connect(socketPath);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new SchedulerError('daemon-down', `the habitat daemon on ${stateDir} does not answer`));
+      reject(
+        new SchedulerError(
+          'daemon-busy',
+          `the habitat daemon on ${stateDir} does not accept connections: it may be stopped (SIGSTOP) or overloaded`,
+        ),
+      );
     }, options.timeoutMs ?? 2000);
     let nextId = 1;
     const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -54,12 +72,17 @@ export function connectDaemon(stateDir: string, options: { timeoutMs?: number } 
         buffer = buffer.slice(nl + 1);
         nl = buffer.indexOf('\n');
         if (!line.trim()) continue;
-        const message = JSON.parse(line) as {
+        let message: {
           id?: number;
           result?: unknown;
           error?: { code: string; message: string };
           event?: string;
         };
+        try {
+          message = JSON.parse(line);
+        } catch {
+          continue;
+        }
         if (message.event) {
           for (const l of listeners) l(message as DaemonEvent);
         } else if (typeof message.id === 'number' && pending.has(message.id)) {
@@ -80,11 +103,14 @@ export function connectDaemon(stateDir: string, options: { timeoutMs?: number } 
     socket.on('close', onGone);
     socket.once('error', (error) => {
       clearTimeout(timer);
+      const code = (error as NodeJS.ErrnoException).code;
       reject(
-        new SchedulerError(
-          'daemon-down',
-          `no habitat daemon answers on ${socketPath} (${(error as NodeJS.ErrnoException).code})`,
-        ),
+        code === 'EACCES' || code === 'EPERM'
+          ? new SchedulerError(
+              'permission',
+              `permission denied on ${socketPath}: the daemon's state dir is owner-only and it runs as another user; run habitat as that user (or with sudo -u)`,
+            )
+          : new SchedulerError('daemon-down', `no habitat daemon answers on ${socketPath} (${code})`),
       );
     });
     socket.once('connect', () => {
@@ -93,7 +119,27 @@ export function connectDaemon(stateDir: string, options: { timeoutMs?: number } 
         request: <T>(method: string, params?: Record<string, unknown>) =>
           new Promise<T>((res, rej) => {
             const id = nextId++;
-            pending.set(id, { resolve: res as (v: unknown) => void, reject: rej });
+            // A stopped (SIGSTOP) or wedged daemon must not hang the CLI: every answer has a deadline.
+            const timer = setTimeout(() => {
+              pending.delete(id);
+              rej(
+                new SchedulerError(
+                  'daemon-busy',
+                  `the habitat daemon on ${stateDir} did not answer "${method}" within ${requestTimeoutMs / 1000} s: it may be stopped (SIGSTOP) or overloaded (check it with: ps -o pid,stat,cmd -C node)`,
+                ),
+              );
+            }, requestTimeoutMs);
+            timer.unref?.();
+            pending.set(id, {
+              resolve: (v) => {
+                clearTimeout(timer);
+                (res as (v: unknown) => void)(v);
+              },
+              reject: (e) => {
+                clearTimeout(timer);
+                rej(e);
+              },
+            });
             socket.write(`${JSON.stringify({ id, method, ...(params ? { params } : {}) })}\n`);
           }),
         subscribe: async (listener, opts = {}) => {

@@ -2,7 +2,6 @@
 // forgetting one, within overlap and concurrency limits, and tells subscribers what happens.
 import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AgentConfig,
@@ -38,6 +37,7 @@ import {
   slotsBetween,
 } from './plan.js';
 import { type DaemonServer, serveControl } from './socket.js';
+import { checkSocketPath, freeBytes, isStorageFull, MIN_FREE_BYTES, secureStateDir } from './state-dir.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
 import { openStore, type PlanRow, type RunRow, type Store } from './store.js';
 
@@ -70,6 +70,8 @@ export interface DaemonEvent {
 }
 
 const MAX_TIMER_MS = 60 * 60_000;
+/** How often a daemon on a full disk checks for space again. */
+const DISK_RETRY_MS = 2000;
 /** Slots this far in the past at start-up are "missed" (anything closer is just due). */
 const MISSED_AFTER_MS = 1000;
 
@@ -86,6 +88,10 @@ export class Daemon extends EventEmitter {
   private stopping = false;
   private reloadTimer: NodeJS.Timeout | undefined;
   private releaseLock: (() => void) | undefined;
+  /** set while the disk is full: nothing starts, finished runs wait in `unrecorded` */
+  private degraded: { since: number; message: string } | undefined;
+  private readonly unrecorded: [string, RunResult][] = [];
+  private recoverTimer: NodeJS.Timeout | undefined;
   private settings!: Coordinator['settings'];
   store!: Store;
   private readonly now: () => number;
@@ -108,13 +114,28 @@ export class Daemon extends EventEmitter {
   async start(): Promise<void> {
     const coordinator = await loadCoordinator(this.options.root);
     this.settings = coordinator.settings;
-    await mkdir(this.stateDir, { recursive: true });
-    this.releaseLock = acquireLock(this.stateDir);
+    if (this.options.socket ?? !this.options.once) checkSocketPath(this.socketPath);
+    secureStateDir(this.stateDir);
+    this.releaseLock = await acquireLock(this.stateDir);
     try {
-      this.store = openStore(this.stateDir);
+      this.store = await this.openStoreWhenPossible();
       this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
       this.apply(coordinator);
-      await this.reconcile();
+      for (;;) {
+        try {
+          await this.reconcile();
+          break;
+        } catch (error) {
+          if (!isStorageFull(error)) throw error;
+          this.queue.length = 0; // reconcile queues them again
+          this.log(
+            'error',
+            { event: 'daemon.disk-full' },
+            `the disk holding ${this.stateDir} is full: waiting`,
+          );
+          await new Promise((r) => setTimeout(r, DISK_RETRY_MS));
+        }
+      }
       if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
       if (this.options.watch ?? !this.options.once) this.watchAgents();
       this.log(
@@ -123,10 +144,75 @@ export class Daemon extends EventEmitter {
         'daemon started',
       );
       this.tick();
+      this.pump(); // runs a previous daemon left queued start now, not at the next fire
     } catch (error) {
-      this.releaseLock();
+      this.releaseLock?.();
       throw error;
     }
+  }
+
+  /** Open the state DB; while the disk is full, keep trying (and saying so) instead of exiting. */
+  private async openStoreWhenPossible(): Promise<Store> {
+    let warned = 0;
+    for (;;) {
+      try {
+        return openStore(this.stateDir);
+      } catch (error) {
+        if (!isStorageFull(error)) throw error;
+        if (this.now() - warned > 60_000) {
+          warned = this.now();
+          this.log(
+            'error',
+            { event: 'daemon.disk-full', stateDir: this.stateDir },
+            `the disk holding ${this.stateDir} is full: waiting for space before starting`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, DISK_RETRY_MS));
+      }
+    }
+  }
+
+  /** The disk filled up: say so everywhere, start nothing, and check again shortly. */
+  private degrade(what: string, error: unknown): void {
+    const message = `cannot record ${what}: the disk holding ${this.stateDir} is full (${(error as { code?: string }).code ?? 'error'}); no run starts until there is space`;
+    if (!this.degraded) {
+      this.degraded = { since: this.now(), message };
+      this.log('error', { event: 'daemon.degraded', reason: 'disk-full' }, message);
+      this.publish('daemon.degraded', { reason: 'disk-full', message });
+    }
+    if (!this.recoverTimer && !this.stopping) {
+      this.recoverTimer = setTimeout(() => {
+        this.recoverTimer = undefined;
+        this.recover();
+      }, DISK_RETRY_MS);
+      this.recoverTimer.unref?.();
+    }
+  }
+
+  /** Record what could not be recorded, and go back to normal once writes succeed again. */
+  private recover(): void {
+    if (this.stopping) return;
+    try {
+      if (freeBytes(this.stateDir) < MIN_FREE_BYTES)
+        throw Object.assign(new Error('low'), { code: 'ENOSPC' });
+      while (this.unrecorded.length > 0) {
+        const [name, result] = this.unrecorded[0]!;
+        this.finish(name, result, true);
+        this.unrecorded.shift();
+      }
+      this.store.probeWrite();
+    } catch (error) {
+      if (!isStorageFull(error)) throw error;
+      this.degrade('the state', error);
+      return;
+    }
+    if (this.degraded) {
+      this.log('info', { event: 'daemon.recovered' }, 'disk space is back: runs start again');
+      this.publish('daemon.recovered', { since: new Date(this.degraded.since).toISOString() });
+      this.degraded = undefined;
+    }
+    this.tick();
+    this.pump();
   }
 
   /** Run what is due now (including agents never run before and missed slots), and wait for all of it. */
@@ -243,10 +329,23 @@ export class Daemon extends EventEmitter {
     this.store.upsertPlan(plan);
   }
 
-  /** Fire everything due, then sleep until the next thing is. */
+  /** Fire everything due, then sleep until the next thing is. Never throws: it runs from timers. */
   private tick(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.stopping) return;
+    if (this.degraded) return; // recover() ticks again once writes succeed
+    try {
+      this.tickUnguarded();
+    } catch (error) {
+      if (isStorageFull(error)) this.degrade('a fire', error);
+      else {
+        this.log('error', { event: 'daemon.tick-failed', err: error }, (error as Error).message);
+        this.timer = setTimeout(() => this.tick(), DISK_RETRY_MS);
+      }
+    }
+  }
+
+  private tickUnguarded(): void {
     const now = this.now();
     this.store.clearCredentialPauses(now);
     const pauses = new Map(this.store.credentialPauses().map((p) => [p.credential, p]));
@@ -344,7 +443,20 @@ export class Daemon extends EventEmitter {
 
   /** Start queued runs in order, within the global cap and each agent's own limit. */
   private pump(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.degraded) return;
+    if (this.queue.length > 0 && freeBytes(this.stateDir) < MIN_FREE_BYTES) {
+      this.degrade('new runs', Object.assign(new Error('low on space'), { code: 'ENOSPC' }));
+      return;
+    }
+    try {
+      this.pumpUnguarded();
+    } catch (error) {
+      if (isStorageFull(error)) this.degrade('a run start', error);
+      else throw error;
+    }
+  }
+
+  private pumpUnguarded(): void {
     for (let i = 0; i < this.queue.length && this.running.size < this.settings.maxConcurrentRuns; ) {
       const row = this.queue[i]!;
       const agent = this.agents.get(row.agent);
@@ -414,8 +526,15 @@ export class Daemon extends EventEmitter {
         entry.handle = handle;
         handle.on((e) => {
           if (e.type === 'started') {
-            this.store.markStarted(row.id, Date.parse(e.time), e.backend, e.logPath);
-            this.store.markProcess(row.id, e.pid ?? null, e.ref ?? e.containerId ?? null);
+            try {
+              this.store.transaction(() => {
+                this.store.markStarted(row.id, Date.parse(e.time), e.backend, e.logPath);
+                this.store.markProcess(row.id, e.pid ?? null, e.ref ?? e.containerId ?? null);
+              });
+            } catch (error) {
+              if (!isStorageFull(error)) throw error;
+              this.degrade(`the start of run ${row.id}`, error);
+            }
             this.publish('run.started', {
               agent: agent.name,
               runId: row.id,
@@ -464,8 +583,19 @@ export class Daemon extends EventEmitter {
     })();
   }
 
-  /** Record how a run ended and plan the agent's next run, in one transaction. */
-  private finish(name: string, result: RunResult): void {
+  /** Record how a run ended and plan the agent's next run, in one transaction (kept for later if the disk is full). */
+  private finish(name: string, result: RunResult, retrying = false): void {
+    if (!retrying) {
+      try {
+        if (this.degraded) throw Object.assign(new Error('degraded'), { code: 'ENOSPC' });
+        this.finish(name, result, true);
+      } catch (error) {
+        if (!isStorageFull(error)) throw error;
+        this.unrecorded.push([name, result]);
+        this.degrade(`the end of run ${result.runId}`, error);
+      }
+      return;
+    }
     const now = this.now();
     const agent = this.agents.get(name);
     this.store.transaction(() => {
@@ -766,7 +896,12 @@ export class Daemon extends EventEmitter {
       diagnostics: this.diagnostics,
       root: this.settings.root,
       stateDir: this.stateDir,
-      daemon: { live: true, pid: process.pid, startedAt: this.startedAt.toISOString() },
+      daemon: {
+        live: true,
+        pid: process.pid,
+        startedAt: this.startedAt.toISOString(),
+        ...(this.degraded ? { problem: this.degraded.message } : {}),
+      },
       now: this.now(),
     });
   }
@@ -782,6 +917,7 @@ export class Daemon extends EventEmitter {
     this.publish('daemon.stopping', { running: this.running.size });
     if (this.timer) clearTimeout(this.timer);
     clearTimeout(this.reloadTimer);
+    clearTimeout(this.recoverTimer);
     await this.watcher?.close();
     const all = () => Promise.all([...this.running.values()].map((r) => r.done));
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());

@@ -4,7 +4,11 @@ export type SchedulerErrorCode =
   | 'unknown-agent'
   | 'unknown-run'
   | 'bad-request'
-  | 'not-initialised';
+  | 'not-initialised'
+  | 'state-corrupt'
+  | 'socket-path'
+  | 'daemon-busy'
+  | 'permission';
 
 /** A scheduler failure with a stable `code` and a message that says what to do. */
 export class SchedulerError extends Error {

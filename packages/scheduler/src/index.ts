@@ -9,7 +9,7 @@ export {
 export { Daemon, type DaemonEvent, type DaemonOptions, type Launcher, startDaemon } from './daemon.js';
 export { SchedulerError, type SchedulerErrorCode } from './errors.js';
 export { recordForegroundRun } from './foreground.js';
-export { acquireLock, LOCK_FILE, lockOwner } from './lock.js';
+export { acquireLock, LOCK_FILE, lockHeld, lockOwner } from './lock.js';
 export {
   credentialKeys,
   initialPlan,

@@ -27,7 +27,8 @@ export interface AgentStatus {
 }
 
 export interface StatusReport {
-  daemon: { live: boolean; pid?: number; startedAt?: string };
+  /** `problem`: why the daemon is not starting runs (e.g. the disk is full) */
+  daemon: { live: boolean; pid?: number; startedAt?: string; problem?: string };
   root: string;
   stateDir: string;
   agents: AgentStatus[];

@@ -1,9 +1,10 @@
 // The scheduler's state in SQLite (WAL): plans, wake requests, run records, skipped slots, pauses.
 // The daemon is the only writer; every other process opens it read-only.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult, RunStatus } from '@habitat/runner';
 import Database from 'better-sqlite3';
+import { SchedulerError } from './errors.js';
 
 export const DB_FILE = 'scheduler.db';
 
@@ -128,24 +129,72 @@ const RUN_ROW_COLUMNS = [
 /** Open (and migrate) the scheduler database in `stateDir`. `readonly` never writes, never migrates. */
 export function openStore(stateDir: string, options: { readonly?: boolean } = {}): Store {
   const file = path.join(stateDir, DB_FILE);
-  if (!options.readonly) mkdirSync(stateDir, { recursive: true });
-  const db = new Database(file, {
-    readonly: options.readonly ?? false,
-    fileMustExist: options.readonly ?? false,
-  });
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]!);
-        db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+  const readonly = options.readonly ?? false;
+  if (!readonly) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    if (!existsSync(file)) createDatabase(file);
   }
-  db.pragma('busy_timeout = 2000');
-  return new Store(db);
+  if (existsSync(file) && statSync(file).size === 0) {
+    throw corrupt(file, 'is empty (0 bytes): the scheduler state was truncated');
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly, fileMustExist: true });
+    if (!readonly) {
+      // SQLite gives the -wal and -shm files the database file's mode: owner-only for all three.
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const check = db.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw corrupt(file, `fails SQLite's integrity check (${String(check)})`);
+      migrate(db);
+    } else {
+      db.pragma('schema_version'); // reads the header: a file that is not a database fails here
+    }
+    db.pragma('busy_timeout = 2000');
+    return new Store(db);
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+      throw corrupt(file, 'is not a usable SQLite database (corrupt or overwritten)');
+    throw error;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/**
+ * A new database is built beside its final name and renamed into place, so `scheduler.db` is never a
+ * half-made file of ours: an empty or unreadable one is damage, refused rather than silently replaced.
+ */
+function createDatabase(file: string): void {
+  const tmp = `${file}.new-${process.pid}`;
+  rmSync(tmp, { force: true });
+  const db = new Database(tmp);
+  try {
+    chmodSync(tmp, 0o600);
+    db.pragma('journal_mode = WAL');
+    migrate(db);
+  } finally {
+    db.close();
+  }
+  renameSync(tmp, file);
+}
+
+function corrupt(file: string, what: string): SchedulerError {
+  return new SchedulerError(
+    'state-corrupt',
+    `${file} ${what}. habitat will not start over silently and lose the run history and wake-ups: restore it from a backup, or move it away (mv ${file} ${file}.broken) to start with an empty state`,
+  );
 }
 
 export class Store {
@@ -319,6 +368,11 @@ export class Store {
   }
   clearCredentialPauses(now: number): void {
     this.stmts.clearCredentialPauses!.run(now);
+  }
+  /** A real write that changes nothing: succeeds only when the database can take writes again. */
+  probeWrite(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    this.db.pragma(`user_version = ${version}`);
   }
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();

@@ -186,7 +186,7 @@ export function registerDaemonCommands(program: Command): void {
       if (opts.json) return printJson(statusJson(status));
       printLine(
         status.daemon.live
-          ? `daemon: up (pid ${status.daemon.pid})`
+          ? `daemon: up (pid ${status.daemon.pid})${status.daemon.problem ? `\nproblem: ${status.daemon.problem}` : ''}`
           : 'daemon: down (read-only view of the state)',
       );
       printTable(

@@ -10,7 +10,13 @@ import {
   parseDuration,
 } from '@habitat/config';
 import { formatRendered, type RunResult, StreamRenderer, startRun } from '@habitat/runner';
-import { connectDaemon, type DaemonClient, type DaemonEvent, recordForegroundRun } from '@habitat/scheduler';
+import {
+  connectDaemon,
+  type DaemonClient,
+  type DaemonEvent,
+  lockHeld,
+  recordForegroundRun,
+} from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { runFromResult } from '../json.js';
@@ -169,9 +175,19 @@ export function registerRunCommands(program: Command): void {
     .action(async (name: string, opts: RunOutputOptions, cmd: Command) => {
       const root = coordinatorRoot(cmd);
       const { coordinator, agent } = await requireAgent(root, name);
-      const client = await connectDaemon(coordinator.settings.stateDir, { timeoutMs: 1000 }).catch(
-        () => undefined,
-      );
+      const stateDir = coordinator.settings.stateDir;
+      const client = await connectDaemon(stateDir, { timeoutMs: 1000 }).catch(async (error: Error) => {
+        // Only with no daemon at all does the run happen here: one that is up but not answering would
+        // never hear of it, and the run would go unrecorded beside the fleet it belongs to.
+        if (await lockHeld(stateDir)) {
+          throw new CliError(
+            `${error.message}; not running ${name} in the foreground while that daemon holds ${stateDir}`,
+            1,
+            'daemon-busy',
+          );
+        }
+        return undefined;
+      });
       let result: RunResult;
       if (client) {
         try {
