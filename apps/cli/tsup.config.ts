@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
@@ -119,4 +120,15 @@ export default defineConfig({
     js: "#!/usr/bin/env node\nimport { createRequire as __habitatRequire } from 'node:module';\nconst require = __habitatRequire(import.meta.url);",
   },
   metafile: true,
+  // `habitat --help` lists every command, which means loading every command family; the text is fixed at
+  // build time, so the build prints it once into dist/help.txt (80 columns, no colour) and the entry serves it.
+  async onSuccess() {
+    const dist = path.join(import.meta.dirname, 'dist');
+    const out = spawnSync(process.execPath, [path.join(dist, 'index.js'), '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, HABITAT_FULL_HELP: '1', NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80' },
+    });
+    if (out.status !== 0) throw new Error(`habitat --help failed while building help.txt: ${out.stderr}`);
+    writeFileSync(path.join(dist, 'help.txt'), out.stdout);
+  },
 });

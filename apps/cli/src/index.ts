@@ -1,4 +1,5 @@
 // Entry point: refuse an old Node with a clear message before loading anything that needs a new one.
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
 
 declare const __HABITAT_VERSION__: string;
@@ -14,10 +15,28 @@ if (major < 22) {
 // it off): the second start of a command skips most of V8's parsing.
 module.enableCompileCache?.();
 
+/**
+ * `habitat --help` as the build printed it (dist/help.txt, 80 columns): the live help needs every command family
+ * loaded. A terminal narrower than that gets the live help, wrapped to its width.
+ */
+function builtHelp(): string | undefined {
+  if (process.env.HABITAT_FULL_HELP === '1') return undefined;
+  if (process.stdout.isTTY && process.stdout.columns < 80) return undefined;
+  try {
+    return readFileSync(new URL('./help.txt', import.meta.url), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+const only = args.length === 1 ? args[0] : undefined;
+const help = only === '--help' || only === '-h' ? builtHelp() : undefined;
+if (only === '--version' || only === '-V') {
   // Answered before anything else loads: scripts call it to check an install.
   process.stdout.write(`${__HABITAT_VERSION__}\n`);
+} else if (help !== undefined) {
+  process.stdout.write(help);
 } else {
   await import('./main.js');
 }

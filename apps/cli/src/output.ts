@@ -4,7 +4,18 @@
 // never picocolors or a table library directly, so one flag or variable changes all of them.
 import { formatDuration as formatMs, formatTimestamp } from '@habitat/config';
 import picocolors from 'picocolors';
-import stringWidth from 'string-width';
+
+/**
+ * Display width of a string. Printable ASCII is its length; anything else goes to string-width, loaded on first
+ * use: it builds Unicode-property regexes and an Intl.Segmenter when loaded (~40 ms, more than the rest of a
+ * command's start-up).
+ */
+function stringWidth(text: string): number {
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  // A require() the bundler resolves: string-width is bundled and initialised only on this call.
+  const mod = require('string-width') as typeof import('string-width');
+  return mod.default(text);
+}
 
 /** Bad flags or arguments: exit 2. */
 export class UsageError extends Error {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import { formatDuration } from './duration.js';
 import type { Schedule } from './types.js';
@@ -64,7 +63,12 @@ export function nextFireTime(schedule: Schedule, after: Date): Date | undefined 
  */
 export function jitterFor(agentName: string, slot: Date | number, jitterMs: number): number {
   if (jitterMs <= 0) return 0;
-  const digest = createHash('sha1').update(`${agentName}@${+slot}`).digest();
+  // node:crypto on first use: loading it costs every command's start-up a few milliseconds.
+  const digest = process
+    .getBuiltinModule('node:crypto')
+    .createHash('sha1')
+    .update(`${agentName}@${+slot}`)
+    .digest();
   return digest.readUInt32BE(0) % Math.floor(jitterMs);
 }
 

@@ -5,7 +5,6 @@
 // When all of that is unchanged the snapshot is the answer, diagnostics included; anything else is validated
 // in full (and the snapshot rewritten). The cache lives outside the repo, in $HABITAT_CACHE_DIR or
 // $XDG_CACHE_HOME/habitat (~/.cache/habitat); HABITAT_NO_CONFIG_CACHE=1 turns it off.
-import { hash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -71,7 +70,7 @@ export async function loadCoordinator(root: string, options: { fresh?: boolean }
 async function settingsKey(absRoot: string): Promise<string | undefined> {
   const read = await readConfigFile(path.join(absRoot, SETTINGS_FILE), { optional: true });
   if ('diagnostic' in read) return undefined;
-  return digest([FORMAT, codeId(), absRoot, homedir(), 'text' in read ? read.text : null]);
+  return JSON.stringify([FORMAT, codeId(), absRoot, homedir(), 'text' in read ? read.text : null]);
 }
 
 /** The settings key plus every agent file's name and text; undefined when one cannot be read. */
@@ -83,7 +82,7 @@ async function agentsKey(settingsKey: string, agentsDir: string): Promise<string
     if (!('text' in read)) return undefined;
     texts.push(read.text);
   }
-  return digest([settingsKey, agentsDir, names, texts]);
+  return JSON.stringify([settingsKey, agentsDir, names, texts]);
 }
 
 function holds(probe: Probe): boolean {
@@ -101,7 +100,17 @@ function holds(probe: Probe): boolean {
   }
 }
 
-const digest = (value: unknown) => hash('sha256', JSON.stringify(value));
+/** FNV-1a, 2 x 32 bits: a file name for a root (the snapshot's key holds the root itself). */
+function nameOf(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
 
 let code: string | undefined;
 /** This build of the loader: a snapshot written by other code (another version, a rebuild) is not used. */
@@ -122,7 +131,7 @@ function cacheFile(absRoot: string, part: 'settings' | 'agents'): string | undef
   const base =
     process.env.HABITAT_CACHE_DIR ||
     path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'habitat');
-  return path.join(base, 'config', `${hash('sha256', absRoot).slice(0, 24)}.${part}.json`);
+  return path.join(base, 'config', `${nameOf(absRoot)}.${part}.json`);
 }
 
 function readSnapshot<T>(absRoot: string, part: 'settings' | 'agents'): T | undefined {
