@@ -79,6 +79,29 @@ function splitBarrelImports(code: string): string {
   );
 }
 
+/**
+ * `const { a, b } = await import('@habitat/lib')` -> the modules a and b come from. A dynamic import of a package
+ * index would load the whole package (for `list`, the scheduler's daemon and chokidar to read one table).
+ */
+function splitDynamicBarrelImports(code: string): string {
+  return code.replace(
+    /\{([^{}]*)\}\s*=\s*await\s+import\('@habitat\/([a-z]+)'\)/g,
+    (whole, specs: string, lib: string) => {
+      if (!WORKSPACE.includes(lib)) return whole;
+      const map = barrelMap(lib);
+      const modules = new Set<string>();
+      for (const raw of specs.split(',')) {
+        const name = raw.split(':')[0]!.trim();
+        const [module, original] = map.get(name) ?? ['index', name];
+        if (original !== name) return whole; // renamed by the index: keep the index
+        if (name) modules.add(module);
+      }
+      const imports = [...modules].map((m) => `...(await import(${JSON.stringify(sourceOf(lib, m))}))`);
+      return `{${specs}} = { ${imports.join(', ')} }`;
+    },
+  );
+}
+
 /** The workspace libraries from their TypeScript sources, with per-module imports (see splitBarrelImports). */
 const workspaceSources: Plugin = {
   name: 'habitat-workspace-sources',
@@ -89,7 +112,7 @@ const workspaceSources: Plugin = {
       return { path: sourceOf(lib), sideEffects: false };
     });
     build.onLoad({ filter: /[/\\](packages[/\\][a-z]+|apps[/\\]cli)[/\\]src[/\\].*\.ts$/ }, (args) => ({
-      contents: splitBarrelImports(readFileSync(args.path, 'utf8')),
+      contents: splitDynamicBarrelImports(splitBarrelImports(readFileSync(args.path, 'utf8'))),
       loader: 'ts',
     }));
   },
