@@ -2,7 +2,7 @@
 // FORCE_COLOR, TTY), times (local with offset, or --utc), durations, tables that fit the terminal or
 // degrade to plain columns / TSV, JSON for programs, errors with exit codes. Commands import from here,
 // never picocolors or a table library directly, so one flag or variable changes all of them.
-import { formatDuration as formatMs, formatTimestamp } from '@habitat/config';
+import { formatDuration as formatMs, formatTimestamp, isHabitatError } from '@habitat/config';
 import picocolors from 'picocolors';
 
 /**
@@ -38,7 +38,11 @@ export class CliError extends Error {
   }
 }
 
+/** Library error codes that mean the input was wrong (a bad flag value): usage errors, exit 2. */
+const USAGE_CODES = new Set(['bad-option', 'invalid-duration', 'invalid-size', 'usage']);
+
 export function exitCodeFor(error: unknown): number {
+  if (isHabitatError(error) && USAGE_CODES.has(error.code)) return 2;
   if (error && typeof error === 'object' && 'exitCode' in error && typeof error.exitCode === 'number') {
     return error.exitCode;
   }

@@ -128,10 +128,19 @@ describe('output conventions', () => {
       [['history', '--limit', '0'], '--limit'],
       [['up', '--grace', 'abc'], '--grace'],
       [['list', '--format', 'xml'], '--format'],
+      [['sessions', 'list', '--no-defaults', '--since', 'soonish'], 'since'],
     ] as const) {
       const out = habitat(root, [...args]);
       expect(out.status, args.join(' ')).toBe(2);
       expect(out.stderr).toContain(flag);
+    }
+  });
+
+  test('--since takes any duration the config takes (90s, 1h30m) or a date', () => {
+    const root = testdir(FLEET);
+    for (const since of ['90s', '1h30m', '2026-01-31']) {
+      const out = habitat(root, ['sessions', 'list', '--no-defaults', '--since', since, '--json']);
+      expect(out.status, `${since}: ${out.stderr}`).toBe(0);
     }
   });
 

@@ -7,7 +7,7 @@ export {
 } from './credentials.js';
 export { DEFAULTS } from './defaults.js';
 export { formatDuration, parseDuration, parseSize } from './duration.js';
-export { ConfigError, type ConfigErrorCode } from './errors.js';
+export { ConfigError, type ConfigErrorCode, HabitatError, isHabitatError } from './errors.js';
 export { closest, formatDiagnostic } from './format.js';
 export { agentJsonSchema, settingsJsonSchema } from './json-schema.js';
 export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './limits.js';

@@ -2,6 +2,7 @@
 // confidence), linked both ways to a learning it contradicts (the newer one wins in the brief, the older is
 // marked stale; or both wait for review), superseding only when asked.
 import { createRedactor } from '@habitat/sessions';
+import { KnowledgeError } from './errors.js';
 import { newLearningId, writeLearning } from './files.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { contradiction, similarity, titleOf } from './text.js';
@@ -122,7 +123,7 @@ export async function setStatus(
   status: LearningStatus,
 ): Promise<Learning> {
   const learning = index.get(id);
-  if (!learning) throw new Error(`no learning ${id}`);
+  if (!learning) throw new KnowledgeError('not-found', `no learning ${id}`);
   const next: Learning = { ...learning, status, updated: new Date().toISOString() };
   const file = await writeLearning(dir, next);
   index.noteWritten(file, next);
@@ -137,7 +138,7 @@ export async function supersede(
   newId: string,
 ): Promise<Learning> {
   const newer = index.get(newId);
-  if (!newer) throw new Error(`no learning ${newId}`);
+  if (!newer) throw new KnowledgeError('not-found', `no learning ${newId}`);
   const old = await setStatus(index, dir, oldId, 'superseded');
   // A newer learning held back only because it contradicted the one it replaces is now resolved.
   const conflictsWith = newer.conflictsWith.filter((id) => id !== old.id);

@@ -1,6 +1,7 @@
 // From a session in the index to learnings in the store, with provenance, through the same add path.
 import type { SessionIndex } from '@habitat/sessions';
 import { type AddOutcome, addLearning } from './capture.js';
+import { KnowledgeError } from './errors.js';
 import { type Candidate, extractOffline, extractWithModel, type ModelOptions, writeTest } from './extract.js';
 import type { KnowledgeIndex } from './index-db.js';
 import type { LearningStatus, Scope } from './types.js';
@@ -36,7 +37,11 @@ export async function extractFromSession(
 ): Promise<ExtractReport> {
   const started = performance.now();
   const session = sessions.getSession(sessionId);
-  if (!session) throw new Error(`no session ${sessionId} in the session index (run habitat sessions index)`);
+  if (!session)
+    throw new KnowledgeError(
+      'session-not-indexed',
+      `no session ${sessionId} in the session index (index the sessions first)`,
+    );
   const events = sessions.getEvents(session.id);
   const candidates: Candidate[] = extractOffline(events);
   let modelMs = 0;

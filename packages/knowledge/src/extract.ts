@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import type { SessionEvent } from '@habitat/sessions';
 import { z } from 'zod';
+import { KnowledgeError } from './errors.js';
 import { similarity, titleOf } from './text.js';
 
 export interface Candidate {
@@ -143,7 +144,7 @@ Transcript:
 /** Parse a model's answer (possibly fenced) into validated candidates; throws with the reason when invalid. */
 export function parseModelLearnings(text: string): Candidate[] {
   const json = /\{[\s\S]*\}/.exec(text.replace(/```(?:json)?/g, ''))?.[0];
-  if (!json) throw new Error('the model answered without a JSON object');
+  if (!json) throw new KnowledgeError('bad-model-answer', 'the model answered without a JSON object');
   const parsed = modelOutput.parse(JSON.parse(json));
   return parsed.learnings.map((l) => ({
     title: l.title,
@@ -185,7 +186,10 @@ export function extractWithModel(events: SessionEvent[], options: ModelOptions =
       try {
         const envelope = JSON.parse(stdout) as { result?: string; is_error?: boolean };
         if (code !== 0 || envelope.is_error)
-          throw new Error(`claude failed (exit ${code}): ${(envelope.result ?? stderr).slice(0, 300)}`);
+          throw new KnowledgeError(
+            'claude-failed',
+            `claude failed (exit ${code}): ${(envelope.result ?? stderr).slice(0, 300)}`,
+          );
         resolve(parseModelLearnings(envelope.result ?? ''));
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { KnowledgeError } from './errors.js';
 import type { Learning } from './types.js';
 
 const provenanceSchema = z.object({
@@ -75,11 +76,18 @@ export function formatLearning(learning: Learning): string {
 /** Parse a learning file; throws with the file name when it is not one. */
 export function parseLearning(text: string, file: string): Learning {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(text);
-  if (!match) throw new Error(`${file}: no front matter (a learning file starts with ---)`);
+  if (!match)
+    throw new KnowledgeError(
+      'bad-learning-file',
+      `${file}: no front matter (a learning file starts with ---)`,
+    );
   const parsed = frontMatterSchema.safeParse(parse(match[1]!));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: front matter ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new KnowledgeError(
+      'bad-learning-file',
+      `${file}: front matter ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
   }
   const f = parsed.data;
   const [kind, ...rest] = f.scope.split(':');

@@ -7,6 +7,7 @@ export {
   supersede,
 } from './capture.js';
 export { BRIEF_THRESHOLD, buildContext, type Context, type ContextOptions } from './context.js';
+export { KnowledgeError, type KnowledgeErrorCode } from './errors.js';
 export {
   type Candidate,
   compactTranscript,

@@ -1,3 +1,5 @@
+import { HabitatError } from '@habitat/config';
+
 export type RunErrorCode =
   | 'image-missing'
   | 'docker-unavailable'
@@ -9,12 +11,4 @@ export type RunErrorCode =
   | 'invalid-wake';
 
 /** A failure around a run, with a stable `code` and a message that says the fix. */
-export class RunError extends Error {
-  constructor(
-    readonly code: RunErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RunError';
-  }
-}
+export class RunError extends HabitatError<RunErrorCode> {}

@@ -1,3 +1,5 @@
+import { HabitatError } from '@habitat/config';
+
 export type SchedulerErrorCode =
   | 'locked'
   | 'daemon-down'
@@ -11,12 +13,4 @@ export type SchedulerErrorCode =
   | 'permission';
 
 /** A scheduler failure with a stable `code` and a message that says what to do. */
-export class SchedulerError extends Error {
-  constructor(
-    readonly code: SchedulerErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SchedulerError';
-  }
-}
+export class SchedulerError extends HabitatError<SchedulerErrorCode> {}

@@ -1,10 +1,6 @@
-/** A session index failure with a stable `code`. */
-export class SessionsError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'db-open' | 'db-schema' | 'not-found' | 'bad-query' | 'bad-option' | 'busy',
-  ) {
-    super(message);
-    this.name = 'SessionsError';
-  }
-}
+import { HabitatError } from '@habitat/config';
+
+export type SessionsErrorCode = 'db-open' | 'db-schema' | 'not-found' | 'bad-query' | 'bad-option' | 'busy';
+
+/** A session index failure with a stable `code` (first, as in every habitat error). */
+export class SessionsError extends HabitatError<SessionsErrorCode> {}

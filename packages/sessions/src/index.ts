@@ -1,5 +1,5 @@
 export { defaultCursorDir, type ResolvedSources, resolveSources } from './discover.js';
-export { SessionsError } from './errors.js';
+export { SessionsError, type SessionsErrorCode } from './errors.js';
 export {
   type IndexOptions,
   type IndexReport,
@@ -19,6 +19,7 @@ export {
   type StatsOptions,
   type StatsRow,
   splitTerms,
+  toMs,
 } from './query.js';
 export { createRedactor, type Redactor, type RedactorOptions, type RedactResult } from './redact.js';
 export { describeEvent, type ExportFormat, exportSession } from './render.js';

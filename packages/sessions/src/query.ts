@@ -1,3 +1,4 @@
+import { parseDuration } from '@habitat/config';
 import { SessionsError } from './errors.js';
 import { type DB, openDatabase } from './store.js';
 import type {
@@ -409,8 +410,8 @@ export class SessionIndex {
       }));
     } catch (error) {
       throw new SessionsError(
-        `search failed for ${JSON.stringify(match)}: ${(error as Error).message}`,
         'bad-query',
+        `search failed for ${JSON.stringify(match)}: ${(error as Error).message}`,
       );
     }
   }
@@ -524,16 +525,19 @@ function like(value: string): string {
 /** A Date, an ISO date/time, or a duration ago (`30m`, `12h`, `7d`, `2w`). */
 export function toMs(value: Date | string, what = 'time'): number {
   if (value instanceof Date) return value.getTime();
-  const ago = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/.exec(value.trim());
-  if (ago) {
-    const unit = { m: 60e3, min: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[ago[2] as 'm'];
-    return Date.now() - Number(ago[1]) * unit;
+  // A duration ago (`90s`, `12h`, `1h30m`, `7d`), read by the one duration parser habitat has.
+  if (/^\d+(\.\d+)?\s*[a-z]/i.test(value.trim())) {
+    try {
+      return Date.now() - parseDuration(value.replace(/min$/, 'm'));
+    } catch {
+      // not a duration: maybe a date
+    }
   }
   const ms = Date.parse(value);
   if (Number.isNaN(ms))
     throw new SessionsError(
-      `--${what} "${value}" is not a date or duration: use e.g. 2026-01-31, 2026-01-31T12:00Z or 7d`,
       'bad-option',
+      `${what} "${value}" is not a date or duration: use e.g. 2026-01-31, 2026-01-31T12:00Z, 90s or 7d`,
     );
   return ms;
 }

@@ -171,8 +171,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
     db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
   } catch (error) {
     throw new SessionsError(
-      `cannot open session index ${path}: ${(error as Error).message}${options.readonly ? ' (run `habitat sessions index` first)' : ''}`,
       'db-open',
+      `cannot open session index ${path}: ${(error as Error).message}${options.readonly ? ' (run `habitat sessions index` first)' : ''}`,
     );
   }
   db.pragma('busy_timeout = 5000');
@@ -180,8 +180,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version < MIGRATIONS.length)
       throw new SessionsError(
-        `${path} has schema ${version}, expected ${MIGRATIONS.length}: run \`habitat sessions index\``,
         'db-schema',
+        `${path} has schema ${version}, expected ${MIGRATIONS.length}: run \`habitat sessions index\``,
       );
     return db;
   }
@@ -199,8 +199,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
     if (error instanceof SessionsError) throw error;
     const building = existsSync(`${path}.building`);
     throw new SessionsError(
-      `cannot open session index ${path}: ${(error as Error).message}${building ? ' (it is being built right now: try again when `habitat sessions index` has finished)' : ''}`,
       'db-open',
+      `cannot open session index ${path}: ${(error as Error).message}${building ? ' (it is being built right now: try again when `habitat sessions index` has finished)' : ''}`,
     );
   }
   return db;
@@ -227,8 +227,8 @@ function migrate(db: DB, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length)
     throw new SessionsError(
-      `${path} was written by a newer @habitat/sessions (schema ${version})`,
       'db-schema',
+      `${path} was written by a newer @habitat/sessions (schema ${version})`,
     );
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
@@ -280,8 +280,8 @@ export function acquireIndexLock(db: DB): void {
     const holder = Number(db.prepare("SELECT value FROM meta WHERE key = 'indexer'").pluck().get() ?? 0);
     if (pidAlive(holder))
       throw new SessionsError(
-        `another index pass is running (pid ${holder}); run again when it has finished`,
         'busy',
+        `another index pass is running (pid ${holder}); run again when it has finished`,
       );
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('indexer', ?)").run(process.pid);
   }).immediate();
