@@ -119,7 +119,12 @@ export function registerConfigCommands(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const coordinator = await loadCoordinator(coordinatorRoot(cmd));
       printDiagnostics(coordinator.diagnostics, coordinator.settings.root, 'stderr');
-      const rows = listRows(coordinator, new Date(), await plannedNext(coordinator.settings.stateDir));
+      const { stateDir } = coordinator.settings;
+      // The daemon's plan, when there is a store to read it from (SQLite loads only then).
+      const planned = existsSync(path.join(stateDir, 'scheduler.db'))
+        ? await (await import('./planned.js')).plannedNext(stateDir)
+        : new Map<string, number>();
+      const rows = listRows(coordinator, new Date(), planned);
       if (opts.json) printJson(rows);
       else
         printTable(
@@ -139,30 +144,6 @@ export function registerConfigCommands(program: Command): void {
     .command('schema')
     .description('print the JSON Schema of agent files (for editor completion)')
     .action(async () => printJson(await jsonSchema()));
-}
-
-/**
- * The daemon's planned next run per agent (what `habitat status` shows), read from its store; empty when
- * there is no state yet. The store is read-only here and SQLite loads only when a store exists.
- */
-async function plannedNext(stateDir: string): Promise<Map<string, number>> {
-  if (!existsSync(path.join(stateDir, 'scheduler.db'))) return new Map();
-  try {
-    const { openStore } = await import('@habitat/scheduler');
-    const store = openStore(stateDir, { readonly: true });
-    try {
-      return new Map(
-        store
-          .plans()
-          .filter((p) => p.next_at !== null && p.next_at !== undefined)
-          .map((p) => [p.agent, p.next_at as number]),
-      );
-    } finally {
-      store.close();
-    }
-  } catch {
-    return new Map();
-  }
 }
 
 /** One row per valid agent; only credential names, never values. */
