@@ -14,6 +14,7 @@
  * credentials, a PEM header) to the rules: most transcript text never reaches them.
  */
 import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-recommend';
+import { tokenSpans } from './secret-tokens.js';
 
 export interface RedactorOptions {
   /** Credential values to redact wherever they appear (values shorter than 4 characters are ignored). */
@@ -71,6 +72,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       }
       if (text.includes('=') || text.includes(':')) collectEnvSpans(text, spans);
       collectSecretlintSpans(text, spans);
+      collectTokenSpans(text, spans);
       if (spans.length === 0) return { text, count: 0 };
       return applySpans(text, spans);
     },
@@ -80,13 +82,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 // --- .env-style values -------------------------------------------------------------------------------
 
 const SECRET_KEY =
-  /(?:SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|(?:^|_)AUTH(?:$|_)|(?:^|_)DSN$|DATABASE_URL|CONNECTION_STRING|(?:^|_)KEY$|(?:^|_)PAT$|SESSION_?ID|COOKIE)/i;
+  /(?:SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|(?:^|_)AUTH(?:$|_)|(?:^|_)DSN$|DATABASE_URL|CONNECTION_STRING|(?:^|_)KEY$|(?:^|_)PAT$|COOKIE)/i;
+/** Keys that name a count, a limit or a public value, not a secret (`MAX_THINKING_TOKENS`, `public_token`). */
+const NOT_SECRET_KEY =
+  /(?:TOKENS|_(?:LIMIT|MAX|MIN|COUNT|SIZE|LENGTH|TIMEOUT|SECONDS|TTL|PARALLELISM|NAME|ID|FILE|PATH|URL|ENDPOINT|TYPE|VERSION|PROVIDER)$|^(?:PUBLIC|PUB)_|^MAX_|_MIN_|_MAX_)/i;
 const UPPER_KEY = /^[A-Z0-9_.-]+$/;
 const ENV_LINE =
   /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
 const INLINE_ASSIGNMENT = /(?:^|[\s;&|(`])([A-Z][A-Z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;&|)`'"]+)/g;
 const PLACEHOLDER =
-  /^(?:|null|none|true|false|undefined|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\[REDACTED[^\]]*\])$/i;
+  /^(?:|null|none|true|false|undefined|changeme|change_me|example|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\{\{.*\}\}|\{\{.*\}\}|\[REDACTED[^\]]*\])$/i;
 
 function collectEnvSpans(text: string, spans: Span[]): void {
   const learned: string[] = [];
@@ -94,23 +99,24 @@ function collectEnvSpans(text: string, spans: Span[]): void {
     const key = m[1] ?? '';
     const sep = m[2];
     let value = m[3] ?? '';
-    if (!SECRET_KEY.test(key)) continue;
+    if (!SECRET_KEY.test(key) || NOT_SECRET_KEY.test(key)) continue;
     const quoted = /^(["'])(.*)\1$/.exec(value);
     if (quoted) value = quoted[2] ?? '';
     // `KEY=value` (env style) for upper-case keys; for other keys (`password = "..."`, `"api_key": "..."`)
     // only a quoted value, so code such as `token: string;` or `key = row.id` is left alone
-    if (!UPPER_KEY.test(key) && !quoted) continue;
+    // ... unless the value itself reads like key material (`x_api_token = 9f8Qz...`)
+    if (!UPPER_KEY.test(key) && !quoted && !keyLike(value)) continue;
     if (/\s/.test(value) && sep === ':' && !quoted) continue;
-    if (value.length < 4 || PLACEHOLDER.test(value)) continue;
+    if (value.length < 4 || PLACEHOLDER.test(value) || !valueMaySecret(key, value)) continue;
     learned.push(value);
   }
   // inline assignments in commands: `DB_PASSWORD=x ./run`, `echo API_KEY=...`, `export TOKEN=...; ...`
   for (const m of text.matchAll(INLINE_ASSIGNMENT)) {
     const key = m[1] ?? '';
     let value = m[2] ?? '';
-    if (!SECRET_KEY.test(key)) continue;
+    if (!SECRET_KEY.test(key) || NOT_SECRET_KEY.test(key)) continue;
     value = value.replace(/^(["'])(.*)\1$/, '$2');
-    if (value.length < 4 || PLACEHOLDER.test(value)) continue;
+    if (value.length < 4 || PLACEHOLDER.test(value) || !valueMaySecret(key, value)) continue;
     learned.push(value);
   }
   for (const value of learned) {
@@ -122,6 +128,21 @@ function collectEnvSpans(text: string, spans: Span[]): void {
       from = at + value.length;
     }
   }
+}
+
+/** A value after a secret-looking key: a count or a plain word is not one, unless the key says password. */
+function valueMaySecret(key: string, value: string): boolean {
+  if (/^\d{1,10}$/.test(value)) return /PASS|PWD|PIN/i.test(key);
+  if (/^[a-z]+$/i.test(value) && value.length < 16) return /PASS|PWD|SECRET/i.test(key);
+  return true;
+}
+
+/** An unquoted value that is key material rather than code (`row.id`, `getToken()`, `string;`). */
+function keyLike(value: string): boolean {
+  const v = value.replace(/[;,]$/, '');
+  if (v.length < 8 || /[()[\]{}<>\s$]/.test(v)) return false;
+  if (/^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)*$/.test(v)) return false; // identifiers, member access
+  return /\d/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v));
 }
 
 // --- secretlint recommended preset -------------------------------------------------------------------
@@ -211,7 +232,7 @@ export function candidateLines(text: string): number[] {
       if (isUpper) upper = true;
       else if (isDigit) digits++;
       // every key format has upper case or several digits; lower-case paths and words do not
-      if (run >= MIN_TOKEN && (upper || digits >= 4)) {
+      if (run >= MIN_TOKEN && (upper || digits >= 4 || run >= 24)) {
         i = markLine(text, lineStart, i, out);
         lineStart = i + 1;
         run = 0;
@@ -296,6 +317,23 @@ function runRules(list: PreparedRule[], content: string, offset: number, spans: 
     }
   } finally {
     reportSink = previous;
+  }
+}
+
+// --- vendor prefixes and random-looking tokens ----------------------------------------------------
+
+const PEM =
+  /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|$)/g;
+
+function collectTokenSpans(text: string, spans: Span[]): void {
+  // a private key block, even one cut off before its END line
+  if (text.includes('PRIVATE KEY-----'))
+    for (const m of text.matchAll(PEM))
+      spans.push({ start: m.index, end: m.index + m[0].length, kind: 'private-key' });
+  const lines = candidateLines(text);
+  for (let k = 0; k < lines.length; k += 2) {
+    const from = lines[k] as number;
+    tokenSpans(text.slice(from, lines[k + 1] as number), spans, from);
   }
 }
 

@@ -202,6 +202,66 @@ describe('indexSessions', () => {
     expect(bytes.includes('ghp_aB3dE6')).toBe(false);
   });
 
+  test('vendor keys an agent repeats in its own words are redacted in show, search, every export and the file', async () => {
+    const { exportSession } = await import('../src/index.js');
+    // assembled at run time: this file holds no literal key
+    const k = (prefix: string, n: number, alphabet = 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF') =>
+      prefix + Array.from({ length: n }, (_, i) => alphabet[(i * 7 + 3) % alphabet.length]).join('');
+    const keys = [
+      k('sk-ant-api03-', 90),
+      k('sk-proj-', 60),
+      `AKIA${'IOSFODNN7EXAMPLE'}`, // AWS's documented example key
+      k('ASIA', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'),
+      k('ghp_', 36),
+      k('github_pat_', 60),
+      k('xoxb-', 30, '0123456789-'),
+      k('AIza', 35),
+      k('hf_', 34, 'abcdefghijklmnopqrstuvwxyzABCDEFGH'),
+      k('npm_', 36),
+      `${k('eyJ', 30)}.${k('eyJ', 40)}.${k('', 30)}`,
+    ];
+    const pem = `-----BEGIN PRIVATE KEY-----\n${k('MII', 64)}\n${k('', 64)}\n-----END PRIVATE KEY-----`;
+    const url = `postgres://app:${k('', 14)}@db.internal:5432/prod`;
+    const keep = [
+      'TOKENIZERS_PARALLELISM=true',
+      'MAX_THINKING_TOKENS=8000',
+      'session_id="3f6c2b1e-8d4a-4c1e-9b7f-2a5d8e9c0b1a"',
+    ];
+    claudeFile('s9.jsonl', [
+      user('what keys did you find?'),
+      ...assistant('9', [
+        {
+          type: 'text',
+          text: `I found these: ${keys.join(' and ')}.\nAlso ${url} and\n${pem}\nConfig: ${keep.join(' ')}`,
+        },
+      ]),
+    ]);
+    index();
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    const shown = JSON.stringify(ix.getEvents('s9'));
+    const exports = (['md', 'html', 'json'] as const).map((f) => exportSession(ix, 's9', f));
+    for (const secretValue of [
+      ...keys,
+      pem.split('\n')[1] as string,
+      url.split(':')[2]?.split('@')[0] as string,
+    ]) {
+      expect(shown).not.toContain(secretValue);
+      for (const e of exports) expect(e).not.toContain(secretValue);
+      expect(ix.search(secretValue.slice(0, 24)).hits.filter((h) => h.snippet.includes(secretValue))).toEqual(
+        [],
+      );
+    }
+    for (const config of keep) expect(shown).toContain(config.replace(/"/g, '\\"'));
+    ix.close();
+    const bytes = Buffer.concat(
+      ['sessions.db', 'sessions.db-wal']
+        .map((f) => join(dir, f))
+        .filter((f) => existsSync(f))
+        .map((f) => readFileSync(f)),
+    );
+    for (const secretValue of keys) expect(bytes.includes(Buffer.from(secretValue))).toBe(false);
+  });
+
   test('search matches words separately, ranks, falls back, and survives FTS syntax', () => {
     claudeFile('s4.jsonl', [
       user('the docker container keeps timing out'),

@@ -1,0 +1,208 @@
+/**
+ * Secrets found by their shape alone, wherever they sit (in prose, a command, a tool result, after any key name):
+ *
+ * - vendor formats by prefix, after gitleaks' rules (https://github.com/gitleaks/gitleaks `config/gitleaks.toml`,
+ *   MIT), with lengths relaxed so a key that was cut or padded is still caught;
+ * - random-looking tokens: 20+ characters that switch between lower case, upper case and digits as random text does
+ *   (identifiers, paths, words with a version number do not), not hex (digests, commit ids, UUIDs) and not an id an
+ *   API hands out to name a message or call (`msg_…`, `toolu_…`, `req_…`).
+ *
+ * Only lines the caller's prefilter passes get here: every pattern below needs a run of 16+ token characters.
+ */
+
+const V = [
+  // AI providers
+  String.raw`sk-ant-[a-z]{2,8}\d{2}-[\w-]{16,}`,
+  String.raw`sk-(?:proj|svcacct|admin|None)-[\w-]{16,}`,
+  String.raw`sk-[A-Za-z0-9]{8,}T3BlbkFJ[A-Za-z0-9_-]{8,}`,
+  String.raw`sk-[A-Za-z0-9]{32,}`,
+  String.raw`pplx-[A-Za-z0-9]{32,}`,
+  String.raw`(?:hf|api_org)_[A-Za-z]{24,}`,
+  // clouds
+  String.raw`(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,}`,
+  String.raw`AIza[\w-]{30,}`,
+  String.raw`LTAI[A-Za-z0-9]{16,}`,
+  String.raw`[a-zA-Z0-9_~.]{3}\dQ~[\w~.-]{28,}`,
+  String.raw`do[opr]_v1_[a-f0-9]{40,}`,
+  String.raw`(?:fo1_[\w-]{30,}|fm[12][ar]?_[A-Za-z0-9+/]{60,})`,
+  String.raw`HRKU-AA[\w-]{40,}`,
+  String.raw`hv[bs]\.[\w-]{60,}`,
+  String.raw`[a-z0-9]{14}\.atlasv1\.[\w=-]{40,}`,
+  String.raw`(?:AQVN[\w-]{30,}|YC[\w-]{38}|t1\.[\w-]+=*\.[\w-]{60,})`,
+  String.raw`v1\.0-[a-f0-9]{24}-[a-f0-9]{100,}`,
+  String.raw`4b1d[A-Za-z0-9]{30,}`,
+  String.raw`sha256~[\w-]{40,}`,
+  String.raw`pscale_(?:tkn|oauth|pw)_[\w=.-]{30,}`,
+  // code hosts, registries, CI
+  String.raw`gh[pousr]_[A-Za-z0-9]{20,}`,
+  String.raw`github_pat_\w{20,}`,
+  String.raw`gl(?:pat|dt|ffct|ft|imt|agent|oas|rt|soat|ptt|cbt|c|sa)[-_][\w+/.-]{16,}`,
+  String.raw`GR1348941[\w-]{16,}`,
+  String.raw`_gitlab_session=[0-9a-z]{20,}`,
+  String.raw`npm_[A-Za-z0-9]{20,}`,
+  String.raw`pypi-AgEIcHlwaS5vcmc[\w-]{30,}`,
+  String.raw`rubygems_[a-f0-9]{40,}`,
+  String.raw`CLOJARS_[A-Za-z0-9]{40,}`,
+  String.raw`(?:AKCp[A-Za-z0-9]{40,}|cmVmd[A-Za-z0-9]{40,})`,
+  String.raw`dapi[a-f0-9]{32}`,
+  String.raw`(?:pat|sat)\.[\w-]{20,}\.[A-Za-z0-9]{20,}\.[A-Za-z0-9]{16,}`,
+  String.raw`sgp_[A-Za-z0-9_]{40,}`,
+  String.raw`rdme_[a-z0-9]{60,}`,
+  String.raw`tk-us-[\w-]{40,}`,
+  String.raw`pul-[a-f0-9]{40}`,
+  String.raw`pnu_[A-Za-z0-9]{30,}`,
+  String.raw`ico-[A-Za-z0-9]{32}`,
+  // chat, mail, messaging
+  String.raw`xox[abposer]-[\w-]{10,}`,
+  String.raw`xapp-\d-[\w-]{10,}`,
+  String.raw`xoxe\.xox[bp]-[\w-]{20,}`,
+  String.raw`hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{20,}`,
+  String.raw`[a-z0-9]+\.webhook\.office\.com/webhookb2/\S{40,}`,
+  String.raw`SG\.[\w=.-]{40,}`,
+  String.raw`xkeysib-[a-f0-9]{40,}-[A-Za-z0-9]{12,}`,
+  String.raw`(?:pub)?key-[a-f0-9]{32}`,
+  String.raw`[a-f0-9]{32}-us\d{1,2}`,
+  String.raw`\d{5,16}:A[\w-]{30,}`,
+  String.raw`SK[0-9a-fA-F]{32}`,
+  // payments, commerce
+  String.raw`(?:sk|rk|pk)_(?:test|live|prod)_[A-Za-z0-9]{10,}`,
+  String.raw`(?:EAAA|sq0atp-|sq0csp-)[\w-]{22,}`,
+  String.raw`EAA[MC][A-Za-z0-9]{60,}`,
+  String.raw`shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}`,
+  String.raw`shippo_(?:live|test)_[a-fA-F0-9]{40}`,
+  String.raw`FLW(?:SECK|PUBK)_TEST-[A-Za-z0-9]{12,}(?:-X)?`,
+  String.raw`duffel_(?:test|live)_[\w=-]{30,}`,
+  String.raw`(?:live|test)_(?:pub_)?[a-f0-9]{31,35}`,
+  String.raw`access-(?:sandbox|development|production)-[0-9a-f-]{36}`,
+  String.raw`\d{15,16}[|%][\w-]{27,40}`,
+  String.raw`A{22}[A-Za-z0-9%]{60,}`,
+  // productivity, observability, the rest of gitleaks' prefixed formats
+  String.raw`A3-[A-Z0-9]{6}-[A-Z0-9-]{20,}`,
+  String.raw`ops_eyJ[A-Za-z0-9+/]{40,}`,
+  String.raw`p8e-[A-Za-z0-9]{20,}`,
+  String.raw`AGE-SECRET-KEY-1[0-9A-Z]{40,}`,
+  String.raw`ATATT3[\w=-]{40,}`,
+  String.raw`(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][\w-]{10,}\.[\w+/=-]{20,}`,
+  String.raw`dp\.pt\.[A-Za-z0-9]{30,}`,
+  String.raw`dnkey-[\w=-]{20,}`,
+  String.raw`sl\.[A-Za-z0-9=_-]{100,}`,
+  String.raw`dt0c01\.[A-Za-z0-9]{20,}\.[A-Za-z0-9]{40,}`,
+  String.raw`EZ[AT]K[A-Za-z0-9]{40,}`,
+  String.raw`fio-u-[\w=-]{40,}`,
+  String.raw`eyJrIjoi[A-Za-z0-9]{40,}`,
+  String.raw`s-s4t2(?:ud|af)-[A-Fa-f0-9]{40,}`,
+  String.raw`lin_api_[A-Za-z0-9]{30,}`,
+  String.raw`[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk`,
+  String.raw`NR(?:JS|II|AK)-[\w-]{16,}`,
+  String.raw`ntn_[0-9]{11}[A-Za-z0-9]{30,}`,
+  String.raw`API-[A-Z0-9]{26}`,
+  String.raw`PMAK-[A-Fa-f0-9]{20,}-[A-Fa-f0-9]{30,}`,
+  String.raw`sntry[us]_[\w+/=]{40,}`,
+  String.raw`sm_(?:aat|pat|sat)_[A-Za-z0-9]{16}`,
+  String.raw`tfp_[\w.=-]{50,}`,
+  String.raw`dnkey-[\w=-]{26,}`,
+  String.raw`pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}`,
+  String.raw`glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}`,
+  // JSON Web Tokens
+  String.raw`ey[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_/\\-]{10,}\.[A-Za-z0-9_/\\=-]*`,
+];
+
+export const VENDOR = new RegExp(`(?<![A-Za-z0-9_])(?:${V.join('|')})`, 'g');
+
+/** The password of a URL with credentials (`scheme://user:password@host`). */
+const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:([^\s@/'"]+)@/gi;
+
+/** A run of token characters long enough to be a key. */
+const TOKEN = /[A-Za-z0-9_+/.~-]{16,}={0,3}/g;
+
+/** Ids APIs hand out to name things, not to authenticate: kept readable for search. */
+const ID_PREFIX =
+  /^(?:msg|req|toolu|srvtoolu|call|resp|run|asst|thread|file|batch|chatcmpl|ws|rs|fc|ctc|item|evt|cus|sub|prod|price|in|pi|ch|txn|org|user|proj|sess|conv)[_-]/;
+
+/** Spans of vendor-format secrets and random-looking tokens in `line` (offsets relative to `line`). */
+export function tokenSpans(
+  line: string,
+  out: Array<{ start: number; end: number; kind: string }>,
+  base = 0,
+): void {
+  let vendorEnd = -1;
+  if (line.includes('@'))
+    for (const m of line.matchAll(URL_PASSWORD)) {
+      const at = m.index + m[0].length - 1 - (m[1] as string).length;
+      out.push({ start: base + at, end: base + at + (m[1] as string).length, kind: 'url-password' });
+    }
+  for (const m of line.matchAll(VENDOR)) {
+    out.push({ start: base + m.index, end: base + m.index + m[0].length, kind: 'key' });
+    vendorEnd = Math.max(vendorEnd, m.index + m[0].length);
+  }
+  for (const m of line.matchAll(TOKEN)) {
+    let token = m[0];
+    let start = m.index;
+    // trim what surrounds a token in text: dots, slashes, dashes at its ends
+    const lead = /^[._/=+~-]+/.exec(token)?.[0].length ?? 0;
+    token = token.slice(lead);
+    start += lead;
+    token = token.replace(/[._/+~-]+$/, '');
+    if (token.length < 16 || start + token.length <= vendorEnd) continue;
+    if (looksRandom(token))
+      out.push({ start: base + start, end: base + start + token.length, kind: 'token' });
+  }
+}
+
+/** A token that reads like generated key material rather than a name, a path, a number or a digest. */
+export function looksRandom(token: string): boolean {
+  if (ID_PREFIX.test(token)) return false;
+  if (/^sha\d+-/.test(token)) return false; // package integrity digests
+  if (/^[0-9a-fA-F-]+$/.test(token)) return false; // digests, commit ids, UUIDs
+  if (/^[\d.:-]+$/.test(token)) return false;
+  // a path or a dotted name: judge its longest part
+  const parts = token.split(/[/.]/);
+  if (parts.length > 1) {
+    if (token.includes('/') && parts.some((p) => /^[A-Za-z_-]{3,}$/.test(p))) return false;
+    if (token.includes('.') && !token.includes('/') && parts.every((p) => p.length < 20)) return false;
+  }
+  const core = token.replace(/[_+/=.~-]/g, '');
+  if (core.length < 16) return false;
+  let lower = 0;
+  let upper = 0;
+  let digit = 0;
+  let vowels = 0;
+  let switches = 0;
+  let prev = -1;
+  for (let i = 0; i < core.length; i++) {
+    const c = core.charCodeAt(i);
+    const cls = c >= 97 ? 0 : c >= 65 ? 1 : 2;
+    if (cls === 0) {
+      lower++;
+      if (c === 97 || c === 101 || c === 105 || c === 111 || c === 117) vowels++;
+    } else if (cls === 1) upper++;
+    else digit++;
+    if (prev >= 0 && cls !== prev) switches++;
+    prev = cls;
+  }
+  if (digit === core.length) return false;
+  if (upper === 0) {
+    // lower case and digits: random text has digits scattered and few vowels; words with a version number do not
+    if (lower === 0) return false;
+    const v = vowels / lower;
+    if (digit === 0) return core.length >= 24 && v < 0.22 && entropy(core) >= 3.8;
+    if (switches < 2 || v >= 0.36 || (v >= 0.28 && digit < 2)) return false;
+    return entropy(core) >= 3.3;
+  }
+  if (core.length < 18) return false;
+  const ratio = switches / (core.length - 1);
+  if (digit === 0 && !(upper > 2 && lower > 2 && ratio >= 0.4)) return false;
+  if (switches < 6 || ratio < 0.28) return false;
+  return entropy(core) >= 3.3;
+}
+
+function entropy(s: string): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < s.length; i++) counts.set(s.charCodeAt(i), (counts.get(s.charCodeAt(i)) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
