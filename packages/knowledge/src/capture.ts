@@ -1,12 +1,15 @@
 // Adding learnings: redacted before anything is written, merged into a near-duplicate (a confirmation: more
 // confidence), linked both ways to a learning it contradicts (the newer one wins in the brief, the older is
 // marked stale; or both wait for review), superseding only when asked.
-import { createRedactor } from '@habitat/sessions';
 import { KnowledgeError } from './errors.js';
-import { newLearningId, writeLearning } from './files.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { contradiction, similarity, titleOf } from './text.js';
 import type { Learning, LearningStatus, Provenance, Scope } from './types.js';
+
+// The redactor (secretlint) and the YAML writer load only when something is written, not for every search.
+async function writeLearning(dir: string, learning: Learning): Promise<string> {
+  return (await import('./files.js')).writeLearning(dir, learning);
+}
 
 /** Above this similarity a new learning is the same lesson found again. */
 export const DUPLICATE_THRESHOLD = 0.6;
@@ -49,6 +52,8 @@ export async function addLearning(
   dir: string,
   input: NewLearning,
 ): Promise<AddOutcome> {
+  const { createRedactor } = await import('@habitat/sessions');
+  const { newLearningId } = await import('./files.js');
   const redactor = createRedactor({ secrets: input.secrets ?? [] });
   const body = redactor.redact(input.text.trim());
   // Titles come from the already-redacted body, so a secret in both is counted once.

@@ -2,7 +2,8 @@
 import type { SessionIndex } from '@habitat/sessions';
 import { type AddOutcome, addLearning } from './capture.js';
 import { KnowledgeError } from './errors.js';
-import { type Candidate, extractOffline, extractWithModel, type ModelOptions, writeTest } from './extract.js';
+import { type Candidate, extractOffline, writeTest } from './extract.js';
+import type { ModelOptions } from './extract-model.js';
 import type { KnowledgeIndex } from './index-db.js';
 import type { LearningStatus, Scope } from './types.js';
 
@@ -52,6 +53,7 @@ export async function extractFromSession(
     try {
       const prompts = events.filter((e) => e.kind === 'prompt').map((e) => e.text ?? '');
       const known = candidates.map((c) => `${c.title}. ${c.body}`);
+      const { extractWithModel } = await import('./extract-model.js');
       for (const c of await extractWithModel(events, options.model)) {
         const failed = writeTest(c, { prompts, known });
         if (failed.length) rejected.push({ title: c.title, failed });

@@ -1,9 +1,6 @@
 // Extraction: explicit LEARNED: markers, offline heuristics (a tool error followed by the fix that
 // worked; a rate-limit discovery), and optionally a model run through Claude Code in --print mode.
-import { spawn } from 'node:child_process';
 import type { SessionEvent } from '@habitat/sessions';
-import { z } from 'zod';
-import { KnowledgeError } from './errors.js';
 import { similarity, titleOf } from './text.js';
 
 export interface Candidate {
@@ -119,18 +116,6 @@ export function compactTranscript(events: SessionEvent[], maxChars = 24_000): st
   return text;
 }
 
-const modelOutput = z.object({
-  learnings: z
-    .array(
-      z.object({
-        title: z.string().min(3).max(200),
-        body: z.string().min(10).max(2000),
-        tags: z.array(z.string()).default([]),
-      }),
-    )
-    .max(10),
-});
-
 export const EXTRACTION_PROMPT = `You extract durable engineering lessons from an AI agent's session transcript.
 Return ONLY a JSON object: {"learnings": [{"title": "...", "body": "...", "tags": ["..."]}]}.
 A lesson is a concrete, reusable fact another agent would need next time: what happened, when it applies, how it
@@ -140,64 +125,6 @@ restated). At most 5 lessons; return {"learnings": []} when there is nothing wor
 
 Transcript:
 `;
-
-/** Parse a model's answer (possibly fenced) into validated candidates; throws with the reason when invalid. */
-export function parseModelLearnings(text: string): Candidate[] {
-  const json = /\{[\s\S]*\}/.exec(text.replace(/```(?:json)?/g, ''))?.[0];
-  if (!json) throw new KnowledgeError('bad-model-answer', 'the model answered without a JSON object');
-  const parsed = modelOutput.parse(JSON.parse(json));
-  return parsed.learnings.map((l) => ({
-    title: l.title,
-    body: l.body,
-    tags: l.tags,
-    source: 'extracted' as const,
-    eventIds: [],
-  }));
-}
-
-export interface ModelOptions {
-  /** the claude binary (default `claude` on PATH) */
-  claude?: string;
-  model?: string;
-  env?: Record<string, string>;
-  timeoutMs?: number;
-}
-
-/** Run the extraction prompt through Claude Code (`--print --output-format json`) and validate its answer. */
-export function extractWithModel(events: SessionEvent[], options: ModelOptions = {}): Promise<Candidate[]> {
-  const prompt = EXTRACTION_PROMPT + compactTranscript(events);
-  const args = ['--print', '--output-format', 'json', ...(options.model ? ['--model', options.model] : [])];
-  return new Promise((resolve, reject) => {
-    const child = spawn(options.claude ?? 'claude', args, {
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run claude for extraction: ${e.message}`));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        const envelope = JSON.parse(stdout) as { result?: string; is_error?: boolean };
-        if (code !== 0 || envelope.is_error)
-          throw new KnowledgeError(
-            'claude-failed',
-            `claude failed (exit ${code}): ${(envelope.result ?? stderr).slice(0, 300)}`,
-          );
-        resolve(parseModelLearnings(envelope.result ?? ''));
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
-    child.stdin.end(prompt);
-  });
-}
 
 const EPHEMERAL = /\b(this session|this run|the user asked|i just|i will|i'll|let me|as requested)\b/i;
 const GENERIC =

@@ -14,11 +14,9 @@ export {
   EXTRACTION_PROMPT,
   extractMarkers,
   extractOffline,
-  extractWithModel,
-  type ModelOptions,
-  parseModelLearnings,
   writeTest,
 } from './extract.js';
+export { extractWithModel, type ModelOptions, parseModelLearnings } from './extract-model.js';
 export { type ExtractOptions, type ExtractReport, extractFromSession } from './extract-session.js';
 export {
   fileNameFor,
@@ -28,8 +26,15 @@ export {
   readLearnings,
   writeLearning,
 } from './files.js';
-export { KNOWLEDGE_DB, KnowledgeIndex, openKnowledge, type SyncReport } from './index-db.js';
-export { createMcpServer, type McpOptions, serveMcp } from './mcp.js';
+export { readCanonical } from './front-matter.js';
+export {
+  KNOWLEDGE_DB,
+  KnowledgeIndex,
+  openKnowledge,
+  type SyncOptions,
+  type SyncReport,
+} from './index-db.js';
+export { createMcpServer, type McpOptions, serveMcp } from './mcp-lazy.js';
 export {
   DEFAULT_TUNING,
   fuse,

@@ -72,18 +72,19 @@ const COMMON_SHARE = 0.05;
 const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
 
 /**
- * An FTS5 MATCH expression from what a person typed: each key term (and its synonyms) quoted so no syntax
- * can break it, OR'ed. With an index, terms common to a large share of learnings are dropped from the match
- * (they still count in the re-rank); when every term is common, the two rarest are matched.
+ * What to MATCH for what a person typed: each key term quoted so no syntax can break it, OR'ed. With a large
+ * index, terms common to more than 5% of learnings are left out of the match (they still count in the
+ * re-rank); when every term is common, the rarest ones are matched together (AND) and only a bounded number
+ * of matches is ranked, so a query of common words cannot make FTS5 rank half the index.
  */
-export function matchExpression(
+function matchPlan(
   query: string,
-  index?: KnowledgeIndex,
+  index: KnowledgeIndex | undefined,
   options: { synonyms?: boolean } = {},
-): string | undefined {
+): { expression: string; allCommon: boolean } | undefined {
   const terms = keyTerms(query).slice(0, 24);
   if (terms.length === 0) return undefined;
-  let expanded = [...new Set([...terms, ...(options.synonyms === false ? [] : terms.flatMap(synonymsOf))])];
+  let expanded = [...new Set([...terms, ...(options.synonyms ? terms.flatMap(synonymsOf) : [])])];
   if (index && index.size() > 1000) {
     const limit = index.size() * COMMON_SHARE;
     const byRarity = expanded
@@ -91,11 +92,32 @@ export function matchExpression(
       .filter((x) => x.df > 0)
       .sort((a, b) => a.df - b.df);
     const rare = byRarity.filter((x) => x.df <= limit);
-    expanded = (rare.length > 0 ? rare : byRarity.slice(0, 2)).map((x) => x.t);
-    if (expanded.length === 0) return undefined;
+    if (rare.length === 0) {
+      if (byRarity.length === 0) return undefined;
+      return {
+        expression: byRarity
+          .slice(0, 3)
+          .map((x) => quote(x.t))
+          .join(' AND '),
+        allCommon: true,
+      };
+    }
+    expanded = rare.map((x) => x.t);
   }
-  return expanded.map(quote).join(' OR ');
+  return { expression: expanded.map(quote).join(' OR '), allCommon: false };
 }
+
+/** The FTS5 MATCH expression `searchKnowledge` uses for a query (see matchPlan). */
+export function matchExpression(
+  query: string,
+  index?: KnowledgeIndex,
+  options: { synonyms?: boolean } = {},
+): string | undefined {
+  return matchPlan(query, index, options)?.expression;
+}
+
+/** Matches of an all-common query ranked at most (the first ones found, in rowid order). */
+const COMMON_SCAN = 2000;
 
 interface Row {
   rowid: number;
@@ -146,12 +168,17 @@ function candidates(
   statuses: string[],
   weights: readonly number[],
   count: number,
+  bounded = false,
 ): Row[] {
+  const ranked = bounded
+    ? `SELECT rowid, rank FROM (SELECT rowid, bm25(fts, ${weights.join(', ')}) AS rank FROM fts WHERE fts MATCH @expression LIMIT ${COMMON_SCAN})
+       ORDER BY rank LIMIT @count`
+    : `SELECT rowid, rank FROM fts WHERE fts MATCH @expression AND rank MATCH 'bm25(${weights.join(', ')})'
+       ORDER BY rank LIMIT @count`;
   return index.db
     .prepare(
       `SELECT l.rowid AS rowid, l.json AS json, m.rank AS rank
-       FROM (SELECT rowid, rank FROM fts WHERE fts MATCH @expression AND rank MATCH 'bm25(${weights.join(', ')})'
-             ORDER BY rank LIMIT @count) m
+       FROM (${ranked}) m
        JOIN learnings l ON l.rowid = m.rowid
        WHERE l.status IN (${statuses.map((s) => `'${s}'`).join(',')})
        ORDER BY m.rank`,
@@ -170,14 +197,16 @@ function feedbackTerms(
   count: number,
 ): string[] {
   const n = Math.max(1, index.size());
+  const common = Math.ceil(n * COMMON_SHARE);
   const weight = new Map<string, { term: string; w: number }>();
   for (const l of top) {
     const terms = keyTerms(textOf(l)).filter((t) => t.length > 2 && !/^\d/.test(t));
     for (const t of new Set(terms)) {
       const s = stem(t);
       if (queryStems.has(s)) continue;
-      const df = index.documentFrequency(t);
-      if (df < 2) continue; // a word only this learning has finds nothing new
+      // A word only this learning has finds nothing new; a common one finds everything (and is slow to rank).
+      const df = index.documentFrequency(t, common + 1);
+      if (df < 2 || (n > 1000 && df > common)) continue;
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       const e = weight.get(s) ?? { term: t, w: 0 };
       e.w += idf / terms.length;
@@ -197,11 +226,11 @@ export function searchKnowledge(
 ): KnowledgeHit[] {
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
   const limit = options.limit ?? 10;
-  const expression = matchExpression(query, index, { synonyms: tuning.synonyms });
-  if (!expression) return [];
+  const plan = matchPlan(query, index, { synonyms: tuning.synonyms });
+  if (!plan) return [];
   const statuses = options.includePending ? ['active', 'pending'] : ['active'];
   const pool = Math.max(limit * 5, 50);
-  const rows = candidates(index, expression, statuses, tuning.weights, pool);
+  const rows = candidates(index, plan.expression, statuses, tuning.weights, pool, plan.allCommon);
   const terms = keyTerms(query).slice(0, 32);
   const queryStems = terms.map(
     (t) => new Set([t, ...(tuning.synonyms ? synonymsOf(t) : [])].map((w) => stem(w))),

@@ -8,9 +8,12 @@ import {
   buildContext,
   extractMarkers,
   extractOffline,
+  formatLearning,
   type KnowledgeIndex,
   openKnowledge,
+  parseLearning,
   parseModelLearnings,
+  readCanonical,
   searchKnowledge,
   supersede,
   writeTest,
@@ -53,6 +56,81 @@ describe('the store: markdown files are the truth', () => {
     expect(reopened.index.get(learning.id)).toBeUndefined();
     index.close();
     reopened.index.close();
+  });
+
+  test('habitat-written files read by the fast reader exactly as by YAML + zod; anything else falls back', () => {
+    const base = {
+      id: 'k-abcdefgh',
+      title: 'x',
+      body: 'A body.',
+      tags: ['a', 'b c'],
+      scope: { kind: 'project' as const, name: 'billing' },
+      status: 'pending' as const,
+      confidence: 0.65,
+      provenance: [
+        { source: 'extracted' as const, sessionId: 's1', eventIds: [3, 4], time: '2026-01-01T00:00:00.000Z' },
+        { source: 'person' as const, time: '2026-01-02T00:00:00.000Z', redactions: 2 },
+      ],
+      supersedes: [],
+      conflictsWith: ['k-zzzzzzzz'],
+      created: '2026-01-01T00:00:00.000Z',
+      updated: '2026-01-03T00:00:00.000Z',
+      validUntil: '2027-01-01',
+    };
+    const titles = [
+      'Plain title',
+      'Use `pnpm`, not npm: it matters',
+      "It's 'quoted' and \"double\"",
+      '#hash first',
+      '42',
+      'true',
+      '- dash',
+      'a: b',
+      'ends with colon:',
+      'unicode ✓ “smart” quotes',
+      'tab\there',
+      '[bracket',
+    ];
+    for (const title of titles) {
+      const learning = { ...base, title };
+      const text = formatLearning(learning);
+      expect(readCanonical(text, 'f.md') ?? parseLearning(text, 'f.md')).toEqual(parseLearning(text, 'f.md'));
+    }
+    expect(readCanonical(formatLearning(base), 'f.md')).toEqual(parseLearning(formatLearning(base), 'f.md'));
+    // Hand-edited: a comment, a flow list. The fast reader declines; the full parser reads them.
+    const hand = '---\nid: k-1\ntitle: Hand # note\ntags: [a, b]\ncreated: 2026-01-01\n---\nBody.\n';
+    expect(readCanonical(hand, 'h.md')).toBeUndefined();
+    expect(parseLearning(hand, 'h.md')).toMatchObject({ title: 'Hand', tags: ['a', 'b'] });
+  });
+
+  test('a large knowledge base syncs by the directory: nothing read while it is unchanged', async () => {
+    const { dir, index, root } = await kb();
+    for (let i = 0; i < 5; i++)
+      await add(index, dir, `Lesson number ${i}: service-${i} needs flag ${i * 7}.`);
+    const stateDir = path.join(root, '.habitat');
+    const opts = { stateDir, knowledgeDir: dir, sweepBelow: 2 };
+    // The directory appeared after the index was opened: one sweep; then our own writes keep it in step.
+    const first = await openKnowledge(opts);
+    expect(first.report.mode).toBe('swept');
+    await add(first.index, dir, 'Lesson number 6: the queue needs a dead-letter topic.');
+    first.index.close();
+    const again = await openKnowledge(opts);
+    expect(again.report.mode).toBe('skipped');
+    expect(again.index.count()).toBe(6);
+    // A file added by someone else (git pull) changes the directory: a sweep reads it.
+    const other = readdirSync(dir).find((n) => n.endsWith('.md'))!;
+    writeFileSync(
+      path.join(dir, 'pulled-k-pulled01.md'),
+      readFileSync(path.join(dir, other), 'utf8').replace(/^id: .*$/m, 'id: k-pulled01'),
+    );
+    const pulled = await openKnowledge(opts);
+    expect(pulled.report).toMatchObject({ mode: 'swept', added: 1 });
+    expect(pulled.index.get('k-pulled01')).toBeDefined();
+    expect((await openKnowledge(opts)).report.mode).toBe('skipped');
+    // A full sweep on request, or once sweepMs has passed, sees edits in place.
+    expect((await openKnowledge({ ...opts, full: true })).report.mode).toBe('swept');
+    expect((await openKnowledge({ ...opts, sweepMs: 0 })).report.mode).toBe('swept');
+    index.close();
   });
 });
 

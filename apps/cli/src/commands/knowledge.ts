@@ -12,7 +12,6 @@ import {
   setStatus,
   supersede,
 } from '@habitat/knowledge';
-import { openSessionIndex } from '@habitat/sessions';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
@@ -264,6 +263,7 @@ export function registerKnowledgeCommands(program: Command): void {
         if (!opts.session && !opts.since)
           throw new CliError('give --session <id> or --since <time>', 2, 'usage');
         const { index, dir, settings } = await open(cmd);
+        const { openSessionIndex } = await import('@habitat/sessions');
         const sessions = openSessionIndex(path.join(settings.stateDir, 'sessions.db'));
         const secrets = await allSecrets(settings.root);
         try {
@@ -305,6 +305,7 @@ export function registerKnowledgeCommands(program: Command): void {
       const { index, report } = await openKnowledge({
         stateDir: settings.stateDir,
         knowledgeDir: settings.knowledgeDir,
+        full: true,
       });
       index.close();
       if (opts.json) printJson(report);

@@ -1,0 +1,115 @@
+// Whole-process knowledge at scale: a coordinator with N learning files (default 100,000), the first index
+// build (`habitat knowledge index` on no index: time and peak RSS), then warm `habitat knowledge search` and
+// `context` interleaved round by round with their baselines (`node -e 0`, `rg -l -w` over the files), medians
+// and ratios. Run: `node bench/cli.ts [count] [--rounds 9]` after `pnpm turbo run build --filter=@habitat/cli`.
+// KB_FLEET=<dir> keeps the generated fleet between runs (generating 100k files takes a while).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileNameFor, formatLearning, type Learning } from '@habitat/knowledge';
+
+const count = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 100_000);
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 9);
+const habitat = path.resolve(import.meta.dirname, '../../../apps/cli/dist/index.js');
+const fleet = process.env.KB_FLEET ?? mkdtempSync(path.join(tmpdir(), 'habitat-kcli-'));
+const knowledge = path.join(fleet, 'knowledge');
+
+// Real lessons draw on a large vocabulary with a few very common words (Zipf-like): 60 engineering words
+// plus 4,000 rarer identifiers, as in bench.ts.
+const words =
+  'postgres redis docker kubernetes pipeline cache queue worker deploy rollout migration index search upload email token oauth proxy certificate dns failover memory leak bundle locale latency throughput retry backoff rate limit cursor pagination schema lock backup restore alert page incident budget egress region cluster node pool connection timeout'.split(
+    ' ',
+  );
+const vocabulary = [...words, ...Array.from({ length: 4000 }, (_, i) => `term${i.toString(36)}`)];
+let seed = 7;
+const rand = () => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+const pick = () => vocabulary[Math.floor(vocabulary.length * rand() ** 2.5)]!;
+const sentence = (n: number) => Array.from({ length: n }, pick).join(' ');
+
+if (!existsSync(path.join(fleet, 'habitat.yaml'))) writeFileSync(path.join(fleet, 'habitat.yaml'), '{}\n');
+mkdirSync(knowledge, { recursive: true });
+const have = readdirSync(knowledge).filter((n) => n.endsWith('.md')).length;
+if (have < count) {
+  const t = performance.now();
+  for (let i = have; i < count; i++) {
+    const learning: Learning = {
+      id: `k-${i.toString(36).padStart(8, '0')}`,
+      title: `${sentence(6)} ${i}`,
+      body: `${sentence(25)}. service-${i % 500} ${sentence(15)}.`,
+      tags: [pick(), pick()],
+      scope: i % 3 === 0 ? { kind: 'org' } : { kind: 'project', name: `p${i % 50}` },
+      status: 'active',
+      confidence: 0.5,
+      provenance: [{ source: 'person', time: '2026-01-01T00:00:00.000Z' }],
+      supersedes: [],
+      conflictsWith: [],
+      created: '2026-01-01T00:00:00.000Z',
+      updated: '2026-01-01T00:00:00.000Z',
+    };
+    writeFileSync(path.join(knowledge, fileNameFor(learning)), formatLearning(learning));
+  }
+  console.log(`generated ${count - have} learning files in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+// First build: no index yet. /usr/bin/time gives the peak RSS of the whole process.
+rmSync(path.join(fleet, '.habitat'), { recursive: true, force: true });
+const first = spawnSync('/usr/bin/time', ['-f', '%e %M', 'node', habitat, 'knowledge', 'index'], {
+  cwd: fleet,
+  encoding: 'utf8',
+});
+const [buildSeconds, buildKb] = first.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+console.log(
+  `first index build: ${buildSeconds} s, peak RSS ${Math.round(buildKb! / 1024)} MB (${first.stdout.trim()})`,
+);
+
+const rare = 'term2bq';
+const common = 'postgres';
+const commands: Record<string, string[]> = {
+  'node -e 0': ['node', '-e', '0'],
+  [`rg -l -w ${rare}`]: ['rg', '-l', '-w', rare, knowledge],
+  [`knowledge search ${rare}`]: ['node', habitat, 'knowledge', 'search', rare],
+  [`rg -l -w ${common}`]: ['rg', '-l', '-w', common, knowledge],
+  [`knowledge search ${common} retry`]: ['node', habitat, 'knowledge', 'search', common, 'retry'],
+  'knowledge context': [
+    'node',
+    habitat,
+    'knowledge',
+    'context',
+    '--task',
+    `fix the ${common} ${rare} timeout`,
+  ],
+};
+const ms: Record<string, number[]> = {};
+for (let r = 0; r < rounds; r++) {
+  for (const [name, [cmd, ...args]] of Object.entries(commands)) {
+    const t = process.hrtime.bigint();
+    try {
+      execFileSync(cmd!, args, { cwd: fleet, stdio: 'ignore' });
+    } catch {
+      // rg exits 1 when nothing matches
+    }
+    (ms[name] ??= []).push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, median(v)]));
+console.log(
+  `\n${count} learnings, ${rounds} interleaved rounds, medians (${cpus().length} cores, node ${process.version})`,
+);
+console.log('| command | median ms | vs node -e 0 | vs rg -l -w (same term) |');
+console.log('|---|---|---|---|');
+for (const [name, v] of Object.entries(m)) {
+  const rg = name.includes(rare)
+    ? m[`rg -l -w ${rare}`]
+    : name.includes(common)
+      ? m[`rg -l -w ${common}`]
+      : undefined;
+  console.log(
+    `| ${name} | ${v.toFixed(0)} | ${(v / m['node -e 0']!).toFixed(1)}x | ${rg && !name.startsWith('rg') ? `${(v / rg).toFixed(2)}x` : ''} |`,
+  );
+}
+if (!process.env.KB_FLEET) rmSync(fleet, { recursive: true, force: true });
