@@ -92,7 +92,7 @@ for (let r = 0; r < rounds; r++) {
     } catch {
       // rg exits 1 when nothing matches
     }
-    (ms[name] ??= []).push(Number(process.hrtime.bigint() - t) / 1e6);
+    ms[name] = [...(ms[name] ?? []), Number(process.hrtime.bigint() - t) / 1e6];
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

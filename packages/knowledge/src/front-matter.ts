@@ -36,46 +36,60 @@ function readBlock(lines: string[]): Record<string, Value> | undefined {
   let list: Value[] | undefined; // the top-level list being filled
   let map: { [key: string]: Value } | undefined; // the list item map being filled
   let inner: Value[] | undefined; // a list inside that map (eventIds)
+  // Set `key` of `target` from a line's value: a nested list when there is none, else a scalar.
+  const set = (target: { [key: string]: Value }, key: string, raw: string | undefined): boolean => {
+    if (raw === undefined) {
+      inner = [];
+      target[key] = inner;
+      return true;
+    }
+    if (raw === '[]') {
+      target[key] = [];
+      return true;
+    }
+    const v = scalar(raw);
+    if (v === undefined) return false;
+    target[key] = v;
+    return true;
+  };
   for (const line of lines) {
-    let m: RegExpExecArray | null;
-    if ((m = /^([A-Za-z]+):(?: (.*))?$/.exec(line))) {
-      list = map = inner = undefined;
-      if (m[2] === undefined) out[m[1]!] = list = [];
-      else if (m[2] === '[]') out[m[1]!] = [];
-      else {
-        const v = scalar(m[2]);
-        if (v === undefined) return undefined;
-        out[m[1]!] = v;
-      }
-    } else if (list && (m = /^ {2}- ([A-Za-z]+):(?: (.*))?$/.exec(line))) {
+    const top = /^([A-Za-z]+):(?: (.*))?$/.exec(line);
+    if (top) {
+      map = undefined;
+      inner = undefined;
+      if (!set(out, top[1]!, top[2])) return undefined;
+      list = inner;
+      inner = undefined;
+      continue;
+    }
+    const item = list ? /^ {2}- ([A-Za-z]+):(?: (.*))?$/.exec(line) : null;
+    if (item) {
       map = {};
       inner = undefined;
-      list.push(map);
-      if (m[2] === undefined) map[m[1]!] = inner = [];
-      else {
-        const v = scalar(m[2]);
-        if (v === undefined) return undefined;
-        map[m[1]!] = v;
-      }
-    } else if (list && (m = /^ {2}- (.*)$/.exec(line))) {
-      map = inner = undefined;
-      const v = scalar(m[1]!);
-      if (v === undefined) return undefined;
-      list.push(v);
-    } else if (map && (m = /^ {4}([A-Za-z]+):(?: (.*))?$/.exec(line))) {
+      list!.push(map);
+      if (!set(map, item[1]!, item[2])) return undefined;
+      continue;
+    }
+    const element = list ? /^ {2}- (.*)$/.exec(line) : null;
+    if (element) {
+      map = undefined;
       inner = undefined;
-      if (m[2] === undefined) map[m[1]!] = inner = [];
-      else if (m[2] === '[]') map[m[1]!] = [];
-      else {
-        const v = scalar(m[2]);
-        if (v === undefined) return undefined;
-        map[m[1]!] = v;
-      }
-    } else if (inner && (m = /^ {6}- (.*)$/.exec(line))) {
-      const v = scalar(m[1]!);
+      const v = scalar(element[1]!);
       if (v === undefined) return undefined;
-      inner.push(v);
-    } else return undefined;
+      list!.push(v);
+      continue;
+    }
+    const field = map ? /^ {4}([A-Za-z]+):(?: (.*))?$/.exec(line) : null;
+    if (field) {
+      inner = undefined;
+      if (!set(map!, field[1]!, field[2])) return undefined;
+      continue;
+    }
+    const nested = inner ? /^ {6}- (.*)$/.exec(line) : null;
+    if (!nested) return undefined;
+    const v = scalar(nested[1]!);
+    if (v === undefined) return undefined;
+    inner!.push(v);
   }
   return out;
 }
