@@ -19,6 +19,7 @@ const EXTERNAL = [
   '@modelcontextprotocol/sdk',
   '@secretlint/[^/]+',
   'pino',
+  'pino-pretty',
   'chokidar',
   '@habitat/tui',
   '@habitat/testkit',

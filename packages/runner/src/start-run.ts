@@ -121,7 +121,12 @@ async function execute(
         logPath: paths.logPath,
         ...extra,
       });
-      log?.info({ event: 'run.started', ...extra }, 'run started');
+      // The agent's pid as agentPid: `pid` in a log line is the logging process's own.
+      const { pid: agentPid, ...rest } = extra as { pid?: number };
+      log?.info(
+        { event: 'run.started', ...rest, ...(agentPid !== undefined ? { agentPid } : {}) },
+        'run started',
+      );
     });
     const scrub = output.scrubber;
     if (exit.warnings) warnings.push(...exit.warnings.map((w) => scrub.scrubText(w)));
@@ -192,7 +197,13 @@ async function execute(
   if (pruned > 0) log?.info({ event: 'logs.pruned', runs: pruned }, 'old run logs pruned');
   await rm(paths.runDir, { recursive: true, force: true });
   log?.info(
-    { event: 'run.finished', status, exitCode: result.exitCode, durationMs: result.durationMs },
+    {
+      event: 'run.finished',
+      status,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      durationMs: result.durationMs,
+    },
     'run finished',
   );
   bus.emit({ type: 'exited', runId, agent: agent.name, result });

@@ -138,10 +138,11 @@ export class Daemon extends EventEmitter {
       }
       if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
       if (this.options.watch ?? !this.options.once) this.watchAgents();
+      // The logger's own `pid` says which process this is: no second `pid` key in the line.
       this.log(
         'info',
-        { event: 'daemon.started', agents: this.agents.size, pid: process.pid },
-        'daemon started',
+        { event: 'daemon.started', agents: this.agents.size, socket: this.server ? this.socketPath : null },
+        `daemon started: ${this.agents.size} agent${this.agents.size === 1 ? '' : 's'}${this.server ? `, socket ${this.socketPath}` : ''}`,
       );
       this.tick();
       this.pump(); // runs a previous daemon left queued start now, not at the next fire
@@ -629,11 +630,7 @@ export class Daemon extends EventEmitter {
         }
       }
     });
-    this.log(
-      'info',
-      { event: 'run.finished', agent: name, runId: result.runId, status: result.status },
-      'run finished',
-    );
+    // The runner logged run.finished (with exit code and duration): the daemon only publishes it.
     this.publish('run.finished', { agent: name, runId: result.runId, result });
   }
 

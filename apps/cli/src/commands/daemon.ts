@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { durationFlag, intFlag } from '../flags.js';
 import { nextJson, runFromResult, runFromRow, statsJson, statusJson } from '../json.js';
+import { daemonLogger } from '../logger.js';
 import {
   CliError,
   formatDuration,
@@ -119,14 +120,10 @@ export function registerDaemonCommands(program: Command): void {
       async (opts: { once?: boolean; json?: boolean; grace: number; layers: boolean }, cmd: Command) => {
         const root = coordinatorRoot(cmd);
         // The daemon, its logger and the run backends load only for `up`: read-only commands start faster.
-        const [{ default: pino }, { startDaemon }] = await Promise.all([
-          import('pino'),
+        const [logger, { startDaemon }] = await Promise.all([
+          daemonLogger(opts.once ? 'warn' : 'info'),
           import('@habitat/scheduler'),
         ]);
-        const logger = pino(
-          { level: process.env.HABITAT_LOG_LEVEL ?? (opts.once ? 'warn' : 'info') },
-          pino.destination(2),
-        );
         const { settings } = await loadSettings(root);
         const daemon = await startDaemon({
           root,
@@ -161,14 +158,9 @@ export function registerDaemonCommands(program: Command): void {
           if (results.some((r) => r.status !== 'succeeded')) process.exitCode = 1;
           return;
         }
-        const status = daemon.status();
-        logger.info(
-          { socket: daemon.socketPath, agents: status.agents.length },
-          `habitat daemon up: ${status.agents.length} agents, socket ${daemon.socketPath}`,
-        );
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
-            logger.info({ signal }, 'stopping: letting runs finish');
+            logger.info({ event: 'daemon.stopping', signal }, `${signal}: stopping, letting runs finish`);
             daemon.stop().then(resolve, resolve);
           };
           process.once('SIGTERM', () => stop('SIGTERM'));
