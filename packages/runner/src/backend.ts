@@ -120,6 +120,12 @@ export interface Backend {
   /** stop whatever is left of a run that cannot be followed; says what happened, for the record */
   abandon(run: AbandonedRun): Promise<string>;
   /**
+   * What is known of a run that is no longer live (its coordinator was killed): whether the agent ever
+   * started, and its exit code if the backend kept one. A run that never started is safe to start again;
+   * one that did is never run twice. Without this method a run counts as started, exit code unknown.
+   */
+  ended?(run: AbandonedRun & { stateDir: string }): { started: boolean; exitCode?: number };
+  /**
    * Remove what no open run needs any more (a repeated run's leftovers, unused secrets). Returns a line
    * per thing removed, for the log.
    */

@@ -200,7 +200,23 @@ export const dockerBackend: Backend = {
       }),
     ),
   follow: (run, onOutput) => followContainer(run.ref, onOutput),
-  abandon: async () => 'the coordinator restarted and the run container was no longer there',
+  // A container habitat created is removed on every path: an adopted run past its timeout, or one that
+  // was created but never started when its coordinator died, is removed here.
+  abandon: async (run) => {
+    if (run.ref) {
+      const removed = await (await docker())
+        .getContainer(run.ref)
+        .remove({ force: true })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (removed) return `its container ${run.ref.slice(0, 12)} was stopped and removed`;
+    }
+    return 'the coordinator restarted and the run container was no longer there';
+  },
+  // A run whose container id was recorded had started; its exit code went with the container.
+  ended: (run) => ({ started: Boolean(run.ref) }),
   // Every path of startContainer/followContainer removes its container.
   cleanup: async () => [],
 };

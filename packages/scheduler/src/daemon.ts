@@ -36,6 +36,7 @@ import {
   slotAfter,
   slotsBetween,
 } from './plan.js';
+import { leftoverWake, readRecord, removeRunDir, sweepRunDirs } from './recovery.js';
 import { type DaemonServer, serveControl } from './socket.js';
 import { checkSocketPath, freeBytes, isStorageFull, MIN_FREE_BYTES, secureStateDir } from './state-dir.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
@@ -348,6 +349,7 @@ export class Daemon extends EventEmitter {
 
   private tickUnguarded(): void {
     const now = this.now();
+    this.handleMissed(now, 'while the coordinator was not running (stopped or blocked)', true);
     this.store.clearCredentialPauses(now);
     const pauses = new Map(this.store.credentialPauses().map((p) => [p.credential, p]));
     let nextAt = Number.POSITIVE_INFINITY;
@@ -471,10 +473,10 @@ export class Daemon extends EventEmitter {
         i++;
         continue;
       }
-      this.queue.splice(i, 1);
       // A run queued before its credential was paused (by another agent's limit) waits for the reset instead.
       const heldUntil = this.credentialHold(agent);
       if (heldUntil !== undefined && row.trigger !== 'manual') {
+        this.queue.splice(i, 1);
         const until = new Date(heldUntil).toISOString();
         this.store.transaction(() => {
           this.store.finishRun(
@@ -490,6 +492,10 @@ export class Daemon extends EventEmitter {
         this.publish('credential.paused', { agent: agent.name, until, runId: row.id });
         continue;
       }
+      // The start is recorded before the agent is spawned: a kill -9 from here on leaves a `running` row
+      // that a restart reconciles (adopts, reads its outcome, or starts it if it never ran), never re-runs.
+      this.store.markStarted(row.id, this.now(), agent.isolation.backend, null);
+      this.queue.splice(i, 1);
       this.launch(agent, row);
     }
   }
@@ -653,29 +659,100 @@ export class Daemon extends EventEmitter {
         else this.store.finishRun(row.id, { status: 'cancelled' }, 'the agent was removed');
         continue;
       }
+      // It finished and the runner wrote its record, but the daemon died before recording it.
+      const record = readRecord(this.stateDir, row.agent, row.id);
+      if (record) {
+        this.finish(row.agent, {
+          ...record,
+          warnings: [...(record.warnings ?? []), 'recorded after a coordinator restart'],
+        });
+        removeRunDir(this.stateDir, row.id);
+        continue;
+      }
       const found = live.find((c) => c.runId === row.id);
-      if (found && agent) {
+      const backend = backendFor(row.backend ?? found?.backend);
+      if (found && found.state === 'created') {
+        // Created but never started (the kill landed in between): remove it; the agent never ran.
+        await backend.abandon({ runId: row.id, ref: found.ref }).catch(() => '');
+      } else if (found && agent) {
         this.adopt(agent, row, found);
         continue;
       }
-      const reason = await this.abandon(row);
-      this.store.finishRun(row.id, { status: 'lost' }, reason);
-      this.publish('run.finished', {
-        agent: row.agent,
+      const ended = backend.ended?.({
         runId: row.id,
-        result: { runId: row.id, agent: row.agent, status: 'lost', error: { code: 'lost', message: reason } },
-      });
+        pid: row.pid,
+        ref: row.container_id,
+        stateDir: this.stateDir,
+      }) ?? { started: true };
+      if (agent && (!ended.started || found?.state === 'created')) {
+        this.queue.push(this.store.requeueRun(row.id));
+        this.log('info', { event: 'run.requeued', runId: row.id }, 'its agent never started: queued again');
+        continue;
+      }
+      const wake = agent ? await leftoverWake(this.stateDir, agent, row.id) : {};
+      const reason =
+        ended.exitCode !== undefined
+          ? 'it ended while the coordinator was down; its output went with that coordinator'
+          : await this.abandon(row);
+      const at = new Date(now).toISOString();
+      const result: RunResult = {
+        runId: row.id,
+        agent: row.agent,
+        trigger: row.trigger,
+        backend: backend.name,
+        startedAt: new Date(row.started_at ?? row.queued_at).toISOString(),
+        endedAt: at,
+        durationMs: now - (row.started_at ?? row.queued_at),
+        exitCode: ended.exitCode ?? null,
+        signal: null,
+        status: ended.exitCode === undefined ? 'lost' : ended.exitCode === 0 ? 'succeeded' : 'failed',
+        ...(wake.wakeAt ? { wakeAt: wake.wakeAt, wakeReason: wake.wakeReason! } : {}),
+        warnings: [reason, ...(wake.warning ? [wake.warning] : [])],
+        logPath: row.log_path ?? '',
+        summary: { toolsUsed: {}, unknownEvents: 0 },
+        ...(ended.exitCode === undefined ? { error: { code: 'lost', message: reason } } : {}),
+      };
+      removeRunDir(this.stateDir, row.id);
+      if (!agent) {
+        this.store.finishRun(row.id, result, reason);
+        continue;
+      }
+      this.finish(row.agent, result);
       const plan = this.plans.get(row.agent);
-      if (agent && plan && row.trigger === 'wake' && (plan.next_at === null || plan.next_at > now)) {
+      // A lost wake-up run with no new request of its own is the wake-up itself: plan it again.
+      if (
+        result.status === 'lost' &&
+        !wake.wakeAt &&
+        plan &&
+        row.trigger === 'wake' &&
+        (plan.next_at === null || plan.next_at > now)
+      ) {
         this.savePlan({ ...plan, next_at: now, next_reason: 'wake', slot_at: null });
       }
     }
+    // Run dirs of runs that are over (credential files, wake files) go: nothing lingers after a kill -9.
+    const keep = new Set(this.store.openRuns().map((r) => r.id));
+    const swept = sweepRunDirs(this.stateDir, keep);
+    if (swept > 0) this.log('info', { event: 'runs.swept', count: swept }, 'stale run dirs removed');
+    this.handleMissed(now, 'while the coordinator was down');
+  }
+
+  /**
+   * Schedule slots that passed without a fire (the daemon was down, or stopped with SIGSTOP, or blocked)
+   * are recorded as missed and handled per the agent's missed policy: never dropped silently, never burst.
+   * At start-up any slot over a second late counts; while running, only an agent with a newer slot also
+   * already due (a whole period lost).
+   */
+  private handleMissed(now: number, why: string, onlyWholePeriods = false): void {
     for (const [name, plan] of this.plans) {
       const agent = this.agents.get(name);
       if (!agent || plan.next_at === null || plan.next_reason !== 'schedule' || plan.slot_at === null)
         continue;
+      if (plan.paused) continue;
       if (plan.next_at > now - MISSED_AFTER_MS) continue;
-      const missed = [plan.slot_at, ...slotsBetween(agent, plan.slot_at, now)];
+      const later = slotsBetween(agent, plan.slot_at, now);
+      if (onlyWholePeriods && later.length === 0) continue;
+      const missed = [plan.slot_at, ...later];
       const newest = missed.at(-1)!;
       const runOne = agent.missed.policy === 'once' && now - newest <= agent.missed.deadlineMs;
       this.store.transaction(() => {
@@ -683,9 +760,7 @@ export class Daemon extends EventEmitter {
           this.store.skip(
             name,
             slot,
-            runOne
-              ? 'missed while the coordinator was down (one run made up)'
-              : 'missed while the coordinator was down (missed: skip)',
+            runOne ? `missed ${why} (one run made up)` : `missed ${why} (missed: skip)`,
             now,
           );
         }
@@ -750,10 +825,22 @@ export class Daemon extends EventEmitter {
         c.values.map((value) => ({ name: c.name, value })),
       );
       const logPath = row.log_path ?? paths.logPath;
+      const backend = backendFor(live.backend);
+      // The agent's timeout holds for an adopted run too, counted from its real start.
+      let timedOut = false;
+      const deadline = startedAt.getTime() + agent.timeoutMs;
+      const timer = setTimeout(
+        () => {
+          timedOut = true;
+          void backend.abandon({ runId: row.id, pid: row.pid, ref: live.ref }).catch(() => '');
+        },
+        Math.max(0, deadline - this.now()),
+      );
       let result: RunResult;
       try {
-        // The container's whole output from its start, logged and summarised like a live run.
-        const fd = openSync(logPath, 'w', 0o600);
+        // A container's whole output from its start is replayed (so the log is rewritten); a local run's
+        // output went to the previous coordinator, so its log so far is kept.
+        const fd = openSync(logPath, backend.inContainer ? 'w' : 'a', 0o600);
         const output = new RunOutput({
           logFd: fd,
           secrets,
@@ -761,13 +848,16 @@ export class Daemon extends EventEmitter {
         });
         let exit: BackendExit;
         try {
-          exit = await backendFor(live.backend).follow(live, (stream, chunk) => output.push(stream, chunk));
+          exit = await backend.follow(live, (stream, chunk) => output.push(stream, chunk));
         } finally {
+          clearTimeout(timer);
           output.end();
           closeSync(fd);
         }
         const summary = output.summary;
         const endedAt = new Date(this.now());
+        const wake = await leftoverWake(this.stateDir, agent, row.id);
+        removeRunDir(this.stateDir, row.id);
         result = {
           runId: row.id,
           agent: agent.name,
@@ -778,8 +868,19 @@ export class Daemon extends EventEmitter {
           durationMs: endedAt.getTime() - startedAt.getTime(),
           exitCode: exit.exitCode,
           signal: null,
-          status: exit.exitCode === 0 && summary.isError !== true ? 'succeeded' : 'failed',
-          warnings: ['adopted after a coordinator restart', ...(exit.warnings ?? [])],
+          status: timedOut
+            ? 'timed-out'
+            : exit.exitCode === null
+              ? 'lost'
+              : exit.exitCode === 0 && summary.isError !== true
+                ? 'succeeded'
+                : 'failed',
+          ...(wake.wakeAt && !timedOut ? { wakeAt: wake.wakeAt, wakeReason: wake.wakeReason! } : {}),
+          warnings: [
+            'adopted after a coordinator restart',
+            ...(exit.warnings ?? []),
+            ...(wake.warning ? [wake.warning] : []),
+          ],
           logPath,
           summary,
           ...(exit.containerId ? { containerId: exit.containerId } : {}),

@@ -246,6 +246,10 @@ export class Store {
               `UPDATE runs SET status = 'running', started_at = ?, backend = ?, log_path = ? WHERE id = ?`,
             ),
             runProcess: p('UPDATE runs SET pid = ?, container_id = ? WHERE id = ?'),
+            requeueRun: p(
+              `UPDATE runs SET status = 'queued', started_at = NULL, backend = NULL, log_path = NULL, pid = NULL,
+                 container_id = NULL WHERE id = ?`,
+            ),
             finishRun: p(
               `UPDATE runs SET status = @status, started_at = COALESCE(started_at, @started_at), ended_at = @ended_at,
                  duration_ms = @duration_ms, exit_code = @exit_code, wake_at = @wake_at, wake_reason = @wake_reason,
@@ -338,6 +342,11 @@ export class Store {
   }
   markStarted(id: string, startedAt: number, backend: string, logPath: string | null): void {
     this.stmts.startRun!.run(startedAt, backend, logPath, id);
+  }
+  /** Back to queued: a run whose start was recorded but whose agent provably never started. */
+  requeueRun(id: string): RunRow {
+    this.stmts.requeueRun!.run(id);
+    return this.run(id)!;
   }
   markProcess(id: string, pid: number | null, containerId: string | null): void {
     this.stmts.runProcess!.run(pid, containerId, id);

@@ -1,0 +1,67 @@
+// What a run left on disk when its coordinator died: the result record (it finished and the runner wrote
+// it, but the daemon never recorded it), and the wake file (the agent asked for a time, then the daemon
+// died before reading it). Reconciliation reads these instead of running the agent again.
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { AgentConfig } from '@habitat/config';
+import { type RunResult, readWakeRequest } from '@habitat/runner';
+
+/** The result record the runner wrote for `runId`, if there is one. */
+export function readRecord(stateDir: string, agent: string, runId: string): RunResult | undefined {
+  const dir = path.join(stateDir, 'logs', agent);
+  try {
+    const name = readdirSync(dir).find((f) => f.endsWith(`-${runId}.json`));
+    if (!name) return undefined;
+    const record = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as RunResult;
+    return record.runId === runId && record.status ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function runDirOf(stateDir: string, runId: string): string {
+  return path.join(stateDir, 'runs', runId);
+}
+
+/** The wake request an agent wrote before its coordinator died (relative times count from when it wrote it). */
+export async function leftoverWake(
+  stateDir: string,
+  agent: AgentConfig,
+  runId: string,
+): Promise<{ wakeAt?: string; wakeReason?: string; warning?: string }> {
+  const file = path.join(runDirOf(stateDir, runId), 'wake');
+  let written: Date;
+  try {
+    written = statSync(file).mtime;
+  } catch {
+    return {};
+  }
+  const wake = await readWakeRequest(file, written, agent.wake);
+  return {
+    ...(wake.wakeAt ? { wakeAt: wake.wakeAt.toISOString() } : {}),
+    ...(wake.wakeAt ? { wakeReason: wake.reason ?? 'requested by the agent' } : {}),
+    ...(wake.warning ? { warning: wake.warning } : {}),
+  };
+}
+
+/** Remove run dirs (wake files, credential files) no open run needs: after a kill -9 nothing lingers. */
+export function sweepRunDirs(stateDir: string, keep: ReadonlySet<string>): number {
+  const dir = path.join(stateDir, 'runs');
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const id of entries) {
+    if (keep.has(id)) continue;
+    rmSync(path.join(dir, id), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+export function removeRunDir(stateDir: string, runId: string): void {
+  rmSync(runDirOf(stateDir, runId), { recursive: true, force: true });
+}

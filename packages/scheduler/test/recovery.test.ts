@@ -1,0 +1,97 @@
+// What a kill -9 leaves behind, reconciled by the next daemon: never a second execution, never a lost
+// wake request, never a signal to a process that is not the run's.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { openStore, startDaemon } from '../src/index.js';
+
+function fleet(yaml: string): { root: string; stateDir: string; truth: string } {
+  const root = mkdtempSync(path.join(tmpdir(), 'habitat-recover-'));
+  const truth = path.join(mkdtempSync(path.join(tmpdir(), 'habitat-truth-')), 'runs');
+  writeFileSync(truth, '');
+  mkdirSync(path.join(root, 'agents'));
+  writeFileSync(path.join(root, 'agents', 'a.yaml'), yaml.replaceAll('TRUTH', truth));
+  return { root, stateDir: path.join(root, '.habitat'), truth };
+}
+
+/** A `running` row as a killed daemon leaves it. */
+function leftRunning(stateDir: string, id: string, fields: { pid?: number; trigger?: string } = {}) {
+  const store = openStore(stateDir);
+  store.insertRun({
+    id,
+    agent: 'a',
+    trigger: fields.trigger ?? 'schedule',
+    status: 'queued',
+    queued_at: Date.now(),
+  });
+  store.markStarted(id, Date.now() - 1000, 'local', null);
+  if (fields.pid) store.markProcess(id, fields.pid, null);
+  store.close();
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('a recycled pid in a stale row is never signalled', async () => {
+  const { root, stateDir } = fleet('run: { command: ["true"] }\nschedule: manual\n');
+  const bystander = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  try {
+    leftRunning(stateDir, '01JSTALE0000000000000000AA', { pid: bystander.pid! });
+    const daemon = await startDaemon({ root, watch: false, socket: false });
+    await daemon.stop(500);
+    expect(alive(bystander.pid!)).toBe(true);
+    const store = openStore(stateDir, { readonly: true });
+    expect(store.run('01JSTALE0000000000000000AA')?.status).toBe('lost');
+    store.close();
+  } finally {
+    bystander.kill('SIGKILL');
+  }
+});
+
+test('a run recorded as starting whose agent never started runs once, under its own id', async () => {
+  const { root, stateDir, truth } = fleet(
+    'run: { command: [sh, -c, "echo $HABITAT_RUN_ID >> TRUTH"] }\nschedule: manual\n',
+  );
+  leftRunning(stateDir, '01JNEVERSTARTED00000000000');
+  const daemon = await startDaemon({ root, watch: false, socket: false });
+  await daemon.idle();
+  await daemon.stop(500);
+  expect(readFileSync(truth, 'utf8').trim().split('\n')).toEqual(['01JNEVERSTARTED00000000000']);
+  const store = openStore(stateDir, { readonly: true });
+  expect(store.run('01JNEVERSTARTED00000000000')?.status).toBe('succeeded');
+  store.close();
+});
+
+test('a run that ended while the daemon was down: its exit code and wake request are read, not re-run', async () => {
+  const { root, stateDir, truth } = fleet(
+    'run: { command: [sh, -c, "echo $HABITAT_RUN_ID >> TRUTH"] }\nschedule: { every: 1s }\n',
+  );
+  const id = '01JENDEDWHILEDOWN000000000';
+  leftRunning(stateDir, id, { trigger: 'wake' });
+  const runDir = path.join(stateDir, 'runs', id);
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, '.started'), '123');
+  writeFileSync(path.join(runDir, '.exit'), '0');
+  writeFileSync(path.join(runDir, 'wake'), '2h\nquota\n');
+  const daemon = await startDaemon({ root, watch: false, socket: false });
+  await new Promise((r) => setTimeout(r, 1500));
+  await daemon.stop(500);
+  const store = openStore(stateDir, { readonly: true });
+  const row = store.run(id)!;
+  expect(row.status).toBe('succeeded');
+  expect(row.exit_code).toBe(0);
+  const plan = store.plan('a')!;
+  expect(plan.next_reason).toBe('wake');
+  expect(plan.next_at! - Date.now()).toBeGreaterThan(110 * 60_000);
+  store.close();
+  // the agent was not run again (its next run is the wake-up in 2 hours)
+  expect(readFileSync(truth, 'utf8')).toBe('');
+});
