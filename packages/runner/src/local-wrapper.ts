@@ -15,8 +15,9 @@ export const EXIT_FILE = '.exit';
 // gets the same signal from the group kill, decide its own exit; the handler resets on exec.
 // A run dir the agent's user cannot write (a state dir it cannot reach) only loses the marks: the runner
 // writes `.started` too, right after the spawn.
+// An agent killed by a signal is reported as killed by it (the wrapper re-raises it on itself).
 export const WRAPPER_SCRIPT =
-  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; exit "$rc"';
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
 
 export const SH = '/bin/sh';
 
