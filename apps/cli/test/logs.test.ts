@@ -41,7 +41,10 @@ test('HABITAT_LOG_FORMAT=pretty prints for people; bad level or format values ar
   const pretty = up(root, { HABITAT_LOG_LEVEL: 'info', HABITAT_LOG_FORMAT: 'pretty' });
   expect(pretty.stderr).toMatch(/INFO.*daemon started/);
   expect(() => JSON.parse(pretty.stderr.split('\n')[0]!)).toThrow();
-  for (const env of [{ HABITAT_LOG_LEVEL: 'loud' }, { HABITAT_LOG_FORMAT: 'xml' }]) {
+  for (const env of [{ HABITAT_LOG_LEVEL: 'loud' }, { HABITAT_LOG_FORMAT: 'xml' }] as Record<
+    string,
+    string
+  >[]) {
     const bad = up(root, env);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(Object.keys(env)[0]);
