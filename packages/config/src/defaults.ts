@@ -6,7 +6,8 @@ export const DEFAULTS = {
   claude: { outputFormat: 'stream-json', skipPermissions: true },
   // A wake request in the past (or `0`) waits at least a minute: an agent must not loop itself.
   wake: { mode: 'agent', minMs: 60_000, maxMs: 7 * 86_400_000 },
-  isolation: { backend: 'local', image: 'habitat-agent:latest', network: 'bridge' },
+  // Containers get no network unless the agent file asks (`network: bridge`, `host` or a network name).
+  isolation: { backend: 'local', image: 'habitat-agent:latest', network: 'none' },
   timeoutMs: 30 * 60_000,
   graceMs: 10_000,
   overlap: { mode: 'skip', max: 1 },

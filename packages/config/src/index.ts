@@ -14,6 +14,7 @@ export { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './limits.js';
 export { type LoadedSettings, parseAgent } from './load.js';
 export { agentNameOf, SETTINGS_FILE } from './names.js';
 export { FileReadError, readRegularFile } from './read-file.js';
+export { type RunUser, runUserOf } from './run-user.js';
 export { cronProblem, describeSchedule, isValidTimezone, jitterFor, nextFireTime } from './schedule.js';
 export {
   type AgentDefaults,

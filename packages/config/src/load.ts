@@ -1,4 +1,5 @@
 // Reading a coordinator repo: habitat.yaml + agents/*.yaml -> settings, valid agents, diagnostics.
+
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
@@ -8,6 +9,7 @@ import { diagnosticsFromIssues, positionOf } from './diagnostics.js';
 import { agentNameOf, listAgentFiles, type Probe, SETTINGS_FILE } from './names.js';
 import { readConfigFile } from './read-file.js';
 import { mergeDefaults, resolveAgent, resolveNotify, resolvePath } from './resolve.js';
+import { runUserOf } from './run-user.js';
 import { type AgentDefaults, type AgentFile, agentFileSchema, settingsFileSchema } from './schema.js';
 import type { AgentConfig, Coordinator, CoordinatorSettings, Diagnostic } from './types.js';
 import { checkDocument, MAX_ALIAS_COUNT } from './yaml-checks.js';
@@ -279,16 +281,23 @@ function checkAgent(
       ['schedule', 'every'],
     );
   }
-  if (agent.run.kind === 'claude' && agent.isolation.user && /^(root|0)(:|$)/.test(agent.isolation.user)) {
-    push(
-      {
-        code: 'invalid-value',
-        path: 'isolation.user',
-        message: 'Claude Code refuses --dangerously-skip-permissions as root',
-        hint: 'run claude agents as a non-root user, e.g. user: "1000:1000"',
-      },
-      ['isolation', 'user'],
-    );
+  const runUser = agent.run.kind === 'claude' ? runUserOf(agent) : undefined;
+  if (runUser && (runUser.uid === 0 || /^(root|0)(:|$)/.test(runUser.user))) {
+    const why =
+      runUser.source === 'isolation.user'
+        ? `isolation.user is ${runUser.user}`
+        : runUser.source === 'repo owner'
+          ? `the habitat repo ${agent.repo.path} is owned by root, and a container runs as the repo's owner by default`
+          : 'the coordinator runs as root, and a local agent runs as the coordinator by default';
+    const d = {
+      code: 'invalid-value' as const,
+      path: 'isolation.user',
+      message: `this claude agent would run as root (${why}); Claude Code refuses --dangerously-skip-permissions as root`,
+      hint: 'run claude agents as a non-root user: set isolation.user, e.g. user: "1000:1000" (or chown the repo)',
+    };
+    // A local agent without isolation.user runs as the coordinator: a root coordinator is not refused
+    // here (validation may happen elsewhere than the runs; without skipPermissions Claude accepts root).
+    if (runUser.source !== 'coordinator') push(d, agent.isolation.user ? ['isolation', 'user'] : []);
   }
   return out;
 }

@@ -93,6 +93,7 @@ export function resolveAgent(
       ...(iso.memory !== undefined ? { memoryBytes: parseSize(iso.memory) } : {}),
       ...(iso.cpus !== undefined ? { cpus: iso.cpus } : {}),
       ...(iso.pids !== undefined ? { pids: iso.pids } : {}),
+      ...(iso.capAdd !== undefined ? { capAdd: iso.capAdd } : {}),
       ...(iso.placement !== undefined ? { placement: iso.placement } : {}),
     },
     timeoutMs: ms(raw.timeout, DEFAULTS.timeoutMs),

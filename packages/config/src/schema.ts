@@ -203,7 +203,11 @@ const isolationSchema = z.strictObject({
   network: z.string().optional().describe('none, host, bridge or a network name'),
   memory: size.optional(),
   cpus: z.number().positive().optional(),
-  pids: z.int().positive().optional(),
+  pids: z.int().positive().optional().describe('process limit in the container (default 512)'),
+  capAdd: z
+    .array(z.string().regex(/^[A-Z_]+$/, 'a Linux capability name, e.g. NET_BIND_SERVICE'))
+    .optional()
+    .describe('capabilities given back (containers drop all by default), e.g. [NET_BIND_SERVICE]'),
   placement: stringList
     .optional()
     .describe('Swarm placement constraints, e.g. node.labels.habitat==agents (swarm backend)'),

@@ -81,6 +81,8 @@ export interface Isolation {
   memoryBytes?: number;
   cpus?: number;
   pids?: number;
+  /** capabilities a container gets back (every other one is dropped) */
+  capAdd?: string[];
   /** Swarm placement constraints (`node.labels.x==y`, `node.role==worker`) */
   placement?: string[];
 }

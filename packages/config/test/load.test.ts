@@ -180,3 +180,28 @@ test('the committed JSON Schema is the one generated from the zod schema', () =>
   const committed = JSON.parse(readFileSync(new URL('../agent.schema.json', import.meta.url), 'utf8'));
   expect(committed).toEqual(agentJsonSchema());
 });
+
+describe('claude agents never run as root', () => {
+  const claude = 'repo: ../h\nrun:\n  claude: { prompt: p.md }\n';
+  const files = { 'h/p.md': 'do it\n' };
+
+  test('an explicit root user is refused, on the host and in a container', async () => {
+    for (const backend of ['local', 'docker']) {
+      const d = await one(`${claude}isolation: { backend: ${backend}, user: "0:0" }\n`, files);
+      expect(d).toMatchObject({ code: 'invalid-value', path: 'isolation.user', line: 4 });
+      expect(d.message).toContain('would run as root (isolation.user is 0:0)');
+    }
+  });
+
+  test.runIf(process.getuid?.() === 0)(
+    'a container runs as the repo owner by default: a root-owned repo is refused, an explicit user wins',
+    async () => {
+      const d = await one(`${claude}isolation: { backend: docker }\n`, files);
+      expect(d.message).toContain('is owned by root, and a container runs as the repo');
+      expect(d.hint).toContain('set isolation.user');
+      expect(
+        await diagnosticsOf(`${claude}isolation: { backend: docker, user: "1000:1000" }\n`, files),
+      ).toEqual([]);
+    },
+  );
+});

@@ -69,6 +69,8 @@ export interface RunSpec {
     memoryBytes?: number;
     cpus?: number;
     pids?: number;
+    /** capabilities given back; a container drops all others */
+    capAdd?: string[];
     placement?: string[];
     labels: Record<string, string>;
     stdin?: string;

@@ -53,7 +53,7 @@ export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promi
         NetworkMode: c.network,
         ...(c.memoryBytes ? { Memory: c.memoryBytes } : {}),
         ...(c.cpus ? { NanoCpus: Math.round(c.cpus * 1e9) } : {}),
-        ...(c.pids ? { PidsLimit: c.pids } : {}),
+        ...hardening(c),
         Init: true,
       },
     });
@@ -96,6 +96,25 @@ export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promi
     await remove();
     throw error;
   }
+}
+
+/** Default process limit of a container (`isolation.pids` overrides). */
+export const DEFAULT_PIDS = 512;
+
+/**
+ * Containers are hardened by default: every capability dropped (the agent file adds back what it needs,
+ * `isolation.capAdd`), no privilege gain through setuid binaries, a process limit, and a read-only root
+ * filesystem where only /tmp (a tmpfs, also $HOME) and the mounted repo, run dir and Claude home are writable.
+ */
+export function hardening(c: RunSpec['container']) {
+  return {
+    CapDrop: ['ALL'],
+    ...(c.capAdd?.length ? { CapAdd: c.capAdd } : {}),
+    SecurityOpt: ['no-new-privileges'],
+    PidsLimit: c.pids ?? DEFAULT_PIDS,
+    ReadonlyRootfs: true,
+    Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g,mode=1777' },
+  };
 }
 
 /** Demultiplex a container's output stream into stdout/stderr chunks; resolves when it ends. */

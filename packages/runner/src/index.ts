@@ -2,10 +2,12 @@ export type * from './backend.js';
 export { allBackends, backendFor, driveRun, registerBackend } from './backends.js';
 export { ClaudeStreamParser, detectLimitText, nextLocalTime, toIsoTime } from './claude-stream.js';
 export {
+  DEFAULT_PIDS,
   dockerAvailable,
   dockerBackend,
   findRunContainers,
   followContainer,
+  hardening,
   LABEL_AGENT,
   LABEL_RUN,
   LABEL_STATE,
@@ -37,6 +39,13 @@ export {
   summariseToolInput,
 } from './render.js';
 export { ensureRepo } from './repo.js';
+export {
+  claimRunFiles,
+  removeRunFiles,
+  removeRunSecrets,
+  secretsDirOf,
+  sweepRunFiles,
+} from './run-files.js';
 export {
   IDLE_RELEASE_MS,
   parseLineTimes,

@@ -2,9 +2,9 @@
 // Claude's stream parsed, wake request read, result recorded. Never throws: failures are results.
 
 import { closeSync, openSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type AgentConfig, readCredentialValues } from '@habitat/config';
+import { type AgentConfig, readCredentialValues, runUserOf } from '@habitat/config';
 import { ulid } from 'ulid';
 import type { Backend, BackendExit, CredentialFile, RunSpec } from './backend.js';
 import { backendFor, driveRun } from './backends.js';
@@ -15,6 +15,7 @@ import { commitRunChanges } from './git-audit.js';
 import { resumeArgv } from './limits.js';
 import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { ensureRepo } from './repo.js';
+import { claimRunFiles, removeRunFiles, removeRunSecrets, secretsDirOf } from './run-files.js';
 import { RunOutput } from './run-output.js';
 import { type Secret, scrubTree } from './scrub.js';
 import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
@@ -140,6 +141,8 @@ async function execute(
   closeSync(fd);
   if (timesFd !== undefined) closeSync(timesFd);
   if (output.logProblem) warnings.push(output.logProblem);
+  // The credential files go the moment the run has ended (a crash before this: sweepRunFiles).
+  await removeRunSecrets(options.stateDir, runId).catch(() => {});
   const scrubber = output.scrubber;
 
   const endedAt = now();
@@ -195,7 +198,7 @@ async function execute(
   );
   const pruned = await pruneLogs(path.dirname(paths.logPath), agent.logs, endedAt).catch(() => 0);
   if (pruned > 0) log?.info({ event: 'logs.pruned', runs: pruned }, 'old run logs pruned');
-  await rm(paths.runDir, { recursive: true, force: true });
+  await removeRunFiles(options.stateDir, runId).catch(() => {});
   log?.info(
     {
       event: 'run.finished',
@@ -287,9 +290,15 @@ async function prepare(
   const docker = backend.inContainer;
   const ids = !docker ? await localUser(agent.isolation.user) : undefined;
 
+  if (docker && repoHoldsCoordinator(agent, options.stateDir))
+    throw new RunError(
+      'spawn-failed',
+      `agent ${agent.name} runs in a container but its repo (${repo}) holds the coordinator (its agent files or state dir ${options.stateDir}); a container never gets those: give the agent its own habitat repo (repo: ../habitats/${agent.name}, see habitat new agent)`,
+    );
   await mkdir(path.dirname(paths.claudeHome), { recursive: true, mode: 0o711 });
   await mkdir(paths.claudeHome, { recursive: true, mode: 0o700 });
-  const secretsDir = path.join(paths.runDir, 'secrets');
+  await claimRunFiles(options.stateDir, runId);
+  const secretsDir = secretsDirOf(options.stateDir, runId);
   const fileCredentials = agent.credentials.filter((c) => c.as === 'file');
   if (fileCredentials.length > 0) await mkdir(secretsDir, { recursive: true, mode: 0o700 });
   for (const c of credentials) {
@@ -297,7 +306,9 @@ async function prepare(
     const file = path.join(secretsDir, c.name);
     await writeFile(file, c.content, { mode: 0o400 });
   }
-  const owner = docker ? numericOwner(agent.isolation.user) : ids;
+  // In a container the agent is the repo's owner unless isolation.user says otherwise (config: runUserOf).
+  const containerUser = docker ? runUserOf(agent).user : undefined;
+  const owner = docker ? numericOwner(containerUser) : ids;
   if (owner) {
     for (const p of [paths.runDir, paths.claudeHome, ...(fileCredentials.length ? [secretsDir] : [])]) {
       await chown(p, owner.uid, owner.gid).catch(() => {});
@@ -366,8 +377,9 @@ async function prepare(
           `${paths.runDir}:${IN_CONTAINER.run}:rw`,
           `${paths.claudeHome}:${IN_CONTAINER.claude}:rw`,
         ],
-        ...(iso.user ? { user: iso.user } : {}),
+        ...(containerUser ? { user: containerUser } : {}),
         network: iso.network,
+        ...(iso.capAdd ? { capAdd: iso.capAdd } : {}),
         ...(iso.memoryBytes ? { memoryBytes: iso.memoryBytes } : {}),
         ...(iso.cpus ? { cpus: iso.cpus } : {}),
         ...(iso.pids ? { pids: iso.pids } : {}),
@@ -404,6 +416,16 @@ async function commandOf(
   if (run.model) argv.push('--model', run.model);
   argv.push(...run.args);
   return { argv, stdin: prelude ? `${prelude.trim()}\n\n---\n\n${prompt}` : prompt };
+}
+
+/** Would mounting the agent's repo give the container the coordinator (its agent files or its state)? */
+function repoHoldsCoordinator(agent: AgentConfig, stateDir: string): boolean {
+  const repo = path.resolve(agent.repo.path);
+  const inside = (p: string) => {
+    const rel = path.relative(repo, path.resolve(p));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  return inside(stateDir) || (agent.file !== '/dev/null' && inside(agent.file));
 }
 
 function numericOwner(user: string | undefined): { uid: number; gid: number } | undefined {

@@ -17,9 +17,11 @@ import {
   type RunHandle,
   RunOutput,
   type RunResult,
+  removeRunFiles,
   runPaths,
   type StartRunOptions,
   startRun,
+  sweepRunFiles,
   writeResultRecord,
 } from '@habitat/runner';
 import { type FSWatcher, watch } from 'chokidar';
@@ -734,6 +736,10 @@ export class Daemon extends EventEmitter {
     const keep = new Set(this.store.openRuns().map((r) => r.id));
     const swept = sweepRunDirs(this.stateDir, keep);
     if (swept > 0) this.log('info', { event: 'runs.swept', count: swept }, 'stale run dirs removed');
+    // Their credential files too (secrets/<run>, outside the run dir), unless a live process (a foreground
+    // `habitat run`) still owns them.
+    for (const note of await sweepRunFiles(this.stateDir, keep).catch(() => []))
+      this.log('warn', { event: 'run.files-swept' }, note);
     this.handleMissed(now, 'while the coordinator was down');
   }
 
@@ -853,6 +859,7 @@ export class Daemon extends EventEmitter {
           clearTimeout(timer);
           output.end();
           closeSync(fd);
+          await removeRunFiles(this.stateDir, row.id).catch(() => {});
         }
         const summary = output.summary;
         const endedAt = new Date(this.now());

@@ -64,4 +64,7 @@ export function sweepRunDirs(stateDir: string, keep: ReadonlySet<string>): numbe
 
 export function removeRunDir(stateDir: string, runId: string): void {
   rmSync(runDirOf(stateDir, runId), { recursive: true, force: true });
+  // its credential files (runner: run-files.ts)
+  rmSync(path.join(stateDir, 'secrets', runId), { recursive: true, force: true });
+  rmSync(path.join(stateDir, 'secrets', `${runId}.owner`), { force: true });
 }

@@ -181,8 +181,10 @@ describe('Docker runs across a kill -9', async () => {
     async () => {
       const image = await buildTestImage();
       const root = fleet({
-        boxed: `run: { command: [sh, -c, "echo started; sleep 4; echo adopted-ok"] }\nschedule: { every: 1h }\nisolation: { backend: docker, image: "${image}", network: none }\n`,
+        // A container never gets the coordinator root: the agent has a habitat repo of its own.
+        boxed: `repo: ../habitats/boxed\nrun: { command: [sh, -c, "echo started; sleep 4; echo adopted-ok"] }\nschedule: { every: 1h }\nisolation: { backend: docker, image: "${image}", network: none }\n`,
       });
+      mkdirSync(path.join(root, 'habitats/boxed'), { recursive: true });
       const first = up(root);
       await waitFor(() => runs(root, 'boxed').some((r) => r.status === 'running' && r.container_id), 60_000);
       first.kill('SIGKILL');
@@ -194,6 +196,8 @@ describe('Docker runs across a kill -9', async () => {
       expect(done.status).toBe('succeeded');
       expect(runs(root, 'boxed')).toHaveLength(1);
       expect(readFileSync(done.log_path!, 'utf8')).toContain('adopted-ok');
+      // The adopted run's scratch files went with it.
+      await waitFor(() => !existsSync(path.join(root, '.habitat/runs', done.id)), 5_000);
     },
   );
 });
