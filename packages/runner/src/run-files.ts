@@ -26,8 +26,8 @@ function startTimeOf(pid: number): string | undefined {
 /** Note which process owns a run's files (so a sweep by another process leaves them while it lives). */
 export async function claimRunFiles(stateDir: string, runId: string): Promise<void> {
   const dir = path.join(stateDir, 'secrets');
-  // 0711: a run's user can reach its own dir by name, but cannot list the other runs'.
-  await mkdir(dir, { recursive: true, mode: 0o711 });
+  // Owner-only like the rest of the state dir: containers get their files by bind mount, not through it.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(ownerFile(stateDir, runId), `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, {
     mode: 0o600,
   });
