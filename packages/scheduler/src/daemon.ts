@@ -17,7 +17,6 @@ import {
   type RunHandle,
   RunOutput,
   type RunResult,
-  removeRunFiles,
   runPaths,
   type StartRunOptions,
   startRun,
@@ -859,7 +858,6 @@ export class Daemon extends EventEmitter {
           clearTimeout(timer);
           output.end();
           closeSync(fd);
-          await removeRunFiles(this.stateDir, row.id).catch(() => {});
         }
         const summary = output.summary;
         const endedAt = new Date(this.now());
