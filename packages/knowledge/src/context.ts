@@ -3,7 +3,7 @@
 // task gets an empty brief; a stale learning comes after the newer one that contradicts it, marked.
 import type { KnowledgeIndex } from './index-db.js';
 import { type SearchOptions, searchKnowledge } from './search.js';
-import { estimateTokens } from './text.js';
+import { estimateTokens, keyTerms } from './text.js';
 import type { KnowledgeHit, Learning } from './types.js';
 
 export interface ContextOptions {
@@ -25,6 +25,8 @@ export interface Context {
   markdown: string;
   hits: KnowledgeHit[];
   tokens: number;
+  /** what each learning in the brief cost, in order (for `recordBrief`) */
+  served: { id: string; tokens: number }[];
 }
 
 /** Calibrated on the eval's tuning half: the lowest cut that keeps no-answer briefs under 10%. */
@@ -63,23 +65,53 @@ function orderFresh(hits: KnowledgeHit[]): KnowledgeHit[] {
   return out;
 }
 
+/** Up to this many key terms, a task is one passage. */
+const PASSAGE_TERMS = 16;
+
+/** A task split into passages of a few sentences (at most 12), each about PASSAGE_TERMS key terms or fewer. */
+export function passagesOf(task: string): string[] {
+  if (keyTerms(task).length <= PASSAGE_TERMS) return [task];
+  const sentences = task.split(/(?<=[.!?:;])\s+|\n+/).filter((s) => keyTerms(s).length > 0);
+  const out: string[] = [];
+  let current = '';
+  for (const s of sentences) {
+    const next = current ? `${current} ${s}` : s;
+    if (current && keyTerms(next).length > PASSAGE_TERMS) {
+      out.push(current);
+      current = s;
+    } else current = next;
+  }
+  if (current) out.push(current);
+  return out.slice(0, 12);
+}
+
 /** Build a short markdown brief of the most relevant learnings for a task. */
 export function buildContext(index: KnowledgeIndex, options: ContextOptions): Context {
   const budget = options.budgetTokens ?? 1500;
   const threshold = options.threshold ?? BRIEF_THRESHOLD;
-  const hits = searchKnowledge(index, options.task, {
-    limit: 12,
-    ...(options.agent ? { agent: options.agent } : {}),
-    ...(options.project ? { project: options.project } : {}),
-    ...(options.tuning ? { tuning: options.tuning } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const relevant = orderFresh(hits.filter((h) => h.evidence * EVIDENCE_BOOST[h.scopeMatch] >= threshold));
-  if (relevant.length === 0) return { markdown: '', hits: [], tokens: 0 };
+  const search = (text: string) =>
+    searchKnowledge(index, text, {
+      limit: 12,
+      ...(options.agent ? { agent: options.agent } : {}),
+      ...(options.project ? { project: options.project } : {}),
+      ...(options.tuning ? { tuning: options.tuning } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    }).filter((h) => h.evidence * EVIDENCE_BOOST[h.scopeMatch] >= threshold);
+  // A long task (an agent's whole prompt) is judged passage by passage: the evidence is the share of a
+  // passage's information a learning covers, and one relevant sentence in a long prompt must still count.
+  const best = new Map<string, KnowledgeHit>();
+  for (const passage of passagesOf(options.task))
+    for (const hit of search(passage)) {
+      const seen = best.get(hit.learning.id);
+      if (!seen || seen.score < hit.score) best.set(hit.learning.id, hit);
+    }
+  const relevant = orderFresh([...best.values()].sort((a, b) => b.score - a.score).slice(0, 12));
+  if (relevant.length === 0) return { markdown: '', hits: [], tokens: 0, served: [] };
   const header =
     '## What earlier sessions learned (habitat knowledge)\n\nCheck these before you start; they may save you a detour. Newer facts come first; a stale one is marked.\n\n';
   let markdown = header;
   const used: KnowledgeHit[] = [];
+  const served: Context['served'] = [];
   for (const hit of relevant) {
     const entry = entryOf(hit);
     if (estimateTokens(markdown + entry) > budget) {
@@ -87,11 +119,13 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
         const room = Math.max(0, budget * 4 - markdown.length - 20);
         markdown += `${entry.slice(0, room)}…\n`;
         used.push(hit);
+        served.push({ id: hit.learning.id, tokens: estimateTokens(entry.slice(0, room)) });
       }
       break;
     }
     markdown += entry;
     used.push(hit);
+    served.push({ id: hit.learning.id, tokens: estimateTokens(entry) });
   }
-  return { markdown, hits: used, tokens: estimateTokens(markdown) };
+  return { markdown, hits: used, tokens: estimateTokens(markdown), served };
 }

@@ -34,6 +34,15 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS learnings_scope ON learnings(scope_kind, scope_name);
   CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, tags, body, content='learnings', content_rowid='rowid', tokenize='porter unicode61');
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS briefs (
+    id INTEGER PRIMARY KEY, time TEXT NOT NULL, run_id TEXT, agent TEXT, project TEXT, tokens INTEGER NOT NULL,
+    learnings INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS served (
+    brief INTEGER NOT NULL REFERENCES briefs(id) ON DELETE CASCADE, learning TEXT NOT NULL, rank INTEGER NOT NULL,
+    tokens INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS served_learning ON served(learning);
 `;
 
 /** Up to this many indexed files, every sync is a full sweep. */

@@ -6,7 +6,13 @@ export {
   setStatus,
   supersede,
 } from './capture.js';
-export { BRIEF_THRESHOLD, buildContext, type Context, type ContextOptions } from './context.js';
+export {
+  BRIEF_THRESHOLD,
+  buildContext,
+  type Context,
+  type ContextOptions,
+  passagesOf,
+} from './context.js';
 export { KnowledgeError, type KnowledgeErrorCode } from './errors.js';
 export {
   type Candidate,
@@ -44,5 +50,12 @@ export {
   searchKnowledge,
   type Tuning,
 } from './search.js';
+export {
+  type BriefRecord,
+  type KnowledgeStats,
+  knowledgeStats,
+  type LearningUse,
+  recordBrief,
+} from './served.js';
 export { contradiction, contradicts, estimateTokens, keyTerms, similarity, titleOf } from './text.js';
 export type * from './types.js';

@@ -237,7 +237,9 @@ export function searchKnowledge(
   );
   // IDF of each query term: a term no learning has is the strongest sign the knowledge base does not cover
   // the task, so it weighs most in the denominator of the coverage.
-  const n = Math.max(1, index.size());
+  // IDF as if there were at least 100 learnings: in a new, small knowledge base every known word would
+  // otherwise look common next to the unknown ones, and nothing would ever reach the brief.
+  const n = Math.max(100, index.size());
   const idf = terms.map((t) => {
     const df = index.documentFrequency(t, Math.ceil(n * COMMON_SHARE) + 1);
     return Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (df === 0 ? tuning.unknownWeight : 1);

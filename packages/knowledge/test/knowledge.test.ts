@@ -10,10 +10,13 @@ import {
   extractOffline,
   formatLearning,
   type KnowledgeIndex,
+  knowledgeStats,
   openKnowledge,
   parseLearning,
   parseModelLearnings,
+  passagesOf,
   readCanonical,
+  recordBrief,
   searchKnowledge,
   supersede,
   writeTest,
@@ -294,6 +297,56 @@ describe('retrieval', () => {
     expect(big.tokens).toBeLessThanOrEqual(300);
     expect(big.hits.length).toBeGreaterThan(1);
     expect(big.hits.every((h) => /billing/i.test(h.learning.body))).toBe(true);
+  });
+});
+
+describe('what the briefs cost', () => {
+  test('each brief is recorded with its run, learnings and tokens; stats show use and the never served', async () => {
+    const { dir, index } = await kb();
+    const feed = await add(index, dir, 'The feed API pages with since_id; paging by time skips late posts.');
+    const unused = await add(
+      index,
+      dir,
+      'Redis evicts keys under memory pressure unless maxmemory-policy is noeviction.',
+    );
+    const first = buildContext(index, { task: 'page through the feed API with since_id' });
+    expect(first.served.map((s) => s.id)).toEqual([feed.learning.id]);
+    expect(first.served[0]!.tokens).toBeGreaterThan(5);
+    recordBrief(index, first, { runId: 'run-1', agent: 'feed' });
+    recordBrief(index, buildContext(index, { task: 'bake sourdough bread' }), {
+      runId: 'run-2',
+      agent: 'baker',
+    });
+    const stats = knowledgeStats(index, { runId: 'run-1' });
+    expect(stats).toMatchObject({ briefs: 2, emptyBriefs: 1, tokens: first.tokens });
+    expect(stats.served.map((u) => [u.id, u.served])).toEqual([[feed.learning.id, 1]]);
+    expect(stats.neverServed.map((u) => u.id)).toEqual([unused.learning.id]);
+    expect(stats.run).toEqual([
+      expect.objectContaining({
+        runId: 'run-1',
+        learnings: [{ id: feed.learning.id, tokens: first.served[0]!.tokens }],
+      }),
+    ]);
+    expect(knowledgeStats(index, { since: '2999-01-01' }).briefs).toBe(0);
+  });
+
+  test('a long task (a whole prompt) is judged passage by passage', async () => {
+    const { dir, index } = await kb();
+    const lesson = await add(
+      index,
+      dir,
+      'The feed API pages with since_id; paging by time skips late posts.',
+    );
+    const prompt = [
+      'You are the sync agent for the partner content platform and you run every hour on the coordinator.',
+      'Read the configuration from the repository, check the credentials, and report progress in the team channel.',
+      'Fetch new posts from the feed API page by page with since_id and store them.',
+      'Write a short summary of what changed, open a pull request with the summary, and wait for review comments.',
+    ].join('\n');
+    expect(passagesOf(prompt).length).toBeGreaterThan(1);
+    expect(buildContext(index, { task: prompt }).hits.map((h) => h.learning.id)).toEqual([
+      lesson.learning.id,
+    ]);
   });
 });
 

@@ -61,7 +61,10 @@ export interface DaemonOptions {
   graceMs?: number;
   now?: () => number;
   /** extra options for every run (e.g. a knowledge prelude), computed per agent */
-  runOptions?: (agent: AgentConfig) => Promise<Partial<StartRunOptions>> | Partial<StartRunOptions>;
+  runOptions?: (
+    agent: AgentConfig,
+    run: { runId: string },
+  ) => Promise<Partial<StartRunOptions>> | Partial<StartRunOptions>;
 }
 
 /** An event on the daemon's stream (and its socket's `subscribe`). */
@@ -522,7 +525,7 @@ export class Daemon extends EventEmitter {
     void (async () => {
       let result: RunResult;
       try {
-        const extra = (await this.options.runOptions?.(agent)) ?? {};
+        const extra = (await this.options.runOptions?.(agent, { runId: row.id })) ?? {};
         const launch = this.options.launch ?? startRun;
         const handle = launch(agent, {
           ...extra,

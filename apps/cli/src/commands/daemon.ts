@@ -129,7 +129,7 @@ export function registerDaemonCommands(program: Command): void {
           root,
           logger,
           once: Boolean(opts.once),
-          runOptions: (agent) => knowledgePrelude(settings, agent),
+          runOptions: (agent, run) => knowledgePrelude(settings, agent, run),
           graceMs: opts.grace,
         }).catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')

@@ -34,6 +34,21 @@ async function open(cmd: Command) {
   return { settings, index, dir: settings.knowledgeDir };
 }
 
+/** `--since`: an ISO date, or a duration ago (7d, 12h). */
+async function sinceTime(text: string): Promise<string> {
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const t = Date.parse(text);
+    if (Number.isNaN(t)) throw new CliError(`--since ${text}: not a date`, 2, 'usage');
+    return new Date(t).toISOString();
+  }
+  const { parseDuration } = await import('@habitat/config');
+  try {
+    return new Date(Date.now() - parseDuration(text)).toISOString();
+  } catch (error) {
+    throw new CliError(`--since ${text}: ${(error as Error).message}`, 2, 'usage');
+  }
+}
+
 function scopeOf(opts: { project?: string; agent?: string }): Scope | undefined {
   if (opts.agent) return { kind: 'agent', name: opts.agent };
   if (opts.project) return { kind: 'project', name: opts.project };
@@ -245,6 +260,46 @@ export function registerKnowledgeCommands(program: Command): void {
         else process.stdout.write(context.markdown || '');
       },
     );
+
+  k.command('stats')
+    .description(
+      'how the briefs use the knowledge: briefs and tokens, how often each learning is served, which never are',
+    )
+    .option('--since <time>', 'only briefs since (ISO date or a duration ago, e.g. 7d)')
+    .option('--run <id>', 'the learnings one run was given (ids, tokens)')
+    .option('-n, --limit <n>', 'how many learnings to list', '20')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { since?: string; run?: string; limit: string; json?: boolean }, cmd: Command) => {
+      const { index } = await open(cmd);
+      const since = opts.since ? await sinceTime(opts.since) : undefined;
+      const { knowledgeStats } = await import('@habitat/knowledge');
+      const stats = knowledgeStats(index, {
+        ...(since ? { since } : {}),
+        ...(opts.run ? { runId: opts.run } : {}),
+      });
+      index.close();
+      if (opts.json) return printJson(stats);
+      const limit = Number(opts.limit);
+      printLine(
+        `${stats.briefs} brief(s)${since ? ` since ${since}` : ''}, ${stats.emptyBriefs} empty, ${stats.tokens} tokens in all${stats.briefs ? ` (${Math.round(stats.tokens / stats.briefs)} a brief)` : ''}`,
+      );
+      if (stats.run) {
+        for (const b of stats.run)
+          printLine(
+            `run ${b.runId} at ${b.time}: ${b.tokens} tokens, ${b.learnings.map((l) => `${l.id} (${l.tokens})`).join(', ') || 'empty brief'}`,
+          );
+      }
+      if (stats.served.length) {
+        printLine('');
+        printTable(
+          ['id', 'title', 'served', 'tokens', 'last served'],
+          stats.served.slice(0, limit).map((u) => [u.id, u.title, u.served, u.tokens, u.lastServed ?? '']),
+        );
+      }
+      printLine('');
+      printLine(`never served: ${stats.neverServed.length} active learning(s)`);
+      for (const u of stats.neverServed.slice(0, limit)) printLine(`  ${u.id}  ${u.title}`);
+    });
 
   k.command('extract')
     .description(

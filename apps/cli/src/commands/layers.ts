@@ -12,24 +12,36 @@ import {
 import type { StartRunOptions } from '@habitat/runner';
 import type { Daemon } from '@habitat/scheduler';
 import type { Logger } from 'pino';
+import { ulid } from 'ulid';
 
-/** For a claude agent with `knowledge.context`: the brief of relevant learnings, handed over before its prompt. */
+/**
+ * For a claude agent with `knowledge.context`: the brief of relevant learnings, handed over before its prompt,
+ * and recorded against the run (which learnings, how many tokens) for `habitat knowledge stats`. The daemon
+ * passes the run id it recorded; a foreground run gets one here, returned so the runner uses the same.
+ */
 export async function knowledgePrelude(
   settings: CoordinatorSettings,
   agent: AgentConfig,
+  run: { runId?: string } = {},
 ): Promise<Partial<StartRunOptions>> {
   if (!agent.knowledge.context || agent.run.kind !== 'claude') return {};
-  const { openKnowledge, buildContext } = await import('@habitat/knowledge');
+  const { openKnowledge, buildContext, recordBrief } = await import('@habitat/knowledge');
   const prompt = await readFile(path.join(agent.repo.path, agent.run.prompt), 'utf8').catch(() => '');
   const { index } = await openKnowledge({ stateDir: settings.stateDir, knowledgeDir: settings.knowledgeDir });
   try {
-    const { markdown } = buildContext(index, {
-      task: `${agent.description ?? ''} ${prompt} ${agent.knowledge.tags.join(' ')}`,
+    const context = buildContext(index, {
+      task: `${agent.description ?? ''}\n${prompt}\n${agent.knowledge.tags.join(' ')}`,
       agent: agent.name,
       budgetTokens: agent.knowledge.budgetTokens,
       ...(agent.knowledge.project ? { project: agent.knowledge.project } : {}),
     });
-    return markdown ? { prelude: markdown } : {};
+    const runId = run.runId ?? ulid();
+    recordBrief(index, context, {
+      runId,
+      agent: agent.name,
+      ...(agent.knowledge.project ? { project: agent.knowledge.project } : {}),
+    });
+    return { ...(run.runId ? {} : { runId }), ...(context.markdown ? { prelude: context.markdown } : {}) };
   } finally {
     index.close();
   }
