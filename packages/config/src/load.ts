@@ -101,11 +101,18 @@ function yamlHint(code: string): string {
 }
 
 /** Read `habitat.yaml` (if any) and resolve the coordinator's directories. */
-export async function loadSettings(root: string): Promise<LoadedSettings> {
+export async function loadSettings(
+  root: string,
+  options: { settingsText?: string } = {},
+): Promise<LoadedSettings> {
   const absRoot = path.resolve(root);
   const file = path.join(absRoot, SETTINGS_FILE);
-  // habitat.yaml is optional: embedded defaults apply when it is missing.
-  const read = await readConfigFile(file, { optional: true });
+  // habitat.yaml is optional: embedded defaults apply when it is missing. `settingsText` stands in for
+  // it (the daemon's last good copy while the file on disk is broken).
+  const read =
+    options.settingsText !== undefined
+      ? { text: options.settingsText }
+      : await readConfigFile(file, { optional: true });
   const parsed =
     'text' in read
       ? parseWith(read.text, file, settingsFileSchema)
@@ -329,9 +336,12 @@ function isDir(p: string): boolean {
  */
 export async function loadCoordinator(
   root: string,
-  options: { probes?: Probe[] } = {},
+  options: { probes?: Probe[]; settingsText?: string } = {},
 ): Promise<Coordinator> {
-  const { settings, defaults, diagnostics } = await loadSettings(root);
+  const { settings, defaults, diagnostics } = await loadSettings(
+    root,
+    options.settingsText !== undefined ? { settingsText: options.settingsText } : {},
+  );
   const entries = await listAgentFiles(settings.agentsDir);
   const agents: AgentConfig[] = [];
   const seen = new Map<string, string>();

@@ -42,8 +42,14 @@ export async function loadSettings(root: string): Promise<LoadedSettings> {
  * Load a coordinator repo: every valid agent, and a diagnostic for each problem. One broken file never hides
  * the others. `fresh` validates in full even when the snapshot holds (what `habitat validate` does).
  */
-export async function loadCoordinator(root: string, options: { fresh?: boolean } = {}): Promise<Coordinator> {
+export async function loadCoordinator(
+  root: string,
+  options: { fresh?: boolean; settingsText?: string } = {},
+): Promise<Coordinator> {
   const absRoot = path.resolve(root);
+  // A stand-in habitat.yaml (the daemon's last good copy) is never cached.
+  if (options.settingsText !== undefined)
+    return (await full()).loadCoordinator(absRoot, { settingsText: options.settingsText });
   const sKey = await settingsKey(absRoot);
   const settings = sKey ? readSnapshot<SettingsSnapshot>(absRoot, 'settings') : undefined;
   const agentsDir = settings?.key === sKey ? settings?.loaded.settings.agentsDir : undefined;

@@ -38,6 +38,7 @@ import {
   slotsBetween,
 } from './plan.js';
 import { leftoverWake, readRecord, removeRunDir, sweepRunDirs } from './recovery.js';
+import { loadGuarded } from './settings-guard.js';
 import { type DaemonServer, serveControl } from './socket.js';
 import { checkSocketPath, freeBytes, isStorageFull, MIN_FREE_BYTES, secureStateDir } from './state-dir.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
@@ -97,6 +98,8 @@ export class Daemon extends EventEmitter {
   private degraded: { since: number; message: string } | undefined;
   private readonly unrecorded: [string, RunResult][] = [];
   private recoverTimer: NodeJS.Timeout | undefined;
+  /** set while habitat.yaml is broken (the last good settings are in use, or no agent is) */
+  private settingsProblem: string | undefined;
   private settings!: Coordinator['settings'];
   store!: Store;
   private readonly now: () => number;
@@ -117,8 +120,9 @@ export class Daemon extends EventEmitter {
 
   /** Lock the state dir, load agents, reconcile what a previous daemon left, and start firing. */
   async start(): Promise<void> {
-    const coordinator = await loadCoordinator(this.options.root);
+    const { coordinator, settingsProblem } = await loadGuarded(this.options.root);
     this.settings = coordinator.settings;
+    this.settingsProblem = settingsProblem;
     if (this.options.socket ?? !this.options.once) checkSocketPath(this.socketPath);
     secureStateDir(this.stateDir);
     this.releaseLock = await acquireLock(this.stateDir);
@@ -149,6 +153,7 @@ export class Daemon extends EventEmitter {
         { event: 'daemon.started', agents: this.agents.size, socket: this.server ? this.socketPath : null },
         `daemon started: ${this.agents.size} agent${this.agents.size === 1 ? '' : 's'}${this.server ? `, socket ${this.socketPath}` : ''}`,
       );
+      if (this.settingsProblem) this.log('error', { event: 'settings.invalid' }, this.settingsProblem);
       this.tick();
       this.pump(); // runs a previous daemon left queued start now, not at the next fire
     } catch (error) {
@@ -318,7 +323,12 @@ export class Daemon extends EventEmitter {
   /** Re-read agents/*.yaml now (the watcher calls this; tests and `SIGHUP` may too). */
   async reload(): Promise<void> {
     if (this.stopping) return;
-    const coordinator = await loadCoordinator(this.options.root);
+    const { coordinator, settingsProblem } = await loadGuarded(this.options.root, this.stateDir);
+    if (settingsProblem && settingsProblem !== this.settingsProblem) {
+      this.log('error', { event: 'settings.invalid' }, settingsProblem);
+      this.publish('settings.invalid', { message: settingsProblem });
+    }
+    this.settingsProblem = settingsProblem;
     this.apply(coordinator);
     this.log(
       'info',
@@ -1006,7 +1016,9 @@ export class Daemon extends EventEmitter {
         live: true,
         pid: process.pid,
         startedAt: this.startedAt.toISOString(),
-        ...(this.degraded ? { problem: this.degraded.message } : {}),
+        ...(this.degraded || this.settingsProblem
+          ? { problem: [this.degraded?.message, this.settingsProblem].filter(Boolean).join('; ') }
+          : {}),
       },
       now: this.now(),
     });
