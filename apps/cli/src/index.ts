@@ -37,6 +37,10 @@ if (only === '--version' || only === '-V') {
   process.stdout.write(`${__HABITAT_VERSION__}\n`);
 } else if (help !== undefined) {
   process.stdout.write(help);
-} else {
+} else if (
+  !args.slice(0, 3).includes('sessions') ||
+  !(await (await import('./commands/sessions-fast.js')).sessionsFast(args))
+) {
+  // (`sessions stats|search --json` on an existing index answer without the rest of the CLI: sessions-fast.ts)
   await import('./main.js');
 }

@@ -134,6 +134,56 @@ describe('habitat sessions', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ unchanged: 1, events: 0 });
   });
 
+  test('indexing shows progress on a terminal and stays silent when piped', async () => {
+    const state = join(root, 'state-progress');
+    const args = [
+      cli,
+      '-C',
+      root,
+      'sessions',
+      'index',
+      '--state-dir',
+      state,
+      '--claude-dir',
+      join(root, 'claude'),
+    ];
+    // piped: the report only
+    const piped = await run(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', HOME: root } });
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).not.toContain('indexing');
+    // a terminal (a pty from script(1)): the progress line, then the report
+    rmSync(state, { recursive: true, force: true });
+    const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const tty = await run('script', ['-qec', `${process.execPath} ${quoted}`, '/dev/null'], {
+      env: { ...process.env, NO_COLOR: '1', HOME: root },
+    });
+    expect(tty.stdout).toMatch(/indexing 1\/1 files, [\d.]+\/[\d.]+ MB, [\d.]+ MB\/s/);
+    expect(tty.stdout).toContain('1 files: 1 new');
+  });
+
+  test('stats and search --json answer on the lean path exactly as the full CLI does', async () => {
+    await habitat('index', '--json');
+    const full = async (...args: string[]) => {
+      const { stdout } = await run(
+        process.execPath,
+        [cli, '-C', root, 'sessions', ...args, '--state-dir', join(root, 'state')],
+        { env: { ...process.env, NO_COLOR: '1', HOME: root, HABITAT_SESSIONS_FAST: '0' } },
+      );
+      return stdout;
+    };
+    for (const args of [
+      ['stats', '--by', 'day', '--json', '--timezone', 'UTC'],
+      ['stats', '--by', 'model', '--json', '--source', 'claude'],
+      ['search', 'docker', 'timeout', '--json', '--limit', '5'],
+    ]) {
+      const lean = await habitat(...args);
+      expect(lean.code).toBe(0);
+      expect(lean.stdout).toBe(await full(...args));
+    }
+    // what the lean path does not know goes to the full CLI, with its messages and exit codes
+    expect((await habitat('stats', '--by', 'week', '--json')).code).toBe(2);
+  });
+
   test('list, search and stats answer in JSON with filters', async () => {
     const list = JSON.parse((await habitat('list', '--json', '--errors', '--tool', 'bash')).stdout);
     expect(list.map((s: { id: string }) => s.id)).toEqual(['sess-api-1']);

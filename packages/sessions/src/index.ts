@@ -2,6 +2,7 @@ export { defaultCursorDir, type ResolvedSources, resolveSources } from './discov
 export { SessionsError, type SessionsErrorCode } from './errors.js';
 export {
   type IndexOptions,
+  type IndexProgress,
   type IndexReport,
   indexSessions,
   indexSessionsParallel,

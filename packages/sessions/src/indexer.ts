@@ -40,6 +40,16 @@ export interface IndexOptions {
   /** credential values to redact (e.g. `readCredentialValues(agent)` for every agent) */
   secrets?: string[];
   logger?: Logger;
+  /** called as each file is done (the CLI draws a progress line from it on a terminal) */
+  onProgress?: (progress: IndexProgress) => void;
+}
+
+export interface IndexProgress {
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+  elapsedMs: number;
 }
 
 export interface IndexReport {
@@ -91,6 +101,8 @@ interface Pass {
   cold: boolean;
   started: number;
   upsertSource: ReturnType<DB['prepare']>;
+  /** files and bytes read so far, of those planned */
+  done: { files: number; bytes: number; totalBytes: number };
 }
 
 const HEAD = 4096;
@@ -175,6 +187,8 @@ function plan(options: IndexOptions): Pass {
     const eventsBefore = db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number;
     const cold = eventsBefore === 0;
     if (cold) startColdBuild(db, dbPath);
+    if (cold && (db.prepare('SELECT count(*) FROM usage_keys').pluck().get() as number) === 0)
+      applier.seenKeys = new Set();
     const upsertSource = db.prepare(
       `INSERT INTO sources (path, kind, size, mtime_ms, offset, head_hash, lines, session_sid, malformed, unknown)
        VALUES (@path, @kind, @size, @mtime_ms, @offset, @head_hash, @lines, @session_sid, @malformed, @unknown)
@@ -194,6 +208,7 @@ function plan(options: IndexOptions): Pass {
       cold,
       started,
       upsertSource,
+      done: { files: 0, bytes: 0, totalBytes: 0 },
     };
     const seen = new Set<string>();
     let composerFolders: Map<string, string> | undefined;
@@ -233,7 +248,10 @@ function plan(options: IndexOptions): Pass {
             continue;
           }
           const job = planFile(pass, file, sources.get(file.path));
-          if (job) pass.jobs.push(job);
+          if (job) {
+            pass.jobs.push(job);
+            pass.done.totalBytes += job.size - job.start;
+          }
         } catch (error) {
           report.errors.push({ path: file.path, message: (error as Error).message });
           options.logger?.warn({ path: file.path, err: error }, 'session source skipped');
@@ -400,9 +418,24 @@ function finishJob(pass: Pass, job: Planned, stats: ParseStats): void {
   pass.report.malformed += stats.malformed;
   pass.report.unknown += stats.unknown;
   pass.report[job.outcome]++;
+  progress(pass, job);
+}
+
+function progress(pass: Pass, job: Planned): void {
+  const d = pass.done;
+  d.files++;
+  d.bytes += job.size - job.start;
+  pass.options.onProgress?.({
+    files: d.files,
+    totalFiles: pass.jobs.length,
+    bytes: d.bytes,
+    totalBytes: d.totalBytes,
+    elapsedMs: performance.now() - pass.started,
+  });
 }
 
 function failJob(pass: Pass, job: Planned, error: unknown): void {
+  progress(pass, job);
   pass.report.errors.push({ path: job.path, message: (error as Error).message });
   pass.options.logger?.warn({ path: job.path, err: error }, 'session source skipped');
 }

@@ -282,6 +282,8 @@ export class Applier {
   private base?: SessionRow;
   private added = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cost: 0, priced: false };
   private buckets = new Map<number, Bucket>();
+  /** on a cold build (the database held no usage): the usage keys written so far */
+  seenKeys?: Set<string>;
   private tools = new Map<string, [number, number]>();
 
   constructor(db: DB) {
@@ -425,14 +427,17 @@ export class Applier {
     const [key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain] = u;
     const cost = model ? costOf(model, { input, output, cacheRead, cacheCreation }) : undefined;
     let hit: UsageHit | undefined;
-    if (key !== null) {
-      hit = s.usageByKey.get(`k${key}`) as UsageHit | undefined;
-      if (!hit && replayKey !== null)
-        for (const h of s.usageByKey.all(`r${replayKey}`) as UsageHit[])
-          if (sidechain === 1 || h[8] === 1) {
-            hit = h;
-            break;
-          }
+    const k = key === null ? null : `k${key}`;
+    const r = replayKey === null ? null : `r${replayKey}`;
+    // a cold build knows every key it wrote: only a key seen before needs a look in the database
+    const known = this.seenKeys;
+    if (k !== null && (!known || known.has(k))) hit = s.usageByKey.get(k) as UsageHit | undefined;
+    if (k !== null && !hit && r !== null && (!known || known.has(r))) {
+      for (const h of s.usageByKey.all(r) as UsageHit[])
+        if (sidechain === 1 || h[8] === 1) {
+          hit = h;
+          break;
+        }
     }
     let uid: number;
     if (hit) {
@@ -464,8 +469,14 @@ export class Applier {
       );
       this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
     }
-    if (key !== null) s.usageKey.run(`k${key}`, uid);
-    if (replayKey !== null) s.usageKey.run(`r${replayKey}`, uid);
+    if (k !== null) {
+      s.usageKey.run(k, uid);
+      known?.add(k);
+    }
+    if (r !== null) {
+      s.usageKey.run(r, uid);
+      known?.add(r);
+    }
   }
 
   /** Add (or take back) one message's tokens in its session's totals and quarter hour. */

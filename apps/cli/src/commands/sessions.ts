@@ -103,10 +103,16 @@ async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promis
   if (flags.refresh || !existsSync(options.dbPath)) {
     const { settings } = await loadSettings(coordinatorRoot(cmd));
     const { indexSessionsParallel } = await indexer();
-    await indexSessionsParallel({
-      ...options,
-      secrets: await credentialValues(coordinatorRoot(cmd), settings.agentsDir),
-    });
+    const bar = progressLine();
+    try {
+      await indexSessionsParallel({
+        ...options,
+        secrets: await credentialValues(coordinatorRoot(cmd), settings.agentsDir),
+        onProgress: bar.onProgress,
+      });
+    } finally {
+      bar.done();
+    }
   }
   return openSessionIndex(options.dbPath);
 }
@@ -159,6 +165,32 @@ const fmtTime = (iso?: string) => (iso ? iso.replace('T', ' ').slice(0, 16) : ''
 const fmtNum = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
+/**
+ * A progress line on a terminal (files, MB, rate), redrawn at most 10 times a second and cleared at the end;
+ * nothing when stderr is piped or redirected.
+ */
+function progressLine(): { onProgress?: IndexOptions['onProgress']; done: () => void } {
+  if (!process.stderr.isTTY) return { done: () => {} };
+  let last = 0;
+  let drawn = false;
+  const mb = (n: number) => (n / 1024 ** 2).toFixed(n >= 100 * 1024 ** 2 ? 0 : 1);
+  return {
+    onProgress: (p) => {
+      const now = performance.now();
+      if (now - last < 100 && p.files < p.totalFiles) return;
+      last = now;
+      drawn = true;
+      const rate = p.elapsedMs > 0 ? p.bytes / 1024 ** 2 / (p.elapsedMs / 1000) : 0;
+      process.stderr.write(
+        `\r\x1b[2Kindexing ${p.files}/${p.totalFiles} files, ${mb(p.bytes)}/${mb(p.totalBytes)} MB, ${rate.toFixed(1)} MB/s`,
+      );
+    },
+    done: () => {
+      if (drawn) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
 function printReport(report: IndexReport): void {
   printLine(
     `${report.files} files: ${report.added} new, ${report.appended} appended, ${report.reindexed} re-indexed, ${report.unchanged} unchanged, ${report.pruned} pruned; ${report.events} events in ${report.durationMs} ms`,
@@ -186,7 +218,17 @@ export function registerSessionsCommands(program: Command): void {
         flags.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : printReport(r);
       const { indexSessionsParallel, watchSessions } = await indexer();
       if (!flags.watch) {
-        show(await indexSessionsParallel(options));
+        const bar = flags.json ? { done: () => {} } : progressLine();
+        try {
+          const report = await indexSessionsParallel({
+            ...options,
+            onProgress: 'onProgress' in bar ? bar.onProgress : undefined,
+          });
+          bar.done();
+          show(report);
+        } finally {
+          bar.done();
+        }
         return;
       }
       const handle = watchSessions(options, show, (error) =>

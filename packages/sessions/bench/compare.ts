@@ -1,0 +1,185 @@
+/**
+ * Whole-process comparisons, baseline and habitat interleaved round by round (medians, ratio):
+ *
+ *   node packages/sessions/bench/compare.ts --corpus /tmp/corpus --work /tmp/work [--rounds 5] [--index]
+ *
+ * - `sessions stats --by day --json` against `ccusage daily --offline --json` (and their per-day totals compared);
+ * - `sessions search` for a rare and a common term against `rg -F -l` over the raw files;
+ * - `node -e 0` (what any Node command pays to start);
+ * - with `--index`: a cold `sessions index` (one thread, and with the parse worker) against reading and
+ *   `JSON.parse` of every line, each with its peak RSS.
+ *
+ * Needs the CLI built (`pnpm turbo run build --filter @habitat/cli`) and ccusage (a devDependency here).
+ * `--work` gets a habitat.yaml and the state dir; the index is built there first if missing.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const here = import.meta.dirname;
+const cli = join(here, '..', '..', '..', 'apps', 'cli', 'dist', 'index.js');
+const ccusage = join(here, '..', 'node_modules', '.bin', 'ccusage');
+const { values } = parseArgs({
+  options: {
+    corpus: { type: 'string' },
+    work: { type: 'string', default: '/tmp/habitat-compare' },
+    rounds: { type: 'string', default: '5' },
+    index: { type: 'boolean', default: false },
+    'skip-ccusage': { type: 'boolean', default: false },
+  },
+});
+if (!values.corpus) throw new Error('--corpus <dir> is needed (make one with bench/gen-corpus.ts)');
+const corpus = values.corpus;
+const work = values.work;
+const rounds = Number(values.rounds);
+const stateDir = join(work, 'state');
+mkdirSync(work, { recursive: true });
+if (!existsSync(join(work, 'habitat.yaml')))
+  writeFileSync(join(work, 'habitat.yaml'), 'defaults: { timeout: 5m }\n');
+const env = { ...process.env, HOME: join(work, 'home'), CLAUDE_CONFIG_DIR: corpus, NO_COLOR: '1' };
+mkdirSync(env.HOME, { recursive: true });
+
+/** Run a command; wall time in ms and peak RSS in MB (from GNU time's %M is not portable: ask the kernel). */
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string } = {},
+): { ms: number; rssMB: number; out: string } {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    cwd: opts.cwd ?? work,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const ms = performance.now() - t;
+  if (r.status !== 0 && !(cmd === 'rg' && r.status === 1))
+    throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  const rss = Number(r.stderr.trim().split('\n').pop());
+  return { ms, rssMB: Math.round(rss / 1024), out: r.stdout };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.floor(s.length / 2)] as number);
+};
+const hab = (...args: string[]) => [
+  cli,
+  ...args,
+  '--state-dir',
+  stateDir,
+  '--claude-dir',
+  corpus,
+  '--no-defaults',
+];
+const result: Record<string, unknown> = {
+  corpus,
+  rounds,
+  node: process.version,
+  load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+};
+
+if (!existsSync(join(stateDir, 'sessions.db'))) run(process.execPath, hab('sessions', 'index'));
+
+type Pair = { name: string; baseline: [string, string[]]; habitat: [string, string[]] };
+const pairs: Pair[] = [
+  {
+    name: 'node -e 0',
+    baseline: [process.execPath, ['-e', '0']],
+    habitat: [process.execPath, [cli, '--version']],
+  },
+  {
+    name: 'search rare term',
+    baseline: ['rg', ['-F', '-l', 'quetzalcoatl', corpus]],
+    habitat: [process.execPath, hab('sessions', 'search', 'quetzalcoatl', '--json', '--limit', '20')],
+  },
+  {
+    name: 'search common term',
+    baseline: ['rg', ['-F', '-l', 'timeout', corpus]],
+    habitat: [process.execPath, hab('sessions', 'search', 'timeout', '--json', '--limit', '20')],
+  },
+];
+if (!values['skip-ccusage'])
+  pairs.unshift({
+    name: 'stats by day',
+    baseline: [ccusage, ['daily', '--offline', '--json']],
+    habitat: [process.execPath, hab('sessions', 'stats', '--by', 'day', '--json')],
+  });
+
+const times: Record<string, { baseline: number[]; habitat: number[] }> = {};
+for (const p of pairs) times[p.name] = { baseline: [], habitat: [] };
+for (const p of pairs) {
+  run(...p.baseline); // warm the page cache and the compile cache
+  run(...p.habitat);
+}
+for (let i = 0; i < rounds; i++)
+  for (const p of pairs) {
+    times[p.name]?.baseline.push(run(...p.baseline).ms);
+    times[p.name]?.habitat.push(run(...p.habitat).ms);
+  }
+const table: Record<string, unknown> = {};
+for (const p of pairs) {
+  const t = times[p.name] as { baseline: number[]; habitat: number[] };
+  const b = median(t.baseline);
+  const h = median(t.habitat);
+  table[p.name] = { baselineMs: b, habitatMs: h, ratio: Math.round((h / b) * 100) / 100 };
+}
+result.wholeProcess = table;
+
+if (!values['skip-ccusage']) {
+  // the same per-day totals
+  const theirs = JSON.parse(run(ccusage, ['daily', '--offline', '--json']).out) as {
+    daily: Array<Record<string, number | string>>;
+  };
+  const mine = JSON.parse(
+    run(process.execPath, hab('sessions', 'stats', '--by', 'day', '--json')).out,
+  ) as unknown;
+  const rows = (Array.isArray(mine) ? mine : ((mine as { rows?: unknown[] }).rows ?? [])) as Array<
+    Record<string, number | string>
+  >;
+  const pick = (d: Record<string, number | string>) =>
+    [d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheCreationTokens].join('/');
+  const byDay = new Map(rows.map((d) => [String(d.key ?? d.day ?? d.date), pick(d)]));
+  const differing = theirs.daily.filter((d) => byDay.get(String(d.period ?? d.date)) !== pick(d)).length;
+  result.statsEqualCcusage = { days: theirs.daily.length, differing };
+}
+
+if (values.index) {
+  const floorScript = `const fs=require('fs'),p=require('path');let n=0;const walk=d=>{for(const e of fs.readdirSync(d,{withFileTypes:true})){const f=p.join(d,e.name);if(e.isDirectory())walk(f);else if(f.endsWith('.jsonl'))for(const l of fs.readFileSync(f,'utf8').split('\\n'))if(l){JSON.parse(l);n++}}};walk(${JSON.stringify(corpus)});`;
+  const idx: Record<string, { ms: number[]; rssMB: number[] }> = {
+    'JSON.parse floor': { ms: [], rssMB: [] },
+    'index, one thread': { ms: [], rssMB: [] },
+    'index, parse worker': { ms: [], rssMB: [] },
+  };
+  const cold = (parallel: boolean) => {
+    const dir = join(work, parallel ? 'cold-par' : 'cold-one');
+    rmSync(dir, { recursive: true, force: true });
+    const script = `const m=await import(${JSON.stringify(join(here, '..', 'dist', 'index.js'))});await m.${parallel ? 'indexSessionsParallel' : 'indexSessions'}({dbPath:${JSON.stringify(join(dir, 'sessions.db'))},sources:{claude:[${JSON.stringify(corpus)}],defaults:false}});`;
+    return run(process.execPath, ['--input-type=module', '-e', script]);
+  };
+  for (let i = 0; i < Math.min(rounds, 3); i++) {
+    const f = run(process.execPath, ['-e', floorScript]);
+    idx['JSON.parse floor']?.ms.push(f.ms);
+    idx['JSON.parse floor']?.rssMB.push(f.rssMB);
+    for (const parallel of [false, true]) {
+      const c = cold(parallel);
+      const key = parallel ? 'index, parse worker' : 'index, one thread';
+      idx[key]?.ms.push(c.ms);
+      idx[key]?.rssMB.push(c.rssMB);
+    }
+  }
+  const floor = median(idx['JSON.parse floor']?.ms ?? []);
+  result.coldIndex = Object.fromEntries(
+    Object.entries(idx).map(([k, v]) => [
+      k,
+      {
+        ms: median(v.ms),
+        ratioToFloor: Math.round((median(v.ms) / floor) * 10) / 10,
+        peakRssMB: Math.max(...v.rssMB),
+      },
+    ]),
+  );
+}
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+void execFileSync;
