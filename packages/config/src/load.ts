@@ -135,6 +135,7 @@ export async function loadSettings(
     },
     ...(raw.notify ? { notify: resolveNotify(raw.notify) } : {}),
     ...(raw.http ? { http: { listen: raw.http.listen, public: raw.http.public ?? false } } : {}),
+    ...(raw.knowledge?.embeddings ? { knowledge: { embeddings: raw.knowledge.embeddings } } : {}),
   };
   return {
     settings,

@@ -342,6 +342,22 @@ export const settingsFileSchema = z
       })
       .optional()
       .describe('the HTTP trigger and status API (habitat up --http)'),
+    knowledge: z
+      .strictObject({
+        embeddings: z
+          .strictObject({
+            url: z
+              .string()
+              .regex(/^https?:\/\//, 'expected an http(s) URL, e.g. http://127.0.0.1:11434/v1')
+              .describe('an OpenAI-compatible embeddings API (its /v1 base or the /v1/embeddings URL)'),
+            model: z.string().min(1).describe('the embedding model name'),
+            apiKeyEnv: z.string().optional().describe('environment variable holding the API key'),
+          })
+          .optional()
+          .describe('fuse dense retrieval with BM25 (search falls back to BM25 when it is down)'),
+      })
+      .optional()
+      .describe('the shared knowledge base'),
   })
   .describe('habitat coordinator settings (habitat.yaml)');
 export type SettingsFile = z.infer<typeof settingsFileSchema>;

@@ -205,6 +205,8 @@ export interface CoordinatorSettings {
   notify?: NotifyTarget[];
   /** the HTTP API (`habitat up --http`) */
   http?: { listen: string; public: boolean };
+  /** the knowledge base: an optional embeddings endpoint fused with BM25 */
+  knowledge?: { embeddings?: { url: string; model: string; apiKeyEnv?: string } };
 }
 
 export type DiagnosticCode =

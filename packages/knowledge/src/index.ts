@@ -13,6 +13,12 @@ export {
   type ContextOptions,
   passagesOf,
 } from './context.js';
+export {
+  EmbeddingRetriever,
+  type EmbeddingsConfig,
+  type HybridResult,
+  searchHybrid,
+} from './embeddings.js';
 export { KnowledgeError, type KnowledgeErrorCode } from './errors.js';
 export {
   type Candidate,

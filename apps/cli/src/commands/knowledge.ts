@@ -5,6 +5,7 @@ import {
   addLearning,
   buildContext,
   extractFromSession,
+  type KnowledgeHit,
   type Learning,
   openKnowledge,
   type Scope,
@@ -147,14 +148,28 @@ export function registerKnowledgeCommands(program: Command): void {
         },
         cmd: Command,
       ) => {
-        const { index } = await open(cmd);
-        const hits = searchKnowledge(index, words.join(' '), {
+        const { index, settings } = await open(cmd);
+        const query = words.join(' ');
+        const options = {
           limit: Number(opts.limit),
           ...(opts.project ? { project: opts.project } : {}),
           ...(opts.agent ? { agent: opts.agent } : {}),
           ...(opts.tags ? { tags: list(opts.tags) } : {}),
           ...(opts.pending ? { includePending: true } : {}),
-        });
+        };
+        const embeddings = settings.knowledge?.embeddings;
+        let hits: KnowledgeHit[];
+        if (embeddings) {
+          // Dense + BM25 by reciprocal rank; BM25 alone (with a warning) when the endpoint is down.
+          const { searchHybrid } = await import('@habitat/knowledge');
+          const apiKey = embeddings.apiKeyEnv ? process.env[embeddings.apiKeyEnv] : undefined;
+          const result = await searchHybrid(index, query, {
+            ...options,
+            embeddings: { url: embeddings.url, model: embeddings.model, ...(apiKey ? { apiKey } : {}) },
+          });
+          if (result.warning) process.stderr.write(`warning: ${result.warning}\n`);
+          hits = result.hits;
+        } else hits = searchKnowledge(index, query, options);
         index.close();
         if (opts.json) return printJson(hits);
         if (hits.length === 0) return printLine('no learnings match');
