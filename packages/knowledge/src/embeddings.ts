@@ -102,7 +102,8 @@ export class EmbeddingRetriever {
         batch.map((b) => b.text),
       );
       this.index.db.transaction(() => {
-        batch.forEach((b, j) => put.run(b.id, this.config.model, b.hash, Buffer.from(vecs[j]!.buffer)));
+        for (const [j, b] of batch.entries())
+          put.run(b.id, this.config.model, b.hash, Buffer.from(vecs[j]!.buffer));
       })();
     }
     if (todo.length) this.vectors = undefined;

@@ -27,7 +27,7 @@ export function recordBrief(index: KnowledgeIndex, context: Context, record: Bri
         context.served.length,
       );
     const insert = index.db.prepare('INSERT INTO served (brief, learning, rank, tokens) VALUES (?, ?, ?, ?)');
-    context.served.forEach((s, rank) => insert.run(lastInsertRowid, s.id, rank, s.tokens));
+    for (const [rank, s] of context.served.entries()) insert.run(lastInsertRowid, s.id, rank, s.tokens);
     return Number(lastInsertRowid);
   })();
 }
