@@ -126,8 +126,6 @@ const version = (
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    // `indexSessionsParallel` starts its worker from the directory of the code that calls it.
-    'parse-worker': '../../packages/sessions/src/parse-worker.ts',
   },
   format: ['esm'],
   sourcemap: true,

@@ -1,8 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // the parse worker is its own entry: `indexSessionsParallel` starts it from dist/
-  entry: ['src/index.ts', 'src/parse-worker.ts'],
+  entry: ['src/index.ts'],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,

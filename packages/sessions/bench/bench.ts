@@ -26,10 +26,10 @@ const { values } = parseArgs({
 
 if (values['child-index']) {
   // child mode: one cold or warm index pass, report time and peak RSS
-  const { indexSessionsParallel } = await import(join(pkg, 'dist', 'index.js'));
+  const { indexSessions } = await import(join(pkg, 'dist', 'index.js'));
   const [corpus, db] = values['child-index'].split('::');
   const t = performance.now();
-  const r = await indexSessionsParallel({ dbPath: db, sources: { claude: [corpus], defaults: false } });
+  const r = indexSessions({ dbPath: db, sources: { claude: [corpus], defaults: false } });
   process.stdout.write(
     JSON.stringify({
       ms: Math.round(performance.now() - t),

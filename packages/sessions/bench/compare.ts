@@ -6,8 +6,8 @@
  * - `sessions stats --by day --json` against `ccusage daily --offline --json` (and their per-day totals compared);
  * - `sessions search` for a rare and a common term against `rg -F -l` over the raw files;
  * - `node -e 0` (what any Node command pays to start);
- * - with `--index`: a cold `sessions index` (one thread, and with the parse worker) against reading and
- *   `JSON.parse` of every line, each with its peak RSS.
+ * - with `--index`: a cold index (`indexSessions`, in a child process) against reading and `JSON.parse` of every
+ *   line, each with its peak RSS.
  *
  * Needs the CLI built (`pnpm turbo run build --filter @habitat/cli`) and ccusage (a devDependency here).
  * `--work` gets a habitat.yaml and the state dir; the index is built there first if missing.
@@ -155,19 +155,20 @@ if (values.index) {
   const cold = (parallel: boolean) => {
     const dir = join(work, parallel ? 'cold-par' : 'cold-one');
     rmSync(dir, { recursive: true, force: true });
-    const script = `const m=await import(${JSON.stringify(join(here, '..', 'dist', 'index.js'))});await m.${parallel ? 'indexSessionsParallel' : 'indexSessions'}({dbPath:${JSON.stringify(join(dir, 'sessions.db'))},sources:{claude:[${JSON.stringify(corpus)}],defaults:false}});`;
-    return run(process.execPath, ['--input-type=module', '-e', script]);
+    const script = join(work, 'cold.mjs');
+    writeFileSync(
+      script,
+      `const m=await import(${JSON.stringify(join(here, '..', 'dist', 'index.js'))});m.indexSessions({dbPath:${JSON.stringify(join(dir, 'sessions.db'))},sources:{claude:[${JSON.stringify(corpus)}],defaults:false}});`,
+    );
+    return run(process.execPath, [script]);
   };
   for (let i = 0; i < Math.min(rounds, 3); i++) {
     const f = run(process.execPath, ['-e', floorScript]);
     idx['JSON.parse floor']?.ms.push(f.ms);
     idx['JSON.parse floor']?.rssMB.push(f.rssMB);
-    for (const parallel of [false, true]) {
-      const c = cold(parallel);
-      const key = parallel ? 'index, parse worker' : 'index, one thread';
-      idx[key]?.ms.push(c.ms);
-      idx[key]?.rssMB.push(c.rssMB);
-    }
+    const c = cold();
+    idx['cold index']?.ms.push(c.ms);
+    idx['cold index']?.rssMB.push(c.rssMB);
   }
   const floor = median(idx['JSON.parse floor']?.ms ?? []);
   result.coldIndex = Object.fromEntries(

@@ -5,7 +5,6 @@ export {
   type IndexProgress,
   type IndexReport,
   indexSessions,
-  indexSessionsParallel,
   type Logger,
 } from './indexer.js';
 export {

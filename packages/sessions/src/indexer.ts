@@ -11,8 +11,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ParseStats } from './claude.js';
 import { codexReadWhole, codexSessionId } from './codex.js';
 import { indexCursorDb, readWorkspaceComposers } from './cursor.js';
@@ -106,8 +104,6 @@ interface Pass {
 }
 
 const HEAD = 4096;
-const MAX_INFLIGHT = 4;
-const FTS_BATCH = 50_000;
 
 /** Bring the index up to date with every source: new files read, grown files read on, gone ones pruned. */
 export function indexSessions(options: IndexOptions): IndexReport {
@@ -116,25 +112,6 @@ export function indexSessions(options: IndexOptions): IndexReport {
     for (const job of pass.jobs) {
       runJob(pass, job, (emit) => parseJob(job, pass.redactor, emit));
     }
-    complete(pass);
-  } finally {
-    releaseIndexLock(pass.db);
-    pass.db.close();
-  }
-  return done(pass);
-}
-
-/**
- * Like `indexSessions`, with parsing and redaction in a worker thread while this thread writes: about twice as
- * fast on a cold index. Falls back to `indexSessions` where the worker script is not available (running from source).
- */
-export async function indexSessionsParallel(options: IndexOptions): Promise<IndexReport> {
-  const script = new URL('./parse-worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(script))) return indexSessions(options);
-  const pass = plan(options);
-  try {
-    if (pass.jobs.length > 1) await runInWorker(pass, script);
-    else for (const job of pass.jobs) runJob(pass, job, (emit) => parseJob(job, pass.redactor, emit));
     complete(pass);
   } finally {
     releaseIndexLock(pass.db);
@@ -438,72 +415,6 @@ function failJob(pass: Pass, job: Planned, error: unknown): void {
   progress(pass, job);
   pass.report.errors.push({ path: job.path, message: (error as Error).message });
   pass.options.logger?.warn({ path: job.path, err: error }, 'session source skipped');
-}
-
-/** Parse in a worker; apply each file's chunks here, one transaction per file, in order. */
-function runInWorker(pass: Pass, script: URL): Promise<void> {
-  const { db, applier } = pass;
-  const shared = new SharedArrayBuffer(4);
-  const inflight = new Int32Array(shared);
-  const worker = new Worker(script, {
-    workerData: { secrets: pass.options.secrets ?? [], inflight: shared, maxInflight: MAX_INFLIGHT },
-    // a small young generation keeps the parser's garbage (one chunk at a time) from inflating RSS
-    resourceLimits: { maxYoungGenerationSizeMb: 24 },
-  });
-  let current = -1;
-  let failed = false;
-  return new Promise<void>((resolve, reject) => {
-    const open = (id: number) => {
-      if (current === id) return;
-      current = id;
-      failed = false;
-      db.exec('BEGIN');
-      applier.begin((pass.jobs[id] as Planned).row);
-    };
-    worker.on('message', (msg: { id: number; chunk?: Chunk; stats?: ParseStats; error?: string }) => {
-      const job = pass.jobs[msg.id] as Planned;
-      try {
-        open(msg.id);
-        if (msg.chunk) {
-          Atomics.sub(inflight, 0, 1);
-          Atomics.notify(inflight, 0);
-          if (!failed) applier.apply(msg.chunk);
-          return;
-        }
-        if (msg.error !== undefined || failed) {
-          db.exec('ROLLBACK');
-          failJob(pass, job, new Error(msg.error ?? 'write failed'));
-        } else {
-          finishJob(pass, job, msg.stats as ParseStats);
-          db.exec('COMMIT');
-          // this thread waits on the parser most of a cold build: fill the full-text index meanwhile, in large
-          // batches (each batch is one FTS segment; small ones would cost more in merges than they save)
-          if (
-            pass.jobs.length - msg.id > 8 &&
-            (pass.db.prepare('SELECT max(id) FROM events').pluck().get() as number) - ftsMax(db) > FTS_BATCH
-          )
-            ftsBatch(pass);
-        }
-      } catch (error) {
-        // a write failure spoils this file only: roll it back when its last message arrives
-        if (!failed) failJob(pass, job, error);
-        failed = true;
-        if (!msg.chunk && db.inTransaction) db.exec('ROLLBACK');
-      }
-      if (!msg.chunk) {
-        current = -1;
-        if (msg.id === pass.jobs.length - 1) void worker.terminate().then(() => resolve());
-      }
-    });
-    worker.on('error', (error) => {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      reject(error);
-    });
-    for (const job of pass.jobs) {
-      const { size: _s, mtimeMs: _m, outcome: _o, ...parse } = job;
-      worker.postMessage(parse);
-    }
-  });
 }
 
 function complete(pass: Pass): void {

@@ -1,4 +1,4 @@
-/** Parse one session file into chunks: runs on the main thread or in the parse worker. */
+/** Parse one session file into chunks for the Applier. */
 import { handleClaudeRecord, type ParseStats, parseClaudeFile } from './claude.js';
 import { parseCodexFile } from './codex.js';
 import { parseAgentStore, parseAgentTranscript } from './cursor-agent.js';

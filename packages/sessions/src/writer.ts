@@ -1,5 +1,5 @@
 /**
- * Writing sessions happens in two halves so parsing can run in a worker thread:
+ * Writing sessions happens in two halves:
  * - `SessionWriter` (anywhere): turns parser calls into redacted row tuples, numbers events, keeps the session's
  *   descriptive fields, and hands them out in bounded chunks;
  * - `Applier` (the thread that owns the database): inserts chunks, dedups usage, keeps totals and the rollup.

@@ -499,33 +499,6 @@ test('per-day token totals equal ccusage daily on a generated corpus', () => {
   );
 });
 
-test('the worker-thread indexer (from dist/) writes exactly what the in-thread one does', async () => {
-  const dist = join(import.meta.dirname, '..', 'dist', 'index.js');
-  if (!existsSync(dist)) throw new Error('build @habitat/sessions first (turbo runs build before test)');
-  const lib = (await import(dist)) as typeof import('../src/index.js');
-  const corpus = join(dir, 'corpus');
-  generateCorpus({ out: corpus, bytes: 2 * 1024 * 1024, files: 10, seed: 3, days: 5 });
-  const options = (db: string) => ({ dbPath: join(dir, db), sources: { claude: [corpus], defaults: false } });
-  const a = lib.indexSessions(options('a.db'));
-  const b = await lib.indexSessionsParallel(options('b.db'));
-  expect(b).toMatchObject({ added: a.added, events: a.events, errors: [] });
-  const ia = lib.openSessionIndex(join(dir, 'a.db'));
-  const ib = lib.openSessionIndex(join(dir, 'b.db'));
-  expect(ib.stats({ by: 'day' })).toEqual(ia.stats({ by: 'day' }));
-  expect(ib.listSessions().map((s) => [s.id, s.events, s.toolCalls, s.tokens])).toEqual(
-    ia.listSessions().map((s) => [s.id, s.events, s.toolCalls, s.tokens]),
-  );
-  const id = ia.listSessions({ limit: 1 })[0]?.id as string;
-  expect(ib.getEvents(id).map((e) => [e.seq, e.kind, e.text])).toEqual(
-    ia.getEvents(id).map((e) => [e.seq, e.kind, e.text]),
-  );
-  expect(ib.search('docker timeout').hits.map((h) => h.eventId)).toEqual(
-    ia.search('docker timeout').hits.map((h) => h.eventId),
-  );
-  ia.close();
-  ib.close();
-});
-
 test('an interrupted cold build is thrown away and done again', () => {
   claudeFile('s9.jsonl', [user('first prompt about rebuilding')]);
   writeFileSync(join(dir, 'sessions.db'), 'half-written garbage, not a database');

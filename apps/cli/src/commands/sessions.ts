@@ -102,10 +102,10 @@ async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promis
   const options = await indexOptions(cmd, flags);
   if (flags.refresh || !existsSync(options.dbPath)) {
     const { settings } = await loadSettings(coordinatorRoot(cmd));
-    const { indexSessionsParallel } = await indexer();
+    const { indexSessions } = await indexer();
     const bar = progressLine();
     try {
-      await indexSessionsParallel({
+      indexSessions({
         ...options,
         secrets: await credentialValues(coordinatorRoot(cmd), settings.agentsDir),
         onProgress: bar.onProgress,
@@ -216,11 +216,11 @@ export function registerSessionsCommands(program: Command): void {
       const options = await indexOptions(cmd, flags, true);
       const show = (r: IndexReport) =>
         flags.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : printReport(r);
-      const { indexSessionsParallel, watchSessions } = await indexer();
+      const { indexSessions, watchSessions } = await indexer();
       if (!flags.watch) {
         const bar = flags.json ? { done: () => {} } : progressLine();
         try {
-          const report = await indexSessionsParallel({
+          const report = indexSessions({
             ...options,
             onProgress: 'onProgress' in bar ? bar.onProgress : undefined,
           });
