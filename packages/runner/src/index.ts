@@ -14,7 +14,7 @@ export {
   type RunContainer,
 } from './docker.js';
 export { RunError, type RunErrorCode } from './errors.js';
-export { commitRunChanges } from './git-audit.js';
+export { commitRunChanges, type RepoSnapshot, snapshotRepo } from './git-audit.js';
 export {
   combineLimits,
   type LimitSource,

@@ -11,7 +11,7 @@ import { backendFor, driveRun } from './backends.js';
 import { LABEL_AGENT, LABEL_RUN, LABEL_STATE } from './docker.js';
 import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
-import { commitRunChanges } from './git-audit.js';
+import { commitRunChanges, type RepoSnapshot, snapshotRepo } from './git-audit.js';
 import { resumeArgv } from './limits.js';
 import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { ensureRepo } from './repo.js';
@@ -106,10 +106,14 @@ async function execute(
 
   let exit: BackendExit | undefined;
   let error: { code: string; message: string } | undefined;
+  /** the repo's uncommitted files before the run (git audit trail: only the run's changes are committed) */
+  let before: RepoSnapshot | undefined;
   try {
     const backend = backendFor(backendName);
     const timeoutMs = options.timeoutMs ?? agent.timeoutMs;
     const prepared = await prepare(agent, runId, options, paths, backend, timeoutMs);
+    if (agent.gitCommit && agent.repo.kind === 'path')
+      before = await snapshotRepo(agent.repo.path).catch(() => undefined);
     output = outputOf(prepared.secrets);
     log?.info({ event: 'run.starting', backend: backendName }, 'run starting');
     exit = await driveRun(backend, prepared.spec, signal, onOutput, (extra) => {
@@ -179,8 +183,12 @@ async function execute(
   };
   if (agent.gitCommit && agent.repo.kind === 'path' && status !== 'error-before-start') {
     try {
-      const commit = await commitRunChanges(agent.repo.path, { agent: agent.name, runId, status });
-      if (commit) result.commit = commit;
+      const made = await commitRunChanges(agent.repo.path, { agent: agent.name, runId, status }, before);
+      if (made) result.commit = made.commit;
+      if (made?.touched.length)
+        warnings.push(
+          `git audit trail: ${made.touched.join(', ')} had uncommitted changes before the run and the run changed them too: committed whole`,
+        );
     } catch (e) {
       warnings.push(
         `git audit trail: ${scrubber.scrubText((e as Error).message.split('\n')[0] ?? 'commit failed')}`,

@@ -214,6 +214,40 @@ test('the git audit trail commits what a run changed, never credential files', a
   expect(files.trim().split('\n')).toEqual(['memory.md']);
 });
 
+test("the audit trail commits only what the run changed, never the user's uncommitted work", async () => {
+  const repo = tempDir('habitat-audit-');
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+  git('init', '-q');
+  writeFileSync(path.join(repo, 'README.md'), 'v1\n');
+  writeFileSync(path.join(repo, 'shared.md'), 'v1\n');
+  git('add', '.');
+  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init');
+  // The user's work in progress: an edit, a staged edit, an untracked draft.
+  writeFileSync(path.join(repo, 'README.md'), 'my unfinished edit\n');
+  writeFileSync(path.join(repo, 'draft.md'), 'my draft\n');
+  writeFileSync(path.join(repo, 'shared.md'), 'staged by me\n');
+  git('add', 'shared.md');
+  const agent = agentWith({
+    repo: { kind: 'path', path: repo },
+    run: sh('echo learned > memory.md; mkdir -p notes; echo n > notes/today.md'),
+    gitCommit: true,
+  });
+  const result = await startRun(agent, { stateDir: tempDir() }).result;
+  expect(result.commit).toMatch(/^[0-9a-f]{40}$/);
+  expect(git('show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual([
+    'memory.md',
+    'notes/today.md',
+  ]);
+  // Everything of the user's is as it was: still uncommitted, still staged, still untracked.
+  expect(readFileSync(path.join(repo, 'README.md'), 'utf8')).toBe('my unfinished edit\n');
+  expect(git('status', '--porcelain').split('\n').filter(Boolean).sort()).toEqual([
+    ' M README.md',
+    '?? draft.md',
+    'M  shared.md',
+  ]);
+  expect(result.warnings).toEqual([]);
+});
+
 describe('habitats and logs', () => {
   test('a git habitat is cloned into the state dir at its ref before the first run', async () => {
     const origin = tempDir('habitat-origin-');
