@@ -2,9 +2,10 @@
 // read-only when no daemon answers (retrying the socket with back-off), plus run logs, the session index
 // and the knowledge index. No JSX.
 import { existsSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCoordinator } from '@habitat/config';
+import { parseLineTimes } from '@habitat/runner';
 import {
   connectDaemon,
   type DaemonClient,
@@ -250,12 +251,16 @@ export function startSources(options: SourceOptions): Sources {
           return;
         }
         const text = await readTail(file, LOG_TAIL_BYTES);
+        const times = parseLineTimes(
+          await readFile(file.replace(/\.log$/, '.times'), 'utf8').catch(() => ''),
+        );
         dispatch({
           type: 'log-loaded',
           agent: effect.agent,
           runId: effect.runId,
           text,
           file,
+          ...(times.length > 0 ? { times } : {}),
           ...(effect.status ? { status: effect.status } : {}),
         });
         return;

@@ -398,3 +398,59 @@ test('durations read like 3m12s', () => {
     '1d01h',
   ]);
 });
+
+describe('Claude runs in the run view', () => {
+  const stream = [
+    { type: 'system', subtype: 'init', session_id: 's', model: 'claude-sonnet-4-5' },
+    {
+      type: 'assistant',
+      message: { content: [{ type: 'tool_use', name: 'Bash', input: { command: 'ls' } }] },
+    },
+    { type: 'user', message: { content: [{ type: 'tool_result', content: 'a\nb\nc\nd' }] } },
+    { type: 'assistant', message: { content: [{ type: 'text', text: 'All done.' }] } },
+    { type: 'result', subtype: 'success', is_error: false, num_turns: 4, total_cost_usd: 0.0321 },
+  ]
+    .map((e) => JSON.stringify(e))
+    .join('\n');
+
+  test("a finished run's log is rendered with each line's time, and its events panel has turns, cost and tools", () => {
+    const t = new Date(2026, 0, 1, 10, 11, 12).getTime();
+    const text = `${stream}\n[stderr] warn\n`;
+    const s = setLoadedLog(initialRuns, {
+      runId: 'F',
+      agent: 'a',
+      text,
+      file: '/f.log',
+      times: Array(6).fill(t),
+    });
+    const b = s.logs.F!;
+    expect(b.lines).toEqual([
+      '10:11:12  ● claude started · claude-sonnet-4-5 · session s',
+      '10:11:12  → Bash ls',
+      '10:11:12    ← a',
+      '10:11:12      b',
+      '10:11:12      c',
+      '10:11:12      … 1 more line(s)',
+      '10:11:12  All done.',
+      '10:11:12  ■ success · 4 turn(s) · $0.0321',
+      '10:11:12  stderr: warn',
+    ]);
+    expect(b).toMatchObject({ turns: 4, costUsd: 0.0321, tools: { Bash: 1 } });
+    expect(b.events.map((e) => e.type)).toEqual(['tool_use', 'text']);
+  });
+
+  test('the file and the stream of a live run join even when their times differ', () => {
+    let s = applyRunEvents(initialRuns, [
+      { event: 'run.started', time: new Date().toISOString(), runId: 'L', agent: 'a' },
+      { event: 'run.output', time: new Date().toISOString(), runId: 'L', agent: 'a', text: `${stream}\n` },
+    ]);
+    s = setLoadedLog(s, {
+      runId: 'L',
+      agent: 'a',
+      text: `${stream}\n`,
+      file: '/l.log',
+      times: Array(5).fill(0),
+    });
+    expect(s.logs.L!.lines.filter((l) => l.includes('■ success'))).toHaveLength(1);
+  });
+});

@@ -52,8 +52,9 @@ run:
   # script: scripts/run.sh
 schedule: manual            # or { cron: "0 * * * *", timezone: Europe/Berlin } or { every: 6h }
 wake: agent                 # the agent may ask to be woken earlier or later ($HABITAT_WAKE_FILE)
-# credentials:
-#   - { name: anthropic, from: ~/.config/habitat/anthropic.env, as: env }
+# credentials:               # as: file (the default here) -> /run/secrets/<name>, 0400, removed after the run;
+#                            # as: env is readable in /proc/<pid>/environ (local) and docker inspect (Docker)
+#   - { name: anthropic, from: ~/.config/habitat/anthropic.env, as: file }
 timeout: 30m
 `;
 }

@@ -153,7 +153,16 @@ export type Action =
   | { type: 'snapshot'; agents: AgentView[]; problems?: string[] }
   | { type: 'events'; events: DaemonEventLike[] }
   | { type: 'history'; agent: string; runs: RunRecord[] }
-  | { type: 'log-loaded'; agent: string; runId: string; text: string; file: string; status?: string }
+  | {
+      type: 'log-loaded';
+      agent: string;
+      runId: string;
+      text: string;
+      file: string;
+      status?: string;
+      /** when each line arrived (the log's `.times`), for the times shown beside rendered lines */
+      times?: number[];
+    }
   | { type: 'view'; view: View }
   | { type: 'help'; show?: boolean }
   | { type: 'select'; delta: number }

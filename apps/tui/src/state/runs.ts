@@ -1,6 +1,7 @@
 // Runs: a bounded log buffer per run (live output or a past run's file), its parsed agent events, and
 // each agent's run history. Reducer + selectors, pure. Sized for 5,000 lines/s: output arrives in
 // batches, and one batch costs one split and one slice per run, not one state copy per line.
+import { ClaudeStreamParser, clockTime, renderLine } from '@habitat/runner';
 import type { AgentEventLike, DaemonEventLike, RunRecord, RunResultLike } from './types.js';
 
 /** Lines kept per run: older lines drop off the top (the full log stays on disk). */
@@ -55,8 +56,31 @@ function emptyBuffer(runId: string, agent: string, live: boolean): LogBuffer {
   return { runId, agent, lines: [], dropped: 0, partial: '', live, events: [], tools: {}, turns: 0 };
 }
 
-/** Append raw output (any chunking) to a buffer, keeping at most LOG_CAPACITY lines. */
-export function appendText(buffer: LogBuffer, text: string): LogBuffer {
+/**
+ * A log line as shown: Claude stream-json events rendered for people (runner's renderer: text, tool calls
+ * summarised, results folded, errors, limits, the final result) with the time they arrived; stderr lines
+ * (marked in the log) as `stderr: ...`; any other line as it is.
+ */
+export function showLine(line: string, time: number | undefined): string[] {
+  const rendered = renderLine(line);
+  if (rendered.length === 1 && rendered[0]!.kind === 'plain') return [line];
+  const stamp = time === undefined ? '' : `${clockTime(new Date(time))}  `;
+  return rendered.map((r) => `${stamp}${r.text}`);
+}
+
+/** The time prefix showLine puts on rendered lines (ignored when the file and the stream are joined). */
+const STAMP = /^\d\d:\d\d:\d\d {2}/;
+
+/**
+ * Append raw output (any chunking) to a buffer, keeping at most LOG_CAPACITY lines. `times`: when each
+ * complete line arrived (a log's `.times`, aligned to the last lines), else `now`.
+ */
+export function appendText(
+  buffer: LogBuffer,
+  text: string,
+  now = Date.now(),
+  times?: readonly number[],
+): LogBuffer {
   const pieces = (buffer.partial + text).split('\n');
   let partial = pieces.pop() ?? '';
   if (partial.length > MAX_LINE) {
@@ -64,7 +88,10 @@ export function appendText(buffer: LogBuffer, text: string): LogBuffer {
     partial = '';
   }
   if (pieces.length === 0) return { ...buffer, partial };
-  const added = pieces.map((l) => cleanLine(l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l));
+  const offset = times ? times.length - pieces.length : 0;
+  const added = pieces.flatMap((l, i) =>
+    showLine(cleanLine(l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l), times ? times[offset + i] : now),
+  );
   return withLines(buffer, buffer.lines.concat(added), partial);
 }
 
@@ -148,6 +175,32 @@ export function applyRunEvents(state: RunsState, events: DaemonEventLike[]): Run
   return next;
 }
 
+/**
+ * A past run's events panel from its log: turns and cost from the stream's result event, tool counts and the
+ * latest tool calls and text (of the part of the log that was read).
+ */
+function withSummary(buffer: LogBuffer, text: string): LogBuffer {
+  if (!text.includes('{')) return buffer;
+  const parser = new ClaudeStreamParser();
+  const events = [...parser.push(text), ...parser.end()]
+    .filter((e) => e.type === 'tool_use' || e.type === 'text')
+    .slice(-MAX_EVENTS)
+    .map((e) => ({
+      type: e.type,
+      ...(e.tool ? { tool: e.tool } : {}),
+      ...(e.input ? { input: e.input } : {}),
+      ...(e.text ? { text: e.text } : {}),
+    }));
+  const s = parser.summary;
+  return {
+    ...buffer,
+    events: events as AgentEventLike[],
+    tools: { ...s.toolsUsed },
+    turns: s.turns ?? events.length,
+    ...(s.costUsd !== undefined ? { costUsd: s.costUsd } : {}),
+  };
+}
+
 function withAgentEvent(buffer: LogBuffer, event: AgentEventLike): LogBuffer {
   const tools = event.tool
     ? { ...buffer.tools, [event.tool]: (buffer.tools[event.tool] ?? 0) + 1 }
@@ -207,10 +260,15 @@ export function setHistory(state: RunsState, agent: string, runs: RunRecord[]): 
 /** A past run's log read from its file: the last LOG_CAPACITY lines. */
 export function setLoadedLog(
   state: RunsState,
-  input: { runId: string; agent: string; text: string; file: string; status?: string },
+  input: { runId: string; agent: string; text: string; file: string; status?: string; times?: number[] },
 ): RunsState {
-  const read = appendText(
-    { ...emptyBuffer(input.runId, input.agent, false), fromFile: input.file },
+  const read = withSummary(
+    appendText(
+      { ...emptyBuffer(input.runId, input.agent, false), fromFile: input.file },
+      input.text,
+      Date.now(),
+      input.times,
+    ),
     input.text,
   );
   const fileLines = read.partial ? read.lines.concat(cleanLine(read.partial)) : read.lines;
@@ -233,21 +291,24 @@ export function setLoadedLog(
  */
 export function joinAtOverlap(fileLines: string[], streamed: string[]): string[] {
   if (streamed.length === 0) return fileLines;
+  // The same line can carry a different arrival time in the file's record and in the stream.
+  const same = (a: string | undefined, b: string | undefined) =>
+    a === b || (a !== undefined && b !== undefined && a.replace(STAMP, '') === b.replace(STAMP, ''));
   const probe = Math.min(streamed.length, 20);
   for (
     let k = fileLines.length - 1;
     k >= Math.max(0, fileLines.length - LOG_CAPACITY - streamed.length);
     k--
   ) {
-    if (fileLines[k] !== streamed[0]) continue;
-    let same = true;
+    if (!same(fileLines[k], streamed[0])) continue;
+    let match = true;
     for (let j = 1; j < probe && k + j < fileLines.length; j++) {
-      if (fileLines[k + j] !== streamed[j]) {
-        same = false;
+      if (!same(fileLines[k + j], streamed[j])) {
+        match = false;
         break;
       }
     }
-    if (same) return fileLines.slice(0, k).concat(streamed);
+    if (match) return fileLines.slice(0, k).concat(streamed);
   }
   return fileLines.concat(streamed);
 }
