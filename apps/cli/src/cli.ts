@@ -35,6 +35,7 @@ const FAMILIES: { commands: string[]; load: () => Promise<Register> }[] = [
     load: async () => (await import('./commands/knowledge.js')).registerKnowledgeCommands,
   },
   { commands: ['tui'], load: async () => (await import('./commands/tui.js')).registerTuiCommand },
+  { commands: ['image'], load: async () => (await import('./commands/image.js')).registerImageCommands },
 ];
 
 /** The first argument that is not an option (or an option's value): the command being run, if any. */

@@ -6,6 +6,34 @@ import { buildTestImage, requireDockerInCI, startModelServer, testdir } from '..
 const docker = await requireDockerInCI();
 
 describe.skipIf(!docker)('the Docker test image (built without a registry)', () => {
+  test('is the habitat-agent recipe: node, claude, the habitat CLI, bash, git, a non-root user', {
+    timeout: 600_000,
+  }, async () => {
+    const image = await buildTestImage();
+    const out = await dockerRun(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        image,
+        'sh',
+        '-c',
+        'id -u; node --version; claude --version; habitat --version; bash -c "echo bash"; git --version; HABITAT_WAKE_FILE=/tmp/w habitat wake --in 5m && cat /tmp/w',
+      ],
+      '',
+    );
+    expect(out.split('\n').slice(0, 7)).toEqual([
+      '1000',
+      process.version,
+      expect.stringContaining('(Claude Code)'),
+      expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      'bash',
+      expect.stringMatching(/^git version /),
+      '5m',
+    ]);
+  });
+
   test('runs the real claude as uid 1000, talking to a loopback model server over host networking', {
     timeout: 180_000,
   }, async () => {

@@ -1,0 +1,233 @@
+// habitat image build: the `habitat-agent` image the README and templates name, built offline (no registry,
+// no Dockerfile base image): a root filesystem assembled from this machine's binaries and imported with
+// `docker import`. Node (this one), the Claude Code CLI, the habitat CLI (so `habitat wake` / `habitat learn`
+// work inside), bash, git, busybox for the basic tools, CA certificates, and a non-root user `agent`
+// (uid 1000). The testkit builds its Docker test image with this same command (docs/agent-image.md).
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import { CliError, printLine } from '../output.js';
+
+const run = promisify(execFile);
+/** Bump when the recipe changes: the image's HABITAT_IMAGE key then differs and `--if-changed` rebuilds. */
+const RECIPE = 1;
+
+export interface ImageOptions {
+  tag: string;
+  /** the Claude Code binary (default: `claude` on PATH, or @anthropic-ai/claude-code next to this CLI) */
+  claude?: string;
+  /** skip the build when an image with the same recipe key exists */
+  ifChanged?: boolean;
+}
+
+function findClaude(explicit?: string): string {
+  if (explicit) return realpathSync(explicit);
+  for (const base of [process.cwd(), import.meta.dirname]) {
+    try {
+      const pkg = path.dirname(
+        createRequire(path.join(base, 'x.js')).resolve('@anthropic-ai/claude-code/package.json'),
+      );
+      const bin = path.join(pkg, 'bin', 'claude.exe');
+      if (existsSync(bin)) return realpathSync(bin);
+    } catch {
+      // not installed there
+    }
+  }
+  try {
+    return realpathSync(execFileSync('sh', ['-c', 'command -v claude'], { encoding: 'utf8' }).trim());
+  } catch {
+    throw new CliError(
+      'no Claude Code CLI found: install @anthropic-ai/claude-code, or pass --claude <path>',
+      1,
+      'no-claude',
+    );
+  }
+}
+
+/** The habitat CLI with its production dependencies, as a directory (`pnpm deploy` in a checkout). */
+async function habitatTree(into: string): Promise<void> {
+  const pkgDir = path.resolve(import.meta.dirname, '..');
+  const workspace = path.resolve(pkgDir, '../..');
+  if (existsSync(path.join(workspace, 'pnpm-workspace.yaml'))) {
+    await run('pnpm', ['--filter', '@habitat/cli', 'deploy', '--prod', '--offline', into], {
+      cwd: workspace,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return;
+  }
+  // An installed CLI: its package directory already holds dist/ and node_modules/.
+  await run('cp', ['-a', pkgDir, into]);
+}
+
+/** Shared libraries an ELF file links (empty for scripts and static binaries). */
+function libsOf(file: string): string[] {
+  try {
+    const out = execFileSync('ldd', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return [...out.matchAll(/(\/\S+\.so[^\s]*)/g)].map((m) => m[1]!);
+  } catch {
+    return [];
+  }
+}
+
+export async function buildAgentImage(options: ImageOptions): Promise<{ tag: string; built: boolean }> {
+  const claude = findClaude(options.claude);
+  const claudeVersion = execFileSync(claude, ['--version'], { encoding: 'utf8' }).trim();
+  const cliVersion = (
+    JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+  const key = `${RECIPE}/node-${process.version}/claude-${claudeVersion}/habitat-${cliVersion}`.replace(
+    /[^A-Za-z0-9./_-]/g,
+    '_',
+  );
+  if (options.ifChanged) {
+    const env = await run('docker', [
+      'image',
+      'inspect',
+      options.tag,
+      '--format',
+      '{{json .Config.Env}}',
+    ]).catch(() => undefined);
+    if (env?.stdout.includes(`HABITAT_IMAGE=${key}`)) return { tag: options.tag, built: false };
+  }
+  const busybox = '/bin/busybox';
+  if (!existsSync(busybox))
+    throw new CliError(
+      'the image needs a static busybox at /bin/busybox (Debian: apt-get install busybox-static)',
+      1,
+      'no-busybox',
+    );
+  const gitExec = execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim();
+  const root = mkdtempSync(path.join(tmpdir(), 'habitat-image-'));
+  try {
+    for (const dir of [
+      'bin',
+      'etc/ssl/certs',
+      'tmp',
+      'home/agent',
+      'usr/local/bin',
+      'usr/bin',
+      'opt',
+      'work',
+      'run/secrets',
+      'habitat/run',
+      'habitat/claude',
+    ])
+      mkdirSync(path.join(root, dir), { recursive: true });
+    chmodSync(path.join(root, 'tmp'), 0o1777);
+    const elves: string[] = [];
+    const put = (from: string, to: string, mode = 0o755) => {
+      mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
+      copyFileSync(from, path.join(root, to));
+      chmodSync(path.join(root, to), mode);
+      elves.push(from);
+    };
+    // busybox for sh and the basic tools
+    put(busybox, 'bin/busybox');
+    for (const applet of execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean))
+      if (applet !== 'busybox') symlinkSync('busybox', path.join(root, 'bin', applet));
+    // bash (Claude's Bash tool), node, claude, git with its helpers
+    put('/bin/bash', 'bin/bash');
+    put(process.execPath, 'usr/local/bin/node');
+    put(claude, 'usr/local/bin/claude');
+    put(realpathSync('/usr/bin/git'), 'usr/bin/git');
+    mkdirSync(path.dirname(path.join(root, gitExec)), { recursive: true });
+    await run('cp', ['-a', gitExec, path.join(root, gitExec)]);
+    for (const f of execFileSync('find', [gitExec, '-type', 'f', '-perm', '-u+x'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean))
+      elves.push(f);
+    mkdirSync(path.join(root, 'usr/share'), { recursive: true });
+    if (existsSync('/usr/share/git-core'))
+      await run('cp', ['-a', '/usr/share/git-core', path.join(root, 'usr/share/git-core')]);
+    for (const lib of new Set(elves.flatMap(libsOf))) {
+      const target = path.join(root, lib);
+      if (existsSync(target)) continue;
+      mkdirSync(path.dirname(target), { recursive: true });
+      copyFileSync(realpathSync(lib), target);
+    }
+    if (existsSync('/etc/ssl/certs/ca-certificates.crt'))
+      copyFileSync(
+        '/etc/ssl/certs/ca-certificates.crt',
+        path.join(root, 'etc/ssl/certs/ca-certificates.crt'),
+      );
+    // the habitat CLI
+    await habitatTree(path.join(root, 'opt/habitat'));
+    writeFileSync(
+      path.join(root, 'usr/local/bin/habitat'),
+      '#!/bin/sh\nexec node /opt/habitat/dist/index.js "$@"\n',
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      path.join(root, 'etc/passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nagent:x:1000:1000:agent:/home/agent:/bin/bash\n',
+    );
+    writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nagent:x:1000:\n');
+    execFileSync('chown', ['-R', '1000:1000', path.join(root, 'home/agent')]);
+    const tar = `${root}.tar`;
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    try {
+      await run(
+        'docker',
+        [
+          'import',
+          ...['--change', `ENV HABITAT_IMAGE=${key}`],
+          ...['--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin'],
+          ...['--change', 'ENV HOME=/home/agent'],
+          ...['--change', 'ENV SHELL=/bin/bash'],
+          ...['--change', 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'],
+          ...['--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'],
+          ...['--change', 'USER 1000:1000'],
+          ...['--change', 'WORKDIR /work'],
+          tar,
+          options.tag,
+        ],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
+    } finally {
+      rmSync(tar, { force: true });
+    }
+    return { tag: options.tag, built: true };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export function registerImageCommands(program: Command): void {
+  const image = program.command('image').description('the habitat-agent Docker image');
+  image
+    .command('build')
+    .description(
+      'build the agent image offline from this machine: node, claude, habitat, bash, git, user agent (1000)',
+    )
+    .option('-t, --tag <tag>', 'image tag', 'habitat-agent:latest')
+    .option('--claude <path>', 'the Claude Code binary to put in it')
+    .option(
+      '--if-changed',
+      'do nothing when an image with the same recipe, node, claude and habitat versions exists',
+    )
+    .action(async (opts: { tag: string; claude?: string; ifChanged?: boolean }) => {
+      const { tag, built } = await buildAgentImage({
+        tag: opts.tag,
+        ...(opts.claude ? { claude: opts.claude } : {}),
+        ...(opts.ifChanged ? { ifChanged: true } : {}),
+      });
+      printLine(built ? `built ${tag}` : `${tag} is up to date`);
+    });
+}
