@@ -1,7 +1,7 @@
 // The conventions people expect from a CLI, through the built binary on real directories: finding the
 // coordinator like git, init that never clobbers, versions, pipes, colour, bad flag values, tables.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { testdir } from '@habitat/testkit';
 import { describe, expect, test } from 'vitest';
@@ -90,6 +90,24 @@ describe('init and new agent', () => {
     const staged = spawnSync('git', ['-C', root, 'diff', '--cached', '--name-only'], { encoding: 'utf8' });
     expect(staged.stdout.trim().split('\n')).toEqual(['agents/feed.yaml']);
   });
+});
+
+test('init writes both schemas with modelines; schema --write refreshes stale copies', () => {
+  const dir = testdir();
+  habitat(dir, ['init', 'fleet']);
+  const root = path.join(dir, 'fleet');
+  expect(readFileSync(path.join(root, 'habitat.yaml'), 'utf8')).toMatch(
+    /^# yaml-language-server: \$schema=\.\/\.habitat\.schema\.json\n/,
+  );
+  const settings = JSON.parse(readFileSync(path.join(root, '.habitat.schema.json'), 'utf8'));
+  expect(settings.$id).toMatch(/habitat\.schema\.json$/);
+  writeFileSync(path.join(root, 'agents/.schema.json'), '{}\n');
+  const write = habitat(path.join(root, 'agents'), ['schema', '--write']);
+  expect(write.stdout).toContain('wrote agents/.schema.json');
+  const agent = JSON.parse(readFileSync(path.join(root, 'agents/.schema.json'), 'utf8'));
+  expect(agent).toEqual(JSON.parse(habitat(root, ['schema']).stdout));
+  expect(agent.$id).toMatch(/agent\.schema\.json$/);
+  expect(JSON.parse(habitat(root, ['schema', '--settings']).stdout)).toEqual(settings);
 });
 
 describe('output conventions', () => {

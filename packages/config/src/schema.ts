@@ -178,7 +178,12 @@ const credentialSchema = z
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'credential names are letters, digits, ".", "_" and "-"'),
-    from: z.string().optional().describe('a file on the host (~ expands; relative to the coordinator root)'),
+    from: z
+      .string()
+      .optional()
+      .describe(
+        "a file on the host (~ expands; relative to this file's directory, or to habitat.yaml's in its defaults)",
+      ),
     env: z.string().optional().describe("a variable in the coordinator's environment"),
     as: z
       .enum(['env', 'file'])

@@ -17,10 +17,13 @@ import type { Command } from 'commander';
 import { baseDir, coordinatorRoot, withTableFormat } from '../cli.js';
 import { type AgentJson, diagnosticJson, type ValidateJson } from '../json.js';
 import { CliError, formatTime, printJson, printLine, printTable, useColor } from '../output.js';
-import { agentFileTemplate, coordinatorFiles, habitatFiles } from './templates.js';
+import { agentFileTemplate, coordinatorFiles, habitatFiles, SCHEMA_FILES, schemaFiles } from './templates.js';
 
-/** The JSON Schema is built from the zod schemas, which only `init` and `schema` need: loaded on demand. */
-const jsonSchema = async () => (await import('@habitat/config')).agentJsonSchema();
+/** The JSON Schemas are built from the zod schemas, which only `init` and `schema` need: loaded on demand. */
+const jsonSchemas = async () => {
+  const { agentJsonSchema, settingsJsonSchema } = await import('@habitat/config');
+  return { agent: agentJsonSchema(), settings: settingsJsonSchema() };
+};
 
 export function registerConfigCommands(program: Command): void {
   program
@@ -37,7 +40,7 @@ export function registerConfigCommands(program: Command): void {
       const root = path.resolve(baseDir(cmd), dir ?? '.');
       const { written, kept } = await writeTree(
         root,
-        coordinatorFiles(await jsonSchema()),
+        coordinatorFiles(await jsonSchemas()),
         Boolean(opts.force),
       );
       const committed = written.length > 0 ? gitInitAndCommit(root, written, 'habitat init') : undefined;
@@ -142,8 +145,22 @@ export function registerConfigCommands(program: Command): void {
 
   program
     .command('schema')
-    .description('print the JSON Schema of agent files (for editor completion)')
-    .action(async () => printJson(await jsonSchema()));
+    .description(
+      "print the JSON Schema of agent files (or habitat.yaml), or refresh the coordinator's copies",
+    )
+    .option('--settings', "habitat.yaml's schema instead of the agent files'")
+    .option('--write', `write both into the coordinator (${SCHEMA_FILES.agent}, ${SCHEMA_FILES.settings})`)
+    .addHelpText(
+      'after',
+      `\nEditors (the YAML language server) read the files through the modeline habitat init puts at the top:\n  # yaml-language-server: $schema=./.schema.json\n\nExamples:\n  habitat schema --write          # after upgrading habitat\n  habitat schema --settings | jq .properties`,
+    )
+    .action(async (opts: { settings?: boolean; write?: boolean }, cmd: Command) => {
+      const schemas = await jsonSchemas();
+      if (!opts.write) return printJson(opts.settings ? schemas.settings : schemas.agent);
+      const root = coordinatorRoot(cmd);
+      const { written } = await writeTree(root, schemaFiles(schemas), true);
+      for (const f of written) printLine(`wrote ${f}`);
+    });
 }
 
 /** One row per valid agent; only credential names, never values. */

@@ -1,10 +1,22 @@
 // The files `habitat init` and `habitat new agent` write.
 const SCHEMA_FILE = '.schema.json';
 
-/** `schema`: the agent files' JSON Schema (agentJsonSchema()), written for editors. */
-export function coordinatorFiles(schema: object): Record<string, string> {
+/** Where the JSON Schemas go in a coordinator, for editors (`habitat schema --write` refreshes them). */
+export const SCHEMA_FILES = { agent: `agents/${SCHEMA_FILE}`, settings: '.habitat.schema.json' } as const;
+
+/** The schema files' contents. */
+export function schemaFiles(schemas: { agent: object; settings: object }): Record<string, string> {
   return {
-    'habitat.yaml': `# habitat coordinator settings. Every key is optional.
+    [SCHEMA_FILES.agent]: `${JSON.stringify(schemas.agent, null, 2)}\n`,
+    [SCHEMA_FILES.settings]: `${JSON.stringify(schemas.settings, null, 2)}\n`,
+  };
+}
+
+/** What `habitat init` writes; `schemas` are the agent files' and habitat.yaml's JSON Schemas. */
+export function coordinatorFiles(schemas: { agent: object; settings: object }): Record<string, string> {
+  return {
+    'habitat.yaml': `# yaml-language-server: $schema=./${SCHEMA_FILES.settings}
+# habitat coordinator settings. Every key is optional; relative paths are relative to this file.
 # stateDir: .habitat          # runtime state: SQLite files, run logs, the daemon's socket
 # maxConcurrentRuns: 4
 defaults:                     # merged under every agents/*.yaml
@@ -12,7 +24,7 @@ defaults:                     # merged under every agents/*.yaml
   # isolation: { backend: docker, image: habitat-agent:latest, network: bridge, memory: 2g, cpus: 1 }
 # sessions: { claude: [~/.claude], codex: [~/.codex], defaults: true }
 `,
-    [`agents/${SCHEMA_FILE}`]: `${JSON.stringify(schema, null, 2)}\n`,
+    ...schemaFiles(schemas),
     'agents/hello.yaml': `# yaml-language-server: $schema=./${SCHEMA_FILE}
 # An example agent: runs a command every hour on the local backend.
 run:
