@@ -14,6 +14,8 @@ out="$(mktemp)"
 status=0
 # One test task at a time: several suites use real time (schedules, timeouts, terminals) and this is a 2-core box.
 turbo run test --concurrency=1 --continue --output-logs=full 2>&1 | tee "$out" || status=$?
+# The packages as users get them: packed, publint + attw, installed with npm into a strict TypeScript consumer.
+bash scripts/check-packages.sh || status=$?
 
 # vitest prints "Tests  3 failed | 40 passed | 2 skipped (45)" per package: add them up into one closing line.
 sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -E 'test: +Tests +[0-9]' | awk '
