@@ -36,7 +36,21 @@ const FAMILIES: { commands: string[]; load: () => Promise<Register> }[] = [
   },
   { commands: ['tui'], load: async () => (await import('./commands/tui.js')).registerTuiCommand },
   { commands: ['image'], load: async () => (await import('./commands/image.js')).registerImageCommands },
+  { commands: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
 ];
+
+/** `completion` describes every command: it loads every family, then registers itself. */
+const COMPLETION = {
+  commands: ['completion'],
+  load: async (): Promise<Register> => {
+    const all = await Promise.all(FAMILIES.map((f) => f.load()));
+    const { registerCompletionCommand } = await import('./commands/completion.js');
+    return (program) => {
+      for (const register of all) register(program);
+      registerCompletionCommand(program);
+    };
+  },
+};
 
 /** The first argument that is not an option (or an option's value): the command being run, if any. */
 function commandOf(argv: string[]): string | undefined {
@@ -82,9 +96,10 @@ Examples:
   const command = commandOf(argv);
   // `habitat -V`: nothing to load.
   if (command === undefined && (argv.includes('-V') || argv.includes('--version'))) return program;
-  const family = FAMILIES.find((f) => command !== undefined && f.commands.includes(command));
+  const family = [...FAMILIES, COMPLETION].find((f) => command !== undefined && f.commands.includes(command));
   // Help, or an unknown command: every family, so help is complete and "did you mean" works.
-  for (const f of family ? [family] : FAMILIES) (await f.load())(program);
+  if (family) (await family.load())(program);
+  else (await COMPLETION.load())(program); // every family, and completion itself
   return program;
 }
 
