@@ -26,8 +26,11 @@ import {
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
+import { type AccountReport, Accounts, accountOf } from './accounts.js';
 import { SchedulerError } from './errors.js';
+import { type HttpServer, serveHttp } from './http.js';
 import { acquireLock } from './lock.js';
+import { Notifier, type NotifierOptions } from './notify.js';
 import {
   credentialKeys,
   initialPlan,
@@ -38,6 +41,7 @@ import {
   slotsBetween,
 } from './plan.js';
 import { leftoverWake, readRecord, removeRunDir, sweepRunDirs } from './recovery.js';
+import { RESUME_TRIGGER, Resumes } from './resume.js';
 import { loadGuarded } from './settings-guard.js';
 import { type DaemonServer, serveControl } from './socket.js';
 import { checkSocketPath, freeBytes, isStorageFull, MIN_FREE_BYTES, secureStateDir } from './state-dir.js';
@@ -66,6 +70,12 @@ export interface DaemonOptions {
     agent: AgentConfig,
     run: { runId: string },
   ) => Promise<Partial<StartRunOptions>> | Partial<StartRunOptions>;
+  /** serve the HTTP API (default: habitat.yaml's `http`, never with `once`) */
+  http?: { listen: string; public?: boolean };
+  /** how a line for people is printed (the public HTTP bind warning) */
+  warn?: (message: string) => void;
+  /** notification delivery tuning (tests shorten the back-off) */
+  notify?: NotifierOptions;
 }
 
 /** An event on the daemon's stream (and its socket's `subscribe`). */
@@ -103,6 +113,11 @@ export class Daemon extends EventEmitter {
   private settings!: Coordinator['settings'];
   store!: Store;
   private readonly now: () => number;
+  // Issue 14: resume after the limit, accounts and pacing, notifications, the HTTP API.
+  private resumes!: Resumes;
+  private accountBook!: Accounts;
+  private notifier!: Notifier;
+  private http: HttpServer | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     super();
@@ -129,6 +144,12 @@ export class Daemon extends EventEmitter {
     try {
       this.store = await this.openStoreWhenPossible();
       this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
+      this.resumes = new Resumes(this.store.db);
+      this.accountBook = new Accounts(this.store.db);
+      this.notifier = new Notifier(this.store.db, {
+        ...this.options.notify,
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+      });
       this.apply(coordinator);
       for (;;) {
         try {
@@ -146,6 +167,12 @@ export class Daemon extends EventEmitter {
         }
       }
       if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
+      const http = this.options.http ?? this.settings.http;
+      if (http && !this.options.once)
+        this.http = await serveHttp(this, {
+          ...http,
+          ...(this.options.warn ? { warn: this.options.warn } : {}),
+        });
       if (this.options.watch ?? !this.options.once) this.watchAgents();
       // The logger's own `pid` says which process this is: no second `pid` key in the line.
       this.log(
@@ -389,7 +416,14 @@ export class Daemon extends EventEmitter {
         nextAt = Math.min(nextAt, until);
         continue;
       }
-      if (plan.next_at <= now) this.fire(agent, plan, now);
+      if (plan.next_at <= now) {
+        const deferredUntil = this.defer(agent, plan, now);
+        if (deferredUntil !== undefined) {
+          nextAt = Math.min(nextAt, deferredUntil);
+          continue;
+        }
+        this.fire(agent, plan, now);
+      }
       const after = this.plans.get(name)?.next_at;
       if (after !== null && after !== undefined) nextAt = Math.min(nextAt, after);
     }
@@ -407,6 +441,8 @@ export class Daemon extends EventEmitter {
         return 'retry';
       case 'missed':
         return 'missed';
+      case 'resume':
+        return RESUME_TRIGGER;
       default:
         return 'schedule';
     }
@@ -424,7 +460,7 @@ export class Daemon extends EventEmitter {
     this.store.transaction(() => {
       const moved = planAfterFire(agent, plan, now);
       this.savePlan(moved);
-      if (plan.next_reason === 'wake' || plan.next_reason === 'rate-limit') this.store.deleteWake(agent.name);
+      if (['wake', 'rate-limit', 'resume'].includes(plan.next_reason)) this.store.deleteWake(agent.name);
       const reason = this.overlapBlocks(agent);
       if (reason) {
         this.store.skip(agent.name, plan.slot_at ?? plan.next_at ?? now, reason, now);
@@ -489,7 +525,7 @@ export class Daemon extends EventEmitter {
       }
       // A run queued before its credential was paused (by another agent's limit) waits for the reset instead.
       const heldUntil = this.credentialHold(agent);
-      if (heldUntil !== undefined && row.trigger !== 'manual') {
+      if (heldUntil !== undefined && row.trigger !== 'manual' && row.trigger !== 'http') {
         this.queue.splice(i, 1);
         const until = new Date(heldUntil).toISOString();
         this.store.transaction(() => {
@@ -537,8 +573,10 @@ export class Daemon extends EventEmitter {
       try {
         const extra = (await this.options.runOptions?.(agent, { runId: row.id })) ?? {};
         const launch = this.options.launch ?? startRun;
+        const resume = row.trigger === RESUME_TRIGGER ? this.resumes.spec(agent) : undefined;
         const handle = launch(agent, {
           ...extra,
+          ...(resume ? { resume } : {}),
           stateDir: this.stateDir,
           runId: row.id,
           trigger: row.trigger,
@@ -619,11 +657,14 @@ export class Daemon extends EventEmitter {
     }
     const now = this.now();
     const agent = this.agents.get(name);
+    const before = this.plans.get(name);
     this.store.transaction(() => {
       this.store.finishRun(result.runId, result);
       const plan = this.plans.get(name);
       if (!agent || !plan) return;
-      const { plan: next, wake } = planAfterRun(agent, plan, result, now);
+      const planned = planAfterRun(agent, plan, result, now);
+      const { plan: next, wake } = this.resumes.afterRun(agent, result, planned, now);
+      this.accountBook.record(agent, this.stateDir, result, now);
       this.savePlan(next);
       if (wake) {
         this.store.setWake(name, wake.at, wake.reason, wake.source, result.runId, now);
@@ -652,6 +693,36 @@ export class Daemon extends EventEmitter {
     });
     // The runner logged run.finished (with exit code and duration): the daemon only publishes it.
     this.publish('run.finished', { agent: name, runId: result.runId, result });
+    const after = this.plans.get(name);
+    if (agent && after) this.notifier.afterRun(agent, before, after, result);
+  }
+
+  /** Pacing: hold a due run of a low-priority agent while its account nears its limit (recorded, published). */
+  private defer(agent: AgentConfig, plan: PlanRow, now: number): number | undefined {
+    const deferral = this.accountBook.deferral(agent, this.stateDir, now);
+    if (!deferral) return undefined;
+    const account = accountOf(agent, this.stateDir)!;
+    this.store.transaction(() => {
+      this.accountBook.recordDeferral(agent.name, account.key, now, deferral.until, deferral.reason);
+      this.savePlan({ ...plan, next_at: deferral.until });
+    });
+    this.publish('run.deferred', {
+      agent: agent.name,
+      until: new Date(deferral.until).toISOString(),
+      reason: deferral.reason,
+    });
+    this.log('info', { event: 'run.deferred', agent: agent.name, until: deferral.until }, deferral.reason);
+    return deferral.until;
+  }
+
+  /** Every account the fleet's Claude runs with: windows, usage, pauses and deferrals. */
+  accounts(): AccountReport[] {
+    return this.accountBook.report(
+      [...this.agents.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      this.stateDir,
+      this.now(),
+      this.store.credentialPauses(),
+    );
   }
 
   // ---- crash recovery ------------------------------------------------------------------------
@@ -733,15 +804,17 @@ export class Daemon extends EventEmitter {
       }
       this.finish(row.agent, result);
       const plan = this.plans.get(row.agent);
-      // A lost wake-up run with no new request of its own is the wake-up itself: plan it again.
+      // A lost wake-up run with no new request of its own is the wake-up itself: plan it again. So is a
+      // lost resumption (its session is kept until a resumed run ends).
       if (
         result.status === 'lost' &&
         !wake.wakeAt &&
         plan &&
-        row.trigger === 'wake' &&
+        (row.trigger === 'wake' || row.trigger === RESUME_TRIGGER) &&
         (plan.next_at === null || plan.next_at > now)
       ) {
-        this.savePlan({ ...plan, next_at: now, next_reason: 'wake', slot_at: null });
+        const reason = row.trigger === 'wake' ? 'wake' : 'resume';
+        this.savePlan({ ...plan, next_at: now, next_reason: reason, slot_at: null });
       }
     }
     // Run dirs of runs that are over (credential files, wake files) go: nothing lingers after a kill -9.
@@ -944,17 +1017,17 @@ export class Daemon extends EventEmitter {
   }
 
   /** Run an agent now (overlap rules apply). Returns the run id, or undefined when its overlap policy skipped it. */
-  trigger(name: string): string | undefined {
+  trigger(name: string, trigger: 'manual' | 'http' = 'manual'): string | undefined {
     const agent = this.requireAgent(name);
     const plan = this.plans.get(name) ?? initialPlan(agent, this.now());
     const now = this.now();
     const runId = ulid(now);
     const reason = this.overlapBlocks(agent);
     if (reason) throw new SchedulerError('bad-request', `${name}: ${reason}`);
-    this.store.insertRun({ id: runId, agent: name, trigger: 'manual', status: 'queued', queued_at: now });
+    this.store.insertRun({ id: runId, agent: name, trigger, status: 'queued', queued_at: now });
     this.queue.push(this.store.run(runId)!);
     this.plans.set(name, plan);
-    this.publish('run.queued', { agent: name, runId, trigger: 'manual' });
+    this.publish('run.queued', { agent: name, runId, trigger });
     this.pump();
     return runId;
   }
@@ -1044,6 +1117,8 @@ export class Daemon extends EventEmitter {
       await all();
     }
     await this.server?.close();
+    await this.http?.close();
+    await this.notifier.close();
     this.store.close();
     this.releaseLock?.();
   }
