@@ -34,6 +34,10 @@ const FAMILIES: { commands: string[]; load: () => Promise<Register> }[] = [
     commands: ['knowledge', 'learn', 'mcp'],
     load: async () => (await import('./commands/knowledge.js')).registerKnowledgeCommands,
   },
+  {
+    commands: ['accounts'],
+    load: async () => (await import('./commands/accounts.js')).registerAccountsCommand,
+  },
   { commands: ['tui'], load: async () => (await import('./commands/tui.js')).registerTuiCommand },
   { commands: ['image'], load: async () => (await import('./commands/image.js')).registerImageCommands },
   { commands: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },

@@ -1,13 +1,14 @@
 // Limit signals from real Claude Code streams (fixtures/limits), read in their order of trust.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { limitFixture } from '@habitat/testkit';
 import { ClaudeStreamParser, combineLimits, resumeArgv } from '../src/index.js';
 
 const RESET = new Date(1796119605 * 1000).toISOString();
 
 function parse(name: string, now = new Date('2026-12-01T09:06:00Z')) {
   const parser = new ClaudeStreamParser(() => now);
-  const text = readFileSync(new URL(`./fixtures/limits/${name}.jsonl`, import.meta.url), 'utf8');
+  const text = readFileSync(limitFixture(name), 'utf8');
   for (let i = 0; i < text.length; i += 500) parser.push(text.slice(i, i + 500));
   parser.end();
   return parser.summary;

@@ -129,6 +129,11 @@ export class Daemon extends EventEmitter {
     return this.settings.stateDir;
   }
 
+  /** the HTTP API's address, when it is served */
+  get httpUrl(): string | undefined {
+    return this.http?.url;
+  }
+
   get socketPath(): string {
     return path.join(this.settings.stateDir, 'habitat.sock');
   }

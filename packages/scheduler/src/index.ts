@@ -1,4 +1,12 @@
 export {
+  type AccountRef,
+  type AccountReport,
+  Accounts,
+  type AccountWindow,
+  accountOf,
+  type Usage,
+} from './accounts.js';
+export {
   connectDaemon,
   type DaemonClient,
   daemonRunning,
@@ -9,7 +17,17 @@ export {
 export { Daemon, type DaemonEvent, type DaemonOptions, type Launcher, startDaemon } from './daemon.js';
 export { SchedulerError, type SchedulerErrorCode } from './errors.js';
 export { recordForegroundRun } from './foreground.js';
+export {
+  type HttpOptions,
+  type HttpServer,
+  httpToken,
+  isLoopback,
+  parseListen,
+  serveHttp,
+  TOKEN_FILE,
+} from './http.js';
 export { acquireLock, LOCK_FILE, lockHeld, lockOwner } from './lock.js';
+export { describeTarget, eventsOf, type Notification, Notifier, type NotifierOptions } from './notify.js';
 export {
   credentialKeys,
   initialPlan,
@@ -21,6 +39,7 @@ export {
   slotsBetween,
   type Wake,
 } from './plan.js';
+export { RESUME_TRIGGER, type ResumeRow, Resumes, resumeAt } from './resume.js';
 export {
   type AgentState,
   type AgentStats,

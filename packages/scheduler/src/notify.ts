@@ -149,8 +149,11 @@ export class Notifier {
       for (const event of events) {
         if (!target.on.includes(event)) continue;
         if (event === 'needs-attention' && after.failures !== target.after) continue;
+        // When it will actually run next (a resumption's margin included), else what the run asked for.
         const wakeAt =
-          result.wakeAt ?? (after.next_at !== null ? new Date(after.next_at).toISOString() : null);
+          after.next_at !== null && result.status === 'rate-limited'
+            ? new Date(after.next_at).toISOString()
+            : (result.wakeAt ?? null);
         const reason = clean(result.error?.message ?? result.wakeReason ?? null);
         const summary = clean(oneLine(event, agent.name, result, after.failures, wakeAt, reason))!;
         const body: Notification = {

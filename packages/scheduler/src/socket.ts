@@ -148,6 +148,8 @@ function handle(daemon: Daemon, request: Request): unknown {
         typeof p?.agent === 'string' ? p.agent : undefined,
         Math.min(10_000, Math.max(1, Math.trunc(Number(p?.limit ?? 50)) || 50)),
       );
+    case 'accounts':
+      return daemon.accounts();
     case 'stats':
       return daemon.stats(typeof p?.agent === 'string' ? p.agent : undefined);
     default:

@@ -22,3 +22,10 @@ export {
   type Turn,
   type Usage,
 } from './model-server.js';
+export {
+  limitFixture,
+  type StandInCall,
+  type StandInClaude,
+  type StandInStep,
+  standInClaude,
+} from './stand-in-claude.js';

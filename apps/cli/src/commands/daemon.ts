@@ -116,8 +116,23 @@ export function registerDaemonCommands(program: Command): void {
       30_000,
     )
     .option('--no-layers', 'do not index sessions after runs')
+    .option(
+      '--http <host:port>',
+      'serve the HTTP API there (e.g. 127.0.0.1:7070; default: habitat.yaml http)',
+    )
+    .option('--http-public', 'allow --http on a non-loopback address (prints a warning)')
     .action(
-      async (opts: { once?: boolean; json?: boolean; grace: number; layers: boolean }, cmd: Command) => {
+      async (
+        opts: {
+          once?: boolean;
+          json?: boolean;
+          grace: number;
+          layers: boolean;
+          http?: string;
+          httpPublic?: boolean;
+        },
+        cmd: Command,
+      ) => {
         const root = coordinatorRoot(cmd);
         // The daemon, its logger and the run backends load only for `up`: read-only commands start faster.
         const [logger, { startDaemon }] = await Promise.all([
@@ -131,9 +146,20 @@ export function registerDaemonCommands(program: Command): void {
           once: Boolean(opts.once),
           runOptions: (agent, run) => knowledgePrelude(settings, agent, run),
           graceMs: opts.grace,
+          ...(opts.http || opts.httpPublic
+            ? {
+                http: {
+                  listen: opts.http ?? settings.http?.listen ?? '127.0.0.1:7070',
+                  public: Boolean(opts.httpPublic ?? settings.http?.public),
+                },
+              }
+            : {}),
+          warn: (message) => process.stderr.write(`${message}\n`),
         }).catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')
             throw new CliError(error.message, 1, 'locked');
+          if (error instanceof SchedulerError && error.code === 'bad-request')
+            throw new CliError(error.message, 2, 'usage');
           throw error;
         });
         if (opts.layers) subscribeLayers(daemon, root, logger);
@@ -158,6 +184,8 @@ export function registerDaemonCommands(program: Command): void {
           if (results.some((r) => r.status !== 'succeeded')) process.exitCode = 1;
           return;
         }
+        if (daemon.httpUrl)
+          logger.info({ event: 'http.listening', url: daemon.httpUrl }, `HTTP API on ${daemon.httpUrl}`);
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info({ event: 'daemon.stopping', signal }, `${signal}: stopping, letting runs finish`);
