@@ -1,7 +1,7 @@
 // Limit signals from real Claude Code streams (fixtures/limits), read in their order of trust.
 import { readFileSync } from 'node:fs';
-import { describe, expect, test } from 'vitest';
 import { limitFixture } from '@habitat/testkit';
+import { describe, expect, test } from 'vitest';
 import { ClaudeStreamParser, combineLimits, resumeArgv } from '../src/index.js';
 
 const RESET = new Date(1796119605 * 1000).toISOString();
