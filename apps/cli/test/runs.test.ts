@@ -1,17 +1,14 @@
 // habitat run / logs / history through the built CLI, with a claude agent whose `claude` prints a real
-// Claude Code stream (packages/runner/test/fixtures/limits: recorded from Claude Code 2.1.330).
+// Claude Code stream (packages/testkit/fixtures/limits: recorded from Claude Code 2.1.330).
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '@habitat/scheduler';
-import { testdir } from '@habitat/testkit';
+import { limitFixture, testdir } from '@habitat/testkit';
 import { expect, test } from 'vitest';
 
 const CLI = path.resolve(__dirname, '../dist/index.js');
-const FIXTURE = path.resolve(
-  __dirname,
-  '../../../packages/runner/test/fixtures/limits/five-hour-warning.jsonl',
-);
+const FIXTURE = limitFixture('five-hour-warning');
 
 function fleet() {
   const root = testdir({
