@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { limitFixture } from '@habitat/testkit';
 import { describe, expect, test } from 'vitest';
 import { formatRendered, renderLog, STDERR_MARK, StreamRenderer } from '../src/index.js';
 
-const fixture = (name: string) =>
-  readFileSync(path.join(import.meta.dirname, 'fixtures/limits', name), 'utf8');
+// The recorded Claude Code limit streams live in the testkit (fixtures/limits).
+const fixture = (name: string) => readFileSync(limitFixture(name.replace(/\.jsonl$/, '')), 'utf8');
 
 const session = [
   { type: 'system', subtype: 'init', session_id: 's-1', model: 'claude-sonnet-4-5' },
