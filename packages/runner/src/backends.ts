@@ -4,10 +4,12 @@ import type { Backend, BackendExit, BackendName, BackendStarted, OutputSink, Run
 import { dockerBackend } from './docker.js';
 import { RunError } from './errors.js';
 import { localBackend } from './local.js';
+import { swarmBackend } from './swarm.js';
 
 const registry = new Map<string, Backend>([
   [localBackend.name, localBackend],
   [dockerBackend.name, dockerBackend],
+  [swarmBackend.name, swarmBackend],
 ]);
 
 /** Add (or replace) a backend: how a new isolation kind plugs in. */

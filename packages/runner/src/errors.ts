@@ -8,7 +8,10 @@ export type RunErrorCode =
   | 'prompt-missing'
   | 'credential-unreadable'
   | 'not-in-run'
-  | 'invalid-wake';
+  | 'invalid-wake'
+  | 'not-a-manager'
+  | 'unschedulable'
+  | 'task-failed';
 
 /** A failure around a run, with a stable `code` and a message that says the fix. */
 export class RunError extends HabitatError<RunErrorCode> {}
