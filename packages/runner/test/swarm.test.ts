@@ -6,16 +6,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTestImage, requireDockerInCI, testdir } from '@habitat/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
+import { docker } from '../src/docker.js';
 import { coordinatorId, type RunEvent, startRun as startRunOf, swarmBackend } from '../src/index.js';
 import { agentWith, sh } from './helpers.js';
 
-const docker = await requireDockerInCI();
-const swarmState = docker
+const dockerUp = await requireDockerInCI();
+const swarmState = dockerUp
   ? execFileSync('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'], { encoding: 'utf8' }).trim()
   : '';
 const swarm = swarmState === 'active';
-if (docker && !swarm) {
-  if (process.env.CI === 'true' || process.env.HABITAT_REQUIRE_DOCKER === '1')
+if (dockerUp && !swarm) {
+  if (process.env.CI === 'true' || process.env.HABITAT_REQUIRE_SWARM === '1')
     throw new Error(
       `a swarm is required in CI (docker swarm init --advertise-addr 127.0.0.1 ...); state: ${swarmState}`,
     );
@@ -42,12 +43,8 @@ const startRun: typeof startRunOf = (agent, options) => {
   handle.on((e) => e.type === 'started' && e.ref && services.add(e.ref));
   return handle;
 };
-function tasksLeft(): string[] {
-  const all = JSON.parse(
-    execFileSync('curl', ['-s', '--unix-socket', '/var/run/docker.sock', 'http://x/v1.41/tasks'], {
-      encoding: 'utf8',
-    }),
-  ) as Array<{ ID: string; ServiceID: string }>;
+async function tasksLeft(): Promise<string[]> {
+  const all = (await (await docker()).listTasks()) as Array<{ ID: string; ServiceID: string }>;
   return all.filter((t) => services.has(t.ServiceID)).map((t) => t.ID);
 }
 const newState = () => {
@@ -69,7 +66,7 @@ const containersOf = (runId: string) =>
   dockerOut('ps', '-aq', '--filter', `label=habitat.swarm.run=${runId}`);
 
 describe.skipIf(!swarm)('swarm backend', () => {
-  afterAll(() => {
+  afterAll(async () => {
     // Nothing left behind on any path (and nothing of ours if an assertion failed half-way).
     const left = stateDirs.map(leftovers).filter(Boolean);
     for (const dir of stateDirs) {
@@ -79,7 +76,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
     }
     expect(left).toEqual([]);
     expect(services.size).toBeGreaterThan(0);
-    expect(tasksLeft()).toEqual([]);
+    expect(await tasksLeft()).toEqual([]);
   });
 
   test('exit code and live output: a replicated-job service, followed while it runs, then removed', {

@@ -1,0 +1,114 @@
+// A Swarm run across a kill -9 of the daemon (`habitat up` as a real child process, a real
+// single-node swarm, the locally built test image): found by its labels, followed to its end, its
+// log completed, recorded once; nothing of it left on the swarm.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { openStore } from '../src/index.js';
+
+const CLI = path.resolve(__dirname, '../../../apps/cli/dist/index.js');
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function fleet(agents: Record<string, string>): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'habitat-fleet-'));
+  mkdirSync(path.join(root, 'agents'));
+  for (const [name, yaml] of Object.entries(agents))
+    writeFileSync(path.join(root, 'agents', `${name}.yaml`), yaml);
+  return root;
+}
+
+function up(root: string): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'up', '--no-layers'], { cwd: root, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+async function waitFor<T>(fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out waiting');
+}
+
+const runs = (root: string) => {
+  if (!existsSync(path.join(root, '.habitat', 'scheduler.db'))) return [];
+  try {
+    const store = openStore(path.join(root, '.habitat'), { readonly: true });
+    try {
+      return store.history(undefined, 1000);
+    } finally {
+      store.close();
+    }
+  } catch {
+    return [];
+  }
+};
+
+/** Every task the swarm lists (the Docker API: the CLI cannot list tasks of removed services). */
+function swarmTasks(): Promise<Array<{ ID: string; ServiceID: string }>> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath: '/var/run/docker.sock', path: '/v1.41/tasks' }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve(JSON.parse(body)));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('Swarm runs across a kill -9', async () => {
+  const { buildTestImage, requireDockerInCI } = await import('@habitat/testkit');
+  const docker = await requireDockerInCI();
+  const swarm =
+    docker &&
+    execFileSync('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'], { encoding: 'utf8' }).trim() ===
+      'active';
+  if (docker && !swarm && (process.env.CI === 'true' || process.env.HABITAT_REQUIRE_SWARM === '1'))
+    throw new Error('a swarm is required in CI (see .ci/run)');
+  test.skipIf(!swarm)(
+    'a run in flight is adopted by its service labels, followed to its end and recorded once',
+    { timeout: 180_000 },
+    async () => {
+      const image = await buildTestImage();
+      const root = fleet({
+        boxed: `run: { command: [sh, -c, "echo started; sleep 4; echo adopted-ok"] }\nschedule: { every: 1h }\nisolation: { backend: swarm, image: "${image}", network: host }\n`,
+      });
+      const first = up(root);
+      const running = await waitFor(
+        () => runs(root).find((r) => r.status === 'running' && r.container_id),
+        60_000,
+      );
+      first.kill('SIGKILL');
+      up(root);
+      const done = await waitFor(
+        () => runs(root).find((r) => r.status !== 'running' && r.status !== 'queued'),
+        60_000,
+      );
+      expect(done.status, done.error ?? '').toBe('succeeded');
+      expect(runs(root)).toHaveLength(1);
+      const log = readFileSync(done.log_path!, 'utf8');
+      expect(log).toContain('started');
+      expect(log).toContain('adopted-ok');
+      // Nothing of it left on the swarm: the service (and with it its task) is gone.
+      const service = running.container_id!;
+      await waitFor(
+        () =>
+          execFileSync('docker', ['service', 'ls', '-q', '--filter', `id=${service}`], {
+            encoding: 'utf8',
+          }).trim() === '',
+        20_000,
+      );
+      const tasks = await swarmTasks();
+      expect(tasks.filter((t) => t.ServiceID === service)).toEqual([]);
+    },
+  );
+});
