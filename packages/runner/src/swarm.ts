@@ -15,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import type { Backend, BackendExit, BackendRun, LiveRun, OutputSink, RunSpec } from './backend.js';
-import { docker, LABEL_AGENT, LABEL_RUN, LABEL_STATE } from './docker.js';
+import { DEFAULT_PIDS, docker, LABEL_AGENT, LABEL_RUN, LABEL_STATE } from './docker.js';
 import { RunError } from './errors.js';
 import { removeUnusedSecrets, type SecretMount, secretsFor, serialized } from './swarm-secrets.js';
 import { type SwarmTask, watchTasks } from './swarm-tasks.js';
@@ -217,7 +217,16 @@ function serviceSpec(
         Dir: c.workingDir,
         ...(user ? { User: user } : {}),
         Labels: { [LABEL_SWARM_RUN]: spec.runId, [LABEL_AGENT]: spec.agent.name },
-        Mounts: mountsOf(c.binds),
+        // Hardened like a Docker run (docker.ts `hardening`): no capabilities but those given back, a
+        // read-only root with a tmpfs /tmp, a process limit. (no-new-privileges has no service field
+        // before API 1.44; Docker 20.10 speaks 1.41.)
+        Mounts: [
+          ...mountsOf(c.binds),
+          { Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: 1024 ** 3, Mode: 0o1777 } },
+        ],
+        ReadOnly: true,
+        CapabilityDrop: ['ALL'],
+        ...(c.capAdd?.length ? { CapabilityAdd: c.capAdd } : {}),
         Secrets: mounts.map((m) => ({
           SecretID: m.id,
           SecretName: m.name,
@@ -230,7 +239,7 @@ function serviceSpec(
         Limits: {
           ...(c.memoryBytes ? { MemoryBytes: c.memoryBytes } : {}),
           ...(c.cpus ? { NanoCPUs: Math.round(c.cpus * 1e9) } : {}),
-          ...(c.pids ? { Pids: c.pids } : {}),
+          Pids: c.pids ?? DEFAULT_PIDS,
         },
       },
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },

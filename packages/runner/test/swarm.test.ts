@@ -121,7 +121,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
       Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
       TaskTemplate: {
         RestartPolicy: { Condition: 'none' },
-        ContainerSpec: { User: '1000:1000' },
+        ContainerSpec: { User: '1000:1000', ReadOnly: true, CapabilityDrop: ['ALL'] },
         Resources: { Limits: { MemoryBytes: 256 * 1024 ** 2, NanoCPUs: 5e8, Pids: 128 } },
       },
     });

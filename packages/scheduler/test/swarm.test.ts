@@ -80,8 +80,10 @@ describe('Swarm runs across a kill -9', async () => {
     async () => {
       const image = await buildTestImage();
       const root = fleet({
-        boxed: `run: { command: [sh, -c, "echo started; sleep 4; echo adopted-ok"] }\nschedule: { every: 1h }\nisolation: { backend: swarm, image: "${image}", network: host }\n`,
+        // A container never gets the coordinator root: the agent has a habitat repo of its own.
+        boxed: `repo: ../habitats/boxed\nrun: { command: [sh, -c, "echo started; sleep 4; echo adopted-ok"] }\nschedule: { every: 1h }\nisolation: { backend: swarm, image: "${image}", network: host }\n`,
       });
+      mkdirSync(path.join(root, 'habitats/boxed'), { recursive: true });
       const first = up(root);
       const running = await waitFor(
         () => runs(root).find((r) => r.status === 'running' && r.container_id),
