@@ -1,7 +1,7 @@
 // Figures (issue 13): how late a printed line reaches the terminal, with and without credentials, and
 // scrub throughput, each against the scrubber before issue 13 (bench/old-scrub.ts), interleaved round by round.
-//   node bench/scrub.ts [lines=1000] [megabytes=100] [rounds=5]
-// Latency: an agent prints `lines` lines 3 ms apart, each stamped with the wall clock (performance.timeOrigin +
+//   node bench/scrub.ts [lines=1000] [megabytes=100] [rounds=5] [spacingMs=3]
+// Latency: an agent prints `lines` lines `spacingMs` apart, each stamped with the wall clock (performance.timeOrigin +
 // performance.now(), comparable across processes); a line's latency is its arrival in the listener that
 // writes to the terminal minus its stamp. Conditions: startRun with a credential (new scrubber active),
 // startRun without credentials, and the bare pipe -> scrubber -> listener path with the old and the new
@@ -19,6 +19,7 @@ import { OldScrubber } from './old-scrub.ts';
 const lines = Number(process.argv[2] ?? 1000);
 const megabytes = Number(process.argv[3] ?? 100);
 const rounds = Number(process.argv[4] ?? 5);
+const spacingMs = Number(process.argv[5] ?? 3);
 deadline(600, 'scrub');
 
 const SECRET = 'sk-bench-7f3a9c0e1d2b4a5968ffSECRETVALUE';
@@ -36,11 +37,12 @@ writeFileSync(
   printer,
   `import { writeSync } from 'node:fs';
 const n = Number(process.argv[2]);
+const spacing = Number(process.argv[3]);
 const now = () => performance.timeOrigin + performance.now();
 let i = 0;
 const tick = () => {
   writeSync(1, JSON.stringify({ type: 'assistant', t: now(), i }) + '\\n');
-  if (++i < n) setTimeout(tick, 3);
+  if (++i < n) setTimeout(tick, spacing);
 };
 tick();
 `,
@@ -70,7 +72,7 @@ function lineClock(into: number[]): (text: string) => void {
 
 async function viaStartRun(n: number, withCredential: boolean, into: number[]): Promise<void> {
   const agent = agentWith({
-    run: { kind: 'command', command: [process.execPath, printer, String(n)] },
+    run: { kind: 'command', command: [process.execPath, printer, String(n), String(spacingMs)] },
     credentials: withCredential
       ? [{ name: 'api', source: { kind: 'file', path: credFile }, as: 'env', envName: 'API' }]
       : [],
@@ -87,7 +89,9 @@ async function viaStartRun(n: number, withCredential: boolean, into: number[]): 
 function viaPipe(n: number, scrubber: { push(b: Buffer): Buffer; flush(): Buffer }, into: number[]) {
   const clock = lineClock(into);
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [printer, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [printer, String(n), String(spacingMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     child.stdout.on('data', (c: Buffer) => {
       const out = scrubber.push(c);
       if (out.length > 0) clock(out.toString());
@@ -109,7 +113,7 @@ for (let r = 0; r < rounds; r++) {
 }
 
 print(
-  `runner: line latency, printed -> listener (the terminal writer), ${perRound * rounds} lines 3 ms apart`,
+  `runner: line latency, printed -> listener (the terminal writer), ${perRound * rounds} lines ${spacingMs} ms apart`,
 );
 print(row(['condition', 'lines', 'p50', 'p95', 'max']));
 print(row(['---', '---', '---', '---', '---']));

@@ -110,16 +110,23 @@ export class RunOutput {
       if (text) this.options.onText?.(stream, text);
       this.events(s.parser.end());
     }
-    this.endLines();
+    this.endLines(true);
     this.ended = true;
   }
 
-  /** Write out partial lines (ending them with a newline so the next writer starts a line of its own). */
-  private endLines(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
+  /**
+   * Write out partial lines. Ended with a newline so that what follows starts a line of its own — except,
+   * at the very end, stdout's, which is written last and exactly as the agent left it.
+   */
+  private endLines(final = false): void {
+    for (const stream of ['stderr', 'stdout'] as const) {
       const s = this.streams[stream];
       if (s.line.length === 0) continue;
-      this.writeLines(stream, Buffer.concat([...s.line, Buffer.of(NL)]));
+      const exact = final && stream === 'stdout';
+      if (exact) {
+        if (this.options.timesFd !== undefined) writeSync(this.options.timesFd, `${Date.now()} 1\n`);
+        writeSync(this.options.logFd, Buffer.concat(s.line));
+      } else this.writeLines(stream, Buffer.concat([...s.line, Buffer.of(NL)]));
       s.line = [];
     }
   }

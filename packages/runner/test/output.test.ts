@@ -81,7 +81,7 @@ describe('run output', () => {
     output.end();
     close();
     expect(log()).toBe(
-      `line1\n${STDERR_MARK}error: upstream returned 503\n${STDERR_MARK}second\nline2\nno newline at the end\n`,
+      `line1\n${STDERR_MARK}error: upstream returned 503\n${STDERR_MARK}second\nline2\nno newline at the end`,
     );
   });
 
