@@ -20,6 +20,7 @@ import { type ParseJob, parseJob } from './parse.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { acquireIndexLock, type DB, deleteSource, openDatabase, releaseIndexLock } from './store.js';
 import type { SessionSources } from './types.js';
+import { KeyFilter } from './usage.js';
 import { Applier, type Chunk } from './writer.js';
 
 /** The part of a pino logger the indexer uses (pass a `pino.Logger`). */
@@ -165,7 +166,7 @@ function plan(options: IndexOptions): Pass {
     const cold = eventsBefore === 0;
     if (cold) startColdBuild(db, dbPath);
     if (cold && (db.prepare('SELECT count(*) FROM usage_keys').pluck().get() as number) === 0)
-      applier.seenKeys = new Set();
+      applier.seenKeys = new KeyFilter();
     const upsertSource = db.prepare(
       `INSERT INTO sources (path, kind, size, mtime_ms, offset, head_hash, lines, session_sid, malformed, unknown)
        VALUES (@path, @kind, @size, @mtime_ms, @offset, @head_hash, @lines, @session_sid, @malformed, @unknown)

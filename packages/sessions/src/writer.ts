@@ -9,7 +9,7 @@ import { costOf } from './prices.js';
 import type { Redactor } from './redact.js';
 import type { DB } from './store.js';
 import type { EventKind, EventRole, FileTouch, SessionSource } from './types.js';
-import { replaces, UsageSet } from './usage.js';
+import { type KeyFilter, replaces, UsageSet } from './usage.js';
 
 /** What a parser hands over for one event (times in ms since the epoch). */
 export interface EventInput {
@@ -282,8 +282,8 @@ export class Applier {
   private base?: SessionRow;
   private added = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cost: 0, priced: false };
   private buckets = new Map<number, Bucket>();
-  /** on a cold build (the database held no usage): the usage keys written so far */
-  seenKeys?: Set<string>;
+  /** on a cold build (the database held no usage): the usage keys written so far ("maybe seen") */
+  seenKeys?: KeyFilter;
   private tools = new Map<string, [number, number]>();
 
   constructor(db: DB) {
