@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export default defineConfig({
   entry: ['src/index.tsx'],
@@ -7,4 +12,5 @@ export default defineConfig({
   clean: true,
   target: 'node22',
   banner: { js: '#!/usr/bin/env node' },
+  define: { __HABITAT_TUI_VERSION__: JSON.stringify(version) },
 });

@@ -1,25 +1,54 @@
 // habitat-tui [--dir <coordinator>]: render the app; everything else lives in ui/, state/ and sources.ts.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '@habitat/config';
 import { render } from 'ink';
 import { startSources } from './sources.js';
 import { App } from './ui/App.js';
 
-const USAGE = `habitat-tui [--dir <coordinator root>]
+declare const __HABITAT_TUI_VERSION__: string;
+
+const USAGE = `habitat-tui [-C|--dir <dir>] [-V|--version] [-h|--help]
+
+The coordinator is the nearest directory at or above <dir> (default: the working directory) holding
+habitat.yaml or agents/, or HABITAT_DIR.
 
 Watch and steer a habitat fleet: live through the daemon's socket, read-only when it is down.
 Press ? inside for the keys, q to quit.`;
 
+/** Like git finding a repo: HABITAT_DIR, else walk up from <dir> to a habitat.yaml or agents/. */
+function findCoordinator(dir: string | undefined): string | undefined {
+  if (dir === undefined && process.env.HABITAT_DIR) return path.resolve(process.env.HABITAT_DIR);
+  let at = path.resolve(dir ?? '.');
+  for (;;) {
+    if (existsSync(path.join(at, 'habitat.yaml')) || existsSync(path.join(at, 'agents'))) return at;
+    const parent = path.dirname(at);
+    if (parent === at) return undefined;
+    at = parent;
+  }
+}
+
 async function main(): Promise<number> {
-  let values: { dir?: string; help?: boolean };
+  let values: { dir?: string; help?: boolean; version?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { dir: { type: 'string', short: 'C' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        dir: { type: 'string', short: 'C' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
       strict: true,
     }));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
+  }
+  if (values.version) {
+    process.stdout.write(
+      `${typeof __HABITAT_TUI_VERSION__ === 'string' ? __HABITAT_TUI_VERSION__ : 'unknown'}\n`,
+    );
+    return 0;
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -29,7 +58,13 @@ async function main(): Promise<number> {
     process.stderr.write('habitat-tui needs a terminal (for a script, use habitat status --json)\n');
     return 2;
   }
-  const root = values.dir ?? process.cwd();
+  const root = findCoordinator(values.dir);
+  if (!root) {
+    process.stderr.write(
+      'habitat-tui: no coordinator here (no habitat.yaml or agents/ in this directory or above): run habitat init, or pass -C <dir>\n',
+    );
+    return 2;
+  }
   const { settings } = await loadSettings(root);
   const app = render(
     <App
