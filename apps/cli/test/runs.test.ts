@@ -93,3 +93,18 @@ test('logs --follow between runs waits for the next run and prints it', async ()
   expect(code).toBe(0);
   expect(out.split('■ success').length - 1).toBe(2);
 }, 30_000);
+
+test('logs --follow --all keeps following run after run', async () => {
+  const { root, env, habitat } = fleet();
+  const follower = spawn(process.execPath, [CLI, 'logs', 'feed', '--follow', '--all'], { cwd: root, env });
+  let out = '';
+  follower.stdout.on('data', (c) => (out += c));
+  await new Promise((r) => setTimeout(r, 800));
+  for (let i = 0; i < 2; i++) expect(habitat('run', 'feed', '-q').status).toBe(0);
+  for (let i = 0; i < 50 && out.split('■ success').length - 1 < 2; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(out.split('■ success').length - 1).toBe(2);
+  expect(follower.exitCode).toBeNull();
+  follower.kill('SIGINT');
+  await new Promise((resolve) => follower.once('close', resolve));
+}, 30_000);

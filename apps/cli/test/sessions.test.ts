@@ -288,7 +288,10 @@ describe('habitat sessions', () => {
       type: 'user',
       cwd: '/srv/api',
       timestamp: new Date(Date.UTC(2026, 2, 4)).toISOString(),
-      message: { role: 'user', content: `the password is ${value} ok` },
+      message: {
+        role: 'user',
+        content: `the password is ${value} ok; hex ${Buffer.from(value).toString('hex')}`,
+      },
     };
     writeFileSync(
       join(root, 'claude', 'projects', '-srv-api', 'sess-cred.jsonl'),
@@ -298,6 +301,8 @@ describe('habitat sessions', () => {
     const show = await habitat('show', 'sess-cred');
     expect(show.stdout).toContain('the password is [REDACTED:credential] ok');
     expect(show.stdout).not.toContain(value);
+    // its other forms too (the same forms run logs scrub)
+    expect(show.stdout).not.toContain(Buffer.from(value).toString('hex'));
   });
 
   test('an unknown session id is a clear failure', async () => {

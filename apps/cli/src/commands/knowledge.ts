@@ -13,6 +13,7 @@ import {
   setStatus,
   supersede,
 } from '@habitat/knowledge';
+import { formsOf } from '@habitat/runner';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
@@ -60,7 +61,8 @@ function scopeOf(opts: { project?: string; agent?: string }): Scope | undefined 
 async function allSecrets(root: string): Promise<string[]> {
   const { agents } = await loadCoordinator(root);
   const values = await Promise.all(agents.map((a) => readCredentialValues(a).catch(() => [])));
-  return values.flat().flatMap((c) => c.values);
+  // each value in every form the run logs scrub (hex, base64, URL-encoded...)
+  return values.flat().flatMap((c) => c.values.flatMap(formsOf));
 }
 
 function scopeText(l: Learning): string {

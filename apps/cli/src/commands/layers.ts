@@ -9,7 +9,7 @@ import {
   loadCoordinator,
   readCredentialValues,
 } from '@habitat/config';
-import type { StartRunOptions } from '@habitat/runner';
+import { formsOf, type StartRunOptions } from '@habitat/runner';
 import type { Daemon } from '@habitat/scheduler';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
@@ -59,7 +59,7 @@ export function subscribeLayers(daemon: Daemon, root: string, logger: Logger): v
         const { indexSessions, openSessionIndex } = await import('@habitat/sessions');
         const { agents, settings } = await loadCoordinator(root);
         const values = await Promise.all(agents.map((a) => readCredentialValues(a).catch(() => [])));
-        const secrets = values.flat().flatMap((c) => c.values);
+        const secrets = values.flat().flatMap((c) => c.values.flatMap(formsOf));
         // The agents' own sessions (their persisted Claude homes) and run logs: not the operator's ~/.claude.
         const report = indexSessions({
           stateDir: daemon.stateDir,

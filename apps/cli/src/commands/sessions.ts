@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/config';
+import { formsOf } from '@habitat/runner';
 import {
   describeEvent,
   type ExportFormat,
@@ -124,7 +125,8 @@ async function credentialValues(root: string, agentsDir: string): Promise<string
   const coordinator = await loadCoordinator(root);
   for (const agent of coordinator.agents) {
     try {
-      for (const c of await readCredentialValues(agent)) secrets.push(...c.values);
+      // each value in every form the run logs scrub (hex, base64, URL-encoded...)
+      for (const c of await readCredentialValues(agent)) secrets.push(...c.values.flatMap(formsOf));
     } catch {
       // a credential that cannot be read cannot leak either
     }
