@@ -16,6 +16,7 @@ import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { durationFlag, intFlag } from '../flags.js';
 import { nextJson, runFromResult, runFromRow, statsJson, statusJson } from '../json.js';
 import { daemonLogger } from '../logger.js';
+import { applyDaemonHeapSettings } from '../memory.js';
 import {
   CliError,
   formatDuration,
@@ -134,6 +135,7 @@ export function registerDaemonCommands(program: Command): void {
         cmd: Command,
       ) => {
         const root = coordinatorRoot(cmd);
+        if (!opts.once) applyDaemonHeapSettings();
         // The daemon, its logger and the run backends load only for `up`: read-only commands start faster.
         const [logger, { startDaemon }] = await Promise.all([
           daemonLogger(opts.once ? 'warn' : 'info'),
