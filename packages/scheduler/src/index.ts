@@ -1,3 +1,4 @@
+export { type CapacityEstimate, capacityWarning, estimateCapacity } from './capacity.js';
 export {
   type AccountRef,
   type AccountReport,

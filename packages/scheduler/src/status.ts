@@ -34,6 +34,8 @@ export interface StatusReport {
   agents: AgentStatus[];
   running: number;
   queued: number;
+  /** slots agents skipped in the last hour because their previous run was still queued or running */
+  skippedLastHour?: number;
   diagnostics: Diagnostic[];
   credentialPauses: { credential: string; until: string; reason: string | null }[];
 }
@@ -122,6 +124,7 @@ export function buildStatus(input: {
     agents,
     running: open.filter((r) => r.status === 'running').length,
     queued: open.filter((r) => r.status === 'queued').length,
+    skippedLastHour: store.skippedSince(now - 3_600_000),
     diagnostics: input.diagnostics,
     credentialPauses: store
       .credentialPauses()

@@ -62,6 +62,8 @@ const MIGRATIONS: string[] = [
      until INTEGER NOT NULL,
      reason TEXT
    );`,
+  // habitat status counts the slots skipped in the last hour (a fleet offered more than it can run)
+  'CREATE INDEX skipped_by_time ON skipped(recorded_at);',
 ];
 
 export interface PlanRow {
@@ -222,6 +224,9 @@ export class Store {
       skipped: p(
         'SELECT * FROM skipped WHERE (@agent IS NULL OR agent = @agent) ORDER BY slot_at DESC LIMIT @limit',
       ),
+      skippedSince: p(
+        "SELECT COUNT(*) AS n FROM skipped WHERE recorded_at >= ? AND reason NOT IN ('paused', 'missed')",
+      ),
       ...(readonly
         ? {}
         : {
@@ -299,6 +304,10 @@ export class Store {
       until: number;
       reason: string | null;
     }[];
+  }
+  /** Slots skipped since `since` because the agent's previous run was still queued or running. */
+  skippedSince(since: number): number {
+    return (this.stmts.skippedSince.get(since) as { n: number }).n;
   }
   skipped(
     agent: string | undefined,
