@@ -1,4 +1,3 @@
-export { type CapacityEstimate, capacityWarning, estimateCapacity } from './capacity.js';
 export {
   type AccountRef,
   type AccountReport,
@@ -7,6 +6,7 @@ export {
   accountOf,
   type Usage,
 } from './accounts.js';
+export { type CapacityEstimate, capacityWarning, estimateCapacity } from './capacity.js';
 export {
   connectDaemon,
   type DaemonClient,
