@@ -1,7 +1,7 @@
 // habitat run / logs / history through the built CLI, with a claude agent whose `claude` prints a real
 // Claude Code stream (packages/testkit/fixtures/limits: recorded from Claude Code 2.1.330).
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '@habitat/scheduler';
 import { limitFixture, testdir } from '@habitat/testkit';
@@ -107,4 +107,31 @@ test('logs --follow --all keeps following run after run', async () => {
   expect(follower.exitCode).toBeNull();
   follower.kill('SIGINT');
   await new Promise((resolve) => follower.once('close', resolve));
+}, 30_000);
+
+test('kill -9 of a foreground run leaves no credential file once the daemon starts', async () => {
+  const root = testdir({
+    'habitats/slow/README.md': 'x\n',
+    'tok.json': '{"token":"tok-kill9-0123456789"}',
+    'agents/slow.yaml':
+      'repo: ../habitats/slow\nrun: { command: [sleep, "30"] }\nschedule: manual\ncredentials:\n  - { name: tok, from: ../tok.json, as: file }\n',
+  });
+  const secrets = path.join(root, '.habitat/secrets');
+  const child = spawn(process.execPath, [CLI, 'run', 'slow', '-q'], {
+    cwd: root,
+    stdio: 'ignore',
+    detached: true,
+  });
+  const listed = () => (existsSync(secrets) ? readdirSync(secrets).filter((f) => !f.endsWith('.owner')) : []);
+  for (let i = 0; i < 100 && listed().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(listed()).toHaveLength(1);
+  process.kill(-child.pid!, 'SIGKILL'); // the CLI and its agent
+  await new Promise((r) => setTimeout(r, 300));
+  expect(listed()).toHaveLength(1); // what the crash left
+  const up = spawnSync(process.execPath, [CLI, 'up', '--once', '--no-layers'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  expect(up.status, up.stderr).toBe(0);
+  expect(readdirSync(secrets)).toEqual([]);
 }, 30_000);
