@@ -60,3 +60,12 @@ test('completion: bash completes commands and flags; zsh and fish scripts name t
   }
   expect(habitat(dir, 'completion', 'tcsh').status).toBe(2);
 });
+
+test('every command and every flag has a description (the completion script carries them all)', () => {
+  const fish = habitat(testdir(), 'completion', 'fish')
+    .stdout.split('\n')
+    .filter((l) => l.startsWith('complete -c habitat -n'));
+  expect(fish.length).toBeGreaterThan(100);
+  const undescribed = fish.filter((l) => !/ -d '[^']+'/.test(l) && !l.includes("-a '("));
+  expect(undescribed).toEqual([]);
+});

@@ -16,6 +16,7 @@ import {
 import { formsOf } from '@habitat/runner';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
+import { intFlag } from '../flags.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
 
 const list = (v: string | undefined) =>
@@ -131,11 +132,11 @@ export function registerKnowledgeCommands(program: Command): void {
 
   k.command('search <query...>')
     .description('search learnings (ranked, with snippets and where each came from)')
-    .option('--project <name>')
-    .option('--agent <name>')
-    .option('--tags <a,b>')
+    .option('--project <name>', 'prefer learnings scoped to this project')
+    .option('--agent <name>', 'prefer learnings scoped to this agent')
+    .option('--tags <a,b>', 'prefer learnings with these comma-separated tags')
     .option('--pending', 'include learnings pending review')
-    .option('-n, --limit <n>', 'how many', '10')
+    .option('-n, --limit <n>', 'how many', intFlag(1), 10)
     .option('--json', 'print as JSON')
     .action(
       async (
@@ -145,7 +146,7 @@ export function registerKnowledgeCommands(program: Command): void {
           agent?: string;
           tags?: string;
           pending?: boolean;
-          limit: string;
+          limit: number;
           json?: boolean;
         },
         cmd: Command,
@@ -256,8 +257,8 @@ export function registerKnowledgeCommands(program: Command): void {
   k.command('context')
     .description('a short markdown brief of the learnings relevant to a task, within a token budget')
     .requiredOption('--task <text>', 'what the next session will do')
-    .option('--agent <name>')
-    .option('--project <name>')
+    .option('--agent <name>', 'the agent the brief is for')
+    .option('--project <name>', 'the project the brief is for')
     .option('--budget <tokens>', 'token budget', '1500')
     .option('--json', 'print as JSON')
     .action(
@@ -284,9 +285,9 @@ export function registerKnowledgeCommands(program: Command): void {
     )
     .option('--since <time>', 'only briefs since (ISO date or a duration ago, e.g. 7d)')
     .option('--run <id>', 'the learnings one run was given (ids, tokens)')
-    .option('-n, --limit <n>', 'how many learnings to list', '20')
+    .option('-n, --limit <n>', 'how many learnings to list', intFlag(1), 20)
     .option('--json', 'print as JSON')
-    .action(async (opts: { since?: string; run?: string; limit: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { since?: string; run?: string; limit: number; json?: boolean }, cmd: Command) => {
       const { index } = await open(cmd);
       const since = opts.since ? await sinceTime(opts.since) : undefined;
       const { knowledgeStats } = await import('@habitat/knowledge');

@@ -16,6 +16,7 @@ import {
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { coordinatorRoot } from '../cli.js';
+import { intFlag } from '../flags.js';
 import { CliError, pc, printJson, printLine, UsageError } from '../output.js';
 
 interface SourceFlags {
@@ -37,7 +38,7 @@ interface FilterFlags {
   model?: string;
   errors?: boolean;
   json?: boolean;
-  limit?: string;
+  limit?: number;
   refresh?: boolean;
 }
 
@@ -246,7 +247,7 @@ export function registerSessionsCommands(program: Command): void {
     });
 
   filterOptions(sourceOptions(sessions.command('list').description('List sessions, newest first')))
-    .option('--limit <n>', 'at most n sessions', '50')
+    .option('-n, --limit <n>', 'at most n sessions', intFlag(1), 50)
     .action(async (flags: SourceFlags & FilterFlags, cmd: Command) => {
       const index = await openIndex(cmd, flags);
       try {
@@ -280,7 +281,7 @@ export function registerSessionsCommands(program: Command): void {
     ),
   )
     .argument('<query...>', 'words to find; "quoted phrase" kept together')
-    .option('--limit <n>', 'at most n hits', '20')
+    .option('-n, --limit <n>', 'at most n hits', intFlag(1), 20)
     .action(async (words: string[], flags: SourceFlags & FilterFlags, cmd: Command) => {
       const index = await openIndex(cmd, flags);
       try {
