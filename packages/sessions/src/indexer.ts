@@ -420,7 +420,10 @@ function failJob(pass: Pass, job: Planned, error: unknown): void {
 
 function complete(pass: Pass): void {
   const { db, report } = pass;
-  if (pass.cold) ftsBatch(pass);
+  if (pass.cold) {
+    ftsBatch(pass);
+    db.exec('CREATE INDEX IF NOT EXISTS events_uuid ON events(uuid) WHERE uuid IS NOT NULL');
+  }
   finishPass(db);
   const added =
     (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) - pass.eventsBefore;
@@ -439,6 +442,8 @@ function startColdBuild(db: DB, dbPath: string): void {
   // FTS5 writes a segment each time its pending terms pass `hashsize` (1 MB by default) and merges segments as
   // they pile up: 32 MB flushes mean 32 times fewer segments and far less merging (and 31 MB more memory)
   db.exec(`INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ${32 << 20})`);
+  // the uuid index (summaries find their session by it) is built once, sorted, at the end: cheaper than per row
+  db.exec('DROP INDEX IF EXISTS events_uuid');
   try {
     db.pragma('journal_mode = MEMORY');
   } catch {
