@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadCoordinator } from '@habitat/config';
 import { parseLineTimes } from '@habitat/runner';
 import {
+  type AccountReport,
   connectDaemon,
   type DaemonClient,
   openStateReadOnly,
@@ -14,6 +15,7 @@ import {
   type StatusReport,
 } from '@habitat/scheduler';
 import { describeEvent, openSessionIndex, type SessionIndex } from '@habitat/sessions';
+import { accountLines } from './state/accounts.js';
 import type { Action, Effect, KnowledgeHitView, TranscriptEntry } from './state/app.js';
 import { type DaemonEventLike, normalizeEvent, type RunRecord } from './state/types.js';
 
@@ -48,6 +50,7 @@ const REFRESH_ON = new Set([
   'credential.paused',
   'slot.skipped',
   'daemon.reloaded',
+  'run.deferred',
 ]);
 
 /** Bytes of a past run's log read from its end (its last lines are what a person wants). */
@@ -109,6 +112,7 @@ export function startSources(options: SourceOptions): Sources {
           ? await reader.status()
           : undefined;
       if (status) dispatch(snapshot(status));
+      if (client) await refreshAccounts(client);
     } catch (error) {
       if (!client)
         dispatch({ type: 'flash', text: `cannot read the state: ${(error as Error).message}`, error: true });
@@ -119,6 +123,12 @@ export function startSources(options: SourceOptions): Sources {
       await refresh();
       poll();
     });
+  };
+
+  // A daemon from before accounts existed answers "unknown method": the row just stays away.
+  const refreshAccounts = async (c: DaemonClient) => {
+    const accounts = await c.request<AccountReport[]>('accounts').catch(() => undefined);
+    if (accounts) dispatch({ type: 'accounts', accounts: accountLines(accounts) });
   };
 
   // ---- the daemon, or the state read-only ---------------------------------------------------
@@ -145,6 +155,7 @@ export function startSources(options: SourceOptions): Sources {
         connection: { mode: 'live', ...(status.daemon.pid ? { pid: status.daemon.pid } : {}) },
       });
       dispatch(snapshot(status));
+      await refreshAccounts(c);
     } catch (error) {
       client = undefined;
       await fallBack((error as Error).message);

@@ -327,3 +327,52 @@ test('NO_COLOR (or a dumb terminal) turns colour off; the words stay', () => {
   expect(stateColour('failed', false)).toBeUndefined();
   expect(stateColour('failed', true)).toBe('red');
 });
+
+describe('accounts row', () => {
+  test('the header shows each account with its tightest window, and a pause', async () => {
+    const { Header } = await import('../src/ui/Header.js');
+    const { accountLines } = await import('../src/state/accounts.js');
+    const window = (w: string, utilization: number, status: string) => ({
+      window: w,
+      status,
+      utilization,
+      resetsAt: '2026-11-24T16:00:00.000Z',
+      overageStatus: null,
+      updatedAt: at(0),
+    });
+    const usage = {
+      runs: 0,
+      costUsd: 0,
+      tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 },
+      since: at(0),
+    };
+    const lines = accountLines([
+      {
+        key: 'env:A',
+        label: 'claude-login ($CLAUDE_TOKEN)',
+        kind: 'oauth',
+        agents: ['feed'],
+        windows: [window('seven_day', 0.4, 'allowed'), window('five_hour', 0.92, 'allowed_warning')],
+        usage: { fiveHour: usage, sevenDays: usage },
+        pausedUntil: null,
+        deferrals: [],
+      },
+      {
+        key: 'env:B',
+        label: 'api ($ANTHROPIC_API_KEY)',
+        kind: 'api-key',
+        agents: ['other'],
+        windows: [],
+        usage: { fiveHour: usage, sevenDays: usage },
+        pausedUntil: '2026-11-24T15:00:00.000Z',
+        deferrals: [],
+      },
+    ]);
+    const { lastFrame } = show(
+      <Header view="fleet" agents={2} running={0} accounts={lines} colour={false} />,
+    );
+    expect(lastFrame()!.split('\n')[1]).toBe(
+      'accounts: claude-login five_hour 92% allowed_warning, resets 16:00 · api paused until 15:00 UTC',
+    );
+  });
+});

@@ -1,5 +1,6 @@
 // The whole screen's state: which view, the connection, overlays and prompts, and each view's slice.
 // One reducer over pure slices; the container dispatches, `sources.ts` feeds it.
+import type { AccountLine } from './accounts.js';
 import type { AgentView } from './fleet.js';
 import {
   applyFleetEvent,
@@ -128,6 +129,8 @@ export interface AppState {
   flash?: { text: string; at: number; error?: boolean };
   /** agent files with errors (from the status snapshot) */
   problems?: string[];
+  /** the Claude accounts row of the header (live daemon only) */
+  accounts?: AccountLine[];
 }
 
 export function initialState(input: { now: number; columns?: number; rows?: number }): AppState {
@@ -190,11 +193,12 @@ export type Action =
   | { type: 'transcript-close' }
   | { type: 'transcript-move'; delta: number }
   | { type: 'fold-toggle'; all?: boolean }
-  | { type: 'knowledge-results'; query: string; hits: KnowledgeHitView[]; error?: string };
+  | { type: 'knowledge-results'; query: string; hits: KnowledgeHitView[]; error?: string }
+  | { type: 'accounts'; accounts: AccountLine[] };
 
 /** Rows the body of a view gets: the screen minus the header, the status line and the key hints. */
 export function bodyRows(state: AppState): number {
-  return Math.max(3, state.size.rows - 3);
+  return Math.max(3, state.size.rows - 3 - (state.accounts?.length ? 1 : 0));
 }
 
 /** Lines of log the run view shows. */
@@ -220,6 +224,8 @@ export function reduce(state: AppState, action: Action): AppState {
       return { ...state, size: { columns: action.columns, rows: action.rows } };
     case 'connection':
       return { ...state, connection: action.connection };
+    case 'accounts':
+      return { ...state, accounts: action.accounts };
     case 'snapshot':
       return {
         ...state,

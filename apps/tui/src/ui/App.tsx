@@ -112,6 +112,7 @@ export function App({ start, now = Date.now }: AppProps) {
         agents={all.length}
         running={running}
         problems={state.problems?.length ?? 0}
+        {...(state.accounts ? { accounts: state.accounts } : {})}
         colour={colour}
       />
       <Box height={height} flexDirection="column" overflow="hidden">

@@ -1,4 +1,5 @@
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
+import { type AccountLine, formatAccounts } from '../state/accounts.js';
 import type { View } from '../state/app.js';
 import { VIEWS } from '../state/app.js';
 
@@ -8,36 +9,46 @@ export interface HeaderProps {
   running: number;
   /** agent files with errors */
   problems?: number;
+  /** a second row: the Claude accounts, their tightest window and pauses */
+  accounts?: AccountLine[];
   colour: boolean;
 }
 
 /** The view tabs (the current one in brackets, so it reads without colour), the fleet's size, bad files. */
-export function Header({ view, agents, running, problems = 0, colour }: HeaderProps) {
+export function Header({ view, agents, running, problems = 0, accounts = [], colour }: HeaderProps) {
+  const held = accounts.some((a) => a.pausedUntil);
   return (
-    <Text wrap="truncate">
-      <Text bold>habitat</Text>
-      {VIEWS.map((v, i) =>
-        v === view ? (
-          <Text key={v} bold color={colour ? 'cyan' : undefined}>
-            {' '}
-            [{i + 1} {v}]
+    <Box flexDirection="column">
+      <Text wrap="truncate">
+        <Text bold>habitat</Text>
+        {VIEWS.map((v, i) =>
+          v === view ? (
+            <Text key={v} bold color={colour ? 'cyan' : undefined}>
+              {' '}
+              [{i + 1} {v}]
+            </Text>
+          ) : (
+            <Text key={v} dimColor={colour}>
+              {' '}
+              {i + 1} {v}
+            </Text>
+          ),
+        )}
+        <Text>
+          {'  '}
+          {agents} agent{agents === 1 ? '' : 's'}, {running} running
+        </Text>
+        {problems > 0 && (
+          <Text bold color={colour ? 'red' : undefined}>
+            , {problems} invalid
           </Text>
-        ) : (
-          <Text key={v} dimColor={colour}>
-            {' '}
-            {i + 1} {v}
-          </Text>
-        ),
-      )}
-      <Text>
-        {'  '}
-        {agents} agent{agents === 1 ? '' : 's'}, {running} running
+        )}
       </Text>
-      {problems > 0 && (
-        <Text bold color={colour ? 'red' : undefined}>
-          , {problems} invalid
+      {accounts.length > 0 && (
+        <Text wrap="truncate" color={colour && held ? 'yellow' : undefined} dimColor={colour && !held}>
+          {formatAccounts(accounts)}
         </Text>
       )}
-    </Text>
+    </Box>
   );
 }
