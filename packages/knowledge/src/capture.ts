@@ -87,7 +87,13 @@ export async function addLearning(
     index.noteWritten(file, merged);
     return { outcome: 'merged', learning: merged, existing: nearest.learning, redactions };
   }
-  const conflicts = candidates.flatMap((l) => {
+  // A fact changes within its own scope: another project's learning about a thing of the same name is not
+  // contradicted by this one (org-wide learnings are compared with every scope).
+  const comparable = (l: Learning) =>
+    l.scope.kind === 'org' ||
+    scope.kind === 'org' ||
+    (l.scope.kind === scope.kind && l.scope.name === scope.name);
+  const conflicts = candidates.filter(comparable).flatMap((l) => {
     const reason = conflictWith(l);
     return reason ? [{ learning: l, reason }] : [];
   });

@@ -47,7 +47,7 @@ const CHANGED =
   /\b(no longer|any ?more|was removed|were removed|is gone|are gone|was deleted|replaced|instead of|shut down|retired|deprecated)\b/i;
 const NOW = /\b(now|since|raised|lowered|increased|decreased|changed|moved|upgraded|migrated)\b/i;
 /** "moved from X to Y", "raised from 2 GB to 5 GB": X is what the older statement said. */
-const FROM_TO = /\bfrom\s+((?:[^\s,;.]+\s+){0,3}?[^\s,;.]+)\s+to\b/gi;
+const FROM_TO = /\bfrom\s+((?:[^\s,;]+\s+){0,5}?[^\s,;]+)\s+to\b/gi;
 
 function numbersOf(s: string): string[] {
   return (s.match(/\b\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|%|mb|gb|tb|k)?\b/gi) ?? []).map((n) =>
@@ -70,7 +70,10 @@ export function contradiction(
   const olderStems = new Set(keyTerms(`${older.title ?? ''} ${older.body}`).map(stem));
   for (const m of newer.body.matchAll(FROM_TO)) {
     const was = keyTerms(m[1]!).filter((t) => t.length >= 2);
-    if (was.length && was.every((t) => olderStems.has(stem(t)))) return `changed from "${m[1]}"`;
+    // A bare number ("from 60 s to 10 s") names no subject: it needs the texts to be about the same thing.
+    const named = was.some((t) => !/^\d/.test(t));
+    if (was.length && was.every((t) => olderStems.has(stem(t))) && (named || sim >= 0.2))
+      return `changed from "${m[1]}"`;
   }
   if (sim < 0.2) return undefined;
   if (CHANGED.test(newer.body) && !CHANGED.test(older.body)) return 'the newer says the old fact is gone';
