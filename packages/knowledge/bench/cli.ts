@@ -55,15 +55,34 @@ if (have < count) {
   console.log(`generated ${count - have} learning files in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 
-// First build: no index yet. /usr/bin/time gives the peak RSS of the whole process.
-rmSync(path.join(fleet, '.habitat'), { recursive: true, force: true });
-const first = spawnSync('/usr/bin/time', ['-f', '%e %M', 'node', habitat, 'knowledge', 'index'], {
-  cwd: fleet,
-  encoding: 'utf8',
-});
-const [buildSeconds, buildKb] = first.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+// First build: no index yet, interleaved with its floor (a process that lists and reads every file).
+// /usr/bin/time gives the peak RSS of the whole process.
+const buildRounds = Number(process.argv[process.argv.indexOf('--build-rounds') + 1] || 3);
+const floorScript = `const fs=require('fs'),p=require('path'),d=${JSON.stringify(knowledge)};for(const n of fs.readdirSync(d))fs.readFileSync(p.join(d,n),'utf8')`;
+const timed = (args: string[]) => {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...args], { cwd: fleet, encoding: 'utf8' });
+  const [s, kb, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  // CPU seconds (user + system) next to wall time: on a loaded machine the wall time is mostly waiting.
+  return { ms: s! * 1000, mb: kb! / 1024, cpu: (user! + sys!) * 1000, out: r.stdout.trim() };
+};
+const builds: { ms: number; mb: number; cpu: number }[] = [];
+const floors: { ms: number; cpu: number }[] = [];
+for (let r = 0; r < buildRounds; r++) {
+  rmSync(path.join(fleet, '.habitat'), { recursive: true, force: true });
+  const b = timed(['node', habitat, 'knowledge', 'index']);
+  builds.push(b);
+  if (r === 0) console.log(`first build: ${b.out}`);
+  floors.push(timed(['node', '-e', floorScript]));
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const buildMs = med(builds.map((b) => b.ms));
+const buildCpu = med(builds.map((b) => b.cpu));
+const floorMs = med(floors.map((f) => f.ms));
+const floorCpu = med(floors.map((f) => f.cpu));
 console.log(
-  `first index build: ${buildSeconds} s, peak RSS ${Math.round(buildKb! / 1024)} MB (${first.stdout.trim()})`,
+  `first index build: median ${(buildMs / 1000).toFixed(2)} s wall, ${(buildCpu / 1000).toFixed(2)} s CPU, peak RSS ${Math.round(Math.max(...builds.map((b) => b.mb)))} MB; ` +
+    `reading every file: ${(floorMs / 1000).toFixed(2)} s wall, ${(floorCpu / 1000).toFixed(2)} s CPU; ` +
+    `ratio ${(buildMs / floorMs).toFixed(1)}x wall, ${(buildCpu / floorCpu).toFixed(1)}x CPU (${buildRounds} rounds)`,
 );
 
 const rare = 'term2bq';
@@ -95,8 +114,7 @@ for (let r = 0; r < rounds; r++) {
     ms[name] = [...(ms[name] ?? []), Number(process.hrtime.bigint() - t) / 1e6];
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, median(v)]));
+const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, med(v)]));
 console.log(
   `\n${count} learnings, ${rounds} interleaved rounds, medians (${cpus().length} cores, node ${process.version})`,
 );
