@@ -30,6 +30,7 @@ const rand = () => {
 const pick = () => vocabulary[Math.floor(vocabulary.length * rand() ** 2.5)]!;
 const sentence = (n: number) => Array.from({ length: n }, pick).join(' ');
 
+mkdirSync(fleet, { recursive: true });
 if (!existsSync(path.join(fleet, 'habitat.yaml'))) writeFileSync(path.join(fleet, 'habitat.yaml'), '{}\n');
 mkdirSync(knowledge, { recursive: true });
 const have = readdirSync(knowledge).filter((n) => n.endsWith('.md')).length;

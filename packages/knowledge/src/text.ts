@@ -26,8 +26,16 @@ export function keyTerms(text: string): string[] {
 
 /** The porter stem of a term, as the FTS index's porter tokenizer stems it (so both sides agree). */
 export function stem(term: string): string {
-  return stemmer(term);
+  let s = stems.get(term);
+  if (s === undefined) {
+    s = stemmer(term);
+    // Ranking stems the same few thousand words again and again: remember them (bounded).
+    if (stems.size > 50_000) stems.clear();
+    stems.set(term, s);
+  }
+  return s;
 }
+const stems = new Map<string, string>();
 
 /** Jaccard similarity of two texts' stemmed key terms. */
 export function similarity(a: string, b: string): number {
