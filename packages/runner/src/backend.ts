@@ -132,4 +132,6 @@ export interface Backend {
    * per thing removed, for the log.
    */
   cleanup(scope: { stateDir: string; openRunIds: ReadonlySet<string> }): Promise<string[]>;
+  /** wait for clean-up a backend does in the background after results are given (a stopping coordinator) */
+  settle?(): Promise<void>;
 }

@@ -478,7 +478,7 @@ async function followService(
       if (isTerminal(last.state)) break;
     }
     if (stopped) {
-      await waitGone(engine, serviceId, graceMs);
+      await waitGone(engine, serviceId, graceMs, true);
       return {
         exitCode: reported ?? null,
         signal: null,
@@ -530,17 +530,32 @@ async function followService(
     };
   } finally {
     stop?.removeEventListener('abort', onStop);
-    await endJob(engine, serviceId);
-    await waitGone(engine, serviceId, graceMs);
     live?.destroy();
     watch.close();
-    await removeService(
-      engine,
-      serviceId,
-      [primary, ...extras].filter((t): t is string => !!t),
+    // The job is ended before the result is given (nothing of the run goes on); Swarm's reaping of the
+    // stopped task takes a few seconds more, so the service and unused secrets are removed after it in
+    // the background (`settleSwarm()` waits for that; a restarted coordinator's cleanup() sweeps it).
+    await endJob(engine, serviceId);
+    const tasks = [primary, ...extras].filter((t): t is string => !!t);
+    track(
+      (async () => {
+        await waitGone(engine, serviceId, graceMs);
+        await removeService(engine, serviceId, tasks);
+        await serialized(() => removeUnusedSecrets(engine, coordinator)).catch(() => []);
+      })(),
     );
-    await serialized(() => removeUnusedSecrets(engine, coordinator)).catch(() => []);
   }
+}
+
+const pending = new Set<Promise<void>>();
+function track(work: Promise<void>): void {
+  const p = work.catch(() => {}).finally(() => pending.delete(p));
+  pending.add(p);
+}
+
+/** Wait for the background removal of finished runs' services and secrets. */
+export async function settleSwarm(): Promise<void> {
+  while (pending.size > 0) await Promise.all([...pending]);
 }
 
 function isTerminal(state: string): boolean {
@@ -589,7 +604,13 @@ async function endJob(engine: Docker, serviceId: string): Promise<void> {
  * it on this engine is stopped right away (Swarm's own stop takes ~5 s to get there); on other nodes
  * Swarm stops it.
  */
-async function waitGone(engine: Docker, serviceId: string, graceMs = 10_000): Promise<void> {
+async function waitGone(
+  engine: Docker,
+  serviceId: string,
+  graceMs = 10_000,
+  /** enough that the containers here have stopped (Swarm reports it ~3 s later) */
+  stoppedOnly = false,
+): Promise<void> {
   const deadline = Date.now() + GONE_MS + graceMs;
   const stopping = new Set<string>();
   while (Date.now() < deadline) {
@@ -601,6 +622,21 @@ async function waitGone(engine: Docker, serviceId: string, graceMs = 10_000): Pr
     // Tasks that ended on their own (failed, rejected) stay listed on Docker 20.10; they run nothing.
     const live = tasks.filter((t) => !isTerminal(t.Status?.State ?? '') || t.DesiredState === 'running');
     if (live.length === 0) return;
+    if (stoppedOnly && live.every((t) => t.DesiredState === 'remove')) {
+      const running = await Promise.all(
+        live.map(async (t) => {
+          const id = t.Status?.ContainerStatus?.ContainerID;
+          if (!id) return t.Status?.State === 'running';
+          const info = await engine
+            .getContainer(id)
+            .inspect()
+            .catch(() => undefined);
+          // not on this engine: trust Swarm's state
+          return info ? info.State.Running : t.Status?.State === 'running';
+        }),
+      );
+      if (!running.includes(true)) return;
+    }
     for (const t of live) {
       const id = t.Status?.ContainerStatus?.ContainerID;
       if (t.DesiredState !== 'remove' || !id || stopping.has(id)) continue;
@@ -717,6 +753,7 @@ export const swarmBackend: Backend = {
     await removeService(engine, run.ref, []);
     return `the coordinator restarted and could not follow this run's service ${run.ref}; it was stopped and removed`;
   },
+  settle: settleSwarm,
   async cleanup({ stateDir, openRunIds }) {
     const engine = await docker();
     const notes: string[] = [];

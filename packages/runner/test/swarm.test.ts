@@ -7,7 +7,13 @@ import path from 'node:path';
 import { buildTestImage, requireDockerInCI, testdir } from '@habitat/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { docker } from '../src/docker.js';
-import { coordinatorId, type RunEvent, startRun as startRunOf, swarmBackend } from '../src/index.js';
+import {
+  coordinatorId,
+  type RunEvent,
+  settleSwarm,
+  startRun as startRunOf,
+  swarmBackend,
+} from '../src/index.js';
 import { agentWith, sh } from './helpers.js';
 
 const dockerUp = await requireDockerInCI();
@@ -67,6 +73,7 @@ const containersOf = (runId: string) =>
 
 describe.skipIf(!swarm)('swarm backend', () => {
   afterAll(async () => {
+    await settleSwarm();
     // Nothing left behind on any path (and nothing of ours if an assertion failed half-way).
     const left = stateDirs.map(leftovers).filter(Boolean);
     for (const dir of stateDirs) {
@@ -125,6 +132,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
         Resources: { Limits: { MemoryBytes: 256 * 1024 ** 2, NanoCPUs: 5e8, Pids: 128 } },
       },
     });
+    await settleSwarm();
     expect(leftovers(stateDir)).toBe('');
     expect(containersOf(result.runId)).toBe('');
   });
@@ -193,6 +201,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
     expect(inspected).not.toContain(key);
     expect(inspected).not.toContain(token);
     expect(secrets.split('\n')).toHaveLength(2);
+    await settleSwarm();
     expect(leftovers(stateDir)).toBe('');
   });
 
@@ -205,6 +214,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
     ).result;
     expect(result.status).toBe('timed-out');
     expect(readFileSync(result.logPath, 'utf8')).toContain('up');
+    await settleSwarm();
     expect(leftovers(stateDir)).toBe('');
     expect(containersOf(result.runId)).toBe('');
   });
@@ -218,6 +228,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
     handle.on((e) => e.type === 'output' && e.text.includes('ready') && handle.cancel());
     const result = await handle.result;
     expect(result.status).toBe('cancelled');
+    await settleSwarm();
     expect(leftovers(stateDir)).toBe('');
     expect(containersOf(result.runId)).toBe('');
   });
@@ -234,6 +245,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
     expect(result.error?.message).toContain(
       '"habitat-no-such-image:1" is neither on this swarm manager nor in a registry',
     );
+    await settleSwarm();
     expect(leftovers(stateDir)).toBe('');
   });
 
@@ -251,6 +263,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
     ).result;
     expect(result.error?.code).toBe('unschedulable');
     expect(result.error?.message).toMatch(/no suitable node/);
+    await settleSwarm();
     expect(leftovers(stateDir)).toBe('');
   });
 
@@ -269,6 +282,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
       expect.objectContaining({ backend: 'swarm', agent: 'adoptee', runId: handle.runId }),
     ]);
     expect((await handle.result).status).toBe('succeeded');
+    await settleSwarm();
     expect(await swarmBackend.findLive({ stateDir })).toEqual([]);
   });
 });

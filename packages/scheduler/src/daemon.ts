@@ -11,6 +11,7 @@ import {
   readCredentialValues,
 } from '@habitat/config';
 import {
+  allBackends,
   type BackendExit,
   backendFor,
   type LiveRun,
@@ -1121,6 +1122,8 @@ export class Daemon extends EventEmitter {
       for (const r of this.running.values()) r.handle?.cancel('the coordinator is stopping');
       await all();
     }
+    // Backends finishing clean-up after their last results (swarm: removing ended services).
+    await Promise.all(allBackends().map((b) => b.settle?.().catch(() => {})));
     await this.server?.close();
     await this.http?.close();
     await this.notifier.close();
