@@ -122,6 +122,9 @@ export function connectDaemon(
             // A stopped (SIGSTOP) or wedged daemon must not hang the CLI: every answer has a deadline.
             const timer = setTimeout(() => {
               pending.delete(id);
+              // A daemon that does not answer cannot be relied on for anything else on this connection
+              // either; an open socket to it would also keep this process alive.
+              socket.destroy();
               rej(
                 new SchedulerError(
                   'daemon-busy',
@@ -148,7 +151,11 @@ export function connectDaemon(
           return () => listeners.delete(listener);
         },
         onClose: (listener) => closers.add(listener),
-        close: () => socket.end(),
+        close: () => {
+          // A stopped peer never finishes the close: do not let it keep this process alive.
+          socket.end();
+          socket.unref();
+        },
       };
       resolve(client);
     });

@@ -1,0 +1,203 @@
+// kill -9 at any moment: a loop of SIGKILLs at random points of the daemon's life (start-up, reconcile,
+// spawn, mid-run, recording), measured against ground truth the agents write outside the state dir.
+// Figures: kills, executions, duplicates, lost wake-ups, runs recorded wrongly, leaked secret files and
+// containers, crashes. Every one but kills and executions must be 0.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import {
+  fleet,
+  leftoverRunFiles,
+  readTruth,
+  report,
+  runsOf,
+  sleep,
+  socketUp,
+  type TruthLine,
+  type Up,
+  up,
+  waitFor,
+} from './harness.js';
+
+const WAKE_MS = 2000;
+
+/** Compare what the agents did with what the daemon recorded and planned. */
+function analyse(truth: TruthLine[], stateDir: string, horizon: number, toleranceMs: number) {
+  const starts = new Map<string, TruthLine[]>();
+  for (const t of truth.filter((l) => l.kind === 'start'))
+    starts.set(t.runId, [...(starts.get(t.runId) ?? []), t]);
+  const ends = new Map(truth.filter((l) => l.kind === 'end').map((t) => [t.runId, t]));
+  const duplicates = [...starts.values()].reduce((n, list) => n + list.length - 1, 0);
+  const rows = new Map(runsOf(stateDir).map((r) => [r.id, r]));
+  let lostWakes = 0;
+  let earlyWakes = 0;
+  const byAgent = new Map<string, TruthLine[]>();
+  for (const list of starts.values())
+    for (const s of list) byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
+  for (const list of byAgent.values()) {
+    list.sort((a, b) => a.at - b.at);
+    for (const [i, s] of list.entries()) {
+      const end = ends.get(s.runId);
+      if (!end) continue;
+      const next = list[i + 1];
+      if (next && next.at < end.at + WAKE_MS - toleranceMs) earlyWakes++;
+      if (!next && end.at + WAKE_MS < horizon) lostWakes++;
+    }
+  }
+  const recordedWrong = [...ends.keys()].filter((id) => rows.get(id)?.status !== 'succeeded').length;
+  const unfinished = [...starts.keys()].filter((id) => !ends.has(id)).length;
+  return {
+    executions: [...starts.values()].reduce((n, l) => n + l.length, 0),
+    completed: ends.size,
+    duplicates,
+    lostWakes: lostWakes + earlyWakes,
+    earlyWakes,
+    recordedWrong,
+    unfinished,
+    recordedLost: [...rows.values()].filter((r) => r.status === 'lost').length,
+  };
+}
+
+/** SIGKILL daemons at random moments for `ms`, then let a last one settle and stop it with SIGTERM. */
+async function killLoop(root: string, stateDir: string, ms: number, settleMs: number) {
+  let kills = 0;
+  let crashes = 0;
+  const crashLogs: string[] = [];
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const d: Up = up(root);
+    let killed = false;
+    const exit = d.exited.then((e) => {
+      if (!killed) {
+        crashes++;
+        crashLogs.push(d.stderr().slice(-2000));
+      }
+      return e;
+    });
+    // Anywhere from mid start-up to a few runs in.
+    await sleep(150 + Math.random() * 1800);
+    killed = true;
+    d.child.kill('SIGKILL');
+    await exit;
+    kills++;
+  }
+  const last = up(root);
+  await waitFor(() => socketUp(stateDir), 30_000);
+  await sleep(settleMs);
+  const horizon = Date.now() - WAKE_MS - 3000;
+  last.child.kill('SIGTERM');
+  const { code } = await last.exited;
+  if (code !== 0) crashes++;
+  return { kills, crashes, crashLogs, horizon };
+}
+
+const agentYaml = (script: string, extra = '') =>
+  `run:\n  command:\n    - sh\n    - -c\n    - |\n${script
+    .trim()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join(
+      '\n',
+    )}\nschedule: { every: 1h }\nwake: { mode: agent, min: 1s }\ncredentials:\n  - { name: tok, from: ../secret.txt, as: file }\n${extra}`;
+
+describe('kill -9 loop', () => {
+  test('local agents: 0 duplicates, 0 lost wake-ups, 0 leaked secret files, 0 crashes', {
+    timeout: 180_000,
+  }, async () => {
+    const script = `
+echo "start $HABITAT_RUN_ID $HABITAT_AGENT $(date +%s%3N)" >> TRUTH
+cat "$HABITAT_SECRETS_DIR/tok" > /dev/null
+sleep 0.7
+printf '${WAKE_MS / 1000}s\\n' > "$HABITAT_WAKE_FILE"
+echo "end $HABITAT_RUN_ID $HABITAT_AGENT $(date +%s%3N)" >> TRUTH
+`;
+    const agents = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`a${i}`, agentYaml(script)]));
+    const f = fleet(agents, { 'secret.txt': 'chaos-secret-value-8c1f\n' });
+    const loop = await killLoop(f.root, f.stateDir, Number(process.env.HABITAT_CHAOS_MS ?? 40_000), 8000);
+    const figures = analyse(readTruth(f.truth), f.stateDir, loop.horizon, 300);
+    const leakedSecretFiles = leftoverRunFiles(f.stateDir);
+    report('kill9-local', {
+      agents: 6,
+      kills: loop.kills,
+      ...figures,
+      leakedSecretFiles,
+      crashes: loop.crashes,
+    });
+    if (loop.crashLogs.length) process.stdout.write(`${loop.crashLogs.join('\n---\n')}\n`);
+    expect(loop.kills).toBeGreaterThan(10);
+    expect(figures.executions).toBeGreaterThan(20);
+    expect(figures.duplicates).toBe(0);
+    expect(figures.lostWakes).toBe(0);
+    expect(figures.recordedWrong).toBe(0);
+    expect(leakedSecretFiles).toBe(0);
+    expect(loop.crashes).toBe(0);
+  });
+
+  describe('Docker agents', async () => {
+    const { buildTestImage, requireDockerInCI } = await import('@habitat/testkit');
+    const docker = await requireDockerInCI();
+    test.skipIf(!docker)(
+      '0 duplicates, 0 lost wake-ups, 0 leaked containers or secret files, 0 crashes',
+      { timeout: 240_000 },
+      async () => {
+        const image = await buildTestImage();
+        const script = `
+echo "start $HABITAT_RUN_ID $HABITAT_AGENT $(($(date +%s) * 1000))" >> /work/truth.log
+cat /run/secrets/tok > /dev/null
+sleep 1
+printf '${WAKE_MS / 1000}s\\n' > "$HABITAT_WAKE_FILE"
+echo "end $HABITAT_RUN_ID $HABITAT_AGENT $(($(date +%s) * 1000))" >> /work/truth.log
+`;
+        const extra = (name: string) =>
+          `repo: ../habitats/${name}\nisolation: { backend: docker, image: "${image}", network: none }\n`;
+        const names = ['d0', 'd1'];
+        const f = fleet(Object.fromEntries(names.map((n) => [n, agentYaml(script, extra(n))])), {
+          'secret.txt': 'chaos-docker-secret-77ab\n',
+        });
+        const truths = names.map((n) => {
+          const dir = path.join(f.root, 'habitats', n);
+          mkdirSync(dir, { recursive: true });
+          chmodSync(dir, 0o777);
+          writeFileSync(path.join(dir, 'truth.log'), '', { mode: 0o666 });
+          chmodSync(path.join(dir, 'truth.log'), 0o666);
+          return path.join(dir, 'truth.log');
+        });
+        const loop = await killLoop(
+          f.root,
+          f.stateDir,
+          Number(process.env.HABITAT_CHAOS_DOCKER_MS ?? 45_000),
+          10_000,
+        );
+        const truth = truths.flatMap((t) => readTruth(t));
+        // seconds resolution inside the busybox image
+        const figures = analyse(truth, f.stateDir, loop.horizon, 1100);
+        const leakedContainers = execFileSync(
+          'docker',
+          ['ps', '-aq', '--filter', `label=habitat.stateDir=${f.stateDir}`],
+          { encoding: 'utf8' },
+        )
+          .split('\n')
+          .filter(Boolean).length;
+        const leakedSecretFiles = leftoverRunFiles(f.stateDir);
+        report('kill9-docker', {
+          agents: names.length,
+          kills: loop.kills,
+          ...figures,
+          leakedContainers,
+          leakedSecretFiles,
+          crashes: loop.crashes,
+        });
+        if (loop.crashLogs.length) process.stdout.write(`${loop.crashLogs.join('\n---\n')}\n`);
+        expect(loop.kills).toBeGreaterThan(5);
+        expect(figures.executions).toBeGreaterThan(4);
+        expect(figures.duplicates).toBe(0);
+        expect(figures.lostWakes).toBe(0);
+        expect(figures.recordedWrong).toBe(0);
+        expect(leakedContainers).toBe(0);
+        expect(leakedSecretFiles).toBe(0);
+        expect(loop.crashes).toBe(0);
+      },
+    );
+  });
+});
