@@ -83,12 +83,16 @@ async function killLoop(root: string, stateDir: string, ms: number, settleMs: nu
     kills++;
   }
   const last = up(root);
-  await waitFor(() => socketUp(stateDir), 30_000);
+  // "daemon started" is logged right before `habitat up` installs its SIGTERM handler
+  await waitFor(() => socketUp(stateDir) && last.stderr().includes('daemon started'), 60_000);
   await sleep(settleMs);
   const horizon = Date.now() - WAKE_MS - 3000;
   last.child.kill('SIGTERM');
-  const { code } = await last.exited;
-  if (code !== 0) crashes++;
+  const { code, signal } = await last.exited;
+  if (code !== 0) {
+    crashes++;
+    crashLogs.push(`last daemon: exit ${code} ${signal ?? ''}\n${last.stderr().slice(-3000)}`);
+  }
   return { kills, crashes, crashLogs, horizon };
 }
 

@@ -111,6 +111,8 @@ export class Daemon extends EventEmitter {
   private recoverTimer: NodeJS.Timeout | undefined;
   /** set while habitat.yaml is broken (the last good settings are in use, or no agent is) */
   private settingsProblem: string | undefined;
+  /** backends that did not answer during reconciliation: none of their runs is started again */
+  private readonly unreachable = new Set<string>();
   private settings!: Coordinator['settings'];
   store!: Store;
   private readonly now: () => number;
@@ -760,10 +762,12 @@ export class Daemon extends EventEmitter {
         removeRunDir(this.stateDir, row.id);
         continue;
       }
-      const found = live.find((c) => c.runId === row.id);
+      let found = live.find((c) => c.runId === row.id);
       const backend = backendFor(row.backend ?? found?.backend);
+      if (found && found.state === 'created') found = await this.settleCreated(backend, found);
       if (found && found.state === 'created') {
-        // Created but never started (the kill landed in between): remove it; the agent never ran.
+        // Created and, after a wait, still not started (the kill landed in between): remove it; the
+        // agent never ran.
         await backend.abandon({ runId: row.id, ref: found.ref }).catch(() => '');
       } else if (found && agent) {
         this.adopt(agent, row, found);
@@ -775,7 +779,8 @@ export class Daemon extends EventEmitter {
         ref: row.container_id,
         stateDir: this.stateDir,
       }) ?? { started: true };
-      if (agent && (!ended.started || found?.state === 'created')) {
+      const reachable = !this.unreachable.has(backend.name);
+      if (agent && reachable && (!ended.started || found?.state === 'created')) {
         this.queue.push(this.store.requeueRun(row.id));
         this.log('info', { event: 'run.requeued', runId: row.id }, 'its agent never started: queued again');
         continue;
@@ -803,12 +808,11 @@ export class Daemon extends EventEmitter {
         summary: { toolsUsed: {}, unknownEvents: 0 },
         ...(ended.exitCode === undefined ? { error: { code: 'lost', message: reason } } : {}),
       };
+      // The outcome is recorded first: the run dir (exit mark, wake file) goes only once it is.
+      if (!agent) this.store.finishRun(row.id, result, reason);
+      else this.finish(row.agent, result);
       removeRunDir(this.stateDir, row.id);
-      if (!agent) {
-        this.store.finishRun(row.id, result, reason);
-        continue;
-      }
-      this.finish(row.agent, result);
+      if (!agent) continue;
       const plan = this.plans.get(row.agent);
       // A lost wake-up run with no new request of its own is the wake-up itself: plan it again. So is a
       // lost resumption (its session is kept until a resumed run ends).
@@ -886,18 +890,46 @@ export class Daemon extends EventEmitter {
     const openIds = new Set(open.map((r) => r.id));
     const found = await Promise.all(
       [...names].map(async (name) => {
-        try {
-          const backend = backendFor(name);
-          const live = await backend.findLive({ stateDir: this.stateDir });
-          for (const note of await backend.cleanup({ stateDir: this.stateDir, openRunIds: openIds }))
-            this.log('warn', { event: 'backend.cleanup', backend: name }, note);
-          return live;
-        } catch {
-          return [];
+        // A backend that does not answer (a busy Docker engine) is asked again: "no such run" from a
+        // backend we could not ask would start a still-running agent a second time.
+        for (let attempt = 0; attempt < 4; attempt++) {
+          try {
+            const backend = backendFor(name);
+            const live = await backend.findLive({ stateDir: this.stateDir });
+            for (const note of await backend.cleanup({ stateDir: this.stateDir, openRunIds: openIds }))
+              this.log('warn', { event: 'backend.cleanup', backend: name }, note);
+            return live;
+          } catch (error) {
+            if (attempt === 3) {
+              this.unreachable.add(name);
+              this.log(
+                'warn',
+                { event: 'backend.unreachable', backend: name },
+                `cannot ask the ${name} backend for runs a previous daemon left: ${(error as Error).message}`,
+              );
+            } else await new Promise((r) => setTimeout(r, 750));
+          }
         }
+        return [];
       }),
     );
     return found.flat();
+  }
+
+  /**
+   * A container seen as `created` may be starting (the previous daemon's start request reached the
+   * engine before the kill): give it a few seconds to show it is running before calling it never-started.
+   */
+  private async settleCreated(backend: ReturnType<typeof backendFor>, run: LiveRun): Promise<LiveRun> {
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = (await backend.findLive({ stateDir: this.stateDir }).catch(() => [])).find(
+        (l) => l.runId === run.runId,
+      );
+      if (!now) return run;
+      if (now.state !== 'created') return now;
+    }
+    return run;
   }
 
   /** Stop what is left of an in-flight run nobody can follow; returns why it is lost. */
@@ -954,7 +986,6 @@ export class Daemon extends EventEmitter {
         const summary = output.summary;
         const endedAt = new Date(this.now());
         const wake = await leftoverWake(this.stateDir, agent, row.id);
-        removeRunDir(this.stateDir, row.id);
         result = {
           runId: row.id,
           agent: agent.name,
@@ -1003,6 +1034,7 @@ export class Daemon extends EventEmitter {
         };
       }
       this.finish(agent.name, result);
+      removeRunDir(this.stateDir, row.id); // only now: until it is recorded, its marks and wake file count
       this.running.delete(row.id);
       resolveDone();
       this.pump();
