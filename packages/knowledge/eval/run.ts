@@ -201,12 +201,10 @@ if (process.argv.includes('--sweep')) {
   // Calibration of the brief's evidence cut: on the tuning half only.
   const tune = queries.filter((q) => splitOf(q.id) === 'tune');
   for (const tuning of [
-    { unknownWeight: 1 },
-    { unknownWeight: 0.5 },
-    { unknownWeight: 0.25 },
-    { unknownWeight: 0.5, minMatched: 2 },
-    { unknownWeight: 0.25, minMatched: 2 },
-    { unknownWeight: 0, minMatched: 2 },
+    { taskWordWeight: 1 },
+    { taskWordWeight: 0.5 },
+    { taskWordWeight: 0.25 },
+    { taskWordWeight: 0 },
   ])
     for (const t of [0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]) {
       const b = brief(tune, t, tuning);

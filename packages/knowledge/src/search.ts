@@ -52,7 +52,20 @@ export interface Tuning {
   unknownWeight: number;
   /** evidence needs at least this many query terms matched */
   minMatched: number;
+  /** weight of task-framing words (TASK_WORDS) in the evidence */
+  taskWordWeight: number;
 }
+
+/** General words of how people phrase a task or a symptom, not what it is about. */
+export const TASK_WORDS = new Set(
+  `add adding added fix fixing fixed implement implementing update updating write writing create creating change
+  changing improve improving debug debugging investigate handle support set setup keep keeps kept still getting
+  gets got happen happened happening started starting start stop stopped stops seems seem try trying tried work
+  working works worked broken break breaks fail fails failed failing error errors issue issues problem problems
+  help please new old again every always never sometimes randomly suddenly whole`
+    .split(/\s+/)
+    .filter(Boolean),
+);
 
 export const DEFAULT_TUNING: Tuning = {
   weights: [2, 1.5, 1],
@@ -64,6 +77,7 @@ export const DEFAULT_TUNING: Tuning = {
   stale: 0.4,
   unknownWeight: 1,
   minMatched: 1,
+  taskWordWeight: 0,
 };
 
 /** Terms in more than this share of learnings say little (low IDF) and cost the most to rank: left out. */
@@ -243,6 +257,11 @@ export function searchKnowledge(
   const idf = terms.map((t) => {
     const df = index.documentFrequency(t, Math.ceil(n * COMMON_SHARE) + 1);
     return Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (df === 0 ? tuning.unknownWeight : 1);
+  });
+  // Words that frame a task rather than say what it is about ("fix", "add", "keeps") weigh little in the
+  // evidence: a learning is not less relevant because the asker wrote "implement".
+  terms.forEach((t, i) => {
+    if (TASK_WORDS.has(t)) idf[i]! *= tuning.taskWordWeight;
   });
   const totalIdf = idf.reduce((a, b) => a + b, 0) || 1;
   const byRow = new Map<number, { learning: Learning; base: number }>();
