@@ -15,7 +15,9 @@ import { defineConfig } from 'tsup';
  */
 const EXTERNAL = [
   'better-sqlite3',
-  'dockerode',
+  // ssh2 (dockerode's ssh:// transport) has optional native parts; dockerode and grpc-js are bundled
+  'ssh2',
+  'cpu-features',
   '@modelcontextprotocol/sdk',
   '@secretlint/[^/]+',
   'pino',

@@ -10,6 +10,7 @@ if (args.length === 1 && (args[0] === '-V' || args[0] === '--version')) {
   );
 } else {
   process.env.NODE_ENV ??= 'production';
+  (await import('./heap.js')).applyHeapSettings();
   await import('./main.js');
 }
 
