@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import { type AccountReport, Accounts, accountOf } from './accounts.js';
 import { SchedulerError } from './errors.js';
-import { type HttpServer, serveHttp } from './http.js';
+import { checkListen, type HttpServer, serveHttp } from './http.js';
 import { acquireLock } from './lock.js';
 import { Notifier, type NotifierOptions } from './notify.js';
 import {
@@ -147,6 +147,8 @@ export class Daemon extends EventEmitter {
     this.settings = coordinator.settings;
     this.settingsProblem = settingsProblem;
     if (this.options.socket ?? !this.options.once) checkSocketPath(this.socketPath);
+    const http = this.options.http ?? this.settings.http;
+    if (http && !this.options.once) checkListen(http); // a bad --http fails before anything starts
     secureStateDir(this.stateDir);
     this.releaseLock = await acquireLock(this.stateDir);
     try {
@@ -174,13 +176,13 @@ export class Daemon extends EventEmitter {
           await new Promise((r) => setTimeout(r, DISK_RETRY_MS));
         }
       }
-      if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
-      const http = this.options.http ?? this.settings.http;
+      // HTTP first: a port in use fails the start with nothing else listening yet.
       if (http && !this.options.once)
         this.http = await serveHttp(this, {
           ...http,
           ...(this.options.warn ? { warn: this.options.warn } : {}),
         });
+      if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
       if (this.options.watch ?? !this.options.once) this.watchAgents();
       // The logger's own `pid` says which process this is: no second `pid` key in the line.
       this.log(

@@ -56,14 +56,20 @@ export function httpToken(stateDir: string): { token: string; source: 'env' | st
 
 const MAX_BODY = 64 * 1024;
 
+/** The address, if it may be served: loopback, or anything with `public`. */
+export function checkListen(options: Pick<HttpOptions, 'listen' | 'public'>): { host: string; port: number } {
+  const address = parseListen(options.listen);
+  if (!isLoopback(address.host) && !options.public)
+    throw new SchedulerError(
+      'bad-request',
+      `--http ${options.listen} is not a loopback address: pass --http-public to serve it beyond this machine`,
+    );
+  return address;
+}
+
 export async function serveHttp(daemon: Daemon, options: HttpOptions): Promise<HttpServer> {
-  const { host, port } = parseListen(options.listen);
+  const { host, port } = checkListen(options);
   if (!isLoopback(host)) {
-    if (!options.public)
-      throw new SchedulerError(
-        'bad-request',
-        `--http ${options.listen} is not a loopback address: pass --http-public to serve it beyond this machine`,
-      );
     options.warn?.(
       `warning: the habitat HTTP API listens on ${options.listen}, reachable beyond this machine; anyone with the token can start runs`,
     );

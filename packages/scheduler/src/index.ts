@@ -19,6 +19,7 @@ export { Daemon, type DaemonEvent, type DaemonOptions, type Launcher, startDaemo
 export { SchedulerError, type SchedulerErrorCode } from './errors.js';
 export { recordForegroundRun } from './foreground.js';
 export {
+  checkListen,
   type HttpOptions,
   type HttpServer,
   httpToken,
