@@ -165,10 +165,12 @@ export function taskCommand(
   const script = [
     ...exports,
     `"$@" < ${stdinFile ? `'${stdinFile}'` : '/dev/null'} & pid=$!`,
-    `trap 'kill -TERM $pid 2>/dev/null' TERM INT`,
+    `trap 'stopped=1; kill -TERM $pid 2>/dev/null' TERM INT`,
     'wait $pid; code=$?',
     'while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
     `printf '${exitMarker(runId).replace('\u001e', '\\036')}%s\\n' "$code" >&2`,
+    // stopped (timeout, cancel, the job ended): nothing to wait for
+    '[ -n "$stopped" ] && exit "$code"',
     'trap - TERM INT',
     `exec sleep ${HOLD_SECONDS}`,
   ].join('\n');
@@ -566,19 +568,29 @@ function isTerminal(state: string): boolean {
  * End the job: a new iteration of zero completions, so Swarm stops the task (SIGTERM, then SIGKILL
  * after StopGracePeriod) and reaps it with its container. Idempotent.
  */
-async function endJob(engine: Docker, serviceId: string): Promise<void> {
+async function endJob(engine: Docker, serviceId: string, again = false): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     let svc: {
       Version: { Index: number };
-      Spec: { Mode?: { ReplicatedJob?: { TotalCompletions?: number } } };
+      Spec: {
+        Mode?: { ReplicatedJob?: { TotalCompletions?: number } };
+        TaskTemplate?: { ForceUpdate?: number };
+      };
     };
     try {
       svc = (await engine.getService(serviceId).inspect()) as typeof svc;
     } catch {
       return; // gone already
     }
-    if (svc.Spec.Mode?.ReplicatedJob?.TotalCompletions === 0) return;
-    const spec = { ...svc.Spec, Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 0 } } };
+    if (svc.Spec.Mode?.ReplicatedJob?.TotalCompletions === 0 && !again) return;
+    // `again`: a task created just as the job was ended can miss the new iteration; a forced update
+    // starts another one, which moves it to removal too.
+    const template = svc.Spec.TaskTemplate ?? {};
+    const spec = {
+      ...svc.Spec,
+      Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 0 } },
+      ...(again ? { TaskTemplate: { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 } } : {}),
+    };
     try {
       await new Promise<void>((resolve, reject) =>
         engine.modem.dial(
@@ -613,6 +625,16 @@ async function waitGone(
 ): Promise<void> {
   const deadline = Date.now() + GONE_MS + graceMs;
   const stopping = new Set<string>();
+  let nudged = Date.now();
+  // Swarm creates a new job's task a moment after the service: "no task yet" means nothing only once
+  // the service is a few seconds old.
+  const created = await engine
+    .getService(serviceId)
+    .inspect()
+    .then(
+      (s: { CreatedAt?: string }) => Date.parse(s.CreatedAt ?? ''),
+      () => 0,
+    );
   while (Date.now() < deadline) {
     const tasks = (await engine.listTasks({ filters: { service: [serviceId] } }).catch(() => [])) as Array<{
       ID: string;
@@ -621,7 +643,11 @@ async function waitGone(
     }>;
     // Tasks that ended on their own (failed, rejected) stay listed on Docker 20.10; they run nothing.
     const live = tasks.filter((t) => !isTerminal(t.Status?.State ?? '') || t.DesiredState === 'running');
-    if (live.length === 0) return;
+    if (live.length === 0 && (tasks.length > 0 || !(Date.now() - created < 3000))) return;
+    if (live.some((t) => t.DesiredState !== 'remove') && Date.now() - nudged > 1500) {
+      nudged = Date.now();
+      await endJob(engine, serviceId, true);
+    }
     if (stoppedOnly && live.every((t) => t.DesiredState === 'remove')) {
       const running = await Promise.all(
         live.map(async (t) => {
@@ -761,11 +787,9 @@ export const swarmBackend: Backend = {
       const runId = s.Spec.Labels?.[LABEL_RUN] ?? '';
       if (openRunIds.has(runId)) continue;
       // The coordinator's record says this run is over (or never was): a repeated or rescheduled job.
-      await engine
-        .getService(s.ID)
-        .remove()
-        .catch(() => {});
+      await endJob(engine, s.ID);
       await waitGone(engine, s.ID);
+      await removeService(engine, s.ID, []);
       notes.push(
         `removed swarm service ${s.ID} for run ${runId}: the run is already recorded as finished, so it is a repeated start and not counted`,
       );

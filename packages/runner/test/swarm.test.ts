@@ -14,6 +14,7 @@ import {
   startRun as startRunOf,
   swarmBackend,
 } from '../src/index.js';
+import { taskCommand } from '../src/swarm.js';
 import { agentWith, sh } from './helpers.js';
 
 const dockerUp = await requireDockerInCI();
@@ -183,7 +184,7 @@ describe.skipIf(!swarm)('swarm backend', () => {
           'secret',
           'ls',
           '--filter',
-          `label=habitat.agent=secretive`,
+          `label=habitat.coordinator=${coordinatorId(stateDir)}`,
           '--format',
           '{{.Name}}',
         );
@@ -284,5 +285,59 @@ describe.skipIf(!swarm)('swarm backend', () => {
     expect((await handle.result).status).toBe('succeeded');
     await settleSwarm();
     expect(await swarmBackend.findLive({ stateDir })).toEqual([]);
+  });
+
+  test("exactly once: a run already on the swarm is followed, not started twice; a finished run's repeat is removed", {
+    timeout: 120_000,
+  }, async () => {
+    const image = await buildTestImage();
+    const stateDir = newState();
+    const runId = '01JREPEATEDRUN0000000000AA';
+    const labels = (id: string) => [
+      ...['--label', `habitat.run=${id}`, '--label', 'habitat.agent=repeat'],
+      ...[
+        '--label',
+        `habitat.coordinator=${coordinatorId(stateDir)}`,
+        '--label',
+        `habitat.stateDir=${stateDir}`,
+      ],
+    ];
+    // The way habitat starts a task (its prelude), as a crashed coordinator would have left it.
+    const create = (name: string, id: string, script: string) =>
+      dockerOut(
+        ...['service', 'create', '--detach', '--quiet', '--no-resolve-image', '--name', name],
+        ...['--mode', 'replicated-job', '--restart-condition', 'none', '--network', 'host'],
+        ...labels(id),
+        image,
+        ...taskCommand(['sh', '-c', script], id, [], undefined),
+      );
+    // A coordinator that crashed after creating the service and retries the same run id.
+    const existing = create(
+      `habitat-repeat-${runId.toLowerCase()}`,
+      runId,
+      'echo from-the-first-start; sleep 1',
+    );
+    services.add(existing);
+    const result = await startRun(
+      agentWith({ name: 'repeat', run: sh('echo second-start'), isolation: iso(image) }),
+      {
+        stateDir,
+        runId,
+      },
+    ).result;
+    expect(result.status).toBe('succeeded');
+    expect(result.warnings.join('\n')).toMatch(/already on the swarm .*followed, not started twice/);
+    const log = readFileSync(result.logPath, 'utf8');
+    expect(log).toContain('from-the-first-start');
+    expect(log).not.toContain('second-start');
+    // A job for a run the coordinator's record has as finished (a manager that started it again).
+    const repeat = create('habitat-repeat-done', '01JDONERUN00000000000000BB', 'sleep 30');
+    services.add(repeat);
+    const notes = await swarmBackend.cleanup({ stateDir, openRunIds: new Set() });
+    expect(notes.join('\n')).toMatch(
+      /already recorded as finished, so it is a repeated start and not counted/,
+    );
+    await settleSwarm();
+    expect(leftovers(stateDir)).toBe('');
   });
 });
