@@ -29,6 +29,13 @@ function builtHelp(): string | undefined {
   }
 }
 
+// A closed pipe (`habitat status | head -1`) ends any command quietly, including the fast paths below.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+
 const args = process.argv.slice(2);
 const only = args.length === 1 ? args[0] : undefined;
 const help = only === '--help' || only === '-h' ? builtHelp() : undefined;

@@ -169,6 +169,26 @@ describe('output conventions', () => {
     expect(habitat(root, ['list'], { NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).toContain('\x1b[1m');
   });
 
+  test('sessions tables follow the same conventions: no colour piped, tsv, fitted', () => {
+    const line = {
+      type: 'user',
+      cwd: '/srv/x',
+      timestamp: '2026-03-03T12:00:00.000Z',
+      message: { role: 'user', content: 'hello there' },
+    };
+    const root = testdir({ ...FLEET, 'claude/projects/-srv-x/s1.jsonl': `${JSON.stringify(line)}\n` });
+    const args = ['sessions', 'list', '--no-defaults', '--claude-dir', path.join(root, 'claude')];
+    expect(
+      habitat(root, ['sessions', 'index', '--no-defaults', '--claude-dir', path.join(root, 'claude')]).status,
+    ).toBe(0);
+    expect(habitat(root, args, { NO_COLOR: undefined }).stdout).not.toContain('\x1b[');
+    expect(habitat(root, [...args, '--format', 'tsv']).stdout.split('\n')[0]).toBe(
+      'id\tsource\tlast\tproject\ttitle\ttokens\ttools\terr',
+    );
+    for (const l of habitat(root, args, { COLUMNS: '70' }).stdout.trimEnd().split('\n'))
+      expect(l.length).toBeLessThanOrEqual(70);
+  });
+
   test('tables fit COLUMNS, and --format tsv gives tab-separated rows', () => {
     const root = testdir(FLEET);
     const narrow = habitat(root, ['list'], { COLUMNS: '60' });

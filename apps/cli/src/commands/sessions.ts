@@ -13,12 +13,11 @@ import {
   type SessionIndex,
   type StatsGroup,
 } from '@habitat/sessions';
-import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
-import { coordinatorRoot } from '../cli.js';
+import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { intFlag } from '../flags.js';
 import { applyDaemonHeapSettings } from '../memory.js';
-import { CliError, pc, printJson, printLine, UsageError } from '../output.js';
+import { CliError, formatTime, pc, printJson, printLine, printTable, UsageError } from '../output.js';
 
 interface SourceFlags {
   stateDir?: string;
@@ -167,7 +166,7 @@ function resolveId(index: SessionIndex, id: string): string {
   );
 }
 
-const fmtTime = (iso?: string) => (iso ? iso.replace('T', ' ').slice(0, 16) : '');
+const fmtTime = (iso?: string) => (iso ? formatTime(iso, { seconds: false }) : '');
 const fmtNum = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
@@ -250,28 +249,29 @@ export function registerSessionsCommands(program: Command): void {
       });
     });
 
-  filterOptions(sourceOptions(sessions.command('list').description('List sessions, newest first')))
+  withTableFormat(
+    filterOptions(sourceOptions(sessions.command('list').description('List sessions, newest first'))),
+  )
     .option('-n, --limit <n>', 'at most n sessions', intFlag(1), 50)
     .action(async (flags: SourceFlags & FilterFlags, cmd: Command) => {
       const index = await openIndex(cmd, flags);
       try {
         const list = index.listSessions({ ...filterOf(flags), limit: Number(flags.limit) });
         if (flags.json) return printJson(list);
-        const table = new Table({
-          head: ['id', 'source', 'last', 'project', 'title', 'tokens', 'tools', 'err'],
-        });
-        for (const s of list)
-          table.push([
+        if (list.length === 0) return printLine('no sessions match');
+        printTable(
+          ['id', 'source', 'last', 'project', 'title', 'tokens', 'tools', 'err'],
+          list.map((s) => [
             s.id,
             s.agent ? `${s.source}:${s.agent}` : s.source,
-            fmtTime(s.lastAt),
+            formatTime(s.lastAt, { seconds: false }),
             (s.project ?? '').slice(-30),
             (s.title ?? '').slice(0, 50),
             fmtNum(s.tokens.input + s.tokens.output + s.tokens.cacheRead + s.tokens.cacheCreation),
             s.toolCalls,
             s.toolErrors || '',
-          ]);
-        printLine(list.length ? table.toString() : 'no sessions match');
+          ]),
+        );
       } finally {
         index.close();
       }
@@ -453,7 +453,9 @@ export function registerSessionsCommands(program: Command): void {
     );
 
   filterOptions(
-    sourceOptions(sessions.command('stats').description('Sessions, tokens, cost and tool errors, grouped')),
+    withTableFormat(
+      sourceOptions(sessions.command('stats').description('Sessions, tokens, cost and tool errors, grouped')),
+    ),
   )
     .addOption(
       new Option('--by <group>', 'group by')
@@ -467,8 +469,9 @@ export function registerSessionsCommands(program: Command): void {
         try {
           const rows = index.stats({ ...filterOf(flags), by: flags.by, timezone: flags.timezone });
           if (flags.json) return printJson(rows);
-          const table = new Table({
-            head: [
+          if (rows.length === 0) return printLine('no sessions indexed (run habitat sessions index)');
+          printTable(
+            [
               flags.by,
               'sessions',
               'input',
@@ -479,9 +482,7 @@ export function registerSessionsCommands(program: Command): void {
               'tools',
               'errors',
             ],
-          });
-          for (const r of rows)
-            table.push([
+            rows.map((r) => [
               r.key || '(none)',
               r.sessions,
               fmtNum(r.inputTokens),
@@ -491,8 +492,8 @@ export function registerSessionsCommands(program: Command): void {
               r.costUsd.toFixed(2),
               r.toolCalls,
               r.toolErrors,
-            ]);
-          printLine(rows.length ? table.toString() : 'no sessions indexed (run habitat sessions index)');
+            ]),
+          );
         } finally {
           index.close();
         }
