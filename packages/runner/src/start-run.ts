@@ -338,7 +338,9 @@ async function prepare(
     ...(fileCredentials.length > 0
       ? { HABITAT_SECRETS_DIR: inContainer ? IN_CONTAINER.secrets : secretsDir }
       : {}),
-    ...(inContainer ? {} : { HABITAT_STATE_DIR: options.stateDir }),
+    // No HABITAT_STATE_DIR: it names the daemon's socket and databases, and an agent that can reach the
+    // socket can steer the fleet. Its channels are its own run dir (the wake file) and its output
+    // (LEARNED: lines); an agent file that really wants the state dir says so in `env:`.
   });
 
   const { argv, stdin } =

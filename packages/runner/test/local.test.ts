@@ -48,6 +48,9 @@ describe('local backend', () => {
     expect(log).toContain(`CLAUDE_CONFIG_DIR=${path.join(stateDir, 'claude', agent.name)}`);
     expect(log).toContain('GREETING=hi');
     expect(log).not.toContain('should-not-leak');
+    // not the state dir: its socket would let the agent steer the whole fleet
+    expect(log).not.toContain('HABITAT_STATE_DIR');
+    expect(log).not.toContain('habitat.sock');
   });
 
   test('a timeout kills the whole process group, grandchildren included, and keeps the log', async () => {

@@ -392,11 +392,12 @@ export function registerKnowledgeCommands(program: Command): void {
   program
     .command('learn <text>')
     .description(
-      'inside a run: record a learning (printed as a LEARNED: line for the run log, and stored when the coordinator is reachable)',
+      'inside a run: record a learning (printed as a LEARNED: line for the run log; stored at once when $HABITAT_STATE_DIR is set)',
     )
     .option('--tags <a,b>', 'comma-separated tags')
     .action(async (text: string, opts: { tags?: string }) => {
-      // The LEARNED: line reaches the run log in any backend; extraction picks it up from there.
+      // The LEARNED: line reaches the run log in any backend; extraction picks it up from there. Runs
+      // are not handed the state dir (its socket steers the fleet) unless their agent file sets it.
       process.stdout.write(`LEARNED: ${text.replace(/\s+/g, ' ')}\n`);
       const stateDir = process.env.HABITAT_STATE_DIR;
       if (!stateDir) return;
