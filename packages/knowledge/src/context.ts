@@ -2,7 +2,7 @@
 // A learning is in it only with enough absolute evidence (not relative to the best hit), so an unrelated
 // task gets an empty brief; a stale learning comes after the newer one that contradicts it, marked.
 import type { KnowledgeIndex } from './index-db.js';
-import { type SearchOptions, searchKnowledge } from './search.js';
+import { DEFAULT_TUNING, type SearchOptions, searchKnowledge } from './search.js';
 import { estimateTokens, keyTerms } from './text.js';
 import type { KnowledgeHit, Learning } from './types.js';
 
@@ -105,6 +105,21 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
       const seen = best.get(hit.learning.id);
       if (!seen || seen.score < hit.score) best.set(hit.learning.id, hit);
     }
+  // A stale fact never goes out without the learning that replaces it: that one is about the same subject
+  // and is the current fact, even when the task's words happen to match the older wording better.
+  for (const hit of [...best.values()]) {
+    const by = hit.stale?.reason === 'newer' ? hit.stale.by : undefined;
+    if (!by || best.has(by)) continue;
+    const newer = index.get(by);
+    if (newer?.status !== 'active') continue;
+    best.set(by, {
+      learning: newer,
+      score: hit.score / DEFAULT_TUNING.stale,
+      evidence: hit.evidence,
+      snippet: '',
+      scopeMatch: hit.scopeMatch,
+    });
+  }
   const relevant = orderFresh([...best.values()].sort((a, b) => b.score - a.score).slice(0, 12));
   if (relevant.length === 0) return { markdown: '', hits: [], tokens: 0, served: [] };
   const header =

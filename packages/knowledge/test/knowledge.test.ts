@@ -196,6 +196,24 @@ describe('capture', () => {
     expect(held.learning.status).toBe('pending');
   });
 
+  test('a stale fact is never served without the newer learning that replaces it', async () => {
+    const { dir, index } = await kb();
+    const old = await add(index, dir, 'The Android app supports Android 5 and later (minSdkVersion 21).', {
+      provenance: { source: 'person', time: '2025-01-01T00:00:00.000Z' },
+    });
+    const newer = await add(
+      index,
+      dir,
+      "The Android app's minSdkVersion was raised from 21 to 26; phones below Android 8 get no updates.",
+      { provenance: { source: 'person', time: '2026-01-01T00:00:00.000Z' } },
+    );
+    expect(newer.outcome).toBe('conflict');
+    // The task's words match the older wording; the newer one comes with it, first.
+    const brief = buildContext(index, { task: 'which Android versions does the app support' });
+    expect(brief.hits.map((h) => h.learning.id)).toEqual([newer.learning.id, old.learning.id]);
+    expect(brief.hits[1]!.stale?.by).toBe(newer.learning.id);
+  });
+
   test('moved from X to Y, no longer: detected as contradictions; a learning past validUntil is stale', async () => {
     const { dir, index } = await kb();
     const old = await add(index, dir, 'The uploads bucket is in us-east-1; presign with that region.', {
