@@ -138,6 +138,22 @@ describe.skipIf(!swarm)('swarm backend', () => {
     expect(containersOf(result.runId)).toBe('');
   });
 
+  test('a wake request written in the task reaches the result (the run dir is mounted)', {
+    timeout: 120_000,
+  }, async () => {
+    const image = await buildTestImage();
+    const stateDir = newState();
+    const result = await startRun(
+      agentWith({ run: sh('printf "2h\\nmore to do\\n" > "$HABITAT_WAKE_FILE"'), isolation: iso(image) }),
+      { stateDir },
+    ).result;
+    expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
+    expect(result.wakeReason).toBe('more to do');
+    expect(Date.parse(result.wakeAt!) - Date.parse(result.endedAt)).toBeGreaterThan(100 * 60_000);
+    await settleSwarm();
+    expect(leftovers(stateDir)).toBe('');
+  });
+
   test('file and env credentials arrive as 0400 secrets for the agent uid; no value in the service spec', {
     timeout: 120_000,
   }, async () => {
