@@ -68,8 +68,16 @@ test('init and new agent make a coordinator that validates, with the schema line
     /^# yaml-language-server: \$schema=\.\/\.schema\.json/,
   );
   const validate = habitat(root, 'validate');
-  expect(validate.stdout).toContain('2 agents valid');
-  expect(validate.status).toBe(0);
+  if (process.getuid?.() === 0) {
+    // Claude Code refuses --dangerously-skip-permissions as root: said at once, with the fix.
+    expect(validate.stdout).toContain('agents/feed.yaml');
+    expect(validate.stdout).toContain('this claude agent would run as root (the coordinator runs as root');
+    expect(validate.stdout).toContain('set isolation.user');
+    expect(validate.status).toBe(2);
+  } else {
+    expect(validate.stdout).toContain('2 agents valid');
+    expect(validate.status).toBe(0);
+  }
   expect(habitat(root, 'new', 'agent', 'feed').status).toBe(1);
   expect(JSON.parse(habitat(root, 'schema').stdout).properties.schedule).toBeDefined();
 });

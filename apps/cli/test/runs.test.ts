@@ -14,7 +14,8 @@ function fleet() {
   const root = testdir({
     'habitats/feed/prompts/main.md': 'do the thing\n',
     'agents/feed.yaml':
-      'repo: ../habitats/feed\nrun: { claude: { prompt: prompts/main.md } }\nschedule: { every: 1h }\n',
+      // IS_SANDBOX: the stand-in claude runs as root in CI, which a real claude accepts only in a sandbox.
+      'repo: ../habitats/feed\nrun: { claude: { prompt: prompts/main.md } }\nschedule: { every: 1h }\nenv: { IS_SANDBOX: "1" }\n',
     // A `claude` that prints a recorded stream, says something on stderr and asks to be woken in 2 hours.
     'bin/claude.sh': `#!/bin/sh\ncat > /dev/null\ncat '${FIXTURE}'\necho 'warning: slow network' >&2\necho 2h > "$HABITAT_WAKE_FILE"\n`,
   });

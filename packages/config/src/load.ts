@@ -213,7 +213,7 @@ function checkAgent(
   own: AgentFile,
   file: string,
   at: (keyPath: (string | number)[], keyOf?: boolean) => { line: number; column: number },
-  { isDir, existsSync, envSet }: ReturnType<typeof probing>,
+  { isDir, existsSync, envSet, ownerOf }: ReturnType<typeof probing>,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   const push = (d: Omit<Diagnostic, 'file' | 'severity' | 'line' | 'column'>, keyPath: (string | number)[]) =>
@@ -289,7 +289,11 @@ function checkAgent(
       ['schedule', 'every'],
     );
   }
-  const runUser = agent.run.kind === 'claude' ? runUserOf(agent) : undefined;
+  // Claude Code exits at once under --dangerously-skip-permissions as root (unless IS_SANDBOX=1 says the
+  // machine is a throwaway sandbox): refuse such an agent here, with the fix, instead of at its first run.
+  const claudeRun = agent.run.kind === 'claude' ? agent.run : undefined;
+  const runUser = claudeRun?.skipPermissions && agent.env.IS_SANDBOX !== '1' ? runUserOf(agent) : undefined;
+  if (runUser?.source === 'repo owner' && agent.repo.kind === 'path') ownerOf(agent.repo.path);
   if (runUser && (runUser.uid === 0 || /^(root|0)(:|$)/.test(runUser.user))) {
     const why =
       runUser.source === 'isolation.user'
@@ -297,22 +301,25 @@ function checkAgent(
         : runUser.source === 'repo owner'
           ? `the habitat repo ${agent.repo.path} is owned by root, and a container runs as the repo's owner by default`
           : 'the coordinator runs as root, and a local agent runs as the coordinator by default';
-    const d = {
-      code: 'invalid-value' as const,
-      path: 'isolation.user',
-      message: `this claude agent would run as root (${why}); Claude Code refuses --dangerously-skip-permissions as root`,
-      hint: 'run claude agents as a non-root user: set isolation.user, e.g. user: "1000:1000" (or chown the repo)',
-    };
-    // A local agent without isolation.user runs as the coordinator: a root coordinator is not refused
-    // here (validation may happen elsewhere than the runs; without skipPermissions Claude accepts root).
-    if (runUser.source !== 'coordinator') push(d, agent.isolation.user ? ['isolation', 'user'] : []);
+    push(
+      {
+        code: 'invalid-value',
+        path: 'isolation.user',
+        message: `this claude agent would run as root (${why}); Claude Code refuses --dangerously-skip-permissions as root`,
+        hint:
+          runUser.source === 'repo owner'
+            ? 'run claude agents as a non-root user: set isolation.user, e.g. user: "1000:1000" (or chown the repo)'
+            : 'run claude agents as a non-root user: set isolation.user to a user name or uid:gid, e.g. isolation: { user: agent } (it needs to be able to write the habitat repo)',
+      },
+      agent.isolation.user ? ['isolation', 'user'] : [],
+    );
   }
   return out;
 }
 
 /** The checks `checkAgent` makes outside the file, each answer noted in `probes` (for the snapshot). */
 function probing(probes: Probe[] = []) {
-  const note = <T extends Probe>(probe: T): boolean => {
+  const note = <T extends Probe>(probe: T): T['value'] => {
     probes.push(probe);
     return probe.value;
   };
@@ -320,7 +327,17 @@ function probing(probes: Probe[] = []) {
     isDir: (p: string) => note({ kind: 'dir', path: p, value: isDir(p) }),
     existsSync: (p: string) => note({ kind: 'exists', path: p, value: existsSync(p) }),
     envSet: (name: string) => note({ kind: 'env', name, value: process.env[name] !== undefined }),
+    ownerOf: (p: string) => note({ kind: 'owner', path: p, value: ownerUid(p) }),
   };
+}
+
+/** The uid that owns a path, -1 when there is none. */
+function ownerUid(p: string): number {
+  try {
+    return statSync(p).uid;
+  } catch {
+    return -1;
+  }
 }
 
 function isDir(p: string): boolean {

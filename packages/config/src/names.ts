@@ -31,4 +31,6 @@ export async function listAgentFiles(agentsDir: string): Promise<string[]> {
  */
 export type Probe =
   | { kind: 'exists' | 'dir'; path: string; value: boolean }
-  | { kind: 'env'; name: string; value: boolean };
+  | { kind: 'env'; name: string; value: boolean }
+  /** the uid owning a path (-1: none), which decides a container's default user */
+  | { kind: 'owner'; path: string; value: number };

@@ -1,6 +1,6 @@
 // The fast path for reading a coordinator. Building the zod schemas and loading the YAML parser cost most of a
 // read-only command's start-up, so the result of the last full validation is kept as a snapshot, keyed by
-// what it was computed from: the files' contents, the root and home directory, this code, and every answer
+// what it was computed from: the files' contents, the root and home directory, the user, this code, and every answer
 // the checks got from outside the files (paths that had to exist, environment variables that had to be set).
 // When all of that is unchanged the snapshot is the answer, diagnostics included; anything else is validated
 // in full (and the snapshot rewritten). The cache lives outside the repo, in $HABITAT_CACHE_DIR or
@@ -76,7 +76,9 @@ export async function loadCoordinator(
 async function settingsKey(absRoot: string): Promise<string | undefined> {
   const read = await readConfigFile(path.join(absRoot, SETTINGS_FILE), { optional: true });
   if ('diagnostic' in read) return undefined;
-  return JSON.stringify([FORMAT, codeId(), absRoot, homedir(), 'text' in read ? read.text : null]);
+  // The uid too: whether a claude agent would run as root depends on who runs the coordinator.
+  const uid = process.getuid?.() ?? -1;
+  return JSON.stringify([FORMAT, codeId(), absRoot, homedir(), uid, 'text' in read ? read.text : null]);
 }
 
 /** The settings key plus every agent file's name and text; undefined when one cannot be read. */
@@ -102,6 +104,12 @@ function holds(probe: Probe): boolean {
         return statSync(probe.path).isDirectory() === probe.value;
       } catch {
         return probe.value === false;
+      }
+    case 'owner':
+      try {
+        return statSync(probe.path).uid === probe.value;
+      } catch {
+        return probe.value === -1;
       }
   }
 }

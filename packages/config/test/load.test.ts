@@ -68,9 +68,13 @@ describe('diagnostics name the file, line, column, key path and the fix', () => 
   });
 
   test('missing prompt and script files, relative to the habitat repo', async () => {
-    const prompt = await one('repo: ../h\nrun:\n  claude: { prompt: prompts/nope.md }\n', {
-      'h/CLAUDE.md': '',
-    });
+    // IS_SANDBOX: under a root coordinator (CI) the agent would otherwise also be refused as root.
+    const prompt = await one(
+      'repo: ../h\nrun:\n  claude: { prompt: prompts/nope.md }\nenv: { IS_SANDBOX: "1" }\n',
+      {
+        'h/CLAUDE.md': '',
+      },
+    );
     expect(prompt).toMatchObject({ code: 'missing-file', path: 'run.claude.prompt', line: 3 });
     const script = await one('repo: ../h\nrun:\n  script: scripts/nope.sh\n', { 'h/CLAUDE.md': '' });
     expect(script).toMatchObject({ code: 'missing-file', path: 'run.script' });
@@ -157,7 +161,7 @@ test('a resolved claude agent gets the unattended defaults', async () => {
   const root = coordinator({
     'h/prompts/p.md': 'do it',
     'agents/c.yaml':
-      'repo: ../h\nrun:\n  claude: prompts/p.md\nschedule: { cron: "0 * * * *", timezone: Europe/Berlin, jitter: 2m }\nwake: agent\n',
+      'repo: ../h\nrun:\n  claude: prompts/p.md\nschedule: { cron: "0 * * * *", timezone: Europe/Berlin, jitter: 2m }\nwake: agent\nisolation: { user: nobody }\n',
   });
   const [agent] = (await loadCoordinator(root)).agents;
   expect(agent!.run).toEqual({
@@ -202,6 +206,26 @@ describe('claude agents never run as root', () => {
       expect(
         await diagnosticsOf(`${claude}isolation: { backend: docker, user: "1000:1000" }\n`, files),
       ).toEqual([]);
+    },
+  );
+
+  test.runIf(process.getuid?.() === 0)(
+    'a local claude agent under a root coordinator is refused with the fix, unless it cannot hit the refusal',
+    async () => {
+      const d = await one(claude, files);
+      expect(d).toMatchObject({ code: 'invalid-value', path: 'isolation.user', line: 1 });
+      expect(d.message).toBe(
+        'this claude agent would run as root (the coordinator runs as root, and a local agent runs as the coordinator by default); Claude Code refuses --dangerously-skip-permissions as root',
+      );
+      expect(d.hint).toContain('set isolation.user');
+      // A named user, no --dangerously-skip-permissions, or Claude's own sandbox switch: nothing to refuse.
+      for (const extra of ['isolation: { backend: local, user: nobody }\n', 'env: { IS_SANDBOX: "1" }\n'])
+        expect(await diagnosticsOf(`${claude}${extra}`, files)).toEqual([]);
+      expect(
+        await diagnosticsOf('repo: ../h\nrun:\n  claude: { prompt: p.md, skipPermissions: false }\n', files),
+      ).toEqual([]);
+      // A script agent as root is nobody's business but the operator's.
+      expect(await diagnosticsOf('repo: ../h\nrun:\n  command: ["true"]\n', files)).toEqual([]);
     },
   );
 });

@@ -98,7 +98,7 @@ for (let round = 1; round <= rounds; round++) {
       [
         'run: { claude: prompts/task.md }',
         'schedule: { every: 1h }',
-        `env: { PATH: "${bin}:${process.env.PATH}", BENCH_RESET: "${resetFile}" }`,
+        `env: { PATH: "${bin}:${process.env.PATH}", BENCH_RESET: "${resetFile}", IS_SANDBOX: "1" }`,
         `rateLimit: { resume: true, margin: ${1000 + i * 100}ms }`,
         `notify: [{ webhook: "${hook}", on: [rate-limited, recovered] }]`,
       ].join('\n'),

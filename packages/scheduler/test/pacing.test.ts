@@ -56,7 +56,8 @@ const claudeAgent = (binDir: string, controlDir: string, extra = '') =>
   [
     'run: { claude: prompts/task.md }',
     'schedule: { every: 1h }',
-    `env: { PATH: "${binDir}:${process.env.PATH}", HABITAT_STAND_IN: "${controlDir}" }`,
+    // IS_SANDBOX: these stand-ins run as root in CI, which a real claude accepts only in a sandbox.
+    `env: { PATH: "${binDir}:${process.env.PATH}", HABITAT_STAND_IN: "${controlDir}", IS_SANDBOX: "1" }`,
     'credentials: [{ name: claude-login, env: HABITAT_TEST_OAUTH, envName: CLAUDE_CODE_OAUTH_TOKEN }]',
     extra,
   ].join('\n');

@@ -88,6 +88,10 @@ export function registerConfigCommands(program: Command): void {
       printLine(
         `Created the habitat ${path.relative(process.cwd(), repo) || repo} and ${path.relative(process.cwd(), agentFile)}`,
       );
+      if (process.getuid?.() === 0)
+        printLine(
+          `You are root, and Claude Code refuses to run as root: set isolation.user in ${path.relative(process.cwd(), agentFile)} to a user that can write the habitat (habitat validate says so until then)`,
+        );
     });
 
   program

@@ -67,6 +67,7 @@ wake: agent                 # the agent may ask to be woken earlier or later ($H
 # credentials:               # as: file (the default here) -> /run/secrets/<name>, 0400, removed after the run;
 #                            # as: env is readable in /proc/<pid>/environ (local) and docker inspect (Docker)
 #   - { name: anthropic, from: ~/.config/habitat/anthropic.env, as: file }
+# isolation: { user: agent }  # Claude Code refuses to run as root: a root coordinator names a user here
 timeout: 30m
 `;
 }
