@@ -132,10 +132,19 @@ export async function setStatus(
   dir: string,
   id: string,
   status: LearningStatus,
+  by: Omit<Provenance, 'time' | 'action'> = { source: 'person' },
 ): Promise<Learning> {
   const learning = index.get(id);
   if (!learning) throw new KnowledgeError('not-found', `no learning ${id}`);
-  const next: Learning = { ...learning, status, updated: new Date().toISOString() };
+  const time = new Date().toISOString();
+  // Who retracted, accepted or superseded it, and when: kept in the file, shown by `habitat knowledge show`.
+  const action = status === 'retracted' ? 'retracted' : status === 'superseded' ? 'superseded' : 'accepted';
+  const next: Learning = {
+    ...learning,
+    status,
+    updated: time,
+    provenance: [...learning.provenance, { ...by, action, time }],
+  };
   const file = await writeLearning(dir, next);
   index.noteWritten(file, next);
   return next;

@@ -13,6 +13,7 @@ const provenanceSchema = z.object({
   eventIds: z.array(z.number()).optional(),
   agent: z.string().optional(),
   runId: z.string().optional(),
+  action: z.enum(['retracted', 'accepted', 'superseded']).optional(),
   time: z.string(),
   redactions: z.number().optional(),
 });

@@ -133,7 +133,9 @@ export function readCanonical(text: string, file: string): Learning | undefined 
   if (!Array.isArray(provenance)) return undefined;
   for (const p of provenance) {
     if (typeof p !== 'object' || Array.isArray(p)) return undefined;
-    const { source, time, eventIds, redactions, ...rest } = p as Record<string, unknown>;
+    const { source, time, eventIds, redactions, action, ...rest } = p as Record<string, unknown>;
+    if (action !== undefined && !['retracted', 'accepted', 'superseded'].includes(action as string))
+      return undefined;
     if (typeof source !== 'string' || !SOURCES.has(source) || typeof time !== 'string') return undefined;
     if (eventIds !== undefined && !(Array.isArray(eventIds) && eventIds.every((e) => typeof e === 'number')))
       return undefined;

@@ -11,6 +11,8 @@ export interface Provenance {
   eventIds?: number[];
   agent?: string;
   runId?: string;
+  /** a change of status recorded with who and when (a retraction stays visible in the file and in `show`) */
+  action?: 'retracted' | 'accepted' | 'superseded';
   /** ISO time */
   time: string;
   /** how many secrets were redacted from what was written */

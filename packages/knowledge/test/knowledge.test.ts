@@ -18,6 +18,7 @@ import {
   readCanonical,
   recordBrief,
   searchKnowledge,
+  setStatus,
   supersede,
   writeTest,
 } from '../src/index.js';
@@ -249,6 +250,23 @@ describe('capture', () => {
     await supersede(index, dir, old.learning.id, newer.learning.id);
     const hits = searchKnowledge(index, 'build the agent image');
     expect(hits.map((h) => h.learning.id)).toEqual([newer.learning.id]);
+    // Who superseded or retracted it, and when, stays in the file.
+    expect(index.get(old.learning.id)!.provenance.at(-1)).toMatchObject({
+      action: 'superseded',
+      source: 'person',
+    });
+    const retracted = await setStatus(index, dir, newer.learning.id, 'retracted', {
+      source: 'person',
+      agent: 'ops',
+    });
+    expect(readFileSync(retracted.file!, 'utf8')).toMatch(/action: retracted/);
+    expect(
+      readCanonical(readFileSync(retracted.file!, 'utf8'), retracted.file!)?.provenance.at(-1),
+    ).toMatchObject({
+      action: 'retracted',
+      agent: 'ops',
+    });
+    expect(searchKnowledge(index, 'build the agent image')).toEqual([]);
   });
 });
 

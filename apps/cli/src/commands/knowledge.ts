@@ -80,7 +80,7 @@ function printLearning(l: Learning): void {
   printLine('');
   for (const p of l.provenance) {
     printLine(
-      `  from ${p.source} at ${p.time}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
+      `  ${p.action ? `${p.action} by` : 'from'} ${p.source} at ${p.time}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
     );
   }
   if (l.conflictsWith.length)
@@ -177,7 +177,7 @@ export function registerKnowledgeCommands(program: Command): void {
         if (opts.json) return printJson(hits);
         if (hits.length === 0) return printLine('no learnings match');
         for (const h of hits) {
-          const p = h.learning.provenance.at(-1);
+          const p = h.learning.provenance.findLast((x) => !x.action);
           const stale = h.stale
             ? h.stale.reason === 'newer'
               ? `  [stale: contradicted by ${h.stale.by}]`
