@@ -182,8 +182,10 @@ export class Daemon extends EventEmitter {
           ...http,
           ...(this.options.warn ? { warn: this.options.warn } : {}),
         });
+      // Watch before serving: once the socket answers, an agent file written next is seen. Files that
+      // changed between the first load and the watcher's initial scan are picked up by one quiet reload.
+      if (this.options.watch ?? !this.options.once) await this.watchAgents();
       if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
-      if (this.options.watch ?? !this.options.once) this.watchAgents();
       // The logger's own `pid` says which process this is: no second `pid` key in the line.
       this.log(
         'info',
@@ -344,17 +346,22 @@ export class Daemon extends EventEmitter {
       this.publish('agent.invalid', { diagnostics: coordinator.diagnostics });
   }
 
-  private watchAgents(): void {
-    this.watcher = watch([this.settings.agentsDir, path.join(this.settings.root, 'habitat.yaml')], {
+  private async watchAgents(): Promise<void> {
+    const watcher = watch([this.settings.agentsDir, path.join(this.settings.root, 'habitat.yaml')], {
       depth: 0,
       ignoreInitial: true,
       awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
     });
-    this.watcher.on('all', (_event, file) => {
+    this.watcher = watcher;
+    watcher.on('all', (_event, file) => {
       if (!/\.ya?ml$/.test(file)) return;
       clearTimeout(this.reloadTimer);
       this.reloadTimer = setTimeout(() => void this.reload(), 50);
     });
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    const { coordinator } = await loadGuarded(this.options.root, this.stateDir);
+    if (JSON.stringify(coordinator.agents) !== JSON.stringify([...this.agents.values()]))
+      await this.reload();
   }
 
   /** Re-read agents/*.yaml now (the watcher calls this; tests and `SIGHUP` may too). */
