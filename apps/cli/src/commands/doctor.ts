@@ -176,13 +176,15 @@ function stateChecks(stateDir: string): Check[] {
   if (!existsSync(stateDir))
     return [{ check: 'state dir', status: 'ok', detail: `${stateDir} (not created yet)`, fix: null }];
   const mode = statSync(stateDir).mode & 0o777;
-  const open = (mode & 0o077) !== 0;
+  // Search (x) alone is what the daemon itself sets (0711): a run's user passes through to its own run dir
+  // but cannot list or read anything. Read or write for others is what exposes transcripts and logs.
+  const open = (mode & 0o066) !== 0;
   return [
     {
       check: 'state dir',
       status: open ? 'warn' : 'ok',
       detail: `${stateDir} mode ${mode.toString(8).padStart(4, '0')}${open ? ': other users can read it' : ''}`,
-      fix: open ? `chmod 700 ${stateDir} (it holds transcripts and run logs)` : null,
+      fix: open ? `chmod 711 ${stateDir} (it holds transcripts and run logs)` : null,
     },
   ];
 }
