@@ -105,6 +105,25 @@ function splitDynamicBarrelImports(code: string): string {
   );
 }
 
+/**
+ * dockerode loads gRPC and protobuf at start for one feature, BuildKit sessions (buildImage with version 2),
+ * which habitat never uses; evaluating them was most of a Docker run's CPU (~130 ms, plus garbage collection).
+ * In the bundle its `./session` module is a stub that says so if it is ever called.
+ */
+const dockerodeWithoutBuildkit: Plugin = {
+  name: 'dockerode-without-buildkit',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/session$/ }, (args) =>
+      /[/\\]dockerode[/\\]lib$/.test(args.resolveDir) ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents:
+        "module.exports = function withSession() { throw new Error('BuildKit sessions are not available in the habitat CLI bundle'); };",
+      loader: 'js',
+    }));
+  },
+};
+
 /** The workspace libraries from their TypeScript sources, with per-module imports (see splitBarrelImports). */
 const workspaceSources: Plugin = {
   name: 'habitat-workspace-sources',
@@ -137,7 +156,7 @@ export default defineConfig({
   bundle: true,
   noExternal: [BUNDLED],
   external: [UNBUNDLED],
-  esbuildPlugins: [workspaceSources],
+  esbuildPlugins: [workspaceSources, dockerodeWithoutBuildkit],
   define: { __HABITAT_VERSION__: JSON.stringify(version) },
   // Bundled CommonJS (commander, yaml, cli-table3) calls require() for Node built-ins.
   banner: {
