@@ -114,7 +114,9 @@ const dockerodeWithoutBuildkit: Plugin = {
   name: 'dockerode-without-buildkit',
   setup(build) {
     build.onResolve({ filter: /^\.\/session$/ }, (args) =>
-      /[/\\]dockerode[/\\]lib$/.test(args.resolveDir) ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
+      /[/\\]dockerode[/\\]lib$/.test(args.resolveDir)
+        ? { path: 'dockerode-session', namespace: 'stub' }
+        : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
       contents:
