@@ -360,8 +360,7 @@ export class Daemon extends EventEmitter {
     });
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     const { coordinator } = await loadGuarded(this.options.root, this.stateDir);
-    if (JSON.stringify(coordinator.agents) !== JSON.stringify([...this.agents.values()]))
-      await this.reload();
+    if (JSON.stringify(coordinator.agents) !== JSON.stringify([...this.agents.values()])) await this.reload();
   }
 
   /** Re-read agents/*.yaml now (the watcher calls this; tests and `SIGHUP` may too). */
