@@ -149,11 +149,10 @@ if (values.index) {
   const floorScript = `const fs=require('fs'),p=require('path');let n=0;const walk=d=>{for(const e of fs.readdirSync(d,{withFileTypes:true})){const f=p.join(d,e.name);if(e.isDirectory())walk(f);else if(f.endsWith('.jsonl'))for(const l of fs.readFileSync(f,'utf8').split('\\n'))if(l){JSON.parse(l);n++}}};walk(${JSON.stringify(corpus)});`;
   const idx: Record<string, { ms: number[]; rssMB: number[] }> = {
     'JSON.parse floor': { ms: [], rssMB: [] },
-    'index, one thread': { ms: [], rssMB: [] },
-    'index, parse worker': { ms: [], rssMB: [] },
+    'cold index': { ms: [], rssMB: [] },
   };
-  const cold = (parallel: boolean) => {
-    const dir = join(work, parallel ? 'cold-par' : 'cold-one');
+  const cold = () => {
+    const dir = join(work, 'cold');
     rmSync(dir, { recursive: true, force: true });
     const script = join(work, 'cold.mjs');
     writeFileSync(

@@ -100,6 +100,8 @@ interface Pass {
   cold: boolean;
   started: number;
   upsertSource: ReturnType<DB['prepare']>;
+  /** bytes of input applied since the last commit (cold builds batch their commits) */
+  uncommitted: number;
   /** files and bytes read so far, of those planned */
   done: { files: number; bytes: number; totalBytes: number };
 }
@@ -186,6 +188,7 @@ function plan(options: IndexOptions): Pass {
       cold,
       started,
       upsertSource,
+      uncommitted: 0,
       done: { files: 0, bytes: 0, totalBytes: 0 },
     };
     const seen = new Set<string>();
@@ -364,19 +367,40 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
   };
 }
 
-/** Apply one job's chunks in one transaction, then record how far the file was read. */
+/**
+ * A cold build commits every `COLD_COMMIT_BYTES` of input rather than once per file (each commit writes out the
+ * pages it dirtied, 14% of a cold build): the file's work is a savepoint in the open transaction, so a file that
+ * fails is still rolled back alone. An interrupted cold build is redone from the files anyway.
+ */
+const COLD_COMMIT_BYTES = 32 << 20;
+
+/** Apply one job's chunks in one transaction (a savepoint in a cold build), then record how far the file was read. */
 function runJob(pass: Pass, job: Planned, produce: (emit: (chunk: Chunk) => void) => ParseStats): void {
   const { db, applier } = pass;
-  db.exec('BEGIN');
+  const batched = pass.cold;
+  if (batched) {
+    if (!db.inTransaction) db.exec('BEGIN');
+    db.exec('SAVEPOINT job');
+  } else db.exec('BEGIN');
   try {
     applier.begin(job.row);
     const stats = produce((chunk) => applier.apply(chunk));
     finishJob(pass, job, stats);
-    db.exec('COMMIT');
+    if (batched) {
+      db.exec('RELEASE job');
+      pass.uncommitted += job.size - job.start;
+      if (pass.uncommitted >= COLD_COMMIT_BYTES) commitBatch(pass);
+    } else db.exec('COMMIT');
   } catch (error) {
-    db.exec('ROLLBACK');
+    if (batched) db.exec('ROLLBACK TO job; RELEASE job');
+    else db.exec('ROLLBACK');
     failJob(pass, job, error);
   }
+}
+
+function commitBatch(pass: Pass): void {
+  if (pass.db.inTransaction) pass.db.exec('COMMIT');
+  pass.uncommitted = 0;
 }
 
 function finishJob(pass: Pass, job: Planned, stats: ParseStats): void {
@@ -420,6 +444,7 @@ function failJob(pass: Pass, job: Planned, error: unknown): void {
 
 function complete(pass: Pass): void {
   const { db, report } = pass;
+  commitBatch(pass);
   if (pass.cold) {
     ftsBatch(pass);
     db.exec('CREATE INDEX IF NOT EXISTS events_uuid ON events(uuid) WHERE uuid IS NOT NULL');

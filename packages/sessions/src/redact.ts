@@ -71,8 +71,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           spans.push({ start: m.index, end: m.index + m[0].length, kind: 'credential' });
       }
       if (text.includes('=') || text.includes(':')) collectEnvSpans(text, spans);
-      collectSecretlintSpans(text, spans);
-      collectTokenSpans(text, spans);
+      // one pass finds the lines both layers below look at
+      const lines = candidateLines(text);
+      collectSecretlintSpans(text, spans, lines);
+      collectTokenSpans(text, spans, lines);
       if (spans.length === 0) return { text, count: 0 };
       return applySpans(text, spans);
     },
@@ -263,12 +265,11 @@ export function mayHoldSecret(text: string): boolean {
   return candidateLines(text).length > 0 || text.includes('-----BEGIN');
 }
 
-function collectSecretlintSpans(text: string, spans: Span[]): void {
+function collectSecretlintSpans(text: string, spans: Span[], lines: number[]): void {
   if (text.includes('-----BEGIN')) {
     runRules(rules(), text, 0, spans);
     return;
   }
-  const lines = candidateLines(text);
   if (lines.length === 0) return;
   const list = rules();
   // Scan only candidate lines, joined into one string; map ranges back by line start.
@@ -325,12 +326,11 @@ function runRules(list: PreparedRule[], content: string, offset: number, spans: 
 const PEM =
   /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|$)/g;
 
-function collectTokenSpans(text: string, spans: Span[]): void {
+function collectTokenSpans(text: string, spans: Span[], lines: number[]): void {
   // a private key block, even one cut off before its END line
   if (text.includes('PRIVATE KEY-----'))
     for (const m of text.matchAll(PEM))
       spans.push({ start: m.index, end: m.index + m[0].length, kind: 'private-key' });
-  const lines = candidateLines(text);
   for (let k = 0; k < lines.length; k += 2) {
     const from = lines[k] as number;
     tokenSpans(text.slice(from, lines[k + 1] as number), spans, from);
