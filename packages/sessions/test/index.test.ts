@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { generateCorpus } from '../bench/gen-corpus.js';
@@ -508,6 +508,30 @@ test('an interrupted cold build is thrown away and done again', () => {
   const ix = openSessionIndex(join(dir, 'sessions.db'));
   expect(ix.search('rebuilding').hits.map((h) => h.sessionId)).toEqual(['s9']);
   expect(ix.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  ix.close();
+});
+
+test('a file that fails in a cold build is rolled back alone; the files around it are kept', () => {
+  const paths = ['a1', 'a2', 'a3'].map((n) =>
+    claudeFile(`${n}.jsonl`, [user(`prompt of ${n} about batching`)]),
+  );
+  const report = indexSessions({
+    dbPath: join(dir, 'sessions.db'),
+    sources: { claude: [join(dir, 'claude')], defaults: false },
+    // once the first file is in, the other planned files disappear before they are read: their jobs throw
+    // inside the open batch transaction
+    onProgress: (p) => {
+      if (p.files === 1) for (const f of paths) rmSync(f);
+    },
+  });
+  expect(report.added).toBe(1);
+  expect(report.errors).toHaveLength(2);
+  const failed = new Set(report.errors.map((e) => basename(e.path, '.jsonl')));
+  const ix = openSessionIndex(join(dir, 'sessions.db'));
+  const hits = ix.search('batching').hits.map((h) => h.sessionId);
+  expect(hits).toHaveLength(1);
+  expect(failed.has(hits[0] as string)).toBe(false);
+  expect(ix.search('a2').hits.length + ix.search('a3').hits.length + ix.search('a1').hits.length).toBe(1);
   ix.close();
 });
 
