@@ -88,3 +88,17 @@ test('usage errors exit 2; an unknown command suggests the right one', () => {
   expect(out.status).toBe(2);
   expect(out.stderr).toContain('validate');
 });
+
+test('list: an every agent the daemon has not planned yet is due now (it runs at first sight), as up --once shows', () => {
+  const root = testdir({ 'agents/tick.yaml': 'run: { command: ["true"] }\nschedule: { every: 1h }\n' });
+  const before = Date.now();
+  const [tick] = JSON.parse(habitat(root, 'list', '--json').stdout) as { next: string }[];
+  expect(Date.parse(tick!.next)).toBeGreaterThanOrEqual(before - 1000);
+  expect(Date.parse(tick!.next)).toBeLessThanOrEqual(Date.now());
+  const up = habitat(root, 'up', '--once', '--json');
+  expect(up.status, up.stderr).toBe(0);
+  expect(up.stdout).toContain('"agent": "tick"');
+  // Planned now: one interval after that run.
+  const [after] = JSON.parse(habitat(root, 'list', '--json').stdout) as { next: string }[];
+  expect(Date.parse(after!.next) - Date.now()).toBeGreaterThan(59 * 60_000);
+});

@@ -171,7 +171,9 @@ export function registerConfigCommands(program: Command): void {
 function listRows(coordinator: Coordinator, now: Date, planned: Map<string, number>): AgentJson[] {
   return coordinator.agents.map((a) => {
     const plan = planned.get(a.name);
-    const next = nextFireTime(a.schedule, now);
+    // An `every` agent the daemon has not planned yet runs at once when the daemon first sees it
+    // (the scheduler's initialPlan), not one interval from now.
+    const next = a.schedule.kind === 'every' && plan === undefined ? now : nextFireTime(a.schedule, now);
     const jitter = next && a.schedule.kind !== 'manual' ? jitterFor(a.name, next, a.schedule.jitterMs) : 0;
     return {
       name: a.name,
@@ -181,7 +183,7 @@ function listRows(coordinator: Coordinator, now: Date, planned: Map<string, numb
         plan !== undefined
           ? new Date(plan).toISOString()
           : next
-            ? new Date(next.getTime() + jitter).toISOString()
+            ? new Date(next.getTime() + (a.schedule.kind === 'every' ? 0 : jitter)).toISOString()
             : null,
       nextSource: plan !== undefined ? 'plan' : next ? 'schedule' : null,
       backend: a.isolation.backend,
