@@ -134,6 +134,36 @@ describe('habitat sessions', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ unchanged: 1, events: 0 });
   });
 
+  test('--claude-dir given the projects dir itself indexes its config dir and says so; a dir without projects/ is named', async () => {
+    const args = [
+      'sessions',
+      'index',
+      '--json',
+      '--no-defaults',
+      '--state-dir',
+      join(root, 'state-projects'),
+    ];
+    const projects = await run(
+      process.execPath,
+      [cli, '-C', root, ...args, '--claude-dir', join(root, 'claude', 'projects')],
+      {
+        env: { ...process.env, NO_COLOR: '1', HOME: root },
+      },
+    );
+    expect(JSON.parse(projects.stdout)).toMatchObject({ files: 1, added: 1 });
+    expect(projects.stderr).toContain(
+      `is a projects dir: indexing the Claude config dir ${join(root, 'claude')}`,
+    );
+    const empty = await run(
+      process.execPath,
+      [cli, '-C', root, ...args, '--claude-dir', join(root, 'state')],
+      {
+        env: { ...process.env, NO_COLOR: '1', HOME: root },
+      },
+    );
+    expect(empty.stderr).toContain('has no projects/ (--claude-dir takes a Claude Code config dir');
+  });
+
   test('indexing shows progress on a terminal and stays silent when piped', async () => {
     const state = join(root, 'state-progress');
     const args = [

@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/config';
 import { formsOf } from '@habitat/runner';
 import {
@@ -73,6 +73,26 @@ function filterOptions(cmd: Command): Command {
     .option('--json', 'JSON output');
 }
 
+/**
+ * `--claude-dir` names a Claude Code config dir (the one holding `projects/`). Given the `projects` dir itself
+ * (an easy slip: that is where the transcripts are), use its parent and say so; a dir with no `projects/` at
+ * all is said too, instead of an index that silently finds nothing there.
+ */
+function claudeDirs(dirs: string[]): string[] {
+  return dirs.map((dir) => {
+    if (existsSync(join(dir, 'projects'))) return dir;
+    if (basename(resolve(dir)) === 'projects' && existsSync(dir)) {
+      const parent = dirname(resolve(dir));
+      process.stderr.write(`habitat: ${dir} is a projects dir: indexing the Claude config dir ${parent}\n`);
+      return parent;
+    }
+    process.stderr.write(
+      `habitat: ${dir} has no projects/ (--claude-dir takes a Claude Code config dir, e.g. ~/.claude): nothing to index there\n`,
+    );
+    return dir;
+  });
+}
+
 /** Where the index lives and what to read, from flags and habitat.yaml. */
 async function indexOptions(
   cmd: Command,
@@ -88,7 +108,7 @@ async function indexOptions(
     stateDir,
     dbPath: join(stateDir, 'sessions.db'),
     sources: {
-      claude: [...settings.sessions.claude, ...(flags.claudeDir ?? [])],
+      claude: [...settings.sessions.claude, ...claudeDirs(flags.claudeDir ?? [])],
       codex: [...settings.sessions.codex, ...(flags.codexDir ?? [])],
       cursor: [...settings.sessions.cursor, ...(flags.cursorDir ?? [])],
       // explicit dirs on the command line mean "just these" unless defaults are asked for in habitat.yaml
