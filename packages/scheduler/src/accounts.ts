@@ -119,6 +119,11 @@ export class Accounts {
                utilization = COALESCE(excluded.utilization, utilization), resets_at = COALESCE(excluded.resets_at, resets_at),
                overage_status = COALESCE(excluded.overage_status, overage_status), updated_at = excluded.updated_at`,
           ),
+          // An "allowed" answer after a reset: windows whose reset has passed are no longer limited.
+          reopen: db.prepare(
+            `UPDATE account_windows SET status = 'allowed', updated_at = ?
+             WHERE account = ? AND status != 'allowed' AND (resets_at IS NULL OR resets_at <= ?)`,
+          ),
           defer: db.prepare(
             'INSERT INTO deferrals (agent, account, deferred_at, until, reason) VALUES (?, ?, ?, ?, ?)',
           ),
@@ -131,6 +136,8 @@ export class Accounts {
     const limit = result.summary?.rateLimit;
     if (!this.write || !account || !limit) return;
     const windows = limit.windows ?? (limit.type ? { [limit.type]: limit } : {});
+    if (Object.keys(windows).length === 0 && limit.status === 'allowed')
+      this.write.reopen.run(now, account.key, now);
     for (const [window, w] of Object.entries(windows)) {
       this.write.window.run({
         account: account.key,

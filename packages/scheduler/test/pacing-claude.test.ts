@@ -76,13 +76,14 @@ test('real claude: limited by a 429 with a reset, resumed by the daemon once, co
     expect(body.indexOf('THE LIMIT RESET: GO ON')).toBeGreaterThan(body.indexOf('THE ORIGINAL TASK'));
     const [account] = daemon.accounts();
     expect(account).toMatchObject({ kind: 'oauth', agents: ['writer'] });
-    // Claude reports the window in its rate_limit_event, or (some runs) only in the result's api_error_params,
-    // which carries no utilization: status and reset are there either way.
+    // The window and its reset, recorded from the limited run (Claude leaves utilization out of some events).
     expect(account!.windows[0]).toMatchObject({
       window: 'five_hour',
-      status: 'rejected',
       resetsAt: new Date(reset * 1000).toISOString(),
     });
+    expect(daemon.store.run(limited!.id)!.status).toBe('rate-limited');
+    // The resumed run's first answer came with Claude's "allowed" event: the window, past its reset, is open again.
+    expect(daemon.accounts()[0]!.windows[0]!.status).toBe('allowed');
     await new Promise((r) => setTimeout(r, 500));
     expect(daemon.store.history('writer', 10)).toHaveLength(2);
   } finally {
