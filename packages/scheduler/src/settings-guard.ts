@@ -2,7 +2,7 @@
 // The daemon keeps a copy of the last habitat.yaml that loaded cleanly in its state dir; while the file on
 // disk is broken, agents are loaded against that copy (and the daemon says so loudly). With no copy yet,
 // no agent is loaded at all: running one with the embedded defaults could move it onto the host.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Coordinator, type Diagnostic, loadCoordinator, SETTINGS_FILE } from '@habitat/config';
 
@@ -65,8 +65,9 @@ function remember(file: string, dir: string, copy: string): void {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (existsSync(copy) && readFileSync(copy, 'utf8') === text) return;
     mkdirSync(dir, { recursive: true, mode: 0o711 });
+    // Written aside and renamed: a crash mid-write never leaves a half copy to fall back on.
     writeFileSync(`${copy}.tmp`, text, { mode: 0o600 });
-    writeFileSync(copy, text, { mode: 0o600 });
+    renameSync(`${copy}.tmp`, copy);
   } catch {
     // best effort: the copy is a safety net, not state
   }
