@@ -62,6 +62,12 @@ test('a foreground run renders the stream for people, --raw keeps it exact, --js
   expect(JSON.parse(habitat('history', '--json').stdout)).toHaveLength(3);
 
   // The log keeps the exact stream, stderr lines marked; logs renders it, --raw prints it as written.
+  // A name that is no agent (and has no logs) is a usage error, also with --follow (it waited forever).
+  for (const follow of [[], ['--follow']]) {
+    const typo = habitat('logs', 'fede', ...follow);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('no agent "fede"');
+  }
   const logs = habitat('logs', 'feed');
   expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d {2}■ success/m);
   expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d {2}stderr: warning: slow network$/m);

@@ -384,7 +384,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('--raw', 'print the log exactly as written (default: Claude stream-json rendered for people)')
     .action(async (agent: string, opts: LogsOptions, cmd: Command) => {
       const { settings } = await loadSettings(coordinatorRoot(cmd));
-      await printLogs(settings.stateDir, agent, opts);
+      await printLogs(settings.stateDir, agent, opts, settings.agentsDir);
     });
 }
 

@@ -26,8 +26,21 @@ const logsOf = (dir: string) =>
 
 const finished = (log: string) => existsSync(log.replace(/\.log$/, '.json'));
 
-export async function printLogs(stateDir: string, agent: string, opts: LogsOptions): Promise<void> {
+export async function printLogs(
+  stateDir: string,
+  agent: string,
+  opts: LogsOptions,
+  agentsDir?: string,
+): Promise<void> {
   const dir = path.join(stateDir, 'logs', agent);
+  // A typo in the name is not an agent without runs (and --follow would wait for it forever); an agent
+  // whose file is gone but whose logs remain is still readable.
+  if (
+    agentsDir !== undefined &&
+    !existsSync(dir) &&
+    !['.yaml', '.yml'].some((ext) => existsSync(path.join(agentsDir, `${agent}${ext}`)))
+  )
+    throw new CliError(`no agent "${agent}" in ${agentsDir} and no logs of one`, 2, 'unknown-agent');
   const logs = logsOf(dir);
   const file = opts.run ? logs.find((f) => f.endsWith(`-${opts.run}.log`)) : logs.at(-1);
   if (!file && (opts.run || !opts.follow))
