@@ -166,6 +166,16 @@ interface PreparedRule {
 // An access key id next to its secret is what agents print (`aws configure list`, credentials files): scan ids too.
 const RULE_OPTIONS: Record<string, unknown> = { aws: { enableIDScanRule: true } };
 
+/**
+ * Literals without which a rule cannot match, taken from the rule's own patterns: the rule runs only when the text
+ * holds one. The aws rule is the preset's costliest (its patterns open with optional groups, tried at every
+ * position: a quarter of the preset's time on transcript text) and each of its three patterns needs one of these
+ * (access key prefixes; `SECRET|secret|Secret`; `ACCOUNT|account|Account`), spelled as the rule spells them.
+ */
+const RULE_GATES: Record<string, RegExp> = {
+  aws: /A3T|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|SECRET|secret|Secret|ACCOUNT|account|Account/,
+};
+
 let preparedRules: PreparedRule[] | undefined;
 let reportSink: ((kind: string, report: RuleReport) => void) | undefined;
 
@@ -184,7 +194,13 @@ function rules(): PreparedRule[] {
       ignore: () => {},
     };
     const handlers = rule.create(context, RULE_OPTIONS[kind] ?? {});
-    if (handlers.file) prepared.push({ kind, file: handlers.file });
+    const file = handlers.file;
+    if (!file) continue;
+    const gate = RULE_GATES[kind];
+    prepared.push({
+      kind,
+      file: gate ? (source) => (gate.test(source.content) ? file(source) : undefined) : file,
+    });
   }
   preparedRules = prepared;
   return prepared;

@@ -77,6 +77,20 @@ describe('createRedactor', () => {
     expect(redact('x correct-horse y').text).toBe('x [REDACTED:credential] y');
   });
 
+  test('the aws rule still runs on every spelling its patterns know (it is gated on their literals)', () => {
+    const key = r(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+');
+    // an account id is scanned on a line the prefilter passes (it holds a long token): the id alone is too short
+    for (const [text, secret] of [
+      ['Account: 1234-5678-9012 role ProdDeployRole2024Xyz', '1234-5678-9012'],
+      ['"aws_account_id": "123456789012", "role": "ProdDeployRole2024Xyz"', '123456789012'],
+      ['ACCOUNT_ID = 210987654321 # ProdDeployRole2024Xyz', '210987654321'],
+      [`Secret_Access_Key: ${key}`, key],
+      [`SECRETACCESSKEY=${key}`, key],
+      [`creds ASIA${r(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')} in use`, 'ASIA'],
+    ] as const)
+      expect(createRedactor().redact(text).text, text).not.toContain(secret);
+  });
+
   test('finds what secretlint lintSource finds on the same text', async () => {
     const text = Object.values(SHAPES).join('\nsome words between\n');
     const lint = await lintSource({
