@@ -180,7 +180,7 @@ export function openStateReadOnly(root: string, stateDir: string): StateReader {
   if (!existsSync(path.join(stateDir, DB_FILE))) {
     throw new SchedulerError(
       'not-initialised',
-      `no scheduler state in ${stateDir} yet: run habitat up (or habitat up --once) first`,
+      `no scheduler state in ${stateDir} yet: start the daemon (habitat up) once first`,
     );
   }
   const store = openStore(stateDir, { readonly: true });

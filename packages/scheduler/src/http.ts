@@ -34,7 +34,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-f:.]+)\]|([^:\s]+)):(\d{1,5})$/i.exec(listen);
   const port = m ? Number(m[3]) : Number.NaN;
   if (!m || port > 65535)
-    throw new SchedulerError('bad-request', `--http "${listen}" is not host:port (e.g. 127.0.0.1:7070)`);
+    throw new SchedulerError('bad-request', `"${listen}" is not host:port (e.g. 127.0.0.1:7070)`);
   return { host: (m[1] ?? m[2])!, port };
 }
 
@@ -62,7 +62,7 @@ export function checkListen(options: Pick<HttpOptions, 'listen' | 'public'>): { 
   if (!isLoopback(address.host) && !options.public)
     throw new SchedulerError(
       'bad-request',
-      `--http ${options.listen} is not a loopback address: pass --http-public to serve it beyond this machine`,
+      `${options.listen} is not a loopback address: serving the HTTP API beyond this machine must be asked for (public)`,
     );
   return address;
 }

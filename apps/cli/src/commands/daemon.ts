@@ -187,7 +187,12 @@ export function registerDaemonCommands(program: Command): void {
           if (error instanceof SchedulerError && error.code === 'locked')
             throw new CliError(error.message, 1, 'locked');
           if (error instanceof SchedulerError && error.code === 'bad-request')
-            throw new CliError(error.message, 2, 'usage');
+            // The library names no flags; here the value came from --http (and the way out is --http-public).
+            throw new CliError(
+              `--http: ${error.message}${/loopback/.test(error.message) ? '; pass --http-public to allow it' : ''}`,
+              2,
+              'usage',
+            );
           throw error;
         });
         if (opts.layers) subscribeLayers(daemon, root, logger);
