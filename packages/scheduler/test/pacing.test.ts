@@ -346,7 +346,7 @@ describe('HTTP API', () => {
       });
       expect(ok.status).toBe(200);
       // Refused before anything binds (tests stay on loopback, so the public path is not bound here).
-      await expect(serveHttp(daemon, { listen: '0.0.0.0:7070' })).rejects.toThrow(/--http-public/);
+      await expect(serveHttp(daemon, { listen: '0.0.0.0:7070' })).rejects.toThrow(/not a loopback address/);
       await expect(serveHttp(daemon, { listen: '[::]:7070' })).rejects.toThrow(/not a loopback address/);
       expect(['127.0.0.1', '127.8.0.1', '::1', 'localhost'].every(isLoopback)).toBe(true);
       expect(['0.0.0.0', '192.168.1.2', '::', 'example.com'].some(isLoopback)).toBe(false);
