@@ -952,6 +952,9 @@ export class Daemon extends EventEmitter {
   /** Follow a run a previous daemon started, to its end, and record it like any run. */
   private adopt(agent: AgentConfig, row: RunRow, live: LiveRun): void {
     const containerId = live.ref;
+    // Recorded before following: the run provably started, so if this daemon dies too after the backend
+    // has removed what is left of it, the next one must not take it for a run that never started.
+    if (row.container_id === null) this.store.markProcess(row.id, row.pid, live.ref);
     let resolveDone!: () => void;
     this.running.set(row.id, { agent: agent.name, done: new Promise<void>((r) => (resolveDone = r)) });
     this.publish('run.started', { agent: agent.name, runId: row.id, trigger: 'adopted', containerId });
