@@ -102,3 +102,15 @@ test('list: an every agent the daemon has not planned yet is due now (it runs at
   const [after] = JSON.parse(habitat(root, 'list', '--json').stdout) as { next: string }[];
   expect(Date.parse(after!.next) - Date.now()).toBeGreaterThan(59 * 60_000);
 });
+
+test('status, next, stats and accounts answer on a coordinator where nothing has run yet, and create no state', () => {
+  const root = testdir({ 'agents/tick.yaml': 'run: { command: ["true"] }\nschedule: { every: 1h }\n' });
+  for (const command of ['status', 'next', 'stats', 'accounts', 'history']) {
+    const out = habitat(root, command);
+    expect(out.status, `${command}: ${out.stderr}`).toBe(0);
+    expect(out.stderr).not.toContain('no scheduler state');
+  }
+  const status = JSON.parse(habitat(root, 'status', '--json').stdout) as { agents: { agent: string }[] };
+  expect(status.agents.map((a) => a.agent)).toEqual(['tick']);
+  expect(existsSync(path.join(root, '.habitat'))).toBe(false);
+});

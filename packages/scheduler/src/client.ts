@@ -1,6 +1,7 @@
 // Talking to a running daemon over its socket; or, with the daemon down, reading its state directly.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCoordinator } from '@habitat/config';
 import type { DaemonEvent } from './daemon.js';
@@ -176,14 +177,22 @@ export interface StateReader {
   close(): void;
 }
 
-export function openStateReadOnly(root: string, stateDir: string): StateReader {
-  if (!existsSync(path.join(stateDir, DB_FILE))) {
+export function openStateReadOnly(
+  root: string,
+  stateDir: string,
+  options: { emptyIfMissing?: boolean } = {},
+): StateReader {
+  const missing = !existsSync(path.join(stateDir, DB_FILE));
+  if (missing && !options.emptyIfMissing) {
     throw new SchedulerError(
       'not-initialised',
       `no scheduler state in ${stateDir} yet: start the daemon (habitat up) once first`,
     );
   }
-  const store = openStore(stateDir, { readonly: true });
+  // emptyIfMissing: nothing has run yet is an answer (every agent idle, no runs), read from an empty store made
+  // aside so that a read-only command does not create the coordinator's state dir.
+  const empty = missing ? mkdtempSync(path.join(tmpdir(), 'habitat-empty-state-')) : undefined;
+  const store = empty ? openStore(empty) : openStore(stateDir, { readonly: true });
   return {
     store,
     async status() {
@@ -200,6 +209,9 @@ export function openStateReadOnly(root: string, stateDir: string): StateReader {
     },
     history: (agent, limit = 50) => store.history(agent, limit),
     stats: (agent) => computeStats(store, agent ? { agent } : {}),
-    close: () => store.close(),
+    close: () => {
+      store.close();
+      if (empty) rmSync(empty, { recursive: true, force: true });
+    },
   };
 }

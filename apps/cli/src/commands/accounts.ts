@@ -33,7 +33,7 @@ async function fetchAccounts(root: string): Promise<{ live: boolean; accounts: A
   }
   let reader: ReturnType<typeof openStateReadOnly>;
   try {
-    reader = openStateReadOnly(settings.root, settings.stateDir);
+    reader = openStateReadOnly(settings.root, settings.stateDir, { emptyIfMissing: true });
   } catch (error) {
     throw new CliError((error as Error).message, 1, 'no-state');
   }

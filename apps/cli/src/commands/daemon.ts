@@ -97,7 +97,7 @@ async function query<T>(
   }
   let reader: ReturnType<typeof openStateReadOnly>;
   try {
-    reader = openStateReadOnly(settings.root, settings.stateDir);
+    reader = openStateReadOnly(settings.root, settings.stateDir, { emptyIfMissing: true });
   } catch (error) {
     throw new CliError((error as Error).message, 1, 'no-state');
   }
