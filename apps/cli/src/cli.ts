@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { resolveCoordinator } from './coordinator.js';
+import { addExamples } from './help.js';
 import { configureOutput, ExitSignal, UsageError } from './output.js';
 
 declare const __HABITAT_VERSION__: string;
@@ -104,6 +105,7 @@ Examples:
   // Help, or an unknown command: every family, so help is complete and "did you mean" works.
   if (family) (await family.load())(program);
   else (await COMPLETION.load())(program); // every family, and completion itself
+  addExamples(program);
   return program;
 }
 

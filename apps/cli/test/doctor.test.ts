@@ -73,3 +73,23 @@ test('every command and every flag has a description (the completion script carr
   const undescribed = fish.filter((l) => !/ -d '[^']+'/.test(l) && !l.includes("-a '("));
   expect(undescribed).toEqual([]);
 });
+
+test('command help comes with examples', () => {
+  const dir = testdir();
+  for (const command of [
+    'init',
+    'validate',
+    'list',
+    'run',
+    'up',
+    'status',
+    'history',
+    'logs',
+    'sessions',
+    'doctor',
+  ]) {
+    const out = habitat(dir, command, '--help');
+    expect(out.status, command).toBe(0);
+    expect(out.stdout, command).toMatch(/Examples:\n {2}habitat /);
+  }
+});
