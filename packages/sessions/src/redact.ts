@@ -167,13 +167,19 @@ interface PreparedRule {
 const RULE_OPTIONS: Record<string, unknown> = { aws: { enableIDScanRule: true } };
 
 /**
- * Literals without which a rule cannot match, taken from the rule's own patterns: the rule runs only when the text
- * holds one. The aws rule is the preset's costliest (its patterns open with optional groups, tried at every
- * position: a quarter of the preset's time on transcript text) and each of its three patterns needs one of these
- * (access key prefixes; `SECRET|secret|Secret`; `ACCOUNT|account|Account`), spelled as the rule spells them.
+ * Literals without which a rule cannot match, taken from the rule's own patterns (secretlint-rule-preset-recommend
+ * 13.0.7): the rule runs only when the text holds one. These are the preset's costliest rules on transcript text
+ * (patterns opening with optional groups or a `\p{L}` look-behind are tried at every position): aws (access key
+ * prefixes; `SECRET|secret|Secret`; `ACCOUNT|account|Account` -- spelled as the rule spells them), grafana
+ * (`glc_`, `glsa_`), slack (token prefixes; the webhook host, case-insensitive), anthropic (`sk-ant-api0`), github
+ * (`gh[pousr]_`, `github_pat_`). A preset upgrade that changes these rules must revisit the gates (redact.test.ts).
  */
 const RULE_GATES: Record<string, RegExp> = {
   aws: /A3T|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|SECRET|secret|Secret|ACCOUNT|account|Account/,
+  grafana: /glc_|glsa_/,
+  slack: /xox[bpaor]-|xapp-|hooks\.slack\.com/i,
+  anthropic: /sk-ant-api0/,
+  github: /gh[pousr]_|github_pat_/,
 };
 
 let preparedRules: PreparedRule[] | undefined;

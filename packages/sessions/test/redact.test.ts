@@ -77,7 +77,7 @@ describe('createRedactor', () => {
     expect(redact('x correct-horse y').text).toBe('x [REDACTED:credential] y');
   });
 
-  test('the aws rule still runs on every spelling its patterns know (it is gated on their literals)', () => {
+  test('the gated secretlint rules (aws, grafana, slack, anthropic, github) still find every form their patterns know', () => {
     const key = r(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+');
     // an account id is scanned on a line the prefilter passes (it holds a long token): the id alone is too short
     for (const [text, secret] of [
@@ -87,6 +87,13 @@ describe('createRedactor', () => {
       [`Secret_Access_Key: ${key}`, key],
       [`SECRETACCESSKEY=${key}`, key],
       [`creds ASIA${r(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')} in use`, 'ASIA'],
+      [`GRAFANA=glc_${r(40)}`, 'glc_'],
+      [`token glsa_${r(32)}_${r(8, '0123456789abcdef')}`, 'glsa_'],
+      [`POST HTTPS://HOOKS.SLACK.COM/services/T${r(8)}/B${r(8)}/${r(24)}`, '/services/T'],
+      [`xapp-1-${r(11)}-${r(13, '0123456789')}-${r(20)}`, 'xapp-'],
+      [`key sk-ant-api04-${r(95)}AA`, 'sk-ant-api04-'],
+      [`github_pat_${r(82)}`, 'github_pat_'],
+      [`ghs_12345_${r(30)}.${r(40)}.${r(20)}`, 'ghs_'],
     ] as const)
       expect(createRedactor().redact(text).text, text).not.toContain(secret);
   });
