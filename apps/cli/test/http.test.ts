@@ -34,8 +34,8 @@ test('up --http serves the API with a generated token; the trigger is recorded a
     const run = await waitFor(async () => {
       const runs = (await (
         await fetch(`${url}/v1/runs?agent=hello`, { headers: { authorization: `Bearer ${token}` } })
-      ).json()) as { id: string; trigger: string; status: string }[];
-      return runs.find((r) => r.id === runId && r.status === 'succeeded');
+      ).json()) as { runId: string; trigger: string; status: string }[];
+      return runs.find((r) => r.runId === runId && r.status === 'succeeded');
     });
     expect(run.trigger).toBe('http');
     expect(log).not.toContain(token);

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Daemon } from './daemon.js';
 import { SchedulerError } from './errors.js';
+import { runFromRow } from './run-json.js';
 
 export const TOKEN_FILE = 'http.token';
 
@@ -137,7 +138,11 @@ export async function serveHttp(daemon: Daemon, options: HttpOptions): Promise<H
           const limit = Number(url.searchParams.get('limit') ?? 50);
           if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
             return fail(400, 'bad-request', 'limit is a whole number from 1 to 1000');
-          return send(200, daemon.store.history(url.searchParams.get('agent') ?? undefined, limit));
+          // The same run object as `habitat history --json` (docs/json/run.schema.json), not the store's rows.
+          return send(
+            200,
+            daemon.store.history(url.searchParams.get('agent') ?? undefined, limit).map(runFromRow),
+          );
         }
         return fail(
           404,

@@ -42,6 +42,7 @@ export {
   type Wake,
 } from './plan.js';
 export { RESUME_TRIGGER, type ResumeRow, Resumes, resumeAt } from './resume.js';
+export { iso, type RunJson, runFromRow } from './run-json.js';
 export {
   type AgentState,
   type AgentStats,

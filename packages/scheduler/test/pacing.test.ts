@@ -301,9 +301,12 @@ describe('HTTP API', () => {
     expect(daemon.store.run(runId)!.trigger).toBe('http');
 
     const runs = (await (await fetch(`${base}/v1/runs?agent=hello`, { headers: auth })).json()) as {
-      id: string;
+      runId: string;
+      startedAt: string;
     }[];
-    expect(runs.map((r) => r.id)).toEqual([runId]);
+    // the contract's run object (as `history --json`), not the store's rows
+    expect(runs.map((r) => r.runId)).toEqual([runId]);
+    expect(runs[0]!.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     const status = (await (await fetch(`${base}/v1/status`, { headers: auth })).json()) as {
       agents: unknown[];
     };
