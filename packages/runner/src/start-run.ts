@@ -18,7 +18,7 @@ import { ensureRepo } from './repo.js';
 import { claimRunFiles, removeRunFiles, removeRunSecrets, secretsDirOf } from './run-files.js';
 import { RunOutput } from './run-output.js';
 import { type Secret, scrubTree } from './scrub.js';
-import type { RunEvent, RunHandle, RunResult, StartRunOptions } from './types.js';
+import type { RunEvent, RunHandle, RunResult, RunTrigger, StartRunOptions } from './types.js';
 import { readWakeRequest } from './wake.js';
 
 /** Where things live inside a habitat container. */
@@ -222,7 +222,33 @@ async function execute(
   return result;
 }
 
-/** The result of a run that failed where nothing could be recorded (e.g. no space for its log). */
+/**
+ * The result of a run that ended before its agent started and before anything could be recorded (no space for
+ * its log, a launch that threw): `error-before-start`, no log, the given error. The daemon uses it too.
+ */
+export function resultBeforeStart(
+  agent: AgentConfig,
+  run: { runId: string; trigger: RunTrigger; at: string },
+  error: { code: string; message: string },
+): RunResult {
+  return {
+    runId: run.runId,
+    agent: agent.name,
+    trigger: run.trigger,
+    backend: agent.isolation.backend,
+    startedAt: run.at,
+    endedAt: run.at,
+    durationMs: 0,
+    exitCode: null,
+    signal: null,
+    status: 'error-before-start',
+    warnings: [],
+    logPath: '',
+    summary: { toolsUsed: {}, unknownEvents: 0 },
+    error,
+  };
+}
+
 function unrecordedFailure(
   agent: AgentConfig,
   runId: string,
@@ -231,22 +257,11 @@ function unrecordedFailure(
 ): RunResult {
   const at = (options.now?.() ?? new Date()).toISOString();
   const code = (error as NodeJS.ErrnoException).code;
-  return {
-    runId,
-    agent: agent.name,
-    trigger: options.trigger ?? 'manual',
-    backend: agent.isolation.backend,
-    startedAt: at,
-    endedAt: at,
-    durationMs: 0,
-    exitCode: null,
-    signal: null,
-    status: 'error-before-start',
-    warnings: [],
-    logPath: '',
-    summary: { toolsUsed: {}, unknownEvents: 0 },
-    error: { code: code === 'ENOSPC' ? 'disk-full' : 'spawn-failed', message: error.message },
-  };
+  return resultBeforeStart(
+    agent,
+    { runId, trigger: options.trigger ?? 'manual', at },
+    { code: code === 'ENOSPC' ? 'disk-full' : 'spawn-failed', message: error.message },
+  );
 }
 
 function statusOf(

@@ -18,6 +18,7 @@ import {
   type RunHandle,
   RunOutput,
   type RunResult,
+  resultBeforeStart,
   runPaths,
   type StartRunOptions,
   startRun,
@@ -632,23 +633,11 @@ export class Daemon extends EventEmitter {
         });
         result = await handle.result;
       } catch (error) {
-        const now = new Date(this.now()).toISOString();
-        result = {
-          runId: row.id,
-          agent: agent.name,
-          trigger: row.trigger,
-          backend: agent.isolation.backend,
-          startedAt: now,
-          endedAt: now,
-          durationMs: 0,
-          exitCode: null,
-          signal: null,
-          status: 'error-before-start',
-          warnings: [],
-          logPath: '',
-          summary: { toolsUsed: {}, unknownEvents: 0 },
-          error: { code: 'launch-failed', message: (error as Error).message },
-        };
+        result = resultBeforeStart(
+          agent,
+          { runId: row.id, trigger: row.trigger, at: new Date(this.now()).toISOString() },
+          { code: 'launch-failed', message: (error as Error).message },
+        );
       }
       this.finish(agent.name, result);
       this.running.delete(row.id);
