@@ -1,65 +1,10 @@
 // The daemon as a real child process (`habitat up`) on a real coordinator with local-backend agents.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { connectDaemon, openStore } from '../src/index.js';
-
-const CLI = path.resolve(__dirname, '../../../apps/cli/dist/index.js');
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function fleet(agents: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'habitat-fleet-'));
-  mkdirSync(path.join(root, 'agents'));
-  for (const [name, yaml] of Object.entries(agents))
-    writeFileSync(path.join(root, 'agents', `${name}.yaml`), yaml);
-  return root;
-}
-
-function up(root: string, ...args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'up', '--no-layers', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (c) => (err += c));
-  (child as ChildProcess & { err: () => string }).err = () => err;
-  children.push(child);
-  return child;
-}
-
-async function waitFor<T>(
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out waiting');
-}
-
-const runs = (root: string, agent?: string) => {
-  if (!existsSync(path.join(root, '.habitat', 'scheduler.db'))) return [];
-  try {
-    const store = openStore(path.join(root, '.habitat'), { readonly: true });
-    try {
-      return store.history(agent, 1000);
-    } finally {
-      store.close();
-    }
-  } catch {
-    return []; // the daemon is still creating its tables
-  }
-};
-const socketUp = (root: string) => existsSync(path.join(root, '.habitat', 'habitat.sock'));
+import { CLI, fleet, runs, socketUp, up, waitFor } from './up-harness.js';
 
 describe('habitat up', () => {
   test('a second daemon on the same state dir refuses with a clear message', async () => {

@@ -1,57 +1,14 @@
 // A Swarm run across a kill -9 of the daemon (`habitat up` as a real child process, a real
 // single-node swarm, the locally built test image): found by its labels, followed to its end, its
 // log completed, recorded once; nothing of it left on the swarm.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { openStore } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { fleet, runs, up as upWith, waitFor } from './up-harness.js';
 
-const CLI = path.resolve(__dirname, '../../../apps/cli/dist/index.js');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function fleet(agents: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'habitat-fleet-'));
-  mkdirSync(path.join(root, 'agents'));
-  for (const [name, yaml] of Object.entries(agents))
-    writeFileSync(path.join(root, 'agents', `${name}.yaml`), yaml);
-  return root;
-}
-
-function up(root: string): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'up', '--no-layers'], { cwd: root, stdio: 'ignore' });
-  children.push(child);
-  return child;
-}
-
-async function waitFor<T>(fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out waiting');
-}
-
-const runs = (root: string) => {
-  if (!existsSync(path.join(root, '.habitat', 'scheduler.db'))) return [];
-  try {
-    const store = openStore(path.join(root, '.habitat'), { readonly: true });
-    try {
-      return store.history(undefined, 1000);
-    } finally {
-      store.close();
-    }
-  } catch {
-    return [];
-  }
-};
+const up = (root: string) => upWith(root, [], 'ignore');
 
 /** Every task the swarm lists (the Docker API: the CLI cannot list tasks of removed services). */
 function swarmTasks(): Promise<Array<{ ID: string; ServiceID: string }>> {
