@@ -118,7 +118,7 @@ export interface Backend {
   /** this coordinator's runs the backend still has (running or finished but not yet collected) */
   findLive(scope: { stateDir: string }): Promise<LiveRun[]>;
   /** follow a live run to its end (its output from the start), then remove what is left of it */
-  follow(run: LiveRun, onOutput: OutputSink): Promise<BackendExit>;
+  follow(run: LiveRun, onOutput: OutputSink, scope?: { stateDir: string }): Promise<BackendExit>;
   /** stop whatever is left of a run that cannot be followed; says what happened, for the record */
   abandon(run: AbandonedRun): Promise<string>;
   /**

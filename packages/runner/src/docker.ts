@@ -1,9 +1,12 @@
 // The Docker backend (dockerode): one container per run, labelled so a restarted coordinator can find
-// it, its output saved as it arrives, removed once the output is on disk.
+// it, its output saved as it arrives, removed once the output is on disk and its exit status is marked in
+// the run dir (a coordinator killed after the removal but before recording the run reads it there).
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Backend, BackendExit, BackendRun, LiveRun, OutputSink, RunSpec } from './backend.js';
 import { RunError } from './errors.js';
+import { wrapperMarks, writeExitMark } from './local-wrapper.js';
 
 export const LABEL_AGENT = 'habitat.agent';
 export const LABEL_RUN = 'habitat.run';
@@ -76,6 +79,7 @@ export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promi
       try {
         const status = (await container.wait()) as { StatusCode: number };
         await ended;
+        writeExitMark(runDirOf(spec.stateDir, spec.runId), status.StatusCode);
         return {
           exitCode: status.StatusCode,
           signal: null,
@@ -97,6 +101,9 @@ export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promi
     throw error;
   }
 }
+
+/** Where startRun put the run's dir (runPaths), which the container sees as /habitat/run. */
+const runDirOf = (stateDir: string, runId: string) => path.join(stateDir, 'runs', runId);
 
 /** Default process limit of a container (`isolation.pids` overrides). */
 export const DEFAULT_PIDS = 512;
@@ -177,7 +184,11 @@ export async function findRunContainers(filter: { stateDir?: string } = {}): Pro
  * Follow an existing container to its end (adoption after a coordinator restart): its whole output
  * from the start, then its exit code; the container is removed afterwards.
  */
-export async function followContainer(id: string, onOutput: OutputSink): Promise<BackendExit> {
+export async function followContainer(
+  id: string,
+  onOutput: OutputSink,
+  runDir?: string,
+): Promise<BackendExit> {
   const engine = await docker();
   const container = engine.getContainer(id);
   const stream = (await container.logs({
@@ -190,6 +201,7 @@ export async function followContainer(id: string, onOutput: OutputSink): Promise
   try {
     const status = (await container.wait()) as { StatusCode: number };
     await ended;
+    if (runDir) writeExitMark(runDir, status.StatusCode);
     return {
       exitCode: status.StatusCode,
       signal: null,
@@ -218,7 +230,8 @@ export const dockerBackend: Backend = {
         createdAt: c.createdAt,
       }),
     ),
-  follow: (run, onOutput) => followContainer(run.ref, onOutput),
+  follow: (run, onOutput, scope) =>
+    followContainer(run.ref, onOutput, scope ? runDirOf(scope.stateDir, run.runId) : undefined),
   // A container habitat created is removed on every path: an adopted run past its timeout, or one that
   // was created but never started when its coordinator died, is removed here.
   abandon: async (run) => {
@@ -234,8 +247,12 @@ export const dockerBackend: Backend = {
     }
     return 'the coordinator restarted and the run container was no longer there';
   },
-  // A run whose container id was recorded had started; its exit code went with the container.
-  ended: (run) => ({ started: Boolean(run.ref) }),
+  // A run whose container id was recorded had started. Its container is removed only after its exit
+  // status is marked in the run dir, so a run that ended is never taken for a lost one.
+  ended: (run) => {
+    const { exitCode } = wrapperMarks(runDirOf(run.stateDir, run.runId));
+    return { started: Boolean(run.ref), ...(exitCode !== undefined ? { exitCode } : {}) };
+  },
   // Every path of startContainer/followContainer removes its container.
   cleanup: async () => [],
 };

@@ -2,7 +2,7 @@
 // run dir, that it started (before the agent does anything) and the agent's exit code (after). A restarted
 // coordinator finds the still-running wrapper by its exact command line (which names the run dir, so a
 // recycled pid is never mistaken for it) and learns how a run that ended while it was down ended.
-import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunError } from './errors.js';
 
@@ -86,6 +86,20 @@ export function wrapperOf(pid: number): LiveLocal | undefined {
 }
 
 /** What the wrapper left in a run dir. */
+/**
+ * Record a run's exit status in its run dir, as the wrapper does for a local run. Backends whose run
+ * leaves no trace once collected (a removed container) write it before removing it: a coordinator killed
+ * between the removal and the record then still learns how the run ended. Best effort: a run dir that is
+ * gone only loses the mark.
+ */
+export function writeExitMark(runDir: string, exitCode: number): void {
+  try {
+    writeFileSync(path.join(runDir, EXIT_FILE), String(exitCode));
+  } catch {
+    // the run dir went (the run was already recorded and swept)
+  }
+}
+
 export function wrapperMarks(runDir: string): { started: boolean; exitCode?: number } {
   const read = (f: string) => {
     try {

@@ -1,10 +1,10 @@
 // The Docker backend on a real engine, with the real claude in a locally built image.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTestImage, requireDockerInCI, startModelServer, testdir } from '@habitat/testkit';
 import { describe, expect, test } from 'vitest';
-import { findRunContainers, startRun } from '../src/index.js';
+import { dockerBackend, findRunContainers, type RunSpec, startRun } from '../src/index.js';
 import { agentWith, sh } from './helpers.js';
 
 const docker = await requireDockerInCI();
@@ -120,6 +120,77 @@ describe.skipIf(!docker)('docker backend', () => {
     ]);
     handle.cancel();
     expect((await handle.result).status).toBe('cancelled');
+  });
+
+  // A coordinator killed after the container is removed but before the run is recorded must still learn
+  // how it ended (the kill -9 chaos suite found a finished run recorded as lost).
+  test('the exit status is marked in the run dir before the container is removed', {
+    timeout: 120_000,
+  }, async () => {
+    const image = await buildTestImage();
+    const stateDir = testdir();
+    const runId = `01JMARK${Date.now()}`;
+    const runDir = path.join(stateDir, 'runs', runId);
+    mkdirSync(runDir, { recursive: true });
+    const spec = {
+      runId,
+      stateDir,
+      credentialFiles: [],
+      graceMs: 1000,
+      container: {
+        image,
+        cmd: ['sh', '-c', 'echo bye; exit 7'],
+        workingDir: '/',
+        env: {},
+        binds: [],
+        network: 'none',
+        labels: { 'habitat.run': runId, 'habitat.stateDir': stateDir },
+      },
+    } as unknown as RunSpec;
+    const before = dockerBackend.ended!({ runId, ref: 'x', stateDir });
+    expect(before).toEqual({ started: true });
+    const out: string[] = [];
+    const run = await dockerBackend.start(spec, (_s, chunk) => out.push(chunk.toString()));
+    const exit = await run.exit;
+    expect(exit.exitCode).toBe(7);
+    expect(out.join('')).toContain('bye');
+    expect(containersOf(runId)).toBe('');
+    expect(readFileSync(path.join(runDir, '.exit'), 'utf8')).toBe('7');
+    expect(dockerBackend.ended!({ runId, ref: exit.ref ?? null, stateDir })).toEqual({
+      started: true,
+      exitCode: 7,
+    });
+  });
+
+  test('an adopted container marks its exit status before it is removed', { timeout: 120_000 }, async () => {
+    const image = await buildTestImage();
+    const stateDir = testdir();
+    const runId = `01JADOPT${Date.now()}`;
+    mkdirSync(path.join(stateDir, 'runs', runId), { recursive: true });
+    const id = execFileSync(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '--label',
+        `habitat.run=${runId}`,
+        '--label',
+        `habitat.stateDir=${stateDir}`,
+        image,
+        'sh',
+        '-c',
+        'sleep 1; exit 3',
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    const [live] = await dockerBackend.findLive({ stateDir });
+    expect(live?.ref).toBe(id);
+    const exit = await dockerBackend.follow(live!, () => {}, { stateDir });
+    expect(exit.exitCode).toBe(3);
+    expect(containersOf(runId)).toBe('');
+    expect(dockerBackend.ended!({ runId, ref: id, stateDir })).toEqual({ started: true, exitCode: 3 });
   });
 
   test('a missing image is a clear error that names it', async () => {

@@ -785,7 +785,9 @@ export class Daemon extends EventEmitter {
       const wake = agent ? await leftoverWake(this.stateDir, agent, row.id) : {};
       const reason =
         ended.exitCode !== undefined
-          ? 'it ended while the coordinator was down; its output went with that coordinator'
+          ? backend.inContainer
+            ? 'it ended as its coordinator was killed; its exit status was kept in its run dir'
+            : 'it ended while the coordinator was down; its output went with that coordinator'
           : await this.abandon(row);
       const at = new Date(now).toISOString();
       const result: RunResult = {
@@ -977,7 +979,9 @@ export class Daemon extends EventEmitter {
         });
         let exit: BackendExit;
         try {
-          exit = await backend.follow(live, (stream, chunk) => output.push(stream, chunk));
+          exit = await backend.follow(live, (stream, chunk) => output.push(stream, chunk), {
+            stateDir: this.stateDir,
+          });
         } finally {
           clearTimeout(timer);
           output.end();
