@@ -36,6 +36,11 @@ export function findCoordinator(start: string): string | undefined {
 export function resolveCoordinator(flag: string | undefined, env = process.env, cwd = process.cwd()): string {
   if (flag === undefined && env.HABITAT_DIR) {
     const dir = path.resolve(cwd, env.HABITAT_DIR);
+    if (!isDir(dir))
+      throw new UsageError(
+        `HABITAT_DIR=${env.HABITAT_DIR}: no such directory (${dir}): fix the variable, or run \`habitat init ${dir}\``,
+        'no-coordinator',
+      );
     if (!isCoordinator(dir))
       throw new UsageError(
         `HABITAT_DIR=${env.HABITAT_DIR} is not a coordinator (no ${SETTINGS_FILE} or agents/ in ${dir}): fix the variable, or run \`habitat init ${dir}\``,
@@ -44,6 +49,12 @@ export function resolveCoordinator(flag: string | undefined, env = process.env, 
     return dir;
   }
   const start = path.resolve(cwd, flag ?? '.');
+  // a mistyped -C would otherwise read as "no coordinator in /x or above", hiding that /x is not there at all
+  if (flag !== undefined && !isDir(start))
+    throw new UsageError(
+      `-C ${flag}: ${existsSync(start) ? 'not a directory' : 'no such directory'} (${start}). Give the coordinator's directory, or make one there with \`habitat init ${start}\`.`,
+      'no-coordinator',
+    );
   const found = findCoordinator(start);
   if (found) return found;
   throw new UsageError(

@@ -1,13 +1,19 @@
 // Entry point: refuse an old Node with a clear message before loading anything that needs a new one.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import module from 'node:module';
 
 declare const __HABITAT_VERSION__: string;
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
+const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+if (major < 22 || (major === 22 && minor < 12)) {
+  // A clone has scripts/setup.sh (it provisions Node 24 in .tools/); an npm install does not: say what applies.
+  const checkout = existsSync(new URL('../../../scripts/setup.sh', import.meta.url));
   process.stderr.write(
-    `habitat needs Node.js 22 or newer (this is ${process.version}). Run \`bash scripts/setup.sh\` and \`source scripts/env.sh\` in the habitat checkout, or install Node 24 LTS.\n`,
+    `habitat needs Node.js 22.12 or newer (this is ${process.version}). ${
+      checkout
+        ? 'In the habitat checkout, run `bash scripts/setup.sh` and `source scripts/env.sh`, or install Node 24 LTS.'
+        : 'Install Node.js 24 LTS (https://nodejs.org, or `nvm install 24`, `fnm install 24`, `volta install node@24`), then run habitat again.'
+    }\n`,
   );
   process.exit(2);
 }

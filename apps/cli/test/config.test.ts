@@ -114,3 +114,35 @@ test('status, next, stats and accounts answer on a coordinator where nothing has
   expect(status.agents.map((a) => a.agent)).toEqual(['tick']);
   expect(existsSync(path.join(root, '.habitat'))).toBe(false);
 });
+
+test('before the daemon has planned anything, list, status and next agree on when each agent runs', () => {
+  const root = testdir({
+    'agents/tick.yaml': 'run: { command: ["true"] }\nschedule: { every: 1h }\n',
+    'agents/nightly.yaml': 'run: { command: ["true"] }\nschedule: { cron: "0 3 * * *", jitter: 10m }\n',
+    'agents/byhand.yaml': 'run: { command: ["true"] }\nschedule: manual\n',
+  });
+  const before = Date.now();
+  const list = JSON.parse(habitat(root, 'list', '--json').stdout) as { name: string; next: string | null }[];
+  const status = JSON.parse(habitat(root, 'status', '--json').stdout) as {
+    agents: { agent: string; nextAt: string | null; nextReason: string | null }[];
+  };
+  const next = JSON.parse(habitat(root, 'next', '--json').stdout) as { agent: string; nextAt: string }[];
+  const at = (name: string) => ({
+    list: list.find((a) => a.name === name)?.next,
+    status: status.agents.find((a) => a.agent === name)?.nextAt,
+    next: next.find((a) => a.agent === name)?.nextAt ?? null,
+  });
+  // due now: the daemon runs an every agent at first sight
+  const tick = at('tick');
+  for (const t of Object.values(tick)) expect(Date.parse(t!)).toBeGreaterThanOrEqual(before - 1000);
+  expect(status.agents.find((a) => a.agent === 'tick')?.nextReason).toBe('first');
+  // a cron agent: the same slot, jitter included, everywhere
+  const nightly = at('nightly');
+  expect(nightly.status).toBe(nightly.list);
+  expect(nightly.next).toBe(nightly.list);
+  expect(new Date(nightly.list!).getTime()).toBeGreaterThan(before);
+  expect(at('byhand')).toEqual({ list: null, status: null, next: null });
+  const text = habitat(root, 'next').stdout;
+  expect(text).toContain('tick');
+  expect(text).not.toMatch(/tick\s+-/);
+});

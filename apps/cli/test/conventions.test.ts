@@ -43,6 +43,19 @@ describe('finding the coordinator', () => {
     expect(badEnv.stderr).toContain('HABITAT_DIR');
   });
 
+  test('-C or HABITAT_DIR naming a directory that is not there says so, with the path and the fix', () => {
+    const outside = testdir();
+    const missing = path.join(outside, 'nosuch');
+    const viaFlag = habitat(outside, ['-C', missing, 'status']);
+    expect(viaFlag.status).toBe(2);
+    expect(viaFlag.stderr).toContain(`-C ${missing}: no such directory`);
+    expect(viaFlag.stderr).toContain(`habitat init ${missing}`);
+    const viaEnv = habitat(outside, ['list'], { HABITAT_DIR: missing });
+    expect(viaEnv.status).toBe(2);
+    expect(viaEnv.stderr).toContain(`HABITAT_DIR=${missing}: no such directory`);
+    expect(existsSync(missing)).toBe(false);
+  });
+
   test('outside any coordinator, commands say so (exit 2) and create nothing', () => {
     const outside = testdir();
     for (const args of [['validate'], ['list'], ['up', '--once'], ['sessions', 'list'], ['status']]) {
@@ -205,5 +218,32 @@ describe('output conventions', () => {
     expect(local.split('\n')[1]!.split('\t')[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+05:30$/);
     const utc = habitat(root, ['list', '--format', 'tsv', '--utc'], { TZ: 'Asia/Kolkata' }).stdout;
     expect(utc.split('\n')[1]!.split('\t')[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+  });
+});
+
+describe('an old Node', () => {
+  const OLD = path.resolve(__dirname, 'fixtures/old-node.mjs');
+  // The real thing too when this machine has one (Debian's /usr/bin/node is 20 here).
+  const real = spawnSync('/usr/bin/node', ['-p', 'process.versions.node'], { encoding: 'utf8' });
+  const [maj, min] = (real.stdout ?? '').trim().split('.').map(Number) as [number, number];
+  const realOld = real.status === 0 && (maj < 22 || (maj === 22 && min < 12));
+
+  function refuse(cli: string, node = process.execPath, pre = ['--import', OLD]) {
+    const out = spawnSync(node, [...pre, cli, 'status'], { cwd: testdir(), encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(2);
+    expect(out.stderr).toContain('habitat needs Node.js 22.12 or newer');
+    return out.stderr;
+  }
+
+  test('in the checkout the refusal points at scripts/setup.sh; from an npm install, at installing Node 24', () => {
+    expect(refuse(CLI)).toContain('bash scripts/setup.sh');
+    // an installed copy: node_modules/@habitat/cli/dist/index.js, no scripts/ above it
+    const dist = path.join(testdir(), 'node_modules/@habitat/cli/dist');
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(path.join(dist, 'index.js'), readFileSync(CLI));
+    const installed = refuse(path.join(dist, 'index.js'));
+    expect(installed).not.toContain('setup.sh');
+    expect(installed).toContain('Install Node.js 24 LTS');
+    if (realOld) expect(refuse(path.join(dist, 'index.js'), '/usr/bin/node', [])).toContain('Install Node.js 24');
   });
 });

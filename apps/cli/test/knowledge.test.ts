@@ -49,6 +49,18 @@ describe('habitat knowledge', () => {
     expect(search.code).toBe(0);
     expect(search.stdout).toContain('project:billing');
 
+    // Raw scores are tiny BM25 products (they printed as 0.00): each is shown as a share of the best hit's.
+    const query = ['knowledge', 'search', 'uploads bucket presign', '--project', 'uploads'];
+    const hits = JSON.parse((await habitat(...query, '--json')).stdout) as {
+      score: number;
+      evidence: number;
+    }[];
+    expect(hits.length).toBeGreaterThan(1);
+    const shown = [...(await habitat(...query)).stdout.matchAll(/\(relevance (\d+)%, evidence ([\d.]+)\)/g)];
+    expect(shown.map((m) => Number(m[1]))).toEqual(hits.map((h) => Math.round((h.score / hits[0]!.score) * 100)));
+    expect(shown[0]![1]).toBe('100');
+    expect(shown.map((m) => m[2])).toEqual(hits.map((h) => h.evidence.toFixed(2)));
+
     const brief = await habitat(
       'knowledge',
       'context',

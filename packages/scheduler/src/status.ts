@@ -1,5 +1,6 @@
 // What `habitat status`, `next` and `stats` show: derived from the store (and the daemon's live view).
 import { type AgentConfig, type Diagnostic, describeSchedule } from '@habitat/config';
+import { initialPlan } from './plan.js';
 import type { RunRow, Store } from './store.js';
 
 export type AgentState = 'idle' | 'running' | 'queued' | 'sleeping' | 'paused' | 'failed';
@@ -68,7 +69,9 @@ export function buildStatus(input: {
   const last = new Map(store.lastRuns().map((r) => [r.agent, r]));
   const cost = store.costSince(startOfDay(now));
   const agents = input.agents.map((agent): AgentStatus => {
-    const plan = plans.get(agent.name);
+    // Not planned yet (the daemon has not seen it): what the daemon will plan at first sight, so status, next
+    // and list agree (an `every` agent is due now, not "-").
+    const plan = plans.get(agent.name) ?? initialPlan(agent, now);
     const wake = wakes.get(agent.name);
     const run = openBy.get(agent.name);
     const lastRun = last.get(agent.name);

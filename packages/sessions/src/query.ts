@@ -54,7 +54,7 @@ export interface SearchHit {
 }
 
 export interface SearchResult {
-  /** `all`: every term matched; `any`: the relaxed fallback (any term, as a prefix) */
+  /** `all`: every term matched (as a word, else as a prefix); `any`: the relaxed fallback (any term) */
   mode: 'all' | 'any' | 'none';
   terms: string[];
   hits: SearchHit[];
@@ -215,7 +215,8 @@ export class SessionIndex {
 
   /**
    * Search event text. Each term is matched on its own (quoted, so FTS syntax in a query is just text), all
-   * terms required and ranked by bm25; when that finds nothing, any term, as a prefix.
+   * terms required and ranked by bm25; when that finds nothing, every term as a prefix (`rate limit` finds
+   * "rate-limited", and `rateLimits` through the joined form), then any term, then any term as a prefix.
    */
   search(query: string, options: SearchOptions = {}): SearchResult {
     const terms = splitTerms(query);
@@ -223,8 +224,16 @@ export class SessionIndex {
     const quoted = terms.map((t) => `"${t.replace(/"/g, '""')}"`);
     const strict = this.runSearch(quoted.join(' AND '), options, terms, false);
     if (strict.length > 0) return { mode: 'all', terms, hits: strict };
-    // relaxed: any of the words, then any word as a prefix (prefix queries read every matching term: last resort)
     if (terms.length > 1) {
+      // Every word, inflected ("limited", "limits") or run together ("ratelimit"), before any single word: an
+      // event with only the rarer word (sample_rate code for "rate limit") otherwise outranks one with both.
+      // Only words of 3+ letters become prefixes (a short prefix expands to most of the vocabulary).
+      const stem = (t: string, q: string) => (t.length >= 3 ? `${q}*` : q);
+      const joined = terms.join('').toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join('') ?? '';
+      const every = `(${terms.map((t, i) => stem(t, quoted[i]!)).join(' AND ')})${joined ? ` OR "${joined}"*` : ''}`;
+      const all = this.runSearch(every, options, [...terms, joined], true);
+      if (all.length > 0) return { mode: 'all', terms, hits: all };
+      // relaxed: any of the words, then any word as a prefix (prefix queries read every matching term: last resort)
       const any = this.runSearch(quoted.join(' OR '), options, terms, false);
       if (any.length > 0) return { mode: 'any', terms, hits: any };
     }

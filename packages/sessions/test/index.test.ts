@@ -290,6 +290,30 @@ describe('indexSessions', () => {
     ix.close();
   });
 
+  test('every word as a prefix comes before any single word: "rate limit" finds rate-limited, not sample_rate code', () => {
+    claudeFile('s5.jsonl', [
+      user('self.sample_rate = 44100; n = int(self.sample_rate * d); sd.play(x, self.sample_rate)'),
+      user('we got rate-limited by the API again, waiting for the window'),
+      user('the client raised RateLimitError after the burst'),
+      user('read at most limit lines'),
+    ]);
+    index();
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    const found = ix.search('rate limit');
+    expect(found.mode).toBe('all');
+    expect(found.hits.map((h) => h.snippet).sort()).toEqual([
+      'the client raised «RateLimitError» after the burst',
+      'we got «rate»-«limited» by the API again, waiting for the window',
+    ]);
+    // the strict search still wins when some event has both words as they are
+    claudeFile('s6.jsonl', [user('the rate limit resets hourly')]);
+    index();
+    const exact = openSessionIndex(join(dir, 'sessions.db'));
+    expect(exact.search('rate limit').hits.map((h) => h.snippet)).toEqual(['the «rate» «limit» resets hourly']);
+    exact.close();
+    ix.close();
+  });
+
   test('subagent transcripts are linked to the Task call that started them', () => {
     claudeFile('p1.jsonl', [
       user('research this'),

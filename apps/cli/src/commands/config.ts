@@ -8,11 +8,10 @@ import {
   type Diagnostic,
   describeSchedule,
   formatDiagnostic,
-  jitterFor,
   loadCoordinator,
   loadSettings,
-  nextFireTime,
 } from '@habitat/config';
+import { initialPlan } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { baseDir, coordinatorRoot, withTableFormat } from '../cli.js';
 import { type AgentJson, diagnosticJson, type ValidateJson } from '../json.js';
@@ -171,21 +170,15 @@ export function registerConfigCommands(program: Command): void {
 function listRows(coordinator: Coordinator, now: Date, planned: Map<string, number>): AgentJson[] {
   return coordinator.agents.map((a) => {
     const plan = planned.get(a.name);
-    // An `every` agent the daemon has not planned yet runs at once when the daemon first sees it
-    // (the scheduler's initialPlan), not one interval from now.
-    const next = a.schedule.kind === 'every' && plan === undefined ? now : nextFireTime(a.schedule, now);
-    const jitter = next && a.schedule.kind !== 'manual' ? jitterFor(a.name, next, a.schedule.jitterMs) : 0;
+    // Not planned yet: what the daemon plans at first sight (an `every` agent at once, else the next slot
+    // with its jitter), the same as status and next show.
+    const next = plan ?? initialPlan(a, now.getTime()).next_at;
     return {
       name: a.name,
       file: a.file,
       schedule: describeSchedule(a.schedule),
-      next:
-        plan !== undefined
-          ? new Date(plan).toISOString()
-          : next
-            ? new Date(next.getTime() + (a.schedule.kind === 'every' ? 0 : jitter)).toISOString()
-            : null,
-      nextSource: plan !== undefined ? 'plan' : next ? 'schedule' : null,
+      next: next !== null ? new Date(next).toISOString() : null,
+      nextSource: plan !== undefined ? 'plan' : next !== null ? 'schedule' : null,
       backend: a.isolation.backend,
       run:
         a.run.kind === 'claude'

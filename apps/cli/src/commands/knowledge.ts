@@ -66,6 +66,11 @@ async function allSecrets(root: string): Promise<string[]> {
   return values.flat().flatMap((c) => c.values.flatMap(formsOf));
 }
 
+/** A hit's score as a share of the best hit's: `100%` for the top one. */
+export function relevance(score: number, best: number): string {
+  return best > 0 ? `${Math.round((score / best) * 100)}%` : '-';
+}
+
 function scopeText(l: Learning): string {
   return l.scope.kind === 'org' ? 'org' : `${l.scope.kind}:${l.scope.name}`;
 }
@@ -131,7 +136,9 @@ export function registerKnowledgeCommands(program: Command): void {
     );
 
   k.command('search <query...>')
-    .description('search learnings (ranked, with snippets and where each came from)')
+    .description(
+      'search learnings (ranked, with snippets and where each came from). relevance: the score as a share of the best hit\'s; evidence: how much of the query the learning covers (0..1, comparable across queries)',
+    )
     .option('--project <name>', 'prefer learnings scoped to this project')
     .option('--agent <name>', 'prefer learnings scoped to this agent')
     .option('--tags <a,b>', 'prefer learnings with these comma-separated tags')
@@ -176,6 +183,9 @@ export function registerKnowledgeCommands(program: Command): void {
         index.close();
         if (opts.json) return printJson(hits);
         if (hits.length === 0) return printLine('no learnings match');
+        // Raw scores are BM25 products (2.6e-6 on a small base) or RRF sums: only their order means something,
+        // so each is shown against the best hit's; evidence is absolute (0..1, comparable across queries).
+        const best = hits[0]!.score;
         for (const h of hits) {
           const p = h.learning.provenance.findLast((x) => !x.action);
           const stale = h.stale
@@ -184,7 +194,7 @@ export function registerKnowledgeCommands(program: Command): void {
               : `  [stale: valid until ${h.stale.since}]`
             : '';
           printLine(
-            `${h.learning.id}  ${h.learning.title}  (${h.score.toFixed(2)}, evidence ${h.evidence.toFixed(2)})${stale}`,
+            `${h.learning.id}  ${h.learning.title}  (relevance ${relevance(h.score, best)}, evidence ${h.evidence.toFixed(2)})${stale}`,
           );
           printLine(`  ${h.snippet.replace(/\s+/g, ' ')}`);
           printLine(
