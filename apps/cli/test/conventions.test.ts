@@ -244,6 +244,7 @@ describe('an old Node', () => {
     const installed = refuse(path.join(dist, 'index.js'));
     expect(installed).not.toContain('setup.sh');
     expect(installed).toContain('Install Node.js 24 LTS');
-    if (realOld) expect(refuse(path.join(dist, 'index.js'), '/usr/bin/node', [])).toContain('Install Node.js 24');
+    if (realOld)
+      expect(refuse(path.join(dist, 'index.js'), '/usr/bin/node', [])).toContain('Install Node.js 24');
   });
 });

@@ -57,7 +57,9 @@ describe('habitat knowledge', () => {
     }[];
     expect(hits.length).toBeGreaterThan(1);
     const shown = [...(await habitat(...query)).stdout.matchAll(/\(relevance (\d+)%, evidence ([\d.]+)\)/g)];
-    expect(shown.map((m) => Number(m[1]))).toEqual(hits.map((h) => Math.round((h.score / hits[0]!.score) * 100)));
+    expect(shown.map((m) => Number(m[1]))).toEqual(
+      hits.map((h) => Math.round((h.score / hits[0]!.score) * 100)),
+    );
     expect(shown[0]![1]).toBe('100');
     expect(shown.map((m) => m[2])).toEqual(hits.map((h) => h.evidence.toFixed(2)));
 

@@ -229,7 +229,12 @@ export class SessionIndex {
       // event with only the rarer word (sample_rate code for "rate limit") otherwise outranks one with both.
       // Only words of 3+ letters become prefixes (a short prefix expands to most of the vocabulary).
       const stem = (t: string, q: string) => (t.length >= 3 ? `${q}*` : q);
-      const joined = terms.join('').toLowerCase().match(/[\p{L}\p{N}]+/gu)?.join('') ?? '';
+      const joined =
+        terms
+          .join('')
+          .toLowerCase()
+          .match(/[\p{L}\p{N}]+/gu)
+          ?.join('') ?? '';
       const every = `(${terms.map((t, i) => stem(t, quoted[i]!)).join(' AND ')})${joined ? ` OR "${joined}"*` : ''}`;
       const all = this.runSearch(every, options, [...terms, joined], true);
       if (all.length > 0) return { mode: 'all', terms, hits: all };

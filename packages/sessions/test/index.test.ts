@@ -309,7 +309,9 @@ describe('indexSessions', () => {
     claudeFile('s6.jsonl', [user('the rate limit resets hourly')]);
     index();
     const exact = openSessionIndex(join(dir, 'sessions.db'));
-    expect(exact.search('rate limit').hits.map((h) => h.snippet)).toEqual(['the «rate» «limit» resets hourly']);
+    expect(exact.search('rate limit').hits.map((h) => h.snippet)).toEqual([
+      'the «rate» «limit» resets hourly',
+    ]);
     exact.close();
     ix.close();
   });
