@@ -84,6 +84,8 @@ export interface StatusJson {
   agents: AgentStatusJson[];
   running: number;
   queued: number;
+  /** slots skipped in the last hour because the agent's previous run was still queued or running */
+  skippedLastHour: number;
   diagnostics: DiagnosticJson[];
   credentialPauses: { credential: string; until: string; reason: string | null }[];
 }
@@ -117,6 +119,7 @@ export function statusJson(s: StatusReport): StatusJson {
     })),
     running: s.running,
     queued: s.queued,
+    skippedLastHour: s.skippedLastHour,
     diagnostics: s.diagnostics.map(diagnosticJson),
     credentialPauses: (s.credentialPauses ?? []).map((p) => ({
       credential: p.credential,

@@ -94,6 +94,12 @@ export const status = z
     ),
     running: z.number().int(),
     queued: z.number().int(),
+    skippedLastHour: z
+      .number()
+      .int()
+      .describe(
+        "slots skipped in the last hour because the agent's previous run was still queued or running (more was due than maxConcurrentRuns could run)",
+      ),
     diagnostics: z.array(diagnostic),
     credentialPauses: z.array(
       z.strictObject({ credential: z.string(), until: iso, reason: nullable(z.string()) }),

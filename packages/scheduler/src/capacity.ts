@@ -1,8 +1,11 @@
 // Is the fleet offering more runs than the daemon can run? The daemon starts at most maxConcurrentRuns at
 // once; a run due while that many are going waits in the queue, and an agent whose previous run is still
 // queued or running skips its slot (overlap: skip, the default) — recorded in `skipped`. This estimates the
-// demand from the schedules and the runs' typical durations so `habitat up` can say so before it happens.
+// demand from the schedules and the runs' typical durations so the daemon can say so before it happens: at start
+// and on every reload of the agent files.
 import { type AgentConfig, nextFireTime } from '@habitat/config';
+import { computeStats } from './status.js';
+import type { Store } from './store.js';
 
 export interface CapacityEstimate {
   /** scheduled fires in the coming hour (cron and every; manual agents count none) */
@@ -68,4 +71,16 @@ export function capacityWarning(e: CapacityEstimate): string | undefined {
     `(${e.capacitySecondsPerHour.toLocaleString('en-US')}): runs will wait in the queue and agents still queued or running ` +
     'skip their next slots (see habitat status). Raise maxConcurrentRuns in habitat.yaml or space the schedules out.'
   );
+}
+
+/** The estimate for `agents` from the run history in `store`, and its warning when they ask for too much. */
+export function checkCapacity(
+  store: Store,
+  agents: AgentConfig[],
+  maxConcurrentRuns: number,
+  now: number,
+): { estimate: CapacityEstimate; warning: string | undefined } {
+  const medians = new Map(computeStats(store).map((s) => [s.agent, s.p50DurationMs]));
+  const estimate = estimateCapacity({ agents, maxConcurrentRuns, medianDurationMs: medians, now });
+  return { estimate, warning: capacityWarning(estimate) };
 }

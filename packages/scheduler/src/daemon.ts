@@ -29,6 +29,7 @@ import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import { type AccountReport, Accounts, accountOf } from './accounts.js';
+import { checkCapacity } from './capacity.js';
 import { SchedulerError } from './errors.js';
 import { checkListen, type HttpServer, serveHttp } from './http.js';
 import { acquireLock } from './lock.js';
@@ -194,6 +195,7 @@ export class Daemon extends EventEmitter {
         `daemon started: ${this.agents.size} agent${this.agents.size === 1 ? '' : 's'}${this.server ? `, socket ${this.socketPath}` : ''}`,
       );
       if (this.settingsProblem) this.log('error', { event: 'settings.invalid' }, this.settingsProblem);
+      if (!this.options.once) this.warnIfOverloaded();
       this.tick();
       this.pump(); // runs a previous daemon left queued start now, not at the next fire
     } catch (error) {
@@ -379,7 +381,21 @@ export class Daemon extends EventEmitter {
       { event: 'daemon.reloaded', agents: this.agents.size, diagnostics: coordinator.diagnostics.length },
       'agents reloaded',
     );
+    this.warnIfOverloaded();
     this.tick();
+  }
+
+  /** Say so when the schedules ask for more run time than maxConcurrentRuns gives (capacity.ts). */
+  private warnIfOverloaded(): void {
+    const { estimate, warning } = checkCapacity(
+      this.store,
+      [...this.agents.values()],
+      this.settings.maxConcurrentRuns,
+      this.now(),
+    );
+    if (!warning) return;
+    this.log('warn', { event: 'daemon.overloaded', ...estimate }, warning);
+    this.publish('daemon.overloaded', { ...estimate, message: warning });
   }
 
   // ---- planning and firing --------------------------------------------------------------------

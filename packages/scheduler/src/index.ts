@@ -6,7 +6,7 @@ export {
   accountOf,
   type Usage,
 } from './accounts.js';
-export { type CapacityEstimate, capacityWarning, estimateCapacity } from './capacity.js';
+export { type CapacityEstimate, capacityWarning, checkCapacity, estimateCapacity } from './capacity.js';
 export {
   connectDaemon,
   type DaemonClient,

@@ -36,7 +36,7 @@ export interface StatusReport {
   running: number;
   queued: number;
   /** slots agents skipped in the last hour because their previous run was still queued or running */
-  skippedLastHour?: number;
+  skippedLastHour: number;
   diagnostics: Diagnostic[];
   credentialPauses: { credential: string; until: string; reason: string | null }[];
 }
@@ -171,7 +171,12 @@ export function computeStats(store: Store, options: { agent?: string; since?: nu
     ended_at: number | null;
   }[];
   const by = new Map<string, typeof rows>();
-  for (const r of rows) by.set(r.agent, [...(by.get(r.agent) ?? []), r]);
+  for (const r of rows) {
+    // push, not a copy per row: copying made this quadratic in an agent's run count
+    const list = by.get(r.agent);
+    if (list) list.push(r);
+    else by.set(r.agent, [r]);
+  }
   return [...by.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([agent, list]) => {

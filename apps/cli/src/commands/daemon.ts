@@ -1,12 +1,10 @@
 // habitat up | status | next | pause | resume | cancel | logs | history | stats
-import { loadCoordinator, loadSettings } from '@habitat/config';
+import { loadSettings } from '@habitat/config';
 import {
   type AgentStats,
-  capacityWarning,
   connectDaemon,
   type DaemonClient,
   type DaemonEvent,
-  estimateCapacity,
   nextRuns,
   openStateReadOnly,
   type RunRow,
@@ -34,30 +32,6 @@ import { type LogsOptions, printLogs } from './logs.js';
 const ago = (iso?: string) => (iso ? formatDuration(Date.now() - Date.parse(iso)) : '');
 const dur = formatDuration;
 const time = (value?: string | number | null) => formatTime(value);
-
-/** At start: warn when the schedules ask for more run time than maxConcurrentRuns can give. */
-async function warnIfOverloaded(
-  root: string,
-  stateDir: string,
-  maxConcurrentRuns: number,
-  logger: { warn: (obj: object, msg: string) => void },
-): Promise<void> {
-  const { agents } = await loadCoordinator(root);
-  const reader = openStateReadOnly(root, stateDir);
-  try {
-    const medians = new Map(reader.stats().map((s) => [s.agent, s.p50DurationMs]));
-    const estimate = estimateCapacity({
-      agents,
-      maxConcurrentRuns,
-      medianDurationMs: medians,
-      now: Date.now(),
-    });
-    const warning = capacityWarning(estimate);
-    if (warning) logger.warn({ event: 'daemon.overloaded', ...estimate }, warning);
-  } finally {
-    reader.close();
-  }
-}
 
 /** The daemon if it answers, else undefined (read-only commands then read the state directly). */
 async function maybeDaemon(stateDir: string): Promise<DaemonClient | undefined> {
@@ -219,7 +193,6 @@ export function registerDaemonCommands(program: Command): void {
         }
         if (daemon.httpUrl)
           logger.info({ event: 'http.listening', url: daemon.httpUrl }, `HTTP API on ${daemon.httpUrl}`);
-        await warnIfOverloaded(root, settings.stateDir, settings.maxConcurrentRuns, logger);
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info({ event: 'daemon.stopping', signal }, `${signal}: stopping, letting runs finish`);
@@ -258,9 +231,9 @@ export function registerDaemonCommands(program: Command): void {
       );
       if (status.diagnostics.length > 0)
         printLine(`${status.diagnostics.length} problem(s) in agent files: run habitat validate`);
-      if (status.queued > 0 || (status.skippedLastHour ?? 0) > 0)
+      if (status.queued > 0 || status.skippedLastHour > 0)
         printLine(
-          `more is due than maxConcurrentRuns runs at once: ${status.queued} run(s) queued, ${status.skippedLastHour ?? 0} slot(s) skipped in the last hour (agents still queued or running skip their next slot)`,
+          `more is due than maxConcurrentRuns runs at once: ${status.queued} run(s) queued, ${status.skippedLastHour} slot(s) skipped in the last hour (agents still queued or running skip their next slot)`,
         );
     });
 
