@@ -141,6 +141,8 @@ const ALL_EVENTS: NotifyEvent[] = [
   'lost',
   'timed-out',
   'needs-attention',
+  'disk-full',
+  'disk-recovered',
 ];
 
 export function resolveNotify(raw: AgentFile['notify']): NotifyTarget[] {

@@ -223,7 +223,16 @@ const overlapSchema = z.union([
   z.strictObject({ mode: z.enum(['skip', 'queue', 'allow']), max: z.int().min(1).optional() }),
 ]);
 
-const notifyEvent = z.enum(['failed', 'rate-limited', 'recovered', 'lost', 'timed-out', 'needs-attention']);
+const notifyEvent = z.enum([
+  'failed',
+  'rate-limited',
+  'recovered',
+  'lost',
+  'timed-out',
+  'needs-attention',
+  'disk-full',
+  'disk-recovered',
+]);
 
 const notifyTarget = z
   .strictObject({

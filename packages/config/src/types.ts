@@ -116,7 +116,17 @@ export interface RateLimitPolicy {
 
 export type Priority = 'low' | 'normal' | 'high';
 
-export type NotifyEvent = 'failed' | 'rate-limited' | 'recovered' | 'lost' | 'timed-out' | 'needs-attention';
+export type NotifyEvent =
+  | 'failed'
+  | 'rate-limited'
+  | 'recovered'
+  | 'lost'
+  | 'timed-out'
+  | 'needs-attention'
+  /** the daemon cannot record (its state's disk is full): no run starts until there is space */
+  | 'disk-full'
+  /** space is back after `disk-full`: runs start again */
+  | 'disk-recovered';
 
 /** Where a notification goes: a webhook (JSON POST) or a command (JSON on stdin). */
 export type NotifyTarget = ({ kind: 'webhook'; url: string } | { kind: 'command'; command: string[] }) & {

@@ -29,7 +29,16 @@ describe('pacing, notification and HTTP keys', () => {
       {
         kind: 'command',
         command: ['notify-send', 'habitat'],
-        on: ['failed', 'rate-limited', 'recovered', 'lost', 'timed-out', 'needs-attention'],
+        on: [
+          'failed',
+          'rate-limited',
+          'recovered',
+          'lost',
+          'timed-out',
+          'needs-attention',
+          'disk-full',
+          'disk-recovered',
+        ],
         after: 5,
       },
     ]);

@@ -430,7 +430,7 @@ describe('hostile conditions', () => {
     expect(signalled).toBe(0);
   });
 
-  test('full disk on a small tmpfs: the daemon keeps running, reports it, recovers', {
+  test('full disk on a small tmpfs: the daemon keeps running, reports and notifies it, recovers', {
     timeout: 90_000,
   }, async () => {
     const mount = mkdtempSync(path.join(tmpdir(), 'habitat-chaos-tmpfs-'));
@@ -447,10 +447,22 @@ describe('hostile conditions', () => {
       writeFileSync(truth, '');
       const root = path.join(mount, 'fleet');
       mkdirSync(path.join(root, 'agents'), { recursive: true });
+      // A command notification target that keeps what it is sent outside the full file system.
+      const notified = path.join(truthDir, 'notified');
+      writeFileSync(notified, '');
+      writeFileSync(
+        path.join(root, 'habitat.yaml'),
+        `notify: [{ command: [sh, -c, 'cat >> ${notified}'], on: [disk-full, disk-recovered] }]\n`,
+      );
       writeFileSync(
         path.join(root, 'agents', 'tick.yaml'),
         `run: { command: [sh, -c, 'echo "$HABITAT_RUN_ID" >> ${truth}; echo out'] }\nschedule: { every: 1s }\n`,
       );
+      const events = () =>
+        readFileSync(notified, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { event: string }).event);
       const d = start(root);
       const stateDir = path.join(root, '.habitat');
       await waitFor(
@@ -468,6 +480,10 @@ describe('hostile conditions', () => {
       const reported = await waitFor(() => /problem: .*full/.test(statusWhileFull()), 20_000).catch(
         () => false,
       );
+      const notifiedFull = await waitFor(() => events().includes('disk-full'), 10_000).then(
+        () => 1,
+        () => 0,
+      );
       const n0 = readFileSync(truth, 'utf8').split('\n').filter(Boolean).length;
       await sleep(3000);
       const runsWhileFull = readFileSync(truth, 'utf8').split('\n').filter(Boolean).length - n0;
@@ -480,13 +496,17 @@ describe('hostile conditions', () => {
         () => 1,
         () => 0,
       );
+      await waitFor(() => events().includes('disk-recovered'), 10_000).catch(() => {});
       d.child.kill('SIGTERM');
       await d.exited;
+      const sent = events();
       const ids = readFileSync(truth, 'utf8').split('\n').filter(Boolean);
       const rows = new Map(runsOf(stateDir).map((r) => [r.id, r.status]));
       const unrecorded = ids.filter((id) => rows.get(id) !== 'succeeded').length;
       report('full-disk', {
         reported: reported ? 1 : 0,
+        notifiedFull,
+        notifications: sent.join(','),
         runsWhileFull,
         recovered,
         executions: ids.length,
@@ -495,6 +515,7 @@ describe('hostile conditions', () => {
       });
       expect(aliveWhileFull).toBe(true);
       expect(reported).toBeTruthy();
+      expect(sent).toEqual(['disk-full', 'disk-recovered']); // once each
       expect(runsWhileFull).toBeLessThanOrEqual(1);
       expect(recovered).toBe(1);
       expect(unrecorded).toBe(0);

@@ -111,6 +111,8 @@ export class Daemon extends EventEmitter {
   private degraded: { since: number; message: string } | undefined;
   private readonly unrecorded: [string, RunResult][] = [];
   private recoverTimer: NodeJS.Timeout | undefined;
+  /** when the disk-full notification went out (undefined: none pending recovery) */
+  private diskFullSince: number | undefined;
   /** set while habitat.yaml is broken (the last good settings are in use, or no agent is) */
   private settingsProblem: string | undefined;
   /** backends that did not answer during reconciliation: none of their runs is started again */
@@ -154,14 +156,16 @@ export class Daemon extends EventEmitter {
     secureStateDir(this.stateDir);
     this.releaseLock = await acquireLock(this.stateDir);
     try {
-      this.store = await this.openStoreWhenPossible();
-      this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
-      this.resumes = new Resumes(this.store.db);
-      this.accountBook = new Accounts(this.store.db);
-      this.notifier = new Notifier(this.store.db, {
+      // Before the store: a disk too full to open it is notified too (unrecorded).
+      this.notifier = new Notifier(undefined, {
         ...this.options.notify,
         ...(this.options.logger ? { logger: this.options.logger } : {}),
       });
+      this.store = await this.openStoreWhenPossible(coordinator.agents);
+      this.notifier.attach(this.store.db);
+      this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
+      this.resumes = new Resumes(this.store.db);
+      this.accountBook = new Accounts(this.store.db);
       this.apply(coordinator);
       for (;;) {
         try {
@@ -170,14 +174,13 @@ export class Daemon extends EventEmitter {
         } catch (error) {
           if (!isStorageFull(error)) throw error;
           this.queue.length = 0; // reconcile queues them again
-          this.log(
-            'error',
-            { event: 'daemon.disk-full' },
-            `the disk holding ${this.stateDir} is full: waiting`,
-          );
+          const message = `the disk holding ${this.stateDir} is full: waiting`;
+          this.log('error', { event: 'daemon.disk-full' }, message);
+          this.notifyDisk(true, message);
           await new Promise((r) => setTimeout(r, DISK_RETRY_MS));
         }
       }
+      this.notifyDisk(false);
       // HTTP first: a port in use fails the start with nothing else listening yet.
       if (http && !this.options.once)
         this.http = await serveHttp(this, {
@@ -205,7 +208,7 @@ export class Daemon extends EventEmitter {
   }
 
   /** Open the state DB; while the disk is full, keep trying (and saying so) instead of exiting. */
-  private async openStoreWhenPossible(): Promise<Store> {
+  private async openStoreWhenPossible(agents: AgentConfig[]): Promise<Store> {
     let warned = 0;
     for (;;) {
       try {
@@ -214,11 +217,9 @@ export class Daemon extends EventEmitter {
         if (!isStorageFull(error)) throw error;
         if (this.now() - warned > 60_000) {
           warned = this.now();
-          this.log(
-            'error',
-            { event: 'daemon.disk-full', stateDir: this.stateDir },
-            `the disk holding ${this.stateDir} is full: waiting for space before starting`,
-          );
+          const message = `the disk holding ${this.stateDir} is full: waiting for space before starting`;
+          this.log('error', { event: 'daemon.disk-full', stateDir: this.stateDir }, message);
+          this.notifyDisk(true, message, agents);
         }
         await new Promise((r) => setTimeout(r, DISK_RETRY_MS));
       }
@@ -232,6 +233,7 @@ export class Daemon extends EventEmitter {
       this.degraded = { since: this.now(), message };
       this.log('error', { event: 'daemon.degraded', reason: 'disk-full' }, message);
       this.publish('daemon.degraded', { reason: 'disk-full', message });
+      this.notifyDisk(true, message);
     }
     if (!this.recoverTimer && !this.stopping) {
       this.recoverTimer = setTimeout(() => {
@@ -240,6 +242,17 @@ export class Daemon extends EventEmitter {
       }, DISK_RETRY_MS);
       this.recoverTimer.unref?.();
     }
+  }
+
+  /** Notify `disk-full` once per episode, and `disk-recovered` when it ends. */
+  private notifyDisk(full: boolean, reason = '', agents = [...this.agents.values()]): void {
+    if (full === (this.diskFullSince !== undefined)) return;
+    const since = this.diskFullSince;
+    this.diskFullSince = full ? this.now() : undefined;
+    this.notifier.daemonEvent(full ? 'disk-full' : 'disk-recovered', agents, {
+      stateDir: this.stateDir,
+      reason: full ? reason : new Date(since!).toISOString(),
+    });
   }
 
   /** Record what could not be recorded, and go back to normal once writes succeed again. */
@@ -263,6 +276,7 @@ export class Daemon extends EventEmitter {
       this.log('info', { event: 'daemon.recovered' }, 'disk space is back: runs start again');
       this.publish('daemon.recovered', { since: new Date(this.degraded.since).toISOString() });
       this.degraded = undefined;
+      this.notifyDisk(false);
     }
     this.tick();
     this.pump();

@@ -29,7 +29,14 @@ export {
   TOKEN_FILE,
 } from './http.js';
 export { acquireLock, LOCK_FILE, lockHeld, lockOwner } from './lock.js';
-export { describeTarget, eventsOf, type Notification, Notifier, type NotifierOptions } from './notify.js';
+export {
+  type DaemonNotification,
+  describeTarget,
+  eventsOf,
+  type Notification,
+  Notifier,
+  type NotifierOptions,
+} from './notify.js';
 export {
   credentialKeys,
   initialPlan,

@@ -2,6 +2,8 @@
 // recovered, lost, timed-out, needs-attention) and deliver them to the agent's targets — webhooks (JSON
 // POST, Slack-compatible `text`) and commands (the JSON on stdin). Delivery is fire-and-forget for the
 // daemon: retried with back-off, bounded in time, recorded, and it never throws into the caller.
+// The daemon's own condition (its disk is full, then space is back) goes to every target of the fleet
+// that asks for it, once per episode; its record is best-effort, as the disk may be the problem.
 // Every text field is scrubbed of the agent's credential values; a webhook's URL (a Slack URL is itself
 // a secret) is recorded by origin only.
 import { spawn } from 'node:child_process';
@@ -24,6 +26,19 @@ export interface Notification {
   /** one line for people */
   summary: string;
   /** Slack's field: the same line */
+  text: string;
+  time: string;
+}
+
+/** A condition of the whole daemon, not of one run: sent once to each distinct target that asks for it. */
+export interface DaemonNotification {
+  event: 'disk-full' | 'disk-recovered';
+  /** the agents whose targets these are (a target in habitat.yaml serves them all) */
+  agents: string[];
+  stateDir: string;
+  /** why (disk-full) or since when it was full (disk-recovered) */
+  reason: string;
+  summary: string;
   text: string;
   time: string;
 }
@@ -77,16 +92,22 @@ export function describeTarget(target: NotifyTarget): string {
 
 export class Notifier {
   private readonly pending = new Set<Promise<void>>();
-  private readonly insert;
-  private readonly update;
+  private insert: Database.Statement | undefined;
+  private update: Database.Statement | undefined;
   private closed = false;
   private readonly now: () => number;
 
+  /** Without a database (a daemon waiting for space to open its state), deliveries are not recorded. */
   constructor(
-    db: Database.Database,
+    db: Database.Database | undefined,
     private readonly options: NotifierOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    if (db) this.attach(db);
+  }
+
+  /** Record deliveries in `db` from now on. */
+  attach(db: Database.Database): void {
     db.exec(`CREATE TABLE IF NOT EXISTS notifications (
         id INTEGER PRIMARY KEY,
         event TEXT NOT NULL,
@@ -106,6 +127,45 @@ export class Notifier {
     this.update = db.prepare(
       `UPDATE notifications SET status = ?, attempts = ?, last_error = ?, delivered_at = ?, latency_ms = ? WHERE id = ?`,
     );
+  }
+
+  /**
+   * The daemon's condition changed: tell every distinct target (by kind and URL/argv) of `agents` that asks
+   * for `event`. Returns at once, like `afterRun`.
+   */
+  daemonEvent(
+    event: DaemonNotification['event'],
+    agents: readonly AgentConfig[],
+    details: { stateDir: string; reason: string },
+  ): void {
+    if (this.closed) return;
+    const byTarget = new Map<string, { target: NotifyTarget; agents: string[] }>();
+    for (const agent of agents) {
+      for (const target of agent.notify ?? []) {
+        if (!target.on.includes(event)) continue;
+        const key = JSON.stringify(target.kind === 'webhook' ? [target.url] : target.command);
+        const entry = byTarget.get(key) ?? { target, agents: [] };
+        entry.agents.push(agent.name);
+        byTarget.set(key, entry);
+      }
+    }
+    for (const { target, agents: names } of byTarget.values()) {
+      const summary =
+        event === 'disk-full'
+          ? `habitat: no run starts: ${details.reason}`
+          : `habitat: disk space is back (full since ${details.reason}): runs start again`;
+      this.track(
+        this.deliver(target, {
+          event,
+          agents: names.sort(),
+          stateDir: details.stateDir,
+          reason: details.reason,
+          summary,
+          text: summary,
+          time: new Date(this.now()).toISOString(),
+        }),
+      );
+    }
   }
 
   /** Decide and send the run's events. Returns at once; delivery happens in the background. */
@@ -176,11 +236,16 @@ export class Notifier {
   }
 
   /** One notification to one target, retried with back-off; recorded either way. */
-  private async deliver(target: NotifyTarget, body: Notification): Promise<void> {
+  private async deliver(target: NotifyTarget, body: Notification | DaemonNotification): Promise<void> {
     const created = this.now();
-    const id = Number(
-      this.insert.run(body.event, body.agent, body.runId, describeTarget(target), created).lastInsertRowid,
-    );
+    let id: number | undefined;
+    try {
+      const [agent, runId] = 'agents' in body ? ['(daemon)', null] : [body.agent, body.runId];
+      const row = this.insert?.run(body.event, agent, runId, describeTarget(target), created);
+      id = row ? Number(row.lastInsertRowid) : undefined;
+    } catch {
+      // a full disk cannot take the record: the notification about it goes out all the same
+    }
     const attempts = this.options.attempts ?? 5;
     let delay = this.options.backoffMs ?? 1000;
     let lastError = '';
@@ -203,20 +268,28 @@ export class Notifier {
     }
     this.safeUpdate('failed', attempts, lastError, null, null, id);
     this.options.logger?.warn(
-      { event: 'notify.failed', target: describeTarget(target), notification: body.event, agent: body.agent },
+      {
+        event: 'notify.failed',
+        target: describeTarget(target),
+        notification: body.event,
+        agent: 'agents' in body ? body.agents.join(',') : body.agent,
+      },
       `notification not delivered: ${lastError}`,
     );
   }
 
-  private safeUpdate(...args: [string, number, string | null, number | null, number | null, number]): void {
+  private safeUpdate(
+    ...args: [string, number, string | null, number | null, number | null, number | undefined]
+  ): void {
+    if (args[5] === undefined) return;
     try {
-      this.update.run(...args);
+      this.update?.run(...args);
     } catch {
       // the store closed under a delivery that outlived the daemon's grace: nothing left to record into
     }
   }
 
-  private async post(url: string, body: Notification): Promise<void> {
+  private async post(url: string, body: Notification | DaemonNotification): Promise<void> {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'habitat' },
@@ -227,7 +300,7 @@ export class Notifier {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   }
 
-  private run(argv: string[], body: Notification): Promise<void> {
+  private run(argv: string[], body: Notification | DaemonNotification): Promise<void> {
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
       let stderr = '';
