@@ -168,18 +168,41 @@ const RULE_OPTIONS: Record<string, unknown> = { aws: { enableIDScanRule: true } 
 
 /**
  * Literals without which a rule cannot match, taken from the rule's own patterns (secretlint-rule-preset-recommend
- * 13.0.7): the rule runs only when the text holds one. These are the preset's costliest rules on transcript text
- * (patterns opening with optional groups or a `\p{L}` look-behind are tried at every position): aws (access key
- * prefixes; `SECRET|secret|Secret`; `ACCOUNT|account|Account` -- spelled as the rule spells them), grafana
- * (`glc_`, `glsa_`), slack (token prefixes; the webhook host, case-insensitive), anthropic (`sk-ant-api0`), github
- * (`gh[pousr]_`, `github_pat_`). A preset upgrade that changes these rules must revisit the gates (redact.test.ts).
+ * 13.0.7), the way gitleaks gates its rules on keywords: a rule runs only when the text holds one of its literals
+ * (spelled as the rule spells them: case-sensitive unless the rule's pattern is `/i`). Patterns that open with
+ * optional groups or a `\p{L}` look-behind are tried at every position, so running 28 of them over every candidate
+ * line cost more than everything else in redaction. `null`: the rule never reports on text (gcp reads `.p12`/`.json`
+ * files by extension only). A preset upgrade that changes or adds rules must revisit the gates: redact.test.ts
+ * checks every rule against samples of each of its patterns, and an unknown rule runs ungated.
  */
-const RULE_GATES: Record<string, RegExp> = {
+export const RULE_GATES: Record<string, RegExp | null> = {
   aws: /A3T|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|SECRET|secret|Secret|ACCOUNT|account|Account/,
-  grafana: /glc_|glsa_/,
+  gcp: null,
+  npm: /npm_/, // its x-oauth-basic and _authToken checks read package.json/.npmrc files only
   slack: /xox[bpaor]-|xapp-|hooks\.slack\.com/i,
+  basicauth: /(?:https?|ftps?):\/\/[-\w]{1,256}:[-\w]{1,256}@/,
+  openai: /T3BlbkFJ/,
   anthropic: /sk-ant-api0/,
+  groq: /gsk_/,
+  huggingface: /hf_/,
+  linear: /lin_api_/,
+  notion: /ntn_/,
+  privatekey: /-----BEGIN/,
+  sendgrid: /SG\./,
+  shopify: /shp(?:pa|ca|at|ss)_/,
+  stripe: /[rs]k_(?:live|test)_/,
   github: /gh[pousr]_|github_pat_/,
+  gitlab: /glpat-/,
+  grafana: /glc_|glsa_/,
+  '1password': /ops_/,
+  'database-connection-string': /mongodb|mysql|postgres/i,
+  'hashicorp-vault': /hv[sbr]\./,
+  vercel: /vc[pirak]_/,
+  databricks: /dapi/,
+  docker: /dckr_pat_/,
+  figma: /figd_/,
+  cloudflare: /cf(?:k|ut|at)_/,
+  tailscale: /tskey-/,
 };
 
 let preparedRules: PreparedRule[] | undefined;
@@ -203,6 +226,7 @@ function rules(): PreparedRule[] {
     const file = handlers.file;
     if (!file) continue;
     const gate = RULE_GATES[kind];
+    if (gate === null) continue;
     prepared.push({
       kind,
       file: gate ? (source) => (gate.test(source.content) ? file(source) : undefined) : file,
