@@ -253,12 +253,15 @@ export function looksRandom(token: string): boolean {
   return entropy(core) >= 3.3;
 }
 
-const counts = new Uint16Array(128);
+const counts = new Uint32Array(128);
 
 /** Shannon entropy in bits per character (`s` is ASCII: token characters only). */
 function entropy(s: string): number {
   counts.fill(0);
-  for (let i = 0; i < s.length; i++) counts[s.charCodeAt(i) & 127]++;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) & 127;
+    counts[c] = (counts[c] as number) + 1;
+  }
   let h = 0;
   for (let c = 0; c < 128; c++) {
     const n = counts[c] as number;
