@@ -2,7 +2,7 @@
 // porter stemmer, and habitat's search and brief, side by side, on the tuning half, the held-out half and all.
 // The learnings are loaded through addLearning in the order they were written (so contradiction detection on
 // add is exercised) with their dates; each query is asked as an agent of its project would ask it.
-// Run: `node eval/run.ts [--failures] [--split tune|heldout]` after `turbo run build --filter=@habitat/knowledge`.
+// Run: `node eval/run.ts [--failures] [--split tune|heldout|fresh]` after `turbo run build --filter=@habitat/knowledge`.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,11 +26,23 @@ interface Query {
   older?: string;
 }
 const read = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8')) as T;
-const learnings = read<EvalLearning[]>('./learnings.json');
-const queries = read<Query[]>('./queries.json');
+// The second set (fresh-*.json, session 2) was written after the first set's held-out half had been looked at
+// (one rule came from a held-out miss): its queries were committed before any of the changes they measure, and
+// they are never used to tune. Its learnings join the same knowledge base (more distractors for everyone).
+const learnings = [
+  ...read<EvalLearning[]>('./learnings.json'),
+  ...read<EvalLearning[]>('./fresh-learnings.json'),
+];
+const fresh = read<Query[]>('./fresh-queries.json');
+const freshIds = new Set(fresh.map((q) => q.id));
+const queries = [...read<Query[]>('./queries.json'), ...fresh];
 
-/** The held-out half: fixed by a hash of the query id, never looked at while tuning. */
-export function splitOf(id: string): 'tune' | 'heldout' {
+/**
+ * The held-out half of the first set: fixed by a hash of the query id, not tuned on; `fresh`: the second set,
+ * never looked at query by query.
+ */
+export function splitOf(id: string): 'tune' | 'heldout' | 'fresh' {
+  if (freshIds.has(id)) return 'fresh';
   let h = 2166136261;
   for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
   return (h >>> 0) % 2 === 0 ? 'tune' : 'heldout';
@@ -176,7 +188,7 @@ console.log(
     `${queries.filter((q) => q.kind === 'none').length} no-answer, ${queries.filter((q) => q.kind === 'newer').length} contradiction, ` +
     `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}, false alarms ${falseConflicts}`,
 );
-for (const split of ['tune', 'heldout', 'all'] as const) {
+for (const split of ['tune', 'heldout', 'fresh', 'all'] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
   const set = split === 'all' ? queries : queries.filter((q) => splitOf(q.id) === split);
   const b = brief(set);
