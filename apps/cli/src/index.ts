@@ -51,9 +51,16 @@ if (only === '--version' || only === '-V') {
 } else if (help !== undefined) {
   process.stdout.write(help);
 } else if (
-  !args.slice(0, 3).includes('sessions') ||
-  !(await (await import('./commands/sessions-fast.js')).sessionsFast(args))
+  !(
+    args.slice(0, 3).includes('sessions') &&
+    (await (await import('./commands/sessions-fast.js')).sessionsFast(args))
+  ) &&
+  !(
+    args.slice(0, 4).includes('knowledge') &&
+    (await (await import('./commands/knowledge-fast.js')).knowledgeFast(args))
+  )
 ) {
-  // (`sessions stats|search --json` on an existing index answer without the rest of the CLI: sessions-fast.ts)
+  // (`sessions stats|search --json` on an existing index, and `knowledge search|context`, answer without the
+  // rest of the CLI: sessions-fast.ts, knowledge-fast.ts)
   await import('./main.js');
 }

@@ -12,9 +12,17 @@ const cli = join(import.meta.dirname, '..', 'dist', 'index.js');
 let root: string;
 
 async function habitat(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return habitatWith({}, ...args);
+}
+
+/** The CLI with extra environment (HABITAT_KNOWLEDGE_FAST=0: search and context through commander). */
+async function habitatWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [cli, '-C', root, ...args], {
-      env: { ...process.env, NO_COLOR: '1', HOME: root },
+      env: { ...process.env, NO_COLOR: '1', HOME: root, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -77,5 +85,58 @@ describe('habitat knowledge', () => {
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ briefs: 0, neverServed: expect.any(Array) });
     expect((await habitat('knowledge', 'stats', '--since', 'soon')).code).toBe(2);
+  });
+
+  test('search and context answer the same with and without the fast path; bad flags still get usage errors', async () => {
+    const full = { HABITAT_KNOWLEDGE_FAST: '0' };
+    for (const args of [
+      ['knowledge', 'search', 'uploads', 'bucket', 'region'],
+      ['knowledge', 'search', 'stripe', 'webhook', '--project', 'checkout', '--json'],
+      ['knowledge', 'search', 'uploads', '-n', '1', '--tags', 'none-such'],
+      ['knowledge', 'context', '--task', 'presign uploads bucket URLs', '--project', 'uploads'],
+      ['knowledge', 'context', '--task', 'presign uploads bucket URLs', '--budget', '60', '--json'],
+    ]) {
+      const fast = await habitat(...args);
+      const slow = await habitatWith(full, ...args);
+      expect(fast.code).toBe(0);
+      expect(fast.stdout.length).toBeGreaterThan(0);
+      expect(fast).toEqual(slow);
+    }
+    // What the fast path does not know goes to commander, which says what is wrong.
+    const bad = await habitat('knowledge', 'search', 'bucket', '--limit', 'zero');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not a whole number/);
+    expect((await habitat('knowledge', 'context')).code).toBe(2);
+    expect((await habitat('knowledge', 'search', '--help')).stdout).toMatch(
+      /Usage: habitat knowledge search/,
+    );
+  });
+
+  test('a retracted learning is never served; search names it with the reason', async () => {
+    const added = await habitat(
+      'knowledge',
+      'add',
+      'Flush the CDN cache with the purge-all endpoint after each deploy of the marketing site.',
+      '--json',
+    );
+    const id = (JSON.parse(added.stdout) as { learning: { id: string } }).learning.id;
+    const task = ['knowledge', 'context', '--task', 'purge the CDN cache after a marketing site deploy'];
+    expect((await habitat(...task)).stdout).toContain(id);
+    const retract = await habitat(
+      'knowledge',
+      'retract',
+      id,
+      '--reason',
+      'purge-all took the origin down; purge by tag instead',
+    );
+    expect(retract.stdout).toContain(`${id} retracted`);
+    expect((await habitat(...task)).stdout).not.toContain(id);
+    const search = await habitat('knowledge', 'search', 'CDN', 'cache', 'purge', 'deploy');
+    expect(search.stdout).toContain(`retracted: ${id}`);
+    expect(search.stdout).toContain('reason: purge-all took the origin down; purge by tag instead');
+    expect(search.stdout).toContain('not served');
+    expect((await habitat('knowledge', 'show', id)).stdout).toMatch(
+      /retracted by person at .* reason: purge-all/,
+    );
   });
 });

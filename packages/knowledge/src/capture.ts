@@ -133,7 +133,16 @@ export async function setStatus(
   id: string,
   status: LearningStatus,
   by: Omit<Provenance, 'time' | 'action'> = { source: 'person' },
+  options: { secrets?: string[] } = {},
 ): Promise<Learning> {
+  // A reason is shown wherever the learning still comes up: one line, and never a credential.
+  if (by.reason !== undefined) {
+    const { createRedactor } = await import('@habitat/sessions');
+    const reason = createRedactor({ secrets: options.secrets ?? [] }).redact(
+      by.reason.replace(/\s+/g, ' ').trim(),
+    );
+    by = { ...by, reason: reason.text };
+  }
   const learning = index.get(id);
   if (!learning) throw new KnowledgeError('not-found', `no learning ${id}`);
   const time = new Date().toISOString();

@@ -18,6 +18,11 @@ export interface ContextOptions {
   tuning?: SearchOptions['tuning'];
   /** now, for `validUntil` (default: the clock) */
   now?: Date;
+  /**
+   * Ids a dense retriever ranks near the top for a passage of the task (see `buildContextHybrid`): a lexical hit
+   * both retrievers agree on needs only DENSE_AGREEMENT of the evidence cut.
+   */
+  agreed?: (passage: string) => ReadonlySet<string>;
 }
 
 export interface Context {
@@ -31,6 +36,13 @@ export interface Context {
 
 /** Calibrated on the eval's tuning half: the lowest cut that keeps no-answer briefs under 10%. */
 export const BRIEF_THRESHOLD = 0.35;
+
+/**
+ * A hit that the dense retriever also ranks in its top DENSE_TOP for the passage needs only this share of the
+ * evidence cut: two retrievers that work differently agreeing is evidence too (a paraphrase shares few words).
+ */
+export const DENSE_AGREEMENT = 0.6;
+export const DENSE_TOP = 3;
 
 const EVIDENCE_BOOST: Record<KnowledgeHit['scopeMatch'], number> = {
   agent: 1.15,
@@ -89,14 +101,20 @@ export function passagesOf(task: string): string[] {
 export function buildContext(index: KnowledgeIndex, options: ContextOptions): Context {
   const budget = options.budgetTokens ?? 1500;
   const threshold = options.threshold ?? BRIEF_THRESHOLD;
-  const search = (text: string) =>
-    searchKnowledge(index, text, {
+  const search = (text: string) => {
+    const agreed = options.agreed?.(text);
+    return searchKnowledge(index, text, {
       limit: 12,
       ...(options.agent ? { agent: options.agent } : {}),
       ...(options.project ? { project: options.project } : {}),
       ...(options.tuning ? { tuning: options.tuning } : {}),
       ...(options.now ? { now: options.now } : {}),
-    }).filter((h) => h.evidence * EVIDENCE_BOOST[h.scopeMatch] >= threshold);
+    }).filter(
+      (h) =>
+        h.evidence * EVIDENCE_BOOST[h.scopeMatch] >=
+        threshold * (agreed?.has(h.learning.id) ? DENSE_AGREEMENT : 1),
+    );
+  };
   // A long task (an agent's whole prompt) is judged passage by passage: the evidence is the share of a
   // passage's information a learning covers, and one relevant sentence in a long prompt must still count.
   const best = new Map<string, KnowledgeHit>();

@@ -3,6 +3,7 @@
 // hash of the learning's text, so an edit re-embeds only that learning); when the endpoint is down or answers
 // badly, search is BM25 alone and says so in a warning.
 import { createHash } from 'node:crypto';
+import { buildContext, type Context, type ContextOptions, DENSE_TOP, passagesOf } from './context.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { fuse, type SearchOptions, searchKnowledge } from './search.js';
 import type { KnowledgeHit, Learning } from './types.js';
@@ -146,6 +147,44 @@ export interface HybridResult {
 }
 
 /** BM25 and the embedding retriever fused by reciprocal rank; BM25 alone, with a warning, when the endpoint fails. */
+function unavailable(error: unknown): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  const reason =
+    e.name === 'TimeoutError'
+      ? 'timed out'
+      : `${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ''}`;
+  return `embeddings unavailable (${reason}); results are BM25 only`;
+}
+
+const retrieverOf = (index: KnowledgeIndex, embeddings: EmbeddingsConfig | EmbeddingRetriever) =>
+  embeddings instanceof EmbeddingRetriever ? embeddings : new EmbeddingRetriever(index, embeddings);
+
+/**
+ * The brief with the dense retriever's opinion: a lexical hit the embeddings also rank near the top of a passage
+ * needs less lexical evidence (see DENSE_AGREEMENT). The brief stays lexical at heart (a dense score alone is not
+ * calibrated across models), and is the plain brief, with a warning, when the endpoint fails.
+ */
+export async function buildContextHybrid(
+  index: KnowledgeIndex,
+  options: ContextOptions & { embeddings: EmbeddingsConfig | EmbeddingRetriever },
+): Promise<{ context: Context; warning?: string; mode: 'hybrid' | 'bm25' }> {
+  const { embeddings, ...rest } = options;
+  const retriever = retrieverOf(index, embeddings);
+  const near = new Map<string, Set<string>>();
+  try {
+    await retriever.refresh();
+    for (const passage of passagesOf(rest.task))
+      near.set(passage, new Set(await retriever.nearest(passage, DENSE_TOP)));
+  } catch (error) {
+    return { context: buildContext(index, rest), warning: unavailable(error), mode: 'bm25' };
+  }
+  const none = new Set<string>();
+  return {
+    context: buildContext(index, { ...rest, agreed: (p) => near.get(p) ?? none }),
+    mode: 'hybrid',
+  };
+}
+
 export async function searchHybrid(
   index: KnowledgeIndex,
   query: string,
@@ -154,22 +193,12 @@ export async function searchHybrid(
   const limit = options.limit ?? 10;
   const { embeddings, ...rest } = options;
   const lexical = searchKnowledge(index, query, { ...rest, limit: limit * 3 });
-  const retriever =
-    embeddings instanceof EmbeddingRetriever ? embeddings : new EmbeddingRetriever(index, embeddings);
+  const retriever = retrieverOf(index, embeddings);
   try {
     await retriever.refresh();
     const dense = await retriever.nearest(query, limit * 3);
     return { hits: fuse(index, lexical, dense).slice(0, limit), mode: 'hybrid' };
   } catch (error) {
-    const e = error as Error & { cause?: { code?: string; message?: string } };
-    const reason =
-      e.name === 'TimeoutError'
-        ? 'timed out'
-        : `${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ''}`;
-    return {
-      hits: lexical.slice(0, limit),
-      mode: 'bm25',
-      warning: `embeddings unavailable (${reason}); results are BM25 only`,
-    };
+    return { hits: lexical.slice(0, limit), mode: 'bm25', warning: unavailable(error) };
   }
 }

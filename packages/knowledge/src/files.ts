@@ -14,6 +14,7 @@ const provenanceSchema = z.object({
   agent: z.string().optional(),
   runId: z.string().optional(),
   action: z.enum(['retracted', 'accepted', 'superseded']).optional(),
+  reason: z.string().optional(),
   time: z.string(),
   redactions: z.number().optional(),
 });

@@ -142,7 +142,7 @@ export function readCanonical(text: string, file: string): Learning | undefined 
     if (redactions !== undefined && typeof redactions !== 'number') return undefined;
     if (
       Object.entries(rest).some(
-        ([k, v]) => !['sessionId', 'agent', 'runId'].includes(k) || typeof v !== 'string',
+        ([k, v]) => !['sessionId', 'agent', 'runId', 'reason'].includes(k) || typeof v !== 'string',
       )
     )
       return undefined;

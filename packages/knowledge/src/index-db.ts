@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { readCanonical } from './front-matter.js';
+import { keyTerms, stem } from './text.js';
 import type { Learning } from './types.js';
 
 export const KNOWLEDGE_DB = 'knowledge.db';
@@ -29,7 +30,8 @@ const SCHEMA = `
     status TEXT NOT NULL,
     confidence REAL NOT NULL,
     updated TEXT,
-    json TEXT NOT NULL
+    json TEXT NOT NULL,
+    stems TEXT NOT NULL DEFAULT ''
   );
   CREATE INDEX IF NOT EXISTS learnings_scope ON learnings(scope_kind, scope_name);
   CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, tags, body, content='learnings', content_rowid='rowid', tokenize='porter unicode61');
@@ -44,6 +46,19 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS served_learning ON served(learning);
 `;
+
+/**
+ * The index's layout (PRAGMA user_version). An index of another version is rebuilt from the files: it is derived
+ * data (the served record and cached vectors are kept). 2: learnings.stems.
+ */
+const SCHEMA_VERSION = 2;
+/** Tables rebuilt from the files when the layout changes. */
+const DERIVED = ['fts', 'learnings', 'files'];
+
+/** A learning's stemmed key terms, as the re-rank compares them with a query's (kept in the index). */
+export function stemsOf(l: Pick<Learning, 'title' | 'tags' | 'body'>): string {
+  return [...new Set(keyTerms(`${l.title} ${l.tags.join(' ')} ${l.body}`).map(stem))].join(' ');
+}
 
 /** Up to this many indexed files, every sync is a full sweep. */
 const ALWAYS_SWEEP_FILES = 2000;
@@ -80,9 +95,20 @@ export class KnowledgeIndex {
   constructor(file: string, options: { readonly?: boolean } = {}) {
     this.db = new Database(file, { readonly: options.readonly ?? false });
     if (!options.readonly) {
-      this.db.pragma('journal_mode = WAL');
+      // Opening an index that is already current runs one pragma: no schema statements to parse.
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version !== SCHEMA_VERSION) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.transaction(() => {
+          if (version !== 0) {
+            for (const table of DERIVED) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+            this.db.exec("DELETE FROM meta WHERE key IN ('dir', 'dirMtime', 'sweptAt')");
+          }
+          this.db.exec(SCHEMA);
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })();
+      }
       this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
     }
     const prepare = (sql: string) => this.db.prepare(sql);
     this.stmt = {
@@ -95,8 +121,8 @@ export class KnowledgeIndex {
         ? {}
         : {
             insert: prepare(
-              `INSERT INTO learnings (id, path, title, body, tags, scope_kind, scope_name, status, confidence, updated, json)
-               VALUES (@id, @path, @title, @body, @tags, @scope_kind, @scope_name, @status, @confidence, @updated, @json)`,
+              `INSERT INTO learnings (id, path, title, body, tags, scope_kind, scope_name, status, confidence, updated, json, stems)
+               VALUES (@id, @path, @title, @body, @tags, @scope_kind, @scope_name, @status, @confidence, @updated, @json, @stems)`,
             ),
             ftsInsert: prepare('INSERT INTO fts (rowid, title, tags, body) VALUES (?, ?, ?, ?)'),
             ftsDelete: prepare(
@@ -151,6 +177,7 @@ export class KnowledgeIndex {
       confidence: learning.confidence,
       updated: learning.updated,
       json: JSON.stringify(learning),
+      stems: stemsOf(learning),
     };
     let info: Database.RunResult;
     try {
@@ -254,16 +281,25 @@ export class KnowledgeIndex {
     } finally {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     }
-    this.db.transaction(() => {
-      for (const gone of indexed.values()) {
-        if (gone.id) this.remove(gone.id);
-        this.stmt.fileDelete!.run(gone.path);
-        report.removed++;
-      }
-      this.stmt.setMeta!.run('dir', dir);
-      this.stmt.setMeta!.run('dirMtime', String(dirMtime ?? 0));
-      this.stmt.setMeta!.run('sweptAt', String(Date.now()));
-    })();
+    // A sweep that found nothing to do writes nothing, unless the sweep time matters (a large knowledge base):
+    // small ones sweep on every call, and a write per search would cost more than the sweep.
+    const nothing =
+      changed.length === 0 &&
+      indexed.size === 0 &&
+      this.meta('dir') === dir &&
+      Number(this.meta('dirMtime')) === (dirMtime ?? 0) &&
+      report.files <= (options.sweepBelow ?? ALWAYS_SWEEP_FILES);
+    if (!nothing)
+      this.db.transaction(() => {
+        for (const gone of indexed.values()) {
+          if (gone.id) this.remove(gone.id);
+          this.stmt.fileDelete!.run(gone.path);
+          report.removed++;
+        }
+        this.stmt.setMeta!.run('dir', dir);
+        this.stmt.setMeta!.run('dirMtime', String(dirMtime ?? 0));
+        this.stmt.setMeta!.run('sweptAt', String(Date.now()));
+      })();
     if (bulk) this.db.exec("INSERT INTO fts(fts) VALUES('rebuild')");
     // Many inserts leave FTS5 with many small segments, and every query reads all of them: merge them once
     // (a cold search at 100,000 learnings went from ~110 ms to ~30 ms).

@@ -11,9 +11,11 @@ export {
   buildContext,
   type Context,
   type ContextOptions,
+  DENSE_AGREEMENT,
   passagesOf,
 } from './context.js';
 export {
+  buildContextHybrid,
   EmbeddingRetriever,
   type EmbeddingsConfig,
   type HybridResult,
@@ -52,6 +54,7 @@ export {
   fuse,
   matchExpression,
   type Retriever,
+  retractedHits,
   type SearchOptions,
   searchKnowledge,
   type Tuning,

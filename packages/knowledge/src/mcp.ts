@@ -6,8 +6,10 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { addLearning } from './capture.js';
-import { openKnowledge } from './index-db.js';
-import { searchKnowledge } from './search.js';
+import { EmbeddingRetriever, type EmbeddingsConfig, searchHybrid } from './embeddings.js';
+import { type KnowledgeIndex, openKnowledge } from './index-db.js';
+import { retractedHits, type SearchOptions, searchKnowledge } from './search.js';
+import type { KnowledgeHit } from './types.js';
 
 export interface McpOptions {
   stateDir: string;
@@ -15,11 +17,30 @@ export interface McpOptions {
   /** who is calling (from the run's environment), for provenance */
   agent?: string;
   runId?: string;
+  /** `knowledge.embeddings` of habitat.yaml: search fuses BM25 with it (BM25 alone, said in the answer, when down) */
+  embeddings?: EmbeddingsConfig;
+}
+
+function entryText(h: KnowledgeHit): string {
+  const stale = h.stale
+    ? h.stale.reason === 'newer'
+      ? ` [stale: contradicted by ${h.stale.by}]`
+      : ` [stale: valid until ${h.stale.since}]`
+    : '';
+  return `${h.learning.id}: ${h.learning.title}${stale}\n${h.learning.body}`;
+}
+
+/** Retracted learnings the query matches well: named, with why, so an agent does not act on what it recalls. */
+function retractedMatches(index: KnowledgeIndex, query: string, options: SearchOptions): string[] {
+  return retractedHits(index, query, options).map(
+    (r) => `${r.learning.id}: ${r.learning.title} [retracted${r.reason ? `: ${r.reason}` : ''}] (do not use)`,
+  );
 }
 
 /** Build the MCP server (not yet connected). */
 export async function createMcpServer(options: McpOptions): Promise<McpServer> {
   const { index } = await openKnowledge(options);
+  const retriever = options.embeddings ? new EmbeddingRetriever(index, options.embeddings) : undefined;
   const server = new McpServer({ name: 'habitat', version: '0.1.0' });
   server.registerTool(
     'search_knowledge',
@@ -33,13 +54,19 @@ export async function createMcpServer(options: McpOptions): Promise<McpServer> {
     },
     async ({ query, limit }) => {
       await index.sync(options.knowledgeDir);
-      const hits = searchKnowledge(index, query, {
-        limit: limit ?? 5,
-        ...(options.agent ? { agent: options.agent } : {}),
-      });
-      const text = hits.length
-        ? hits.map((h) => `${h.learning.id}: ${h.learning.title}\n${h.learning.body}`).join('\n\n')
-        : 'No learnings match.';
+      const searchOptions = { limit: limit ?? 5, ...(options.agent ? { agent: options.agent } : {}) };
+      let warning: string | undefined;
+      let hits = searchKnowledge(index, query, searchOptions);
+      if (retriever) {
+        const hybrid = await searchHybrid(index, query, { ...searchOptions, embeddings: retriever });
+        hits = hybrid.hits;
+        warning = hybrid.warning;
+      }
+      const text = [
+        ...(warning ? [`(${warning})`] : []),
+        ...(hits.length ? hits.map(entryText) : ['No learnings match.']),
+        ...retractedMatches(index, query, searchOptions),
+      ].join('\n\n');
       return { content: [{ type: 'text', text }] };
     },
   );

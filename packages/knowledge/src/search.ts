@@ -6,7 +6,7 @@
 // configured, is fused in by reciprocal rank.
 import type { KnowledgeIndex } from './index-db.js';
 import { keyTerms, stem, synonymsOf } from './text.js';
-import type { KnowledgeHit, Learning } from './types.js';
+import type { KnowledgeHit, Learning, LearningStatus } from './types.js';
 
 export interface SearchOptions {
   limit?: number;
@@ -24,6 +24,8 @@ export interface SearchOptions {
   tuning?: Partial<Tuning>;
   /** now, for `validUntil` (default: the clock) */
   now?: Date;
+  /** which statuses to search (default: active, and pending with includePending) */
+  statuses?: LearningStatus[];
 }
 
 /** A dense retriever behind an interface (see `createEmbeddingRetriever`); ids nearest to the query, best first. */
@@ -136,6 +138,7 @@ const COMMON_SCAN = 2000;
 interface Row {
   rowid: number;
   json: string;
+  stems: string;
   rank: number;
 }
 
@@ -191,7 +194,7 @@ function candidates(
        ORDER BY rank LIMIT @count`;
   return index.db
     .prepare(
-      `SELECT l.rowid AS rowid, l.json AS json, m.rank AS rank
+      `SELECT l.rowid AS rowid, l.json AS json, l.stems AS stems, m.rank AS rank
        FROM (${ranked}) m
        JOIN learnings l ON l.rowid = m.rowid
        WHERE l.status IN (${statuses.map((s) => `'${s}'`).join(',')})
@@ -242,7 +245,7 @@ export function searchKnowledge(
   const limit = options.limit ?? 10;
   const plan = matchPlan(query, index, { synonyms: tuning.synonyms });
   if (!plan) return [];
-  const statuses = options.includePending ? ['active', 'pending'] : ['active'];
+  const statuses = options.statuses ?? (options.includePending ? ['active', 'pending'] : ['active']);
   const pool = Math.max(limit * 5, 50);
   const rows = candidates(index, plan.expression, statuses, tuning.weights, pool, plan.allCommon);
   const terms = keyTerms(query).slice(0, 32);
@@ -264,9 +267,9 @@ export function searchKnowledge(
     if (TASK_WORDS.has(t)) idf[i]! *= tuning.taskWordWeight;
   });
   const totalIdf = idf.reduce((a, b) => a + b, 0) || 1;
-  const byRow = new Map<number, { learning: Learning; base: number }>();
+  const byRow = new Map<number, { learning: Learning; stems: string; base: number }>();
   for (const row of rows)
-    byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, base: -row.rank });
+    byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, stems: row.stems, base: -row.rank });
   if (tuning.feedbackDocs > 0 && rows.length > 0) {
     const top = [...byRow.values()].slice(0, tuning.feedbackDocs).map((e) => e.learning);
     const extra = feedbackTerms(index, top, new Set(queryStems.flatMap((g) => [...g])), tuning.feedbackTerms);
@@ -279,13 +282,15 @@ export function searchKnowledge(
         const add = ((-row.rank / bestMore) * best * tuning.feedbackWeight) as number;
         const e = byRow.get(row.rowid);
         if (e) e.base += add;
-        else byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, base: add });
+        else
+          byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, stems: row.stems, base: add });
       }
     }
   }
   const now = options.now ?? new Date();
-  let hits: KnowledgeHit[] = [...byRow.values()].map(({ learning, base }) => {
-    const docStems = new Set(keyTerms(textOf(learning)).map(stem));
+  let hits: KnowledgeHit[] = [...byRow.values()].map(({ learning, stems, base }) => {
+    // Stemmed at index time (stemming every candidate's text here was most of a query's CPU).
+    const docStems = new Set(stems ? stems.split(' ') : keyTerms(textOf(learning)).map(stem));
     let covered = 0;
     let matched = 0;
     queryStems.forEach((group, i) => {
@@ -313,6 +318,35 @@ export function searchKnowledge(
   const top = hits.slice(0, limit);
   for (const hit of top) hit.snippet = snippetOf(hit.learning.body, queryStems);
   return top;
+}
+
+/** Evidence a retracted learning needs to be named in an answer (the brief's cut: a strong match). */
+const RETRACTED_EVIDENCE = 0.35;
+
+/**
+ * Retracted learnings the query matches strongly, with the reason given when they were retracted. They are never
+ * served as knowledge; search and MCP name them so that whoever remembers the old lesson learns it was withdrawn.
+ */
+export function retractedHits(
+  index: KnowledgeIndex,
+  query: string,
+  options: SearchOptions = {},
+): { learning: Learning; reason?: string; time: string }[] {
+  return searchKnowledge(index, query, {
+    ...options,
+    limit: 3,
+    statuses: ['retracted'],
+    tuning: { ...options.tuning, feedbackDocs: 0 },
+  })
+    .filter((h) => h.evidence >= RETRACTED_EVIDENCE)
+    .map((h) => {
+      const entry = h.learning.provenance.findLast((p) => p.action === 'retracted');
+      return {
+        learning: h.learning,
+        ...(entry?.reason ? { reason: entry.reason } : {}),
+        time: entry?.time ?? h.learning.updated,
+      };
+    });
 }
 
 /** Reciprocal rank fusion of BM25 hits and a dense retriever's ids (k = 60, as in the RRF paper). */

@@ -13,6 +13,8 @@ export interface Provenance {
   runId?: string;
   /** a change of status recorded with who and when (a retraction stays visible in the file and in `show`) */
   action?: 'retracted' | 'accepted' | 'superseded';
+  /** why (a retraction's reason: shown wherever the retracted learning still comes up) */
+  reason?: string;
   /** ISO time */
   time: string;
   /** how many secrets were redacted from what was written */

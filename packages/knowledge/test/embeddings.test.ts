@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { testdir } from '@habitat/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
-import { addLearning, openKnowledge, searchHybrid, searchKnowledge } from '../src/index.js';
+import {
+  addLearning,
+  buildContext,
+  buildContextHybrid,
+  openKnowledge,
+  searchHybrid,
+  searchKnowledge,
+} from '../src/index.js';
 
 // A stand-in model: each dimension is a concept, so paraphrases with no word in common land close together.
 const CONCEPTS = [
@@ -87,6 +94,40 @@ describe('hybrid retrieval: BM25 + an OpenAI-compatible /v1/embeddings endpoint,
     expect(down.mode).toBe('bm25');
     expect(down.warning).toMatch(/embeddings unavailable .*BM25 only/);
     expect(down.hits[0]!.learning.body).toContain('since_id');
+    index.close();
+  });
+
+  test('the brief: a weak lexical match the embeddings agree with gets in; nothing new without a lexical match', async () => {
+    const root = testdir();
+    const dir = path.join(root, 'knowledge');
+    const { index } = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir: dir });
+    const add = (text: string) => addLearning(index, dir, { text, provenance: { source: 'person' } });
+    const cart = await add('Carts expire after 7 days in Redis; an untouched one is removed by its TTL.');
+    await add('The feed API pages with since_id; paging by time skips late posts.');
+    const { url } = await embeddingsServer();
+    const embeddings = { url, model: 'stand-in' };
+    // One word of three in common: too little lexical evidence for the brief on its own.
+    const task = 'basket vanished from redis';
+    const lexical = buildContext(index, { task });
+    expect(lexical.hits).toEqual([]);
+    expect(searchKnowledge(index, task)[0]!.learning.id).toBe(cart.learning.id);
+    const hybrid = await buildContextHybrid(index, { task, embeddings });
+    expect(hybrid.mode).toBe('hybrid');
+    expect(hybrid.context.hits.map((h) => h.learning.id)).toEqual([cart.learning.id]);
+    // Agreement lowers the bar, it does not remove it: no lexical match at all, no brief.
+    expect(
+      (await buildContextHybrid(index, { task: 'shopping basket vanished', embeddings })).context.hits,
+    ).toEqual([]);
+    // An unrelated task stays empty; the endpoint down: the lexical brief, with a warning.
+    expect(
+      (await buildContextHybrid(index, { task: 'bake sourdough bread', embeddings })).context.markdown,
+    ).toBe('');
+    server!.close();
+    server = undefined;
+    const down = await buildContextHybrid(index, { task, embeddings });
+    expect(down.mode).toBe('bm25');
+    expect(down.warning).toMatch(/embeddings unavailable/);
+    expect(down.context.hits).toEqual([]);
     index.close();
   });
 });

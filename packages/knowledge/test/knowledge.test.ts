@@ -17,6 +17,7 @@ import {
   passagesOf,
   readCanonical,
   recordBrief,
+  retractedHits,
   searchKnowledge,
   setStatus,
   supersede,
@@ -105,6 +106,27 @@ describe('the store: markdown files are the truth', () => {
     const hand = '---\nid: k-1\ntitle: Hand # note\ntags: [a, b]\ncreated: 2026-01-01\n---\nBody.\n';
     expect(readCanonical(hand, 'h.md')).toBeUndefined();
     expect(parseLearning(hand, 'h.md')).toMatchObject({ title: 'Hand', tags: ['a', 'b'] });
+  });
+
+  test('an index of an older layout is rebuilt from the files; the served record survives', async () => {
+    const { root, dir, index } = await kb();
+    const l = await add(
+      index,
+      dir,
+      'Presigned upload URLs expire after 15 minutes; refresh them for long uploads.',
+    );
+    recordBrief(index, buildContext(index, { task: 'presigned upload URLs expire' }), { runId: 'r1' });
+    index.db.exec('ALTER TABLE learnings DROP COLUMN stems');
+    index.db.pragma('user_version = 1');
+    index.close();
+    const { index: again, report } = await openKnowledge({
+      stateDir: path.join(root, '.habitat'),
+      knowledgeDir: dir,
+    });
+    expect(report).toMatchObject({ added: 1, updated: 0, removed: 0 });
+    expect(searchKnowledge(again, 'presigned upload expire')[0]!.learning.id).toBe(l.learning.id);
+    expect(knowledgeStats(again, { runId: 'r1' }).run).toHaveLength(1);
+    again.close();
   });
 
   test('a large knowledge base syncs by the directory: nothing read while it is unchanged', async () => {
@@ -267,6 +289,34 @@ describe('capture', () => {
       agent: 'ops',
     });
     expect(searchKnowledge(index, 'build the agent image')).toEqual([]);
+  });
+
+  test('a retraction is visible: never in a brief, named by retractedHits with its reason (redacted)', async () => {
+    const { dir, index } = await kb();
+    const l = await add(
+      index,
+      dir,
+      'Rotate the staging database password by editing the Vault secret directly.',
+    );
+    const task = 'rotate the staging database password in Vault';
+    expect(buildContext(index, { task }).hits.map((h) => h.learning.id)).toEqual([l.learning.id]);
+    await setStatus(
+      index,
+      dir,
+      l.learning.id,
+      'retracted',
+      { source: 'person', reason: 'use the rotation job; the old one was hunter2-staging-pw' },
+      { secrets: ['hunter2-staging-pw'] },
+    );
+    expect(buildContext(index, { task }).hits).toEqual([]);
+    expect(searchKnowledge(index, task)).toEqual([]);
+    const named = retractedHits(index, task);
+    expect(named.map((r) => r.learning.id)).toEqual([l.learning.id]);
+    expect(named[0]!.reason).toMatch(/^use the rotation job; the old one was /);
+    expect(named[0]!.reason).not.toContain('hunter2-staging-pw');
+    expect(readFileSync(index.get(l.learning.id)!.file!, 'utf8')).not.toContain('hunter2-staging-pw');
+    // Only strong matches are named: an unrelated query mentions nothing.
+    expect(retractedHits(index, 'staging deploy pipeline')).toEqual([]);
   });
 });
 

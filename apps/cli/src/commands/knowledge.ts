@@ -3,13 +3,10 @@ import path from 'node:path';
 import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/config';
 import {
   addLearning,
-  buildContext,
   extractFromSession,
-  type KnowledgeHit,
   type Learning,
   openKnowledge,
   type Scope,
-  searchKnowledge,
   setStatus,
   supersede,
 } from '@habitat/knowledge';
@@ -18,14 +15,7 @@ import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { intFlag } from '../flags.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
-
-const list = (v: string | undefined) =>
-  v
-    ? v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
+import { listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
 
 async function open(cmd: Command) {
   const { settings } = await loadSettings(coordinatorRoot(cmd));
@@ -66,15 +56,6 @@ async function allSecrets(root: string): Promise<string[]> {
   return values.flat().flatMap((c) => c.values.flatMap(formsOf));
 }
 
-/** A hit's score as a share of the best hit's: `100%` for the top one. */
-export function relevance(score: number, best: number): string {
-  return best > 0 ? `${Math.round((score / best) * 100)}%` : '-';
-}
-
-function scopeText(l: Learning): string {
-  return l.scope.kind === 'org' ? 'org' : `${l.scope.kind}:${l.scope.name}`;
-}
-
 function printLearning(l: Learning): void {
   printLine(`${l.id}  ${l.title}`);
   printLine(
@@ -85,7 +66,7 @@ function printLearning(l: Learning): void {
   printLine('');
   for (const p of l.provenance) {
     printLine(
-      `  ${p.action ? `${p.action} by` : 'from'} ${p.source} at ${p.time}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
+      `  ${p.action ? `${p.action} by` : 'from'} ${p.source} at ${p.time}${p.reason ? ` · reason: ${p.reason}` : ''}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
     );
   }
   if (l.conflictsWith.length)
@@ -159,47 +140,17 @@ export function registerKnowledgeCommands(program: Command): void {
         cmd: Command,
       ) => {
         const { index, settings } = await open(cmd);
-        const query = words.join(' ');
-        const options = {
-          limit: Number(opts.limit),
-          ...(opts.project ? { project: opts.project } : {}),
-          ...(opts.agent ? { agent: opts.agent } : {}),
-          ...(opts.tags ? { tags: list(opts.tags) } : {}),
-          ...(opts.pending ? { includePending: true } : {}),
-        };
-        const embeddings = settings.knowledge?.embeddings;
-        let hits: KnowledgeHit[];
-        if (embeddings) {
-          // Dense + BM25 by reciprocal rank; BM25 alone (with a warning) when the endpoint is down.
-          const { searchHybrid } = await import('@habitat/knowledge');
-          const apiKey = embeddings.apiKeyEnv ? process.env[embeddings.apiKeyEnv] : undefined;
-          const result = await searchHybrid(index, query, {
-            ...options,
-            embeddings: { url: embeddings.url, model: embeddings.model, ...(apiKey ? { apiKey } : {}) },
+        try {
+          await runSearch(index, settings, words.join(' '), {
+            limit: Number(opts.limit),
+            ...(opts.project ? { project: opts.project } : {}),
+            ...(opts.agent ? { agent: opts.agent } : {}),
+            ...(opts.tags ? { tags: list(opts.tags) } : {}),
+            ...(opts.pending ? { pending: true } : {}),
+            ...(opts.json ? { json: true } : {}),
           });
-          if (result.warning) process.stderr.write(`warning: ${result.warning}\n`);
-          hits = result.hits;
-        } else hits = searchKnowledge(index, query, options);
-        index.close();
-        if (opts.json) return printJson(hits);
-        if (hits.length === 0) return printLine('no learnings match');
-        // Raw scores are BM25 products (2.6e-6 on a small base) or RRF sums: only their order means something,
-        // so each is shown against the best hit's; evidence is absolute (0..1, comparable across queries).
-        const best = hits[0]!.score;
-        for (const h of hits) {
-          const p = h.learning.provenance.findLast((x) => !x.action);
-          const stale = h.stale
-            ? h.stale.reason === 'newer'
-              ? `  [stale: contradicted by ${h.stale.by}]`
-              : `  [stale: valid until ${h.stale.since}]`
-            : '';
-          printLine(
-            `${h.learning.id}  ${h.learning.title}  (relevance ${relevance(h.score, best)}, evidence ${h.evidence.toFixed(2)})${stale}`,
-          );
-          printLine(`  ${h.snippet.replace(/\s+/g, ' ')}`);
-          printLine(
-            `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${p.time}` : ''}`,
-          );
+        } finally {
+          index.close();
         }
       },
     );
@@ -232,22 +183,34 @@ export function registerKnowledgeCommands(program: Command): void {
     });
 
   for (const [name, status, description] of [
-    ['retract', 'retracted', 'retract a learning (it stays in git history, out of search)'],
+    [
+      'retract',
+      'retracted',
+      'retract a learning: never served again; search and MCP name it as retracted, with --reason',
+    ],
     ['accept', 'active', 'accept a pending learning'],
   ] as const) {
-    k.command(`${name} <id>`)
-      .description(description)
-      .action(async (id: string, _opts, cmd: Command) => {
-        const { index, dir } = await open(cmd);
-        try {
-          const l = await setStatus(index, dir, id, status);
-          printLine(`${l.id} ${l.status}`);
-        } catch (error) {
-          throw new CliError((error as Error).message, 1, 'unknown-learning');
-        } finally {
-          index.close();
-        }
-      });
+    const c = k.command(`${name} <id>`).description(description);
+    if (status === 'retracted')
+      c.option('--reason <text>', 'why (shown wherever the learning still comes up)');
+    c.action(async (id: string, opts: { reason?: string }, cmd: Command) => {
+      const { index, dir, settings } = await open(cmd);
+      try {
+        const l = await setStatus(
+          index,
+          dir,
+          id,
+          status,
+          { source: 'person', ...(opts.reason ? { reason: opts.reason } : {}) },
+          opts.reason ? { secrets: await allSecrets(settings.root) } : {},
+        );
+        printLine(`${l.id} ${l.status}`);
+      } catch (error) {
+        throw new CliError((error as Error).message, 1, 'unknown-learning');
+      } finally {
+        index.close();
+      }
+    });
   }
 
   k.command('supersede <old> <new>')
@@ -276,16 +239,18 @@ export function registerKnowledgeCommands(program: Command): void {
         opts: { task: string; agent?: string; project?: string; budget: string; json?: boolean },
         cmd: Command,
       ) => {
-        const { index } = await open(cmd);
-        const context = buildContext(index, {
-          task: opts.task,
-          budgetTokens: Number(opts.budget),
-          ...(opts.agent ? { agent: opts.agent } : {}),
-          ...(opts.project ? { project: opts.project } : {}),
-        });
-        index.close();
-        if (opts.json) printJson(context);
-        else process.stdout.write(context.markdown || '');
+        const { index, settings } = await open(cmd);
+        try {
+          await runContext(index, settings, {
+            task: opts.task,
+            budget: Number(opts.budget),
+            ...(opts.agent ? { agent: opts.agent } : {}),
+            ...(opts.project ? { project: opts.project } : {}),
+            ...(opts.json ? { json: true } : {}),
+          });
+        } finally {
+          index.close();
+        }
       },
     );
 
@@ -439,9 +404,14 @@ export function registerKnowledgeCommands(program: Command): void {
       const { settings } = await loadSettings(coordinatorRoot(cmd));
       // The MCP SDK (with ajv and zod) loads only for `habitat mcp`.
       const { serveMcp } = await import('@habitat/knowledge');
+      const embeddings = settings.knowledge?.embeddings;
+      const apiKey = embeddings?.apiKeyEnv ? process.env[embeddings.apiKeyEnv] : undefined;
       await serveMcp({
         stateDir: settings.stateDir,
         knowledgeDir: settings.knowledgeDir,
+        ...(embeddings
+          ? { embeddings: { url: embeddings.url, model: embeddings.model, ...(apiKey ? { apiKey } : {}) } }
+          : {}),
         ...(process.env.HABITAT_AGENT ? { agent: process.env.HABITAT_AGENT } : {}),
         ...(process.env.HABITAT_RUN_ID ? { runId: process.env.HABITAT_RUN_ID } : {}),
       });

@@ -1,0 +1,126 @@
+// `knowledge search` and `knowledge context`: what they do and print, shared by the full command
+// (knowledge.ts, under commander) and its fast path (knowledge-fast.ts), so both answer the same way.
+import type { CoordinatorSettings } from '@habitat/config';
+import type { Context, KnowledgeHit, KnowledgeIndex, Learning } from '@habitat/knowledge';
+
+export interface SearchFlags {
+  project?: string;
+  agent?: string;
+  tags?: string[];
+  pending?: boolean;
+  limit: number;
+  json?: boolean;
+}
+
+export interface ContextFlags {
+  task: string;
+  agent?: string;
+  project?: string;
+  budget: number;
+  json?: boolean;
+}
+
+const write = (text: string): void => {
+  process.stdout.write(text);
+};
+
+/** `--tags a, b` -> ['a', 'b']. */
+export const listOf = (v: string | undefined): string[] =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+/** A hit's score as a share of the best hit's: `100%` for the top one. */
+export function relevance(score: number, best: number): string {
+  return best > 0 ? `${Math.round((score / best) * 100)}%` : '-';
+}
+
+export function scopeText(l: Learning): string {
+  return l.scope.kind === 'org' ? 'org' : `${l.scope.kind}:${l.scope.name}`;
+}
+
+/** The configured embeddings endpoint, with its key from the environment (never from a file). */
+function embeddingsOf(settings: CoordinatorSettings) {
+  const e = settings.knowledge?.embeddings;
+  if (!e) return undefined;
+  const apiKey = e.apiKeyEnv ? process.env[e.apiKeyEnv] : undefined;
+  return { url: e.url, model: e.model, ...(apiKey ? { apiKey } : {}) };
+}
+
+export async function runSearch(
+  index: KnowledgeIndex,
+  settings: CoordinatorSettings,
+  query: string,
+  flags: SearchFlags,
+): Promise<void> {
+  const options = {
+    limit: flags.limit,
+    ...(flags.project ? { project: flags.project } : {}),
+    ...(flags.agent ? { agent: flags.agent } : {}),
+    ...(flags.tags?.length ? { tags: flags.tags } : {}),
+    ...(flags.pending ? { includePending: true } : {}),
+  };
+  const embeddings = embeddingsOf(settings);
+  let hits: KnowledgeHit[];
+  if (embeddings) {
+    // Dense + BM25 by reciprocal rank; BM25 alone (with a warning) when the endpoint is down.
+    const { searchHybrid } = await import('@habitat/knowledge');
+    const result = await searchHybrid(index, query, { ...options, embeddings });
+    if (result.warning) process.stderr.write(`warning: ${result.warning}\n`);
+    hits = result.hits;
+  } else {
+    const { searchKnowledge } = await import('@habitat/knowledge');
+    hits = searchKnowledge(index, query, options);
+  }
+  // Retracted learnings the query matches strongly are named (with why), never served as knowledge.
+  const { retractedHits } = await import('@habitat/knowledge');
+  const retracted = retractedHits(index, query, options);
+  if (flags.json) return write(`${JSON.stringify(hits, null, 2)}\n`);
+  let out = hits.length === 0 ? 'no learnings match\n' : '';
+  // Raw scores are BM25 products (2.6e-6 on a small base) or RRF sums: only their order means something,
+  // so each is shown against the best hit's; evidence is absolute (0..1, comparable across queries).
+  const best = hits[0]?.score ?? 0;
+  for (const h of hits) {
+    const p = h.learning.provenance.findLast((x) => !x.action);
+    const stale = h.stale
+      ? h.stale.reason === 'newer'
+        ? `  [stale: contradicted by ${h.stale.by}]`
+        : `  [stale: valid until ${h.stale.since}]`
+      : '';
+    out += `${h.learning.id}  ${h.learning.title}  (relevance ${relevance(h.score, best)}, evidence ${h.evidence.toFixed(2)})${stale}\n`;
+    out += `  ${h.snippet.replace(/\s+/g, ' ')}\n`;
+    out += `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${p.time}` : ''}\n`;
+  }
+  for (const r of retracted)
+    out += `retracted: ${r.learning.id}  ${r.learning.title}  (${r.reason ? `reason: ${r.reason}; ` : ''}retracted ${r.time}; not served)\n`;
+  write(out);
+}
+
+export async function runContext(
+  index: KnowledgeIndex,
+  settings: CoordinatorSettings,
+  flags: ContextFlags,
+): Promise<void> {
+  const options = {
+    task: flags.task,
+    budgetTokens: flags.budget,
+    ...(flags.agent ? { agent: flags.agent } : {}),
+    ...(flags.project ? { project: flags.project } : {}),
+  };
+  const embeddings = embeddingsOf(settings);
+  let context: Context;
+  if (embeddings) {
+    const { buildContextHybrid } = await import('@habitat/knowledge');
+    const result = await buildContextHybrid(index, { ...options, embeddings });
+    if (result.warning) process.stderr.write(`warning: ${result.warning}\n`);
+    context = result.context;
+  } else {
+    const { buildContext } = await import('@habitat/knowledge');
+    context = buildContext(index, options);
+  }
+  if (flags.json) write(`${JSON.stringify(context, null, 2)}\n`);
+  else write(context.markdown || '');
+}
