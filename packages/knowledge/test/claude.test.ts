@@ -1,7 +1,9 @@
 // Extraction and MCP with real parts: the real claude binary driven by the scripted model server, and the
 // MCP server spoken to by the SDK's own client and by claude itself.
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { SessionEvent } from '@habitat/sessions';
 import {
   chownTree,
@@ -117,6 +119,25 @@ describe('habitat mcp', () => {
       arguments: { query: 'feed nightly deploy 503' },
     });
     expect(JSON.stringify(again.content)).toContain('02:00 UTC');
+    // Retracted (through the CLI, as a person would): named with its reason, no longer served as a lesson.
+    const id = /added: (k-[a-z2-7]+)/.exec(JSON.stringify(added.content))![1]!;
+    await promisify(execFile)(process.execPath, [
+      CLI,
+      '-C',
+      root,
+      'knowledge',
+      'retract',
+      id,
+      '--reason',
+      'the nightly deploy moved to blue-green; no 503s',
+    ]);
+    const retracted = JSON.stringify(
+      (await client.callTool({ name: 'search_knowledge', arguments: { query: 'feed nightly deploy 503' } }))
+        .content,
+    );
+    expect(retracted).toContain(`${id}: `);
+    expect(retracted).toContain('[retracted: the nightly deploy moved to blue-green; no 503s] (do not use)');
+    expect(retracted.split(id)).toHaveLength(2); // named once, as retracted, and not among the hits
     await client.close();
     expect(existsSync(knowledgeDir)).toBe(true);
   });
