@@ -1,18 +1,36 @@
 // The --json contract against real output: a real fleet of local agents run by `up --once`, then every
 // listing. Strict schemas: a snake_case key, an epoch number or a missing key fails. docs/json/ must match.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { testdir } from '@habitat/testkit';
+import { standInClaude, testdir, waitFor } from '@habitat/testkit';
 import { expect, expectTypeOf, test } from 'vitest';
 import type { z } from 'zod';
+import type { Check } from '../src/commands/doctor.js';
 import type { AgentJson, NextJson, RunJson, StatsJson, StatusJson, ValidateJson } from '../src/json.js';
+import type {
+  AccountJson,
+  AddJson,
+  ContextJson,
+  ExtractJson,
+  HitJson,
+  IndexReportJson,
+  KnowledgeStatsJson,
+  LearningJson,
+  SearchJson,
+  SessionDetailJson,
+  SessionJson,
+  SessionStatsJson,
+  SyncReportJson,
+} from '../src/json-data.js';
 import { CONTRACT, jsonSchemaOf } from './json-contract.js';
 
 const CLI = path.resolve(__dirname, '../dist/index.js');
 const DOCS = path.resolve(__dirname, '../../../docs/json');
+const REAL = path.resolve(__dirname, '../../../../shared/real-sessions');
 const json = (root: string, ...args: string[]) => {
   const out = spawnSync(process.execPath, [CLI, ...args, '--json'], { cwd: root, encoding: 'utf8' });
+  if (out.status !== 0 && out.stdout === '') throw new Error(`${args.join(' ')}: ${out.stderr}`);
   return { status: out.status, value: JSON.parse(out.stdout) as unknown, stderr: out.stderr };
 };
 
@@ -23,6 +41,21 @@ test('the TypeScript types of the JSON output are the schemas', () => {
   expectTypeOf<StatsJson[]>().toEqualTypeOf<z.infer<typeof CONTRACT.stats>>();
   expectTypeOf<AgentJson[]>().toEqualTypeOf<z.infer<typeof CONTRACT.list>>();
   expectTypeOf<ValidateJson>().toEqualTypeOf<z.infer<typeof CONTRACT.validate>>();
+  expectTypeOf<AccountJson[]>().toEqualTypeOf<z.infer<typeof CONTRACT.accounts>>();
+  expectTypeOf<Check[]>().toEqualTypeOf<z.infer<typeof CONTRACT.doctor>>();
+  expectTypeOf<SessionJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['sessions-list']>>();
+  expectTypeOf<SearchJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['sessions-search']>>();
+  expectTypeOf<SessionStatsJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['sessions-stats']>>();
+  expectTypeOf<IndexReportJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['sessions-index']>>();
+  expectTypeOf<SessionDetailJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['sessions-show']>>();
+  expectTypeOf<AddJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-add']>>();
+  expectTypeOf<HitJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-search']>>();
+  expectTypeOf<LearningJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-list']>>();
+  expectTypeOf<LearningJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-show']>>();
+  expectTypeOf<ContextJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-context']>>();
+  expectTypeOf<KnowledgeStatsJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-stats']>>();
+  expectTypeOf<ExtractJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-extract']>>();
+  expectTypeOf<SyncReportJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-index']>>();
 });
 
 test('docs/json/ holds the current schema of every output', () => {
@@ -67,4 +100,127 @@ test('every --json output keeps to its schema; a signalled agent shows its signa
   expect(ok.next).toBe(status.agents.find((a) => a.agent === 'ok')?.nextAt);
   expect(list.find((a) => a.name === 'later')).toMatchObject({ next: null, nextSource: null });
   expect(CONTRACT.validate.parse(json(root, 'validate').value).valid).toBe(true);
+});
+
+test('sessions --json outputs keep to their schemas, on the real transcripts (fast path and full CLI alike)', () => {
+  const root = testdir({ 'habitat.yaml': '' });
+  const src = [
+    '--no-defaults',
+    '--claude-dir',
+    path.join(REAL, 'claude'),
+    '--codex-dir',
+    path.join(REAL, 'codex'),
+  ];
+  const index = CONTRACT['sessions-index'].parse(json(root, 'sessions', 'index', ...src).value);
+  expect(index.added).toBeGreaterThan(10);
+  const list = CONTRACT['sessions-list'].parse(json(root, 'sessions', 'list', '-n', '500').value);
+  expect(list.length).toBeGreaterThan(10);
+  // the optional facts of a session are explicit nulls, never left out
+  expect(list.some((s) => s.costUsd === null) && list.some((s) => s.costUsd !== null)).toBe(true);
+  const fast = CONTRACT['sessions-search'].parse(json(root, 'sessions', 'search', 'error').value);
+  expect(fast.hits.length).toBeGreaterThan(0);
+  const full = spawnSync(process.execPath, [CLI, 'sessions', 'search', 'error', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, HABITAT_SESSIONS_FAST: '0' },
+  });
+  expect(JSON.parse(full.stdout)).toEqual(fast);
+  expect(
+    CONTRACT['sessions-search'].parse(json(root, 'sessions', 'search', 'zzqxv', 'qqwyz').value).mode,
+  ).toBe('none');
+  for (const by of ['day', 'model', 'source'])
+    CONTRACT['sessions-stats'].parse(json(root, 'sessions', 'stats', '--by', by).value);
+  // the busiest session, and one that started subagents
+  const busiest = [...list].sort((a, b) => b.toolCalls - a.toolCalls)[0]!;
+  const parent = list.find((s) => list.some((c) => c.parentId === s.id))!;
+  for (const s of [busiest, parent]) {
+    const show = CONTRACT['sessions-show'].parse(json(root, 'sessions', 'show', s.id).value);
+    expect(show.session.id).toBe(s.id);
+    expect(show.events.length).toBe(s.events);
+    const exported = spawnSync(process.execPath, [CLI, 'sessions', 'export', s.id, '--format', 'json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(exported.stdout)).toEqual(show);
+  }
+  expect(
+    CONTRACT['sessions-show'].parse(json(root, 'sessions', 'show', parent.id).value).subagents.length,
+  ).toBeGreaterThan(0);
+});
+
+test('knowledge, accounts and doctor --json keep to their schemas; pause and resume answer with an ack', async () => {
+  const resetsAt = Math.ceil(Date.now() / 1000) + 3600;
+  const claude = standInClaude([{ fixture: 'five-hour-warning', resetsAt, exitCode: 0 }]);
+  const root = testdir({
+    'habitat.yaml': '',
+    'prompts/task.md': 'upload the report to the uploads bucket',
+    // IS_SANDBOX: the stand-in runs as root in CI, which a real claude accepts only in a sandbox
+    'agents/writer.yaml': [
+      'run: { claude: prompts/task.md }',
+      'schedule: { every: 1h }',
+      `env: { PATH: "${claude.binDir}:${process.env.PATH}", HABITAT_STAND_IN: "${claude.controlDir}", IS_SANDBOX: "1" }`,
+      'credentials: [{ name: claude-login, env: HABITAT_TEST_OAUTH, envName: CLAUDE_CODE_OAUTH_TOKEN }]',
+      'knowledge: { context: true, project: uploads }',
+      '',
+    ].join('\n'),
+  });
+  process.env.HABITAT_TEST_OAUTH = 'sk-ant-oat01-contract-test-token';
+  const add = (text: string, ...flags: string[]) =>
+    CONTRACT['knowledge-add'].parse(json(root, 'knowledge', 'add', text, ...flags).value);
+  expect(
+    add('The uploads bucket is in us-east-1; presign with that region.', '--project', 'uploads').outcome,
+  ).toBe('added');
+  const moved = add(
+    'The uploads bucket moved from us-east-1 to eu-central-1; presign with eu-central-1.',
+    '--project',
+    'uploads',
+  );
+  expect(moved.outcome).toBe('conflict');
+  expect(moved.conflicts.length).toBe(1);
+  expect(
+    add('The uploads bucket is in us-east-1; presign with that region.', '--project', 'uploads').outcome,
+  ).toBe('merged');
+  add('Org-wide: releases are cut on Tuesdays.', '--tags', 'release');
+
+  const hits = CONTRACT['knowledge-search'].parse(
+    json(root, 'knowledge', 'search', 'uploads', 'bucket', 'region').value,
+  );
+  expect(hits.some((h) => h.stale !== null)).toBe(true);
+  const all = CONTRACT['knowledge-list'].parse(json(root, 'knowledge', 'list').value);
+  expect(all.find((l) => l.scope.kind === 'org')?.scope.name).toBeNull();
+  CONTRACT['knowledge-show'].parse(json(root, 'knowledge', 'show', all[0]!.id).value);
+  CONTRACT['knowledge-context'].parse(
+    json(root, 'knowledge', 'context', '--task', 'presign an uploads URL').value,
+  );
+  CONTRACT['knowledge-index'].parse(json(root, 'knowledge', 'index').value);
+
+  // a claude run (the stand-in plays a five-hour warning): its brief is recorded, its account gets a window
+  const up = json(root, 'up', '--once');
+  const [run] = CONTRACT.history.parse(up.value);
+  expect(run?.status, up.stderr).toBe('succeeded');
+  const stats = CONTRACT['knowledge-stats'].parse(json(root, 'knowledge', 'stats').value);
+  expect(stats.briefs).toBe(1);
+  expect(stats.run).toBeNull();
+  const one = CONTRACT['knowledge-stats'].parse(json(root, 'knowledge', 'stats', '--run', run!.runId).value);
+  expect(one.run?.[0]?.runId).toBe(run!.runId);
+  const [account] = CONTRACT.accounts.parse(json(root, 'accounts').value);
+  expect(account?.windows.length).toBeGreaterThan(0);
+  expect(account?.agents).toEqual(['writer']);
+
+  // extraction over the indexed sessions (the run's own session, ingested by up)
+  CONTRACT['knowledge-extract'].parse(json(root, 'knowledge', 'extract', '--since', '1d').value);
+  const doctor = json(root, 'doctor');
+  expect(CONTRACT.doctor.parse(doctor.value).map((c) => c.check)).toContain('coordinator');
+
+  // a live daemon answers pause and resume with an ack
+  const daemon = spawn(process.execPath, [CLI, 'up', '--no-layers'], { cwd: root, stdio: 'ignore' });
+  try {
+    await waitFor(() => existsSync(path.join(root, '.habitat/habitat.sock')), { timeout: 15_000 });
+    await waitFor(() => (json(root, 'status').value as StatusJson).daemon.live, { timeout: 15_000 });
+    expect(CONTRACT.ack.parse(json(root, 'pause', 'writer').value)).toEqual({ ok: true });
+    expect(CONTRACT.ack.parse(json(root, 'resume', 'writer').value)).toEqual({ ok: true });
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+  }
 });

@@ -3,6 +3,7 @@ import { loadCoordinator, loadSettings } from '@habitat/config';
 import type { AccountReport } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
+import { accountJson } from '../json-data.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) : '-');
@@ -56,7 +57,7 @@ export function registerAccountsCommand(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { live, accounts } = await fetchAccounts(coordinatorRoot(cmd));
-      if (opts.json) return printJson(accounts);
+      if (opts.json) return printJson(accounts.map(accountJson));
       if (!live) printLine('daemon: down (read-only view of the state)');
       if (accounts.length === 0) return printLine('no agent runs Claude with an account habitat can see');
       printTable(

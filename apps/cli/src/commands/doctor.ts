@@ -10,8 +10,8 @@ import type { Command } from 'commander';
 import { resolveCoordinator } from '../coordinator.js';
 import { pc, printJson, printLine, printTable } from '../output.js';
 
-type Status = 'ok' | 'warn' | 'fail' | 'skip';
-interface Check {
+export type Status = 'ok' | 'warn' | 'fail' | 'skip';
+export interface Check {
   check: string;
   status: Status;
   detail: string;

@@ -2,6 +2,7 @@
 // (knowledge.ts, under commander) and its fast path (knowledge-fast.ts), so both answer the same way.
 import type { CoordinatorSettings } from '@habitat/config';
 import type { Context, KnowledgeHit, KnowledgeIndex, Learning } from '@habitat/knowledge';
+import { contextJson, hitJson } from '../json-data.js';
 
 export interface SearchFlags {
   project?: string;
@@ -78,7 +79,7 @@ export async function runSearch(
   // Retracted learnings the query matches strongly are named (with why), never served as knowledge.
   const { retractedHits } = await import('@habitat/knowledge');
   const retracted = retractedHits(index, query, options);
-  if (flags.json) return write(`${JSON.stringify(hits, null, 2)}\n`);
+  if (flags.json) return write(`${JSON.stringify(hits.map(hitJson), null, 2)}\n`);
   let out = hits.length === 0 ? 'no learnings match\n' : '';
   // Raw scores are BM25 products (2.6e-6 on a small base) or RRF sums: only their order means something,
   // so each is shown against the best hit's; evidence is absolute (0..1, comparable across queries).
@@ -121,6 +122,6 @@ export async function runContext(
     const { buildContext } = await import('@habitat/knowledge');
     context = buildContext(index, options);
   }
-  if (flags.json) write(`${JSON.stringify(context, null, 2)}\n`);
+  if (flags.json) write(`${JSON.stringify(contextJson(context), null, 2)}\n`);
   else write(context.markdown || '');
 }

@@ -14,6 +14,7 @@ import { formsOf } from '@habitat/runner';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { intFlag } from '../flags.js';
+import { addJson, extractJson, knowledgeStatsJson, learningJson, syncReportJson } from '../json-data.js';
 import { CliError, printJson, printLine, printTable } from '../output.js';
 import { listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
 
@@ -104,7 +105,7 @@ export function registerKnowledgeCommands(program: Command): void {
           secrets: await allSecrets(settings.root),
         });
         index.close();
-        if (opts.json) return printJson(result);
+        if (opts.json) return printJson(addJson(result));
         printLine(`${result.outcome}: ${result.learning.id} ${result.learning.title}`);
         if (result.outcome === 'merged')
           printLine(`  (the same lesson as ${result.existing!.id}: provenance appended)`);
@@ -163,7 +164,7 @@ export function registerKnowledgeCommands(program: Command): void {
       const { index } = await open(cmd);
       const all = index.all(opts.status ? { status: opts.status } : {});
       index.close();
-      if (opts.json) return printJson(all);
+      if (opts.json) return printJson(all.map(learningJson));
       printTable(
         ['id', 'title', 'status', 'scope', 'confidence', 'tags'],
         all.map((l) => [l.id, l.title, l.status, scopeText(l), l.confidence, l.tags.join(', ')]),
@@ -178,7 +179,7 @@ export function registerKnowledgeCommands(program: Command): void {
       const learning = index.get(id);
       index.close();
       if (!learning) throw new CliError(`no learning ${id}`, 1, 'unknown-learning');
-      if (opts.json) printJson(learning);
+      if (opts.json) printJson(learningJson(learning));
       else printLearning(learning);
     });
 
@@ -271,7 +272,7 @@ export function registerKnowledgeCommands(program: Command): void {
         ...(opts.run ? { runId: opts.run } : {}),
       });
       index.close();
-      if (opts.json) return printJson(stats);
+      if (opts.json) return printJson(knowledgeStatsJson(stats));
       const limit = Number(opts.limit);
       printLine(
         `${stats.briefs} brief(s)${since ? ` since ${since}` : ''}, ${stats.emptyBriefs} empty, ${stats.tokens} tokens in all${stats.briefs ? ` (${Math.round(stats.tokens / stats.briefs)} a brief)` : ''}`,
@@ -328,7 +329,7 @@ export function registerKnowledgeCommands(program: Command): void {
               }),
             );
           }
-          if (opts.json) return printJson(reports);
+          if (opts.json) return printJson(reports.map(extractJson));
           for (const r of reports) {
             printLine(
               `${r.sessionId}: ${r.candidates} candidate(s)${r.modelError ? ` (model failed: ${r.modelError})` : ''}`,
@@ -356,7 +357,7 @@ export function registerKnowledgeCommands(program: Command): void {
         full: true,
       });
       index.close();
-      if (opts.json) printJson(report);
+      if (opts.json) printJson(syncReportJson(report));
       else
         printLine(
           `${report.files} file(s): ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.errors.length} error(s)`,

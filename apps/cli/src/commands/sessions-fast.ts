@@ -1,7 +1,7 @@
 /**
  * `habitat sessions stats|search ... --json` on an existing index, without commander or the rest of the CLI: the
  * flags these two commands take are read here, the index opened read-only, the JSON printed as `sessions.ts` prints
- * it. Anything else (another flag, `--refresh`, no index yet, text output, an error) returns false and the full CLI
+ * it (the contract's mappers, json-data.ts). Anything else (another flag, `--refresh`, no index yet, text output, an error) returns false and the full CLI
  * handles the command, so behaviour and messages stay those of `sessions.ts`.
  */
 import { existsSync } from 'node:fs';
@@ -73,7 +73,10 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
     }
     const dbPath = join(stateDir, 'sessions.db');
     if (!existsSync(dbPath)) return false; // the full command indexes first
-    const { openSessionIndex } = await import('@habitat/sessions');
+    const [{ openSessionIndex }, { searchJson, sessionStatsJson }] = await Promise.all([
+      import('@habitat/sessions'),
+      import('../json-data.js'),
+    ]);
     const index = openSessionIndex(dbPath);
     let out: unknown;
     try {
@@ -90,8 +93,12 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
       };
       out =
         command === 'stats'
-          ? index.stats({ ...filter, by: by as 'day', timezone: values.get('--timezone') })
-          : index.search(words.join(' '), { ...filter, limit: Number(limit), highlight: ['«', '»'] });
+          ? index
+              .stats({ ...filter, by: by as 'day', timezone: values.get('--timezone') })
+              .map(sessionStatsJson)
+          : searchJson(
+              index.search(words.join(' '), { ...filter, limit: Number(limit), highlight: ['«', '»'] }),
+            );
     } finally {
       index.close();
     }

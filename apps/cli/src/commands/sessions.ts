@@ -16,6 +16,14 @@ import {
 import { type Command, Option } from 'commander';
 import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { intFlag } from '../flags.js';
+import {
+  indexReportJson,
+  type SessionDetailJson,
+  searchJson,
+  sessionDetailJson,
+  sessionJson,
+  sessionStatsJson,
+} from '../json-data.js';
 import { applyDaemonHeapSettings } from '../memory.js';
 import { CliError, formatTime, pc, printJson, printLine, printTable, UsageError } from '../output.js';
 
@@ -157,6 +165,12 @@ async function credentialValues(root: string, agentsDir: string): Promise<string
   return secrets;
 }
 
+function detailJson(index: SessionIndex, sid: string): SessionDetailJson {
+  const detail = index.getSessionDetail(sid);
+  if (!detail) throw new CliError(`no session "${sid}" in the index`, 1, 'not-found');
+  return sessionDetailJson(detail, index.getEvents(sid));
+}
+
 function filterOf(flags: FilterFlags): SessionFilter {
   return {
     source: flags.source,
@@ -240,7 +254,7 @@ export function registerSessionsCommands(program: Command): void {
     .action(async (flags: SourceFlags & { watch?: boolean; json?: boolean }, cmd: Command) => {
       const options = await indexOptions(cmd, flags, true);
       const show = (r: IndexReport) =>
-        flags.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : printReport(r);
+        flags.json ? process.stdout.write(`${JSON.stringify(indexReportJson(r))}\n`) : printReport(r);
       const { indexSessions, watchSessions } = await indexer();
       applyDaemonHeapSettings();
       if (!flags.watch) {
@@ -277,7 +291,7 @@ export function registerSessionsCommands(program: Command): void {
       const index = await openIndex(cmd, flags);
       try {
         const list = index.listSessions({ ...filterOf(flags), limit: Number(flags.limit) });
-        if (flags.json) return printJson(list);
+        if (flags.json) return printJson(list.map(sessionJson));
         if (list.length === 0) return printLine('no sessions match');
         printTable(
           ['id', 'source', 'last', 'project', 'title', 'tokens', 'tools', 'err'],
@@ -314,7 +328,7 @@ export function registerSessionsCommands(program: Command): void {
           limit: Number(flags.limit),
           highlight: flags.json ? ['«', '»'] : ['⟦', '⟧'],
         });
-        if (flags.json) return printJson(result);
+        if (flags.json) return printJson(searchJson(result));
         if (result.mode === 'any')
           printLine(pc.dim('no event has every word; showing events with any of them'));
         for (const h of result.hits) {
@@ -342,7 +356,7 @@ export function registerSessionsCommands(program: Command): void {
       try {
         const sid = resolveId(index, id);
         if (flags.json) {
-          process.stdout.write(exportSession(index, sid, 'json'));
+          printJson(detailJson(index, sid));
           return;
         }
         const detail = index.getSessionDetail(sid);
@@ -463,7 +477,12 @@ export function registerSessionsCommands(program: Command): void {
       async (id: string, flags: SourceFlags & { format: ExportFormat; output?: string }, cmd: Command) => {
         const index = await openIndex(cmd, flags);
         try {
-          const text = exportSession(index, resolveId(index, id), flags.format);
+          const sid = resolveId(index, id);
+          // JSON is the contract's (the same as show --json); md and html are the library's renderings
+          const text =
+            flags.format === 'json'
+              ? `${JSON.stringify(detailJson(index, sid), null, 2)}\n`
+              : exportSession(index, sid, flags.format);
           if (flags.output) writeFileSync(flags.output, text);
           else process.stdout.write(text);
         } finally {
@@ -488,7 +507,7 @@ export function registerSessionsCommands(program: Command): void {
         const index = await openIndex(cmd, flags);
         try {
           const rows = index.stats({ ...filterOf(flags), by: flags.by, timezone: flags.timezone });
-          if (flags.json) return printJson(rows);
+          if (flags.json) return printJson(rows.map(sessionStatsJson));
           if (rows.length === 0) return printLine('no sessions indexed (run habitat sessions index)');
           printTable(
             [
