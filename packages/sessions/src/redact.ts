@@ -379,7 +379,7 @@ function collectTokenSpans(text: string, spans: Span[], lines: number[]): void {
       spans.push({ start: m.index, end: m.index + m[0].length, kind: 'private-key' });
   for (let k = 0; k < lines.length; k += 2) {
     const from = lines[k] as number;
-    tokenSpans(text.slice(from, lines[k + 1] as number), spans, from);
+    tokenSpans(text.slice(from, lines[k + 1] as number), spans, from, text);
   }
 }
 

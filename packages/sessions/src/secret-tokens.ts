@@ -140,6 +140,7 @@ export function tokenSpans(
   line: string,
   out: Array<{ start: number; end: number; kind: string }>,
   base = 0,
+  text = line,
 ): void {
   let vendorEnd = -1;
   if (line.includes('@'))
@@ -167,7 +168,7 @@ export function tokenSpans(
     }
     let end = j;
     while (end < n && end - j < 3 && line.charCodeAt(end) === 61) end++;
-    checkToken(line, i, end, vendorEnd, out, base);
+    checkToken(line, i, end, vendorEnd, out, base, text);
     i = end;
   }
 }
@@ -194,6 +195,7 @@ function checkToken(
   vendorEnd: number,
   out: Array<{ start: number; end: number; kind: string }>,
   base: number,
+  text: string,
 ): void {
   let token = line.slice(from, to);
   let start = from;
@@ -203,7 +205,52 @@ function checkToken(
   start += lead;
   token = token.replace(/[._/+~-]+$/, '');
   if (token.length < 16 || start + token.length <= vendorEnd) return;
-  if (looksRandom(token)) out.push({ start: base + start, end: base + start + token.length, kind: 'token' });
+  if (looksRandom(token) || (shapeless(token) && !namedAsId(text, base + start, base + start + token.length)))
+    out.push({ start: base + start, end: base + start + token.length, kind: 'token' });
+}
+
+/**
+ * Key material with no shape of its own: 24+ hex digits (Facebook, Adobe, Cloudflare, Sentry, Meraki...), a UUID
+ * (Heroku, Snyk, Kucoin...) or 16+ decimal digits (Discord, Asana client ids). Digests, commit ids and session ids
+ * look the same, so such a token counts as a secret only where nothing names it an id (see `namedAsId`).
+ */
+function shapeless(token: string): boolean {
+  if (token.length >= 24 && /^[0-9a-fA-F]+$/.test(token)) return true;
+  if (token.length === 36 && /^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/.test(token))
+    return true;
+  return token.length >= 16 && /^\d+$/.test(token);
+}
+
+/**
+ * The key or word right before a token that names it an id, digest or count rather than a credential (`commit`,
+ * `sha256:`, `"uuid":`, `session_id=`, `parentUuid`, `Request ID:`, `**Commit SHA:**`, the `index` of a git diff),
+ * matched at the end of the key (`requestId`, `x-trace-id`).
+ */
+const ID_WORD =
+  /(?:^|_)(?:ids?|uuid|guid|sha\d*|md5|hash|digest|checksum|integrity|commit|rev|revision|etag|oid|ref|head|nonce|build|run|job|trace|span|request|session|resume|thread|conversation|message|event|container|image|object|blob|tree|parent|index|version|ts|time|timestamp|size|bytes|count|offset|seq)$/;
+
+/** Words near a token that say the text is about commits, digests or ids (git output, HTTP headers, docker). */
+const ID_CONTEXT =
+  /\b(?:git|commits?|insertions?\(\+\)|files? changed|create mode|sha\d*|hash(?:es)?|digests?|checksums?|checkout|checked out|HEAD|rebase|merge|branch|submodule|tags?|etag|if-none-match|uuids?|guids?|sessions?|trace|span|containers?|images?|docker)\b|\w[-_]id\b/i;
+
+/**
+ * A shapeless token is an id, not a credential, when it is part of a path, a digest after `sha256:` or `@`, a file
+ * name, a git range, when the key before it names an id, or when the text around it (~240 characters before, 80
+ * after) talks about commits, digests, sessions or containers. Offsets are in `text`.
+ */
+export function namedAsId(text: string, start: number, end: number): boolean {
+  const before = text.charCodeAt(start - 1);
+  if (before === 47 || before === 64 || before === 35 || before === 92) return true;
+  if (/^(?:\.[A-Za-z]|\.\.|\/)/.test(text.slice(end, end + 3))) return true;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const head = text.slice(Math.max(lineStart, start - 48), start).replace(/[\s"'`:=,({[<*-]+$/, '');
+  const word = (/[A-Za-z0-9_.-]*$/.exec(head)?.[0] ?? '')
+    .replace(/[._-]+$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[.-]/g, '_')
+    .toLowerCase();
+  if (ID_WORD.test(word)) return true;
+  return ID_CONTEXT.test(text.slice(Math.max(0, start - 240), Math.min(text.length, end + 80)));
 }
 
 /** A token that reads like generated key material rather than a name, a path, a number or a digest. */
@@ -243,6 +290,8 @@ export function looksRandom(token: string): boolean {
     if (lower === 0) return false;
     const v = vowels / lower;
     if (digit === 0) return core.length >= 24 && v < 0.22 && entropy(core) >= 3.8;
+    // long, with digits scattered all through it (not a file or package name): no word is, whatever its vowels
+    if (core.length >= 32 && digit >= 6 && switches >= 12 && !/[./]/.test(token)) return entropy(core) >= 3.5;
     if (switches < 2 || v >= 0.36 || (v >= 0.28 && digit < 2)) return false;
     return entropy(core) >= 3.3;
   }

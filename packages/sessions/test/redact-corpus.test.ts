@@ -25,13 +25,13 @@ const POSITIONS: Record<string, (secret: string, rule: string) => string> = {
 };
 
 /**
- * A secret that is only hex (digests look the same), a UUID (session ids look the same) or a decimal number, with
- * nothing around it that names a vendor, cannot be told from what sessions are full of: those are redacted after a
- * key name, not bare.
+ * A secret that is only hex (digests look the same), a UUID (session ids look the same) or a decimal number is
+ * redacted where nothing around it names it an id (a key such as `commit`/`uuid`/`session_id`, a path, git output):
+ * the positions below name nothing, so these count like the rest.
  */
 const shapeless = (s: string) => /^[0-9a-fA-F:-]+$/.test(s);
 
-test('recall on gitleaks-derived secrets: every secret after a key name, 95% of the distinguishable ones anywhere', () => {
+test('recall on gitleaks-derived secrets: every secret after a key name, 95% anywhere', () => {
   const { redact } = createRedactor();
   const missedByRule = new Map<string, number>();
   const recall: Record<string, number> = {};
@@ -60,7 +60,7 @@ test('recall on gitleaks-derived secrets: every secret after a key name, 95% of 
   expect(recall['key name']).toBeGreaterThanOrEqual(99);
   expect(recall['vendor key']).toBeGreaterThanOrEqual(99);
   for (const value of Object.values(distinguishable)) expect(value).toBeGreaterThanOrEqual(95);
-  for (const value of Object.values(recall)) expect(value).toBeGreaterThanOrEqual(80);
+  for (const value of Object.values(recall)) expect(value).toBeGreaterThanOrEqual(95);
 });
 
 test('at most 5% of the non-secret shapes gitleaks allowlists (and everyday config) are touched', () => {

@@ -108,4 +108,34 @@ describe('createRedactor', () => {
     const out = createRedactor().redact(text);
     for (const m of lint.messages) expect(out.text).not.toContain(text.slice(m.range[0], m.range[1]));
   });
+
+  test('a bare hex key, UUID or long number is redacted; the same shapes named as ids, digests or paths are not', () => {
+    const { redact } = createRedactor();
+    const hex40 = r(40, '0123456789abcdef');
+    const uuid = `${r(8, '0123456789abcdef')}-${r(4, '0123456789abcdef')}-4${r(3, '0123456789abcdef')}-a${r(3, '0123456789abcdef')}-${r(12, '0123456789abcdef')}`;
+    for (const text of [
+      `The dashboard showed ${hex40} so I copied it.`,
+      `echo ${uuid} > /tmp/key`,
+      JSON.stringify({ data: { value: uuid } }),
+      `the portal printed ${r(18, '0123456789')} once`,
+    ]) {
+      const out = redact(text).text;
+      expect(out, text).toContain('[REDACTED:token]');
+      expect(out).not.toContain(hex40);
+      expect(out).not.toContain(uuid);
+    }
+    for (const text of [
+      `commit ${hex40}\nAuthor: A <a@b.c>`,
+      `**Commit SHA:** \`${hex40}\``,
+      `"parentUuid":"${uuid}","sessionId":"${uuid}"`,
+      `session_id="${uuid}"`,
+      `~/.claude/projects/-w/${uuid}.jsonl`,
+      `"hash": "sha256:${r(64, '0123456789abcdef')}"`,
+      `git diff\nindex ${hex40}..${hex40} 100644`,
+      `Request ID: ${uuid}`,
+      `docker run -d img\n${r(64, '0123456789abcdef')}`,
+      ` 1 file changed, 69 insertions(+)\n${hex40}`,
+    ])
+      expect(redact(text).text, text).toBe(text);
+  });
 });
