@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { addLearning, buildContext, KnowledgeIndex, searchKnowledge } from '@habitat/knowledge';
+import { addLearning, buildContext, KnowledgeIndex, keyTerms, searchKnowledge } from '@habitat/knowledge';
 import Database from 'better-sqlite3';
 
 interface EvalLearning {
@@ -87,7 +87,11 @@ const truePairs = new Set(
 let falseConflicts = 0;
 for (const l of index.all())
   for (const other of l.conflictsWith)
-    if (!truePairs.has(`${toDataset([l.id])[0]}|${toDataset([other])[0]}`)) falseConflicts++;
+    if (!truePairs.has(`${toDataset([l.id])[0]}|${toDataset([other])[0]}`)) {
+      falseConflicts++;
+      if (process.argv.includes('--false-alarms') && l.created > (index.get(other)?.created ?? ''))
+        console.log(`false alarm: ${toDataset([other])[0]} -> ${toDataset([l.id])[0]}`);
+    }
 falseConflicts /= 2;
 
 // Baselines: FTS5 BM25 over one column (title, body, tags), the query's words OR'ed, every learning.
@@ -132,7 +136,12 @@ function ranking(rank: (q: Query) => string[], set: Query[]) {
   return { recall5: recall5 / n, mrr: mrr / n, ndcg10: ndcg / n };
 }
 
-function brief(set: Query[], threshold?: number, tuning?: Record<string, unknown>) {
+function brief(
+  set: Query[],
+  threshold?: number,
+  tuning?: Record<string, unknown>,
+  rule?: Record<string, unknown>,
+) {
   const rate = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : Number.NaN);
   const present: boolean[] = [];
   const cross: boolean[] = [];
@@ -147,6 +156,7 @@ function brief(set: Query[], threshold?: number, tuning?: Record<string, unknown
       project: q.project,
       ...(threshold !== undefined ? { threshold } : {}),
       ...(tuning ? { tuning } : {}),
+      ...(rule ? { rule } : {}),
     });
     const ids = toDataset(c.hits.map((h) => h.learning.id));
     tokens += c.tokens;
@@ -213,16 +223,37 @@ if (process.argv.includes('--sweep')) {
   // Calibration of the brief's evidence cut: on the tuning half only.
   const tune = queries.filter((q) => splitOf(q.id) === 'tune');
   for (const tuning of [
-    { taskWordWeight: 1 },
-    { taskWordWeight: 0.5 },
-    { taskWordWeight: 0.25 },
     { taskWordWeight: 0 },
+    { unknownWeight: 0.8 },
+    { unknownWeight: 0.6 },
+    { unknownWeight: 0.4 },
+    { unknownWeight: 0.6, minMatched: 2 },
   ])
-    for (const t of [0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]) {
+    for (const t of [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]) {
       const b = brief(tune, t, tuning);
       if (b.falseBrief > 0.13) continue;
       console.log(
         `${JSON.stringify(tuning)} threshold ${t}: answer-present ${f3(b.present)} false briefs ${f3(b.falseBrief)} newer ${f3(b.newerWins)} cross ${f3(b.cross)} precision ${f3(b.precision)}`,
+      );
+    }
+}
+
+if (process.argv.includes('--rules')) {
+  // The brief's distinct-answer rule and scope factors, on the tuning half only.
+  const tune = queries.filter((q) => splitOf(q.id) === 'tune');
+  for (const threshold of [0.35, 0.33, 0.31, 0.3, 0.28])
+    for (const [project, org, other] of [
+      [1.1, 1, 1],
+      [1.1, 1, 0.9],
+      [1.1, 1, 0.85],
+      [1.15, 1.05, 0.9],
+      [1.2, 1.05, 0.9],
+      [1.2, 1.1, 0.85],
+    ] as const) {
+      const rule = { boost: { agent: project + 0.05, project, org, other } };
+      const b = brief(tune, threshold, undefined, rule);
+      console.log(
+        `threshold ${threshold} project ${project} org ${org} other ${other}: answer-present ${f3(b.present)} false briefs ${f3(b.falseBrief)} newer ${f3(b.newerWins)} cross ${f3(b.cross)} precision ${f3(b.precision)} tokens ${Math.round(b.tokens)}`,
       );
     }
 }
@@ -264,6 +295,26 @@ if (process.argv.includes('--failures')) {
       console.log(
         `\n${q.id} [${q.kind}] ${q.query}\n  want ${q.relevant.join(',') || '(empty)'}  brief ${ids.join(',') || '(empty)'}  top5 ${top.join(',')}`,
       );
+  }
+}
+
+if (process.argv.includes('--dump-tune')) {
+  // Features of the top hits, tuning half only (for choosing the brief's rule; never the other splits).
+  for (const q of queries.filter((q) => splitOf(q.id) === 'tune')) {
+    const hits = searchKnowledge(index, q.query, { limit: 5, project: q.project });
+    const ids = toDataset(hits.map((h) => h.learning.id));
+    console.log(
+      JSON.stringify({
+        id: q.id,
+        kind: q.kind,
+        rel: ids.map((id) => q.relevant.includes(id)),
+        ev: hits.map((h) => +h.evidence.toFixed(3)),
+        sc: hits.map((h) => +h.score.toFixed(4)),
+        m: hits.map((h) => h.scopeMatch),
+        n: hits.map((h) => h.matched ?? 0),
+        q: keyTerms(q.query).length,
+      }),
+    );
   }
 }
 index.close();

@@ -14,6 +14,8 @@ export interface ContextOptions {
   budgetTokens?: number;
   /** minimum evidence (share of the task's IDF mass covered, after the scope boost) to be in the brief */
   threshold?: number;
+  /** the brief's other knobs, for the eval (defaults: BRIEF_RULE) */
+  rule?: Partial<BriefRule>;
   /** ranking knobs, for the eval */
   tuning?: SearchOptions['tuning'];
   /** now, for `validUntil` (default: the clock) */
@@ -44,11 +46,17 @@ export const BRIEF_THRESHOLD = 0.35;
 export const DENSE_AGREEMENT = 0.6;
 export const DENSE_TOP = 3;
 
-const EVIDENCE_BOOST: Record<KnowledgeHit['scopeMatch'], number> = {
-  agent: 1.15,
-  project: 1.1,
-  org: 1,
-  other: 1,
+export interface BriefRule {
+  /**
+   * Evidence multipliers by scope match: a learning of the asker's own agent or project is likelier to be about
+   * its task than another project's that shares the words (which still gets in on a strong match).
+   */
+  boost: Record<KnowledgeHit['scopeMatch'], number>;
+}
+
+/** Chosen on the eval's tuning half (was agent 1.15, project 1.1, org 1, other 1). */
+export const BRIEF_RULE: BriefRule = {
+  boost: { agent: 1.25, project: 1.2, org: 1.05, other: 0.9 },
 };
 
 function scopeLabel(l: Learning): string {
@@ -101,17 +109,19 @@ export function passagesOf(task: string): string[] {
 export function buildContext(index: KnowledgeIndex, options: ContextOptions): Context {
   const budget = options.budgetTokens ?? 1500;
   const threshold = options.threshold ?? BRIEF_THRESHOLD;
+  const rule = { ...BRIEF_RULE, ...options.rule };
   const search = (text: string) => {
     const agreed = options.agreed?.(text);
-    return searchKnowledge(index, text, {
+    const hits = searchKnowledge(index, text, {
       limit: 12,
       ...(options.agent ? { agent: options.agent } : {}),
       ...(options.project ? { project: options.project } : {}),
       ...(options.tuning ? { tuning: options.tuning } : {}),
       ...(options.now ? { now: options.now } : {}),
-    }).filter(
+    });
+    return hits.filter(
       (h) =>
-        h.evidence * EVIDENCE_BOOST[h.scopeMatch] >=
+        h.evidence * rule.boost[h.scopeMatch] >=
         threshold * (agreed?.has(h.learning.id) ? DENSE_AGREEMENT : 1),
     );
   };

@@ -7,7 +7,9 @@ export {
   supersede,
 } from './capture.js';
 export {
+  BRIEF_RULE,
   BRIEF_THRESHOLD,
+  type BriefRule,
   buildContext,
   type Context,
   type ContextOptions,

@@ -308,7 +308,15 @@ export function searchKnowledge(
       (0.75 + 0.5 * learning.confidence) *
       tuning.boost[match] *
       (stale ? tuning.stale : 1);
-    return { learning, score, evidence, snippet: '', scopeMatch: match, ...(stale ? { stale } : {}) };
+    return {
+      learning,
+      score,
+      evidence,
+      matched,
+      snippet: '',
+      scopeMatch: match,
+      ...(stale ? { stale } : {}),
+    };
   });
   if (options.tags?.length) {
     const wanted = new Set(options.tags.map((t) => t.toLowerCase()));

@@ -52,10 +52,30 @@ const NEGATION =
 
 /** Words a newer statement uses when a fact changed: "no longer", "was removed", "replaced", ... */
 const CHANGED =
-  /\b(no longer|any ?more|was removed|were removed|is gone|are gone|was deleted|replaced|instead of|shut down|retired|deprecated)\b/i;
-const NOW = /\b(now|since|raised|lowered|increased|decreased|changed|moved|upgraded|migrated)\b/i;
+  /\b(no longer|any ?more|was removed|were removed|is gone|are gone|was deleted|replaced|instead of|shut down|retired|deprecated|switched (?:from|to))\b/i;
+const NOW = /\b(now|since|raised|lowered|increased|decreased|changed|moved|upgraded|migrated|switched)\b/i;
 /** "moved from X to Y", "raised from 2 GB to 5 GB": X is what the older statement said. */
 const FROM_TO = /\bfrom\s+((?:[^\s,;]+\s+){0,5}?[^\s,;]+)\s+to\b/gi;
+
+/**
+ * The newer text says something the older one states is gone ("no longer runs helm", "LaunchDarkly was replaced",
+ * "instead of 30"): a change word with, within four words of it in the same clause, a term of the older text.
+ * A change word about something else ("replaced the parser" next to a note on flags) is no contradiction.
+ */
+function changedAbout(newerText: string, olderStems: Set<string>): boolean {
+  for (const clause of newerText.split(/[.;:!?]\s+|\n+/)) {
+    const m = CHANGED.exec(clause);
+    if (!m) continue;
+    const before = clause.slice(0, m.index).split(/\s+/).slice(-4).join(' ');
+    const after = clause
+      .slice(m.index + m[0].length)
+      .split(/\s+/)
+      .slice(0, 5)
+      .join(' ');
+    if (keyTerms(`${before} ${after}`).some((t) => t.length > 1 && olderStems.has(stem(t)))) return true;
+  }
+  return false;
+}
 
 function numbersOf(s: string): string[] {
   return (s.match(/\b\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|%|mb|gb|tb|k)?\b/gi) ?? []).map((n) =>
@@ -73,10 +93,13 @@ export function contradiction(
   older: { title?: string; body: string },
   newer: { title?: string; body: string },
 ): string | undefined {
-  const sim = similarity(`${older.title ?? ''} ${older.body}`, `${newer.title ?? ''} ${newer.body}`);
+  // The title is part of the statement: "X moved from A to B" is often said there and nowhere else.
+  const olderText = older.title ? `${older.title}. ${older.body}` : older.body;
+  const newerText = newer.title ? `${newer.title}. ${newer.body}` : newer.body;
+  const sim = similarity(olderText, newerText);
   if (sim < 0.12) return undefined;
-  const olderStems = new Set(keyTerms(`${older.title ?? ''} ${older.body}`).map(stem));
-  for (const m of newer.body.matchAll(FROM_TO)) {
+  const olderStems = new Set(keyTerms(olderText).map(stem));
+  for (const m of newerText.matchAll(FROM_TO)) {
     const was = keyTerms(m[1]!).filter((t) => t.length >= 2);
     // A bare number ("from 60 s to 10 s") names no subject: it needs the texts to be about the same thing.
     const named = was.some((t) => !/^\d/.test(t));
@@ -84,13 +107,14 @@ export function contradiction(
       return `changed from "${m[1]}"`;
   }
   if (sim < 0.2) return undefined;
-  if (CHANGED.test(newer.body) && !CHANGED.test(older.body)) return 'the newer says the old fact is gone';
-  const na = numbersOf(older.body);
-  const nb = numbersOf(newer.body);
+  if (changedAbout(newerText, olderStems) && !CHANGED.test(olderText))
+    return 'the newer says the old fact is gone';
+  const na = numbersOf(olderText);
+  const nb = numbersOf(newerText);
   const numbersDiffer =
     na.length > 0 && nb.length > 0 && na.some((n) => !nb.includes(n)) && nb.some((n) => !na.includes(n));
-  if (numbersDiffer && (sim >= 0.3 || NOW.test(newer.body))) return 'other numbers';
-  if (sim >= 0.45 && NEGATION.test(older.body) !== NEGATION.test(newer.body)) return 'one negates the other';
+  if (numbersDiffer && (sim >= 0.3 || NOW.test(newerText))) return 'other numbers';
+  if (sim >= 0.45 && NEGATION.test(olderText) !== NEGATION.test(newerText)) return 'one negates the other';
   return undefined;
 }
 

@@ -56,6 +56,8 @@ export interface KnowledgeHit {
    * (IDF mass of its key terms) the learning covers. Comparable across queries; the brief's cut uses it.
    */
   evidence: number;
+  /** how many of the query's key terms the learning contains */
+  matched?: number;
   /** title/body excerpt with matched terms marked */
   snippet: string;
   /** why the hit is stale: a newer learning contradicts it, or it is past its `validUntil` */

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import {
   addLearning,
   buildContext,
+  contradiction,
   extractMarkers,
   extractOffline,
   formatLearning,
@@ -259,6 +260,32 @@ describe('capture', () => {
     expect(hits[0]!.stale).toMatchObject({ reason: 'expired' });
     expect(readFileSync(expiring.learning.file!, 'utf8')).toContain('validUntil: 2020-01-10');
     expect(old.learning.id).not.toBe(moved.learning.id);
+  });
+
+  test('a change said in the title counts; a change word about something else does not', () => {
+    const older = {
+      title: 'Logs are shipped with Fluentd',
+      body: 'Every node runs a Fluentd daemonset that ships container logs to the logging cluster.',
+    };
+    expect(
+      contradiction(older, {
+        title: 'Log shipping moved from Fluentd to Vector',
+        body: 'Every node runs a Vector daemonset now; its config lives in the platform repo.',
+      }),
+    ).toMatch(/changed from "Fluentd"/);
+    expect(
+      contradiction(older, {
+        title: 'Container logs: no longer shipped by a daemonset',
+        body: 'Each node pushes container logs to the logging cluster through the OpenTelemetry collector.',
+      }),
+    ).toBe('the newer says the old fact is gone');
+    // Same subject, but what was replaced is not something the older one says.
+    expect(
+      contradiction(older, {
+        title: 'New disks for the nodes that ship logs',
+        body: 'Every node that ships container logs to the logging cluster got NVMe disks; the SATA disks were replaced last week.',
+      }),
+    ).toBeUndefined();
   });
 
   test('superseding is explicit and takes the old learning out of search', async () => {
