@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { resolveCoordinator } from './coordinator.js';
 import { addExamples } from './help.js';
 import { configureOutput, ExitSignal, UsageError } from './output.js';
+import { commandOf } from './stop-signals.js';
 
 declare const __HABITAT_VERSION__: string;
 
@@ -56,16 +57,6 @@ const COMPLETION = {
     };
   },
 };
-
-/** The first argument that is not an option (or an option's value): the command being run, if any. */
-function commandOf(argv: string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-C' || arg === '--dir') i++;
-    else if (!arg.startsWith('-')) return arg;
-  }
-  return undefined;
-}
 
 /** The `habitat` command tree. Each family registers its commands from its own module. */
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {

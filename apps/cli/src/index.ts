@@ -17,6 +17,9 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(2);
 }
+// `habitat up`: a SIGTERM from here on stops the daemon gracefully, however early (stop-signals.ts). This file
+// imports nothing of its own statically, so that an old Node reaches the check above.
+if (process.argv.includes('up')) (await import('./stop-signals.js')).holdStopSignalsFor(process.argv);
 // Compiled code is cached on disk (NODE_COMPILE_CACHE picks the directory, NODE_DISABLE_COMPILE_CACHE=1 turns
 // it off): the second start of a command skips most of V8's parsing.
 module.enableCompileCache?.();

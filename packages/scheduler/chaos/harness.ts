@@ -131,3 +131,53 @@ export function report(scenario: string, figures: Record<string, number | string
   const file = process.env.HABITAT_CHAOS_REPORT ?? path.join(tmpdir(), 'habitat-chaos-report.jsonl');
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
+
+/** The wake-up every chaos agent asks for at the end of its run. */
+export const WAKE_MS = 2000;
+
+/** Compare what the agents did with what the daemon recorded and planned. */
+export function analyse(truth: TruthLine[], stateDir: string, horizon: number, toleranceMs: number) {
+  const starts = new Map<string, TruthLine[]>();
+  for (const t of truth.filter((l) => l.kind === 'start'))
+    starts.set(t.runId, [...(starts.get(t.runId) ?? []), t]);
+  const ends = new Map(truth.filter((l) => l.kind === 'end').map((t) => [t.runId, t]));
+  const duplicates = [...starts.values()].reduce((n, list) => n + list.length - 1, 0);
+  const rows = new Map(runsOf(stateDir).map((r) => [r.id, r]));
+  let lostWakes = 0;
+  let earlyWakes = 0;
+  const byAgent = new Map<string, TruthLine[]>();
+  for (const list of starts.values())
+    for (const s of list) byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
+  for (const list of byAgent.values()) {
+    list.sort((a, b) => a.at - b.at);
+    for (const [i, s] of list.entries()) {
+      const end = ends.get(s.runId);
+      if (!end) continue;
+      const next = list[i + 1];
+      if (next && next.at < end.at + WAKE_MS - toleranceMs) earlyWakes++;
+      if (!next && end.at + WAKE_MS < horizon) lostWakes++;
+    }
+  }
+  const recordedWrong = [...ends.keys()].filter((id) => rows.get(id)?.status !== 'succeeded').length;
+  const unfinished = [...starts.keys()].filter((id) => !ends.has(id)).length;
+  return {
+    executions: [...starts.values()].reduce((n, l) => n + l.length, 0),
+    completed: ends.size,
+    duplicates,
+    lostWakes: lostWakes + earlyWakes,
+    earlyWakes,
+    recordedWrong,
+    unfinished,
+    recordedLost: [...rows.values()].filter((r) => r.status === 'lost').length,
+  };
+}
+
+/** An agent running `script` (sh), planned hourly, waking itself, with a file credential. */
+export const agentYaml = (script: string, extra = '') =>
+  `run:\n  command:\n    - sh\n    - -c\n    - |\n${script
+    .trim()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join(
+      '\n',
+    )}\nschedule: { every: 1h }\nwake: { mode: agent, min: 1s }\ncredentials:\n  - { name: tok, from: ../secret.txt, as: file }\n${extra}`;

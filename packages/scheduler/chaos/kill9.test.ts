@@ -7,6 +7,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
+  agentYaml,
+  analyse,
   fleet,
   leftoverRunFiles,
   readTruth,
@@ -14,50 +16,11 @@ import {
   runsOf,
   sleep,
   socketUp,
-  type TruthLine,
   type Up,
   up,
+  WAKE_MS,
   waitFor,
 } from './harness.js';
-
-const WAKE_MS = 2000;
-
-/** Compare what the agents did with what the daemon recorded and planned. */
-function analyse(truth: TruthLine[], stateDir: string, horizon: number, toleranceMs: number) {
-  const starts = new Map<string, TruthLine[]>();
-  for (const t of truth.filter((l) => l.kind === 'start'))
-    starts.set(t.runId, [...(starts.get(t.runId) ?? []), t]);
-  const ends = new Map(truth.filter((l) => l.kind === 'end').map((t) => [t.runId, t]));
-  const duplicates = [...starts.values()].reduce((n, list) => n + list.length - 1, 0);
-  const rows = new Map(runsOf(stateDir).map((r) => [r.id, r]));
-  let lostWakes = 0;
-  let earlyWakes = 0;
-  const byAgent = new Map<string, TruthLine[]>();
-  for (const list of starts.values())
-    for (const s of list) byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
-  for (const list of byAgent.values()) {
-    list.sort((a, b) => a.at - b.at);
-    for (const [i, s] of list.entries()) {
-      const end = ends.get(s.runId);
-      if (!end) continue;
-      const next = list[i + 1];
-      if (next && next.at < end.at + WAKE_MS - toleranceMs) earlyWakes++;
-      if (!next && end.at + WAKE_MS < horizon) lostWakes++;
-    }
-  }
-  const recordedWrong = [...ends.keys()].filter((id) => rows.get(id)?.status !== 'succeeded').length;
-  const unfinished = [...starts.keys()].filter((id) => !ends.has(id)).length;
-  return {
-    executions: [...starts.values()].reduce((n, l) => n + l.length, 0),
-    completed: ends.size,
-    duplicates,
-    lostWakes: lostWakes + earlyWakes,
-    earlyWakes,
-    recordedWrong,
-    unfinished,
-    recordedLost: [...rows.values()].filter((r) => r.status === 'lost').length,
-  };
-}
 
 /** SIGKILL daemons at random moments for `ms`, then let a last one settle and stop it with SIGTERM. */
 async function killLoop(root: string, stateDir: string, ms: number, settleMs: number) {
@@ -83,7 +46,7 @@ async function killLoop(root: string, stateDir: string, ms: number, settleMs: nu
     kills++;
   }
   const last = up(root);
-  // "daemon started" is logged right before `habitat up` installs its SIGTERM handler
+  // settled: started and serving
   await waitFor(() => socketUp(stateDir) && last.stderr().includes('daemon started'), 60_000);
   await sleep(settleMs);
   const horizon = Date.now() - WAKE_MS - 3000;
@@ -95,15 +58,6 @@ async function killLoop(root: string, stateDir: string, ms: number, settleMs: nu
   }
   return { kills, crashes, crashLogs, horizon };
 }
-
-const agentYaml = (script: string, extra = '') =>
-  `run:\n  command:\n    - sh\n    - -c\n    - |\n${script
-    .trim()
-    .split('\n')
-    .map((l) => `      ${l}`)
-    .join(
-      '\n',
-    )}\nschedule: { every: 1h }\nwake: { mode: agent, min: 1s }\ncredentials:\n  - { name: tok, from: ../secret.txt, as: file }\n${extra}`;
 
 describe('kill -9 loop', () => {
   test('local agents: 0 duplicates, 0 lost wake-ups, 0 leaked secret files, 0 crashes', {

@@ -99,12 +99,18 @@ export class Daemon extends EventEmitter {
   private agents = new Map<string, AgentConfig>();
   private diagnostics: Diagnostic[] = [];
   private plans = new Map<string, PlanRow>();
-  private readonly running = new Map<string, { handle?: RunHandle; agent: string; done: Promise<void> }>();
+  /** runs in flight: started here (`handle`) or adopted from a previous daemon (`cancel`) */
+  private readonly running = new Map<
+    string,
+    { handle?: RunHandle; cancel?: (why: string) => void; agent: string; done: Promise<void> }
+  >();
   private readonly queue: RunRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private server: DaemonServer | undefined;
   private stopping = false;
+  private starting: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private releaseLock: (() => void) | undefined;
   /** set while the disk is full: nothing starts, finished runs wait in `unrecorded` */
@@ -145,23 +151,37 @@ export class Daemon extends EventEmitter {
     return path.join(this.settings.stateDir, 'habitat.sock');
   }
 
-  /** Lock the state dir, load agents, reconcile what a previous daemon left, and start firing. */
-  async start(): Promise<void> {
+  /**
+   * Lock the state dir, load agents, reconcile what a previous daemon left, and start firing. A `stop()`
+   * during start-up (SIGTERM the moment `habitat up` began) lets the step in progress finish — reconciling is
+   * never cut in half — then serves nothing, fires nothing and resolves; `stop()` does the rest.
+   */
+  start(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    this.starting ??= this.startUnguarded();
+    return this.starting;
+  }
+
+  private async startUnguarded(): Promise<void> {
     const { coordinator, settingsProblem } = await loadGuarded(this.options.root);
     this.settings = coordinator.settings;
     this.settingsProblem = settingsProblem;
     if (this.options.socket ?? !this.options.once) checkSocketPath(this.socketPath);
     const http = this.options.http ?? this.settings.http;
     if (http && !this.options.once) checkListen(http); // a bad --http fails before anything starts
+    if (this.stopping) return;
     secureStateDir(this.stateDir);
     this.releaseLock = await acquireLock(this.stateDir);
     try {
+      if (this.stopping) return;
       // Before the store: a disk too full to open it is notified too (unrecorded).
       this.notifier = new Notifier(undefined, {
         ...this.options.notify,
         ...(this.options.logger ? { logger: this.options.logger } : {}),
       });
-      this.store = await this.openStoreWhenPossible(coordinator.agents);
+      const store = await this.openStoreWhenPossible(coordinator.agents);
+      if (!store) return; // stopped while waiting for space
+      this.store = store;
       this.notifier.attach(this.store.db);
       this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
       this.resumes = new Resumes(this.store.db);
@@ -174,6 +194,7 @@ export class Daemon extends EventEmitter {
         } catch (error) {
           if (!isStorageFull(error)) throw error;
           this.queue.length = 0; // reconcile queues them again
+          if (this.stopping) return;
           const message = `the disk holding ${this.stateDir} is full: waiting`;
           this.log('error', { event: 'daemon.disk-full' }, message);
           this.notifyDisk(true, message);
@@ -181,6 +202,7 @@ export class Daemon extends EventEmitter {
         }
       }
       this.notifyDisk(false);
+      if (this.stopping) return; // adopted runs are followed; stop() waits for them
       // HTTP first: a port in use fails the start with nothing else listening yet.
       if (http && !this.options.once)
         this.http = await serveHttp(this, {
@@ -190,6 +212,7 @@ export class Daemon extends EventEmitter {
       // Watch before serving: once the socket answers, an agent file written next is seen. Files that
       // changed between the first load and the watcher's initial scan are picked up by one quiet reload.
       if (this.options.watch ?? !this.options.once) await this.watchAgents();
+      if (this.stopping) return;
       if (this.options.socket ?? !this.options.once) this.server = await serveControl(this, this.socketPath);
       // The logger's own `pid` says which process this is: no second `pid` key in the line.
       this.log(
@@ -208,9 +231,10 @@ export class Daemon extends EventEmitter {
   }
 
   /** Open the state DB; while the disk is full, keep trying (and saying so) instead of exiting. */
-  private async openStoreWhenPossible(agents: AgentConfig[]): Promise<Store> {
+  private async openStoreWhenPossible(agents: AgentConfig[]): Promise<Store | undefined> {
     let warned = 0;
     for (;;) {
+      if (this.stopping) return undefined;
       try {
         return openStore(this.stateDir);
       } catch (error) {
@@ -977,7 +1001,17 @@ export class Daemon extends EventEmitter {
     // has removed what is left of it, the next one must not take it for a run that never started.
     if (row.container_id === null) this.store.markProcess(row.id, row.pid, live.ref);
     let resolveDone!: () => void;
-    this.running.set(row.id, { agent: agent.name, done: new Promise<void>((r) => (resolveDone = r)) });
+    let cancelled: string | undefined;
+    const backend = backendFor(live.backend);
+    this.running.set(row.id, {
+      agent: agent.name,
+      done: new Promise<void>((r) => (resolveDone = r)),
+      // Like a run started here: a cancel (or a stop past its grace) ends it, recorded as cancelled.
+      cancel: (why) => {
+        cancelled ??= why;
+        void backend.abandon({ runId: row.id, pid: row.pid, ref: live.ref }).catch(() => '');
+      },
+    });
     this.publish('run.started', { agent: agent.name, runId: row.id, trigger: 'adopted', containerId });
     void (async () => {
       const startedAt = new Date(row.started_at ?? row.queued_at);
@@ -986,7 +1020,6 @@ export class Daemon extends EventEmitter {
         c.values.map((value) => ({ name: c.name, value })),
       );
       const logPath = row.log_path ?? paths.logPath;
-      const backend = backendFor(live.backend);
       // The agent's timeout holds for an adopted run too, counted from its real start.
       let timedOut = false;
       const deadline = startedAt.getTime() + agent.timeoutMs;
@@ -1032,14 +1065,17 @@ export class Daemon extends EventEmitter {
           signal: null,
           status: timedOut
             ? 'timed-out'
-            : exit.exitCode === null
-              ? 'lost'
-              : exit.exitCode === 0 && summary.isError !== true
-                ? 'succeeded'
-                : 'failed',
+            : cancelled
+              ? 'cancelled'
+              : exit.exitCode === null
+                ? 'lost'
+                : exit.exitCode === 0 && summary.isError !== true
+                  ? 'succeeded'
+                  : 'failed',
           ...(wake.wakeAt && !timedOut ? { wakeAt: wake.wakeAt, wakeReason: wake.wakeReason! } : {}),
           warnings: [
             'adopted after a coordinator restart',
+            ...(cancelled && !timedOut ? [cancelled] : []),
             ...(exit.warnings ?? []),
             ...(wake.warning ? [wake.warning] : []),
           ],
@@ -1146,8 +1182,9 @@ export class Daemon extends EventEmitter {
       });
       return;
     }
-    if (!entry?.handle) throw new SchedulerError('unknown-run', `no running or queued run ${runId}`);
-    entry.handle.cancel('cancelled by request');
+    if (entry?.handle) entry.handle.cancel('cancelled by request');
+    else if (entry?.cancel) entry.cancel('cancelled by request');
+    else throw new SchedulerError('unknown-run', `no running or queued run ${runId}`);
   }
 
   status(): StatusReport {
@@ -1173,10 +1210,19 @@ export class Daemon extends EventEmitter {
     return computeStats(this.store, agent ? { agent } : {});
   }
 
-  /** Stop firing, let runs finish within the grace period, then cancel them; state stays consistent. */
-  async stop(graceMs = this.options.graceMs ?? 30_000): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Stop firing, let runs finish within the grace period, then cancel them; state stays consistent. Safe at
+   * any moment, start-up included (it waits for the start-up step in progress), and every caller waits for
+   * the same stop.
+   */
+  stop(graceMs = this.options.graceMs ?? 30_000): Promise<void> {
+    this.stopped ??= this.shutdown(graceMs);
+    return this.stopped;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
+    await this.starting?.catch(() => {}); // a start that failed released what it took
     this.publish('daemon.stopping', { running: this.running.size });
     if (this.timer) clearTimeout(this.timer);
     clearTimeout(this.reloadTimer);
@@ -1185,15 +1231,17 @@ export class Daemon extends EventEmitter {
     const all = () => Promise.all([...this.running.values()].map((r) => r.done));
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     if ((await Promise.race([all(), timeout])) === 'timeout') {
-      for (const r of this.running.values()) r.handle?.cancel('the coordinator is stopping');
+      for (const r of this.running.values())
+        r.handle ? r.handle.cancel('the coordinator is stopping') : r.cancel?.('the coordinator is stopping');
       await all();
     }
     // Backends finishing clean-up after their last results (swarm: removing ended services).
     await Promise.all(allBackends().map((b) => b.settle?.().catch(() => {})));
     await this.server?.close();
     await this.http?.close();
-    await this.notifier.close();
-    this.store.close();
+    await this.notifier?.close();
+    // Undefined when stopped before the store opened (the field is set once it is).
+    (this.store as Store | undefined)?.close();
     this.releaseLock?.();
   }
 }

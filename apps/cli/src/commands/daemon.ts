@@ -26,6 +26,7 @@ import {
   printLine,
   printTable,
 } from '../output.js';
+import { onStopSignal } from '../stop-signals.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
 import { type LogsOptions, printLogs } from './logs.js';
 
@@ -134,15 +135,26 @@ export function registerDaemonCommands(program: Command): void {
         },
         cmd: Command,
       ) => {
+        // Held since the entry point (stop-signals.ts): a SIGTERM at any moment of start-up ends in a
+        // graceful stop, never in a daemon killed half-started.
+        let signalled: string | undefined;
+        let stopDaemon: ((signal: string) => void) | undefined;
+        const stopped = new Promise<void>((resolve) =>
+          onStopSignal((signal) => {
+            signalled = signal;
+            if (stopDaemon) stopDaemon(signal);
+            resolve();
+          }),
+        );
         const root = coordinatorRoot(cmd);
         if (!opts.once) applyDaemonHeapSettings();
         // The daemon, its logger and the run backends load only for `up`: read-only commands start faster.
-        const [logger, { startDaemon }] = await Promise.all([
+        const [logger, { Daemon }] = await Promise.all([
           daemonLogger(opts.once ? 'warn' : 'info'),
           import('@habitat/scheduler'),
         ]);
         const { settings } = await loadSettings(root);
-        const daemon = await startDaemon({
+        const daemon = new Daemon({
           root,
           logger,
           once: Boolean(opts.once),
@@ -157,7 +169,14 @@ export function registerDaemonCommands(program: Command): void {
               }
             : {}),
           warn: (message) => process.stderr.write(`${message}\n`),
-        }).catch((error) => {
+        });
+        let stopping: Promise<void> | undefined;
+        stopDaemon = (signal) => {
+          logger.info({ event: 'daemon.stopping', signal }, `${signal}: stopping, letting runs finish`);
+          stopping ??= daemon.stop();
+        };
+        if (signalled) stopDaemon(signalled); // it came while the modules were loading
+        await daemon.start().catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')
             throw new CliError(error.message, 1, 'locked');
           if (error instanceof SchedulerError && error.code === 'bad-request')
@@ -169,6 +188,12 @@ export function registerDaemonCommands(program: Command): void {
             );
           throw error;
         });
+        if (stopping) {
+          // Stopped during start-up: the daemon served nothing and fired nothing; what it adopted finished.
+          await stopping;
+          logger.info({ event: 'daemon.stopped' }, 'stopped');
+          return;
+        }
         if (opts.layers) subscribeLayers(daemon, root, logger);
         if (opts.once) {
           const results = await daemon.runOnce();
@@ -193,15 +218,9 @@ export function registerDaemonCommands(program: Command): void {
         }
         if (daemon.httpUrl)
           logger.info({ event: 'http.listening', url: daemon.httpUrl }, `HTTP API on ${daemon.httpUrl}`);
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            logger.info({ event: 'daemon.stopping', signal }, `${signal}: stopping, letting runs finish`);
-            daemon.stop().then(resolve, resolve);
-          };
-          process.once('SIGTERM', () => stop('SIGTERM'));
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.on('SIGHUP', () => void daemon.reload());
-        });
+        process.on('SIGHUP', () => void daemon.reload());
+        await stopped;
+        await stopping;
       },
     );
 
