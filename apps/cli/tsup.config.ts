@@ -130,10 +130,11 @@ const dockerodeWithoutBuildkit: Plugin = {
 const workspaceSources: Plugin = {
   name: 'habitat-workspace-sources',
   setup(build) {
-    build.onResolve({ filter: /^@habitat\/[a-z]+$/ }, (args) => {
-      const lib = args.path.slice('@habitat/'.length);
+    // `@habitat/config/core` too: a subpath from its dist would bring a second copy of classes such as HabitatError
+    build.onResolve({ filter: /^@habitat\/[a-z]+(?:\/[a-z]+)?$/ }, (args) => {
+      const [lib, sub] = args.path.slice('@habitat/'.length).split('/') as [string, string | undefined];
       if (!WORKSPACE.includes(lib)) return undefined;
-      return { path: sourceOf(lib), sideEffects: false };
+      return { path: sourceOf(lib, sub), sideEffects: false };
     });
     build.onLoad({ filter: /[/\\](packages[/\\][a-z]+|apps[/\\]cli)[/\\]src[/\\].*\.ts$/ }, (args) => ({
       contents: splitDynamicBarrelImports(splitBarrelImports(readFileSync(args.path, 'utf8'))),

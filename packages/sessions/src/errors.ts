@@ -1,4 +1,4 @@
-import { HabitatError } from '@habitat/config';
+import { HabitatError } from '@habitat/config/core';
 
 export type SessionsErrorCode = 'db-open' | 'db-schema' | 'not-found' | 'bad-query' | 'bad-option' | 'busy';
 

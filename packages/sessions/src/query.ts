@@ -1,4 +1,4 @@
-import { parseDuration } from '@habitat/config';
+import { parseDuration } from '@habitat/config/core';
 import { SessionsError } from './errors.js';
 import { type DB, openDatabase } from './store.js';
 import type {
