@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { testdir } from '@habitat/testkit';
+import type { Command } from 'commander';
 import { expect, test } from 'vitest';
 
 const CLI = path.resolve(__dirname, '../dist/index.js');
@@ -74,22 +75,27 @@ test('every command and every flag has a description (the completion script carr
   expect(undescribed).toEqual([]);
 });
 
-test('command help comes with examples', () => {
-  const dir = testdir();
-  for (const command of [
-    'init',
-    'validate',
-    'list',
-    'run',
-    'up',
-    'status',
-    'history',
-    'logs',
-    'sessions',
-    'doctor',
-  ]) {
-    const out = habitat(dir, command, '--help');
-    expect(out.status, command).toBe(0);
-    expect(out.stdout, command).toMatch(/Examples:\n {2}habitat /);
-  }
+test('every command and subcommand has examples in its help', async () => {
+  const { buildProgram } = await import('../src/cli.js');
+  // no command named: every family is registered, as for `habitat --help`
+  const program = await buildProgram(['node', 'habitat']);
+  const missing: string[] = [];
+  let seen = 0;
+  const walk = (command: Command, path: string[]) => {
+    for (const sub of command.commands) {
+      const name = [...path, sub.name()];
+      let out = '';
+      sub.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+      sub.outputHelp();
+      seen++;
+      if (!/\nExamples:\n {2}\S/.test(out)) missing.push(name.join(' '));
+      walk(sub, name);
+    }
+  };
+  walk(program, []);
+  expect(seen).toBeGreaterThan(40);
+  expect(missing).toEqual([]);
+  // and through the binary, as people see it
+  const out = habitat(testdir(), 'sessions', 'search', '--help');
+  expect(out.stdout).toMatch(/Examples:\n {2}habitat sessions search /);
 });
