@@ -165,6 +165,7 @@ export function learningJson(l: Learning) {
     provenance: l.provenance.map((p) => ({
       source: p.source,
       action: p.action ?? null,
+      reason: p.reason ?? null,
       time: isoText(p.time),
       sessionId: p.sessionId ?? null,
       eventIds: p.eventIds ?? [],

@@ -3,6 +3,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type {
+  AddOutcome,
+  Context,
+  ExtractReport,
+  KnowledgeHit,
+  KnowledgeStats,
+  Learning,
+  Provenance,
+  SyncReport,
+} from '@habitat/knowledge';
+import type { AccountReport } from '@habitat/scheduler';
+import type { IndexReport, SearchHit, Session, SessionEvent, StatsRow } from '@habitat/sessions';
 import { standInClaude, testdir, waitFor } from '@habitat/testkit';
 import { expect, expectTypeOf, test } from 'vitest';
 import type { z } from 'zod';
@@ -56,6 +68,23 @@ test('the TypeScript types of the JSON output are the schemas', () => {
   expectTypeOf<KnowledgeStatsJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-stats']>>();
   expectTypeOf<ExtractJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-extract']>>();
   expectTypeOf<SyncReportJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-index']>>();
+});
+
+test('the JSON keeps every key the libraries have: a new library field must reach the contract too', () => {
+  expectTypeOf<keyof SessionJson>().toEqualTypeOf<keyof Session>();
+  expectTypeOf<keyof SessionDetailJson['events'][number]>().toEqualTypeOf<keyof SessionEvent>();
+  expectTypeOf<keyof SearchJson['hits'][number]>().toEqualTypeOf<keyof SearchHit>();
+  expectTypeOf<keyof SessionStatsJson>().toEqualTypeOf<keyof StatsRow>();
+  expectTypeOf<keyof IndexReportJson>().toEqualTypeOf<keyof IndexReport>();
+  expectTypeOf<keyof LearningJson>().toEqualTypeOf<keyof Learning>();
+  expectTypeOf<keyof LearningJson['provenance'][number]>().toEqualTypeOf<keyof Provenance>();
+  expectTypeOf<keyof HitJson>().toEqualTypeOf<keyof KnowledgeHit>();
+  expectTypeOf<keyof AddJson>().toEqualTypeOf<keyof AddOutcome>();
+  expectTypeOf<keyof ContextJson>().toEqualTypeOf<keyof Context>();
+  expectTypeOf<keyof KnowledgeStatsJson>().toEqualTypeOf<keyof KnowledgeStats>();
+  expectTypeOf<keyof ExtractJson>().toEqualTypeOf<keyof ExtractReport>();
+  expectTypeOf<keyof SyncReportJson>().toEqualTypeOf<keyof SyncReport>();
+  expectTypeOf<keyof AccountJson>().toEqualTypeOf<keyof AccountReport>();
 });
 
 test('docs/json/ holds the current schema of every output', () => {
@@ -193,6 +222,24 @@ test('knowledge, accounts and doctor --json keep to their schemas; pause and res
     json(root, 'knowledge', 'context', '--task', 'presign an uploads URL').value,
   );
   CONTRACT['knowledge-index'].parse(json(root, 'knowledge', 'index').value);
+  // the fast path (no commander) and the full CLI print the same document
+  const full = spawnSync(
+    process.execPath,
+    [CLI, 'knowledge', 'search', 'uploads', 'bucket', 'region', '--json'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, HABITAT_KNOWLEDGE_FAST: '0' },
+    },
+  );
+  expect(JSON.parse(full.stdout)).toEqual(hits);
+  // a retraction's reason is part of the learning's provenance
+  const org = all.find((l) => l.scope.kind === 'org')!;
+  spawnSync(process.execPath, [CLI, 'knowledge', 'retract', org.id, '--reason', 'releases moved'], {
+    cwd: root,
+  });
+  const retracted = CONTRACT['knowledge-show'].parse(json(root, 'knowledge', 'show', org.id).value);
+  expect(retracted.provenance.at(-1)).toMatchObject({ action: 'retracted', reason: 'releases moved' });
 
   // a claude run (the stand-in plays a five-hour warning): its brief is recorded, its account gets a window
   const up = json(root, 'up', '--once');
@@ -206,6 +253,15 @@ test('knowledge, accounts and doctor --json keep to their schemas; pause and res
   const [account] = CONTRACT.accounts.parse(json(root, 'accounts').value);
   expect(account?.windows.length).toBeGreaterThan(0);
   expect(account?.agents).toEqual(['writer']);
+  // people read the reset in the local zone with its offset, or in UTC with --utc, like every other time
+  const text = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'accounts', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'Asia/Kolkata', NO_COLOR: '1' },
+    }).stdout;
+  expect(text()).toMatch(/resets \d{4}-\d\d-\d\d \d\d:\d\d\+05:30/);
+  expect(text('--utc')).toMatch(/resets \d{4}-\d\d-\d\d \d\d:\d\dZ/);
 
   // extraction over the indexed sessions (the run's own session, ingested by up)
   CONTRACT['knowledge-extract'].parse(json(root, 'knowledge', 'extract', '--since', '1d').value);

@@ -352,6 +352,7 @@ const learning = z
         action: nullable(z.enum(['retracted', 'accepted', 'superseded'])).describe(
           'null: where it came from',
         ),
+        reason: nullable(z.string()).describe("why (a retraction's reason)"),
         time: iso,
         sessionId: nullable(z.string()),
         eventIds: z.array(z.number().int()),

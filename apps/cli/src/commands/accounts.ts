@@ -4,9 +4,10 @@ import type { AccountReport } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { accountJson } from '../json-data.js';
-import { CliError, printJson, printLine, printTable } from '../output.js';
+import { CliError, formatTime, printJson, printLine, printTable } from '../output.js';
 
-const when = (iso: string | null) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) : '-');
+/** Local with its offset, or UTC with --utc, like every other time the CLI prints. */
+const when = (iso: string | null) => (iso ? formatTime(iso, { seconds: false }) : '-');
 
 /** `five_hour 92% allowed_warning, resets 2026-12-01 14:00` */
 export function describeWindows(account: AccountReport): string {

@@ -22,10 +22,13 @@ interface Parsed {
 export function parseKnowledgeArgs(argv: string[]): Parsed | undefined {
   let args = argv;
   let dir: string | undefined;
+  const flags = new Set<string>();
   const global = () => {
     while (args[0] === '-C' || args[0] === '--dir' || args[0] === '--utc') {
-      if (args[0] === '--utc') args = args.slice(1);
-      else {
+      if (args[0] === '--utc') {
+        flags.add('--utc');
+        args = args.slice(1);
+      } else {
         if (args[1] === undefined) return false;
         dir = args[1];
         args = args.slice(2);
@@ -39,7 +42,6 @@ export function parseKnowledgeArgs(argv: string[]): Parsed | undefined {
   if (command !== 'search' && command !== 'context') return undefined;
   const valueFlags = command === 'search' ? SEARCH_VALUES : CONTEXT_VALUES;
   const values = new Map<string, string>();
-  const flags = new Set<string>();
   const words: string[] = [];
   for (let i = 1; i < args.length; i++) {
     const a = args[i]!;
@@ -92,6 +94,7 @@ export async function knowledgeFast(argv: string[]): Promise<boolean> {
       ...(agent ? { agent } : {}),
       ...(project ? { project } : {}),
       ...(json ? { json } : {}),
+      ...(flags.has('--utc') ? { utc: true } : {}),
     };
     try {
       if (command === 'search') {

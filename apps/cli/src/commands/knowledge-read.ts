@@ -1,6 +1,6 @@
 // `knowledge search` and `knowledge context`: what they do and print, shared by the full command
 // (knowledge.ts, under commander) and its fast path (knowledge-fast.ts), so both answer the same way.
-import type { CoordinatorSettings } from '@habitat/config';
+import { type CoordinatorSettings, formatTimestamp } from '@habitat/config';
 import type { Context, KnowledgeHit, KnowledgeIndex, Learning } from '@habitat/knowledge';
 import { contextJson, hitJson } from '../json-data.js';
 
@@ -11,6 +11,8 @@ export interface SearchFlags {
   pending?: boolean;
   limit: number;
   json?: boolean;
+  /** times in UTC instead of the local zone (--utc) */
+  utc?: boolean;
 }
 
 export interface ContextFlags {
@@ -80,6 +82,7 @@ export async function runSearch(
   const { retractedHits } = await import('@habitat/knowledge');
   const retracted = retractedHits(index, query, options);
   if (flags.json) return write(`${JSON.stringify(hits.map(hitJson), null, 2)}\n`);
+  const when = (t: string) => formatTimestamp(t, { utc: flags.utc === true, seconds: false });
   let out = hits.length === 0 ? 'no learnings match\n' : '';
   // Raw scores are BM25 products (2.6e-6 on a small base) or RRF sums: only their order means something,
   // so each is shown against the best hit's; evidence is absolute (0..1, comparable across queries).
@@ -93,10 +96,10 @@ export async function runSearch(
       : '';
     out += `${h.learning.id}  ${h.learning.title}  (relevance ${relevance(h.score, best)}, evidence ${h.evidence.toFixed(2)})${stale}\n`;
     out += `  ${h.snippet.replace(/\s+/g, ' ')}\n`;
-    out += `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${p.time}` : ''}\n`;
+    out += `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${when(p.time)}` : ''}\n`;
   }
   for (const r of retracted)
-    out += `retracted: ${r.learning.id}  ${r.learning.title}  (${r.reason ? `reason: ${r.reason}; ` : ''}retracted ${r.time}; not served)\n`;
+    out += `retracted: ${r.learning.id}  ${r.learning.title}  (${r.reason ? `reason: ${r.reason}; ` : ''}retracted ${when(r.time)}; not served)\n`;
   write(out);
 }
 

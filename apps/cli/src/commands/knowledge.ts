@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { intFlag } from '../flags.js';
 import { addJson, extractJson, knowledgeStatsJson, learningJson, syncReportJson } from '../json-data.js';
-import { CliError, printJson, printLine, printTable } from '../output.js';
+import { CliError, formatTime, printJson, printLine, printTable } from '../output.js';
 import { listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
 
 async function open(cmd: Command) {
@@ -67,7 +67,7 @@ function printLearning(l: Learning): void {
   printLine('');
   for (const p of l.provenance) {
     printLine(
-      `  ${p.action ? `${p.action} by` : 'from'} ${p.source} at ${p.time}${p.reason ? ` · reason: ${p.reason}` : ''}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
+      `  ${p.action ? `${p.action} by` : 'from'} ${p.source} at ${formatTime(p.time, { seconds: false })}${p.reason ? ` · reason: ${p.reason}` : ''}${p.agent ? ` · agent ${p.agent}` : ''}${p.runId ? ` · run ${p.runId}` : ''}${p.sessionId ? ` · session ${p.sessionId}` : ''}${p.redactions ? ` · ${p.redactions} secret(s) redacted` : ''}`,
     );
   }
   if (l.conflictsWith.length)
@@ -149,6 +149,7 @@ export function registerKnowledgeCommands(program: Command): void {
             ...(opts.tags ? { tags: list(opts.tags) } : {}),
             ...(opts.pending ? { pending: true } : {}),
             ...(opts.json ? { json: true } : {}),
+            ...((cmd.optsWithGlobals() as { utc?: boolean }).utc ? { utc: true } : {}),
           });
         } finally {
           index.close();
@@ -280,14 +281,22 @@ export function registerKnowledgeCommands(program: Command): void {
       if (stats.run) {
         for (const b of stats.run)
           printLine(
-            `run ${b.runId} at ${b.time}: ${b.tokens} tokens, ${b.learnings.map((l) => `${l.id} (${l.tokens})`).join(', ') || 'empty brief'}`,
+            `run ${b.runId} at ${formatTime(b.time, { seconds: false })}: ${b.tokens} tokens, ${b.learnings.map((l) => `${l.id} (${l.tokens})`).join(', ') || 'empty brief'}`,
           );
       }
       if (stats.served.length) {
         printLine('');
         printTable(
           ['id', 'title', 'served', 'tokens', 'last served'],
-          stats.served.slice(0, limit).map((u) => [u.id, u.title, u.served, u.tokens, u.lastServed ?? '']),
+          stats.served
+            .slice(0, limit)
+            .map((u) => [
+              u.id,
+              u.title,
+              u.served,
+              u.tokens,
+              u.lastServed ? formatTime(u.lastServed, { seconds: false }) : '',
+            ]),
         );
       }
       printLine('');
