@@ -188,6 +188,7 @@ export function hitJson(h: KnowledgeHit) {
     learning: learningJson(h.learning),
     score: h.score,
     evidence: h.evidence,
+    matched: h.matched ?? null,
     snippet: h.snippet,
     stale: h.stale ? { reason: h.stale.reason, by: h.stale.by ?? null, since: h.stale.since } : null,
     scopeMatch: h.scopeMatch,

@@ -374,6 +374,7 @@ const hit = z.strictObject({
   learning,
   score: z.number().describe('ranking score, higher is better; only the order is meaningful'),
   evidence: z.number().describe('0..1: how much of the query the learning covers, comparable across queries'),
+  matched: nullable(z.number().int()).describe("how many of the query's key terms the learning contains"),
   snippet: z.string(),
   stale: nullable(
     z.strictObject({ reason: z.enum(['newer', 'expired']), by: nullable(z.string()), since: z.string() }),
