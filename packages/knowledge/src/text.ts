@@ -11,15 +11,27 @@ const STOPWORDS = new Set(
     .filter(Boolean),
 );
 
-/** Lowercase word tokens, stopwords removed, in order, unique. */
+const RUN = /[\p{L}\p{N}_.-]+/gu;
+const ASCII_RUN = /[a-z0-9_.-]+/g;
+const EDGES = /^[_.-]+|[_.-]+$/g;
+
+/**
+ * Lowercase word tokens, stopwords removed, in order, unique. A token is a run of letters, digits, `_`, `.` and
+ * `-` without the punctuation at its ends, split at `.` and `-` (`node.js` -> node, js; `since_id` stays).
+ * Pure-ASCII text (most of it) takes a plain regex, faster than the Unicode classes.
+ */
 export function keyTerms(text: string): string[] {
+  const lower = text.toLowerCase();
   const seen = new Set<string>();
-  for (const word of text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}_.-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu) ??
-    []) {
-    for (const part of word.split(/[.-]/)) {
-      if (part.length < 2 || STOPWORDS.has(part)) continue;
-      seen.add(part);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
+  const runs = /^[\x00-\x7f]*$/.test(lower) ? lower.match(ASCII_RUN) : lower.match(RUN);
+  for (const run of runs ?? []) {
+    const token = /^[_.-]|[_.-]$/.test(run) ? run.replace(EDGES, '') : run;
+    if (!token.includes('.') && !token.includes('-')) {
+      if (token.length >= 2 && !STOPWORDS.has(token)) seen.add(token);
+      continue;
     }
+    for (const part of token.split(/[.-]/)) if (part.length >= 2 && !STOPWORDS.has(part)) seen.add(part);
   }
   return [...seen];
 }

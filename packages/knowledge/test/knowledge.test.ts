@@ -109,6 +109,22 @@ describe('the store: markdown files are the truth', () => {
     expect(parseLearning(hand, 'h.md')).toMatchObject({ title: 'Hand', tags: ['a', 'b'] });
   });
 
+  test('a learning indexed without its stems (a large first build) ranks exactly as one with them', async () => {
+    const { dir, index } = await kb();
+    const a = await add(index, dir, 'Retries of the billing webhook need an idempotency key per delivery.');
+    await add(index, dir, 'The webhook gateway retries deliveries three times with backoff.');
+    const query = 'billing webhook retried twice, idempotency';
+    const withStems = searchKnowledge(index, query);
+    index.put({ ...index.get(a.learning.id)! }, { stems: false });
+    expect(index.db.prepare('SELECT stems FROM learnings WHERE id = ?').get(a.learning.id)).toEqual({
+      stems: '',
+    });
+    const without = searchKnowledge(index, query);
+    expect(without.map((h) => [h.learning.id, h.evidence, h.score])).toEqual(
+      withStems.map((h) => [h.learning.id, h.evidence, h.score]),
+    );
+  });
+
   test('an index of an older layout is rebuilt from the files; the served record survives', async () => {
     const { root, dir, index } = await kb();
     const l = await add(
