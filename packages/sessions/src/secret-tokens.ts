@@ -118,13 +118,15 @@ export const VENDOR = new RegExp(`(?<![A-Za-z0-9_])(?:${VENDOR_PATTERNS.join('|'
  */
 export const VENDOR_GATE = new RegExp(
   [
-    String.raw`sk-|pplx-|hf_|api_org_|A3T|AKIA|ASIA|ABIA|ACCA|AIza|LTAI|Q~|_v1_|fo1_|fm[12]|HRKU-|hv[bs]\.`,
-    String.raw`\.atlasv1\.|AQVN|YC|t1\.|v1\.0-|4b1d|sha256~|pscale_|gh[pousr]_|github_pat_|gl[a-z]{1,5}[-_]`,
-    String.raw`GR1348941|_gitlab_session=|npm_|pypi-|rubygems_|CLOJARS_|AKCp|cmVmd|dapi|[ps]at\.|sgp_|rdme_`,
-    String.raw`tk-us-|pul-|pnu_|ico-|xox|xapp-|hooks\.slack\.com|\.webhook\.office\.com|SG\.|xkeysib-|key-|-us\d`,
-    String.raw`\d:A|SK[0-9a-fA-F]|[srp]k_|EAA|sq0|shp|shippo_|FLW|duffel_|live_|test_|access-|\d[|%]|A{22}`,
-    String.raw`A3-|ops_|p8e-|AGE-SECRET|ATATT3|\.acc[_-]|dp\.pt\.|dnkey-|sl\.|dt0c01\.|EZ[AT]K|fio-u-|eyJrIjoi`,
-    String.raw`s-s4t2|lin_api_|_mmk|NR(?:JS|II|AK)-|ntn_|API-|PMAK-|sntry|sm_|tfp_|pk\.|\.ey`,
+    String.raw`sk-(?:ant-|proj-|svcacct-|admin-|None-|[A-Za-z0-9]{8})|pplx-|hf_|api_org_|A3T|AKIA|ASIA|ABIA|ACCA|AIza`,
+    String.raw`LTAI|Q~|_v1_|fo1_|fm[12]|HRKU-|hv[bs]\.|\.atlasv1\.|AQVN|YC|t1\.|v1\.0-|4b1d|sha256~|pscale_`,
+    String.raw`gh[pousr]_|github_pat_|gl(?:pat|dt|ffct|ft|imt|agent|oas|rt|soat|ptt|cbt|c|sa)[-_]|GR1348941`,
+    String.raw`_gitlab_session=|npm_|pypi-|rubygems_|CLOJARS_|AKCp|cmVmd|dapi|[ps]at\.|sgp_|rdme_|tk-us-|pul-|pnu_`,
+    String.raw`ico-|xox|xapp-|hooks\.slack\.com|\.webhook\.office\.com|SG\.|xkeysib-|key-|-us\d|\d:A|SK[0-9a-fA-F]`,
+    String.raw`[srp]k_(?:test|live|prod)_|EAA|sq0|shp|shippo_|FLW|duffel_|(?:live|test)_(?:pub_)?[a-f0-9]{8}`,
+    String.raw`access-(?:sandbox|development|production)-|\d{15}[|%]|A{22}|A3-|ops_|p8e-|AGE-SECRET|ATATT3`,
+    String.raw`\.acc[_-]|dp\.pt\.|dnkey-|sl\.|dt0c01\.|EZ[AT]K|fio-u-|eyJrIjoi|s-s4t2|lin_api_|_mmk|NR(?:JS|II|AK)-`,
+    String.raw`ntn_|API-[A-Z0-9]{8}|PMAK-|sntry|sm_|tfp_|pk\.|\.ey`,
   ].join('|'),
 );
 

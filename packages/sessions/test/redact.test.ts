@@ -1,7 +1,7 @@
 import { lintSource } from '@secretlint/core';
 import { creator } from '@secretlint/secretlint-rule-preset-recommend';
 import { describe, expect, test } from 'vitest';
-import { createRedactor } from '../src/redact.js';
+import { candidateLines, createRedactor } from '../src/redact.js';
 
 // Shapes assembled at run time so this file itself never holds a literal key.
 const r = (n: number, alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789') => {
@@ -138,4 +138,109 @@ describe('createRedactor', () => {
     ])
       expect(redact(text).text, text).toBe(text);
   });
+
+  test('the skipping prefilter finds exactly the lines a character-by-character scan finds', () => {
+    let x = 99;
+    const rand = () => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x / 2147483648;
+    };
+    const pieces = [
+      'a',
+      'b',
+      'Z',
+      '7',
+      '0',
+      '_',
+      '-',
+      '/',
+      '=',
+      '.',
+      '~',
+      '+',
+      ' ',
+      ' ',
+      '\n',
+      ':',
+      '@',
+      '://',
+      'x'.repeat(15),
+      'AbC1',
+      'word ',
+    ];
+    for (let t = 0; t < 3000; t++) {
+      let text = '';
+      const len = Math.floor(rand() * 120);
+      for (let k = 0; k < len; k++) text += pieces[Math.floor(rand() * pieces.length)];
+      expect(candidateLines(text), JSON.stringify(text)).toEqual(referenceCandidateLines(text));
+    }
+    const prose =
+      'The build failed at step three; see ./src/indexer.ts:42 and https://user:pw@example.com/x\n';
+    for (const text of [prose.repeat(50), Object.values(SHAPES).join('\n'), ''])
+      expect(candidateLines(text)).toEqual(referenceCandidateLines(text));
+  });
 });
+
+/** The prefilter as it was (one pass over every character), kept as the reference for the skipping one. */
+function referenceCandidateLines(text: string): number[] {
+  const out: number[] = [];
+  const n = text.length;
+  let lineStart = 0;
+  let run = 0;
+  let upper = false;
+  let digits = 0;
+  let scheme = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = i + 1;
+      run = 0;
+      scheme = false;
+      continue;
+    }
+    const isUpper = c >= 65 && c <= 90;
+    const isDigit = c >= 48 && c <= 57;
+    // A-Z a-z 0-9 _ - + / = . ~
+    if (
+      isUpper ||
+      isDigit ||
+      (c >= 97 && c <= 122) ||
+      c === 95 ||
+      c === 45 ||
+      c === 43 ||
+      c === 47 ||
+      c === 61 ||
+      c === 46 ||
+      c === 126
+    ) {
+      if (run++ === 0) {
+        upper = false;
+        digits = 0;
+      }
+      if (isUpper) upper = true;
+      else if (isDigit) digits++;
+      // every key format has upper case or several digits; lower-case paths and words do not
+      if (run >= 16 && (upper || digits >= 4 || run >= 24)) {
+        i = referenceMarkLine(text, lineStart, i, out);
+        lineStart = i + 1;
+        run = 0;
+        scheme = false;
+      }
+      continue;
+    }
+    run = 0;
+    if (c === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) scheme = true;
+    else if (c === 64 && scheme) {
+      i = referenceMarkLine(text, lineStart, i, out);
+      lineStart = i + 1;
+      scheme = false;
+    }
+  }
+  return out;
+}
+function referenceMarkLine(text: string, lineStart: number, at: number, out: number[]): number {
+  let end = text.indexOf('\n', at);
+  if (end < 0) end = text.length;
+  out.push(lineStart, end);
+  return end;
+}
