@@ -7,7 +7,7 @@
  * - `sessions search` for a rare and a common term against `rg -F -l` over the raw files;
  * - `node -e 0` (what any Node command pays to start);
  * - with `--index`: a cold index (`indexSessions`, in a child process) against reading and `JSON.parse` of every
- *   line, each with its peak RSS.
+ *   line, each with its peak RSS; `--base-dist <sessions dist/index.js>` interleaves a second build (the baseline) too.
  *
  * Needs the CLI built (`pnpm turbo run build --filter @habitat/cli`) and ccusage (a devDependency here).
  * `--work` gets a habitat.yaml and the state dir; the index is built there first if missing.
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     index: { type: 'boolean', default: false },
     'skip-ccusage': { type: 'boolean', default: false },
+    /** with --index: a second build of @habitat/sessions (its dist/index.js) to interleave as the baseline */
+    'base-dist': { type: 'string' },
   },
 });
 if (!values.corpus) throw new Error('--corpus <dir> is needed (make one with bench/gen-corpus.ts)');
@@ -155,29 +157,30 @@ if (!values['skip-ccusage']) {
 
 if (values.index) {
   const floorScript = `const fs=require('fs'),p=require('path');let n=0;const walk=d=>{for(const e of fs.readdirSync(d,{withFileTypes:true})){const f=p.join(d,e.name);if(e.isDirectory())walk(f);else if(f.endsWith('.jsonl'))for(const l of fs.readFileSync(f,'utf8').split('\\n'))if(l){JSON.parse(l);n++}}};walk(${JSON.stringify(corpus)});`;
+  const dists: Record<string, string> = { 'cold index': join(here, '..', 'dist', 'index.js') };
+  if (values['base-dist']) dists['cold index (base)'] = values['base-dist'];
   const idx: Record<string, { ms: number[]; cpuMs: number[]; rssMB: number[] }> = {
     'JSON.parse floor': { ms: [], cpuMs: [], rssMB: [] },
-    'cold index': { ms: [], cpuMs: [], rssMB: [] },
   };
-  const cold = () => {
+  for (const name of Object.keys(dists)) idx[name] = { ms: [], cpuMs: [], rssMB: [] };
+  const cold = (dist: string) => {
     const dir = join(work, 'cold');
     rmSync(dir, { recursive: true, force: true });
     const script = join(work, 'cold.mjs');
     writeFileSync(
       script,
-      `const m=await import(${JSON.stringify(join(here, '..', 'dist', 'index.js'))});m.indexSessions({dbPath:${JSON.stringify(join(dir, 'sessions.db'))},sources:{claude:[${JSON.stringify(corpus)}],defaults:false}});`,
+      `const m=await import(${JSON.stringify(dist)});m.indexSessions({dbPath:${JSON.stringify(join(dir, 'sessions.db'))},sources:{claude:[${JSON.stringify(corpus)}],defaults:false}});`,
     );
     return run(process.execPath, [script]);
   };
-  for (let i = 0; i < Math.min(rounds, 3); i++) {
-    const f = run(process.execPath, ['-e', floorScript]);
-    idx['JSON.parse floor']?.ms.push(f.ms);
-    idx['JSON.parse floor']?.cpuMs.push(f.cpuMs);
-    idx['JSON.parse floor']?.rssMB.push(f.rssMB);
-    const c = cold();
-    idx['cold index']?.ms.push(c.ms);
-    idx['cold index']?.cpuMs.push(c.cpuMs);
-    idx['cold index']?.rssMB.push(c.rssMB);
+  const record = (name: string, r: { ms: number; cpuMs: number; rssMB: number }) => {
+    idx[name]?.ms.push(r.ms);
+    idx[name]?.cpuMs.push(r.cpuMs);
+    idx[name]?.rssMB.push(r.rssMB);
+  };
+  for (let i = 0; i < rounds; i++) {
+    record('JSON.parse floor', run(process.execPath, ['-e', floorScript]));
+    for (const [name, dist] of Object.entries(dists)) record(name, cold(dist));
   }
   const floor = median(idx['JSON.parse floor']?.ms ?? []);
   const floorCpu = median(idx['JSON.parse floor']?.cpuMs ?? []);
