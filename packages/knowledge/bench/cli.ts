@@ -3,9 +3,9 @@
 // `context` interleaved round by round with their baselines (`node -e 0`, `rg -l -w` over the files), medians
 // and ratios. Run: `node bench/cli.ts [count] [--rounds 9]` after `pnpm turbo run build --filter=@habitat/cli`.
 // KB_FLEET=<dir> keeps the generated fleet between runs (generating 100k files takes a while).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileNameFor, formatLearning, type Learning } from '@habitat/knowledge';
 
@@ -76,15 +76,18 @@ for (let r = 0; r < buildRounds; r++) {
   floors.push(timed(['node', '-e', floorScript]));
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const buildMs = med(builds.map((b) => b.ms));
-const buildCpu = med(builds.map((b) => b.cpu));
-const floorMs = med(floors.map((f) => f.ms));
-const floorCpu = med(floors.map((f) => f.cpu));
-console.log(
-  `first index build: median ${(buildMs / 1000).toFixed(2)} s wall, ${(buildCpu / 1000).toFixed(2)} s CPU, peak RSS ${Math.round(Math.max(...builds.map((b) => b.mb)))} MB; ` +
-    `reading every file: ${(floorMs / 1000).toFixed(2)} s wall, ${(floorCpu / 1000).toFixed(2)} s CPU; ` +
-    `ratio ${(buildMs / floorMs).toFixed(1)}x wall, ${(buildCpu / floorCpu).toFixed(1)}x CPU (${buildRounds} rounds)`,
-);
+if (buildRounds > 0) {
+  const buildMs = med(builds.map((b) => b.ms));
+  const buildCpu = med(builds.map((b) => b.cpu));
+  const floorMs = med(floors.map((f) => f.ms));
+  const floorCpu = med(floors.map((f) => f.cpu));
+  console.log(
+    `first index build: median ${(buildMs / 1000).toFixed(2)} s wall, ${(buildCpu / 1000).toFixed(2)} s CPU, peak RSS ${Math.round(Math.max(...builds.map((b) => b.mb)))} MB ` +
+      `(each: ${builds.map((b) => Math.round(b.mb)).join(', ')} MB); ` +
+      `reading every file: ${(floorMs / 1000).toFixed(2)} s wall, ${(floorCpu / 1000).toFixed(2)} s CPU; ` +
+      `ratio ${(buildMs / floorMs).toFixed(1)}x wall, ${(buildCpu / floorCpu).toFixed(1)}x CPU (${buildRounds} rounds)`,
+  );
+} else spawnSync('node', [habitat, 'knowledge', 'index'], { cwd: fleet }); // (--build-rounds 0: the index as it is, brought up to date)
 
 const rare = 'term2bq';
 const common = 'postgres';
@@ -115,6 +118,7 @@ const commands: Record<string, string[]> = {
   ],
 };
 const ms: Record<string, number[]> = {};
+const cpuMs: Record<string, number[]> = {};
 for (let r = 0; r < rounds; r++) {
   for (const [name, argv] of Object.entries(commands)) {
     // `env A=B cmd ...`: the variables are set here, so no extra process is timed.
@@ -124,21 +128,32 @@ for (let r = 0; r < rounds; r++) {
       if (cmd !== 'env') env[cmd!.split('=')[0]!] = cmd!.split('=').slice(1).join('=');
       [cmd, ...args] = args;
     }
+    // Under /usr/bin/time for the CPU seconds (10 ms resolution), which load inflates much less than wall time;
+    // every command pays the same wrapper.
     const t = process.hrtime.bigint();
-    try {
-      execFileSync(cmd!, args, { cwd: fleet, stdio: 'ignore', env });
-    } catch {
-      // rg exits 1 when nothing matches
-    }
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', cmd!, ...args], {
+      cwd: fleet,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+      encoding: 'utf8',
+    });
     ms[name] = [...(ms[name] ?? []), Number(process.hrtime.bigint() - t) / 1e6];
+    const [user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+    cpuMs[name] = [...(cpuMs[name] ?? []), (user! + sys!) * 1000];
   }
 }
 const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, med(v)]));
+const c = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, med(v)]));
 console.log(
   `\n${count} learnings, ${rounds} interleaved rounds, medians (${cpus().length} cores, node ${process.version})`,
 );
-console.log('| command | median ms | vs node -e 0 | vs rg -l -w (same term) |');
-console.log('|---|---|---|---|');
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} at the end`,
+);
+console.log('| command | median ms | vs node -e 0 | CPU ms | CPU vs node -e 0 | vs rg -l -w (same term) |');
+console.log('|---|---|---|---|---|---|');
 for (const [name, v] of Object.entries(m)) {
   const rg = name.startsWith('full CLI')
     ? undefined
@@ -148,7 +163,7 @@ for (const [name, v] of Object.entries(m)) {
         ? m[`rg -l -w ${common}`]
         : undefined;
   console.log(
-    `| ${name} | ${v.toFixed(0)} | ${(v / m['node -e 0']!).toFixed(1)}x | ${rg && !name.startsWith('rg') ? `${(v / rg).toFixed(2)}x` : ''} |`,
+    `| ${name} | ${v.toFixed(0)} | ${(v / m['node -e 0']!).toFixed(1)}x | ${c[name]!.toFixed(0)} | ${(c[name]! / c['node -e 0']!).toFixed(1)}x | ${rg && !name.startsWith('rg') ? `${(v / rg).toFixed(2)}x` : ''} |`,
   );
 }
 if (!process.env.KB_FLEET) rmSync(fleet, { recursive: true, force: true });

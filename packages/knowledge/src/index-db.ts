@@ -34,6 +34,7 @@ const SCHEMA = `
     stems TEXT NOT NULL DEFAULT ''
   );
   CREATE INDEX IF NOT EXISTS learnings_scope ON learnings(scope_kind, scope_name);
+  CREATE INDEX IF NOT EXISTS learnings_status ON learnings(status);
   CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, tags, body, content='learnings', content_rowid='rowid', tokenize='porter unicode61');
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS briefs (
@@ -49,9 +50,9 @@ const SCHEMA = `
 
 /**
  * The index's layout (PRAGMA user_version). An index of another version is rebuilt from the files: it is derived
- * data (the served record and cached vectors are kept). 2: learnings.stems.
+ * data (the served record and cached vectors are kept). 2: learnings.stems; 3: an index on status.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /** Tables rebuilt from the files when the layout changes. */
 const DERIVED = ['fts', 'learnings', 'files'];
 
@@ -117,6 +118,7 @@ export class KnowledgeIndex {
       rowOf: prepare('SELECT rowid, title, tags, body FROM learnings WHERE id = ?'),
       get: prepare('SELECT json FROM learnings WHERE id = ? OR id = ?'),
       count: prepare('SELECT count(*) AS n FROM learnings'),
+      hasStatus: prepare('SELECT 1 AS y FROM learnings WHERE status = ? LIMIT 1'),
       df: prepare('SELECT count(*) AS n FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)'),
       meta: prepare('SELECT value FROM meta WHERE key = ?'),
       ...(options.readonly
@@ -153,6 +155,11 @@ export class KnowledgeIndex {
       this.frequencies.set(key, n);
     }
     return n;
+  }
+
+  /** Whether any learning has this status (one index lookup). */
+  hasStatus(status: string): boolean {
+    return this.stmt.hasStatus!.get(status) !== undefined;
   }
 
   /** Number of learnings (cached until the next write). */

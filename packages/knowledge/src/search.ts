@@ -340,6 +340,8 @@ export function retractedHits(
   query: string,
   options: SearchOptions = {},
 ): { learning: Learning; reason?: string; time: string }[] {
+  // Most knowledge bases have none: then this costs one index lookup, not a second search.
+  if (!index.hasStatus('retracted')) return [];
   return searchKnowledge(index, query, {
     ...options,
     limit: 3,
