@@ -45,6 +45,21 @@ for (const stream of [process.stdout, process.stderr])
     throw error;
   });
 
+/**
+ * Read-only commands people run all the time answer without commander and the rest of the CLI:
+ * `sessions stats|search --json` on an existing index (sessions-fast.ts), `knowledge search|context`
+ * (knowledge-fast.ts), `status`, `next`, `history` (daemon-fast.ts). Each returns false for anything it does not handle exactly as the full command would.
+ */
+async function fastPath(argv: string[]): Promise<boolean> {
+  const first = argv.slice(0, 3);
+  if (first.includes('sessions')) return (await import('./commands/sessions-fast.js')).sessionsFast(argv);
+  if (argv.slice(0, 4).includes('knowledge'))
+    return (await import('./commands/knowledge-fast.js')).knowledgeFast(argv);
+  if (first.some((a) => a === 'status' || a === 'next' || a === 'history'))
+    return (await import('./commands/daemon-fast.js')).daemonFast(argv);
+  return false;
+}
+
 const args = process.argv.slice(2);
 const only = args.length === 1 ? args[0] : undefined;
 const help = only === '--help' || only === '-h' ? builtHelp() : undefined;
@@ -53,17 +68,6 @@ if (only === '--version' || only === '-V') {
   process.stdout.write(`${__HABITAT_VERSION__}\n`);
 } else if (help !== undefined) {
   process.stdout.write(help);
-} else if (
-  !(
-    args.slice(0, 3).includes('sessions') &&
-    (await (await import('./commands/sessions-fast.js')).sessionsFast(args))
-  ) &&
-  !(
-    args.slice(0, 4).includes('knowledge') &&
-    (await (await import('./commands/knowledge-fast.js')).knowledgeFast(args))
-  )
-) {
-  // (`sessions stats|search --json` on an existing index, and `knowledge search|context`, answer without the
-  // rest of the CLI: sessions-fast.ts, knowledge-fast.ts)
+} else if (!(await fastPath(args))) {
   await import('./main.js');
 }

@@ -59,6 +59,72 @@ test('help, version, status, list, next and history load neither YAML, zod, Dock
   }
 });
 
+test('status, next and history answer without commander; read-only, without better-sqlite3 where node:sqlite is quiet', () => {
+  const root = testdir({
+    'habitat.yaml': 'defaults: { timeout: 5m }\n',
+    'agents/hello.yaml': 'run: { command: [echo, hi] }\nschedule: { every: 1h }\n',
+  });
+  const env = { HOME: root, HABITAT_CACHE_DIR: path.join(root, 'cache') };
+  expect(
+    spawnSync(process.execPath, [CLI, 'up', '--once'], { cwd: root, env: { ...process.env, ...env } }).status,
+  ).toBe(0);
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const quietSqlite = major > 24 || (major === 24 && minor >= 15);
+  for (const args of [['status'], ['next', '--json'], ['history', 'hello', '-n', '1']]) {
+    const modules = loads(root, env, ...args);
+    expect(
+      modules.filter((m) => /node_modules\/(\.pnpm\/)?commander[@/]/.test(m)),
+      args.join(' '),
+    ).toEqual([]);
+    if (quietSqlite)
+      expect(
+        modules.filter((m) => /better-sqlite3/.test(m)),
+        args.join(' '),
+      ).toEqual([]);
+  }
+});
+
+test('the fast status/next/history print what the full commands print, errors and exit codes included', () => {
+  const root = testdir({
+    'habitat.yaml': '',
+    'agents/ok.yaml': 'run: { command: [echo, fine] }\nschedule: { every: 1h }\n',
+    'agents/three.yaml': 'run: { command: [sh, -c, "exit 3"] }\nschedule: { every: 2h }\n',
+    'agents/later.yaml': 'run: { command: [echo] }\nschedule: manual\n',
+  });
+  const env = { ...process.env, HOME: root, HABITAT_CACHE_DIR: path.join(root, 'cache'), NO_COLOR: '1' };
+  const run = (args: string[], extra: Record<string, string> = {}) => {
+    const out = spawnSync(process.execPath, [CLI, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...env, ...extra },
+    });
+    return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+  };
+  expect(run(['up', '--once', '--no-layers']).status).toBe(1);
+  const cases = [
+    ['status'],
+    ['status', '--json'],
+    ['status', '--format', 'tsv', '--utc'],
+    ['--utc', 'next'],
+    ['next', '--json', '-C', '.'],
+    ['history'],
+    ['history', 'three', '--limit=1', '--json'],
+    ['history', '-n', '2', '--format=tsv'],
+    ['history', 'nobody'],
+    ['history', '-n', '0'],
+    ['status', '--format', 'xml'],
+    ['status', 'extra'],
+    ['-C', 'no/such/dir', 'status'],
+    ['status', '--help'],
+  ];
+  for (const args of cases) {
+    const fast = run(args);
+    const full = run(args, { HABITAT_DAEMON_FAST: '0' });
+    // "running for 12ms"-style cells cannot differ here: nothing is running
+    expect(fast, args.join(' ')).toEqual(full);
+  }
+});
+
 test('the built --help is the live help', () => {
   const built = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
   const live = spawnSync(process.execPath, [CLI, '--help'], {

@@ -1,17 +1,11 @@
-// Talking to a running daemon over its socket; or, with the daemon down, reading its state directly.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// Talking to a running daemon over its socket (with the daemon down, state-reader.ts reads its state directly).
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadCoordinator } from '@habitat/config';
 import type { DaemonEvent } from './daemon.js';
 import { SchedulerError } from './errors.js';
 import { lockOwner } from './lock.js';
-import { checkSocketPath } from './state-dir.js';
-import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
-import { DB_FILE, openStore, type RunRow, type Store } from './store.js';
-
-export const SOCKET_FILE = 'habitat.sock';
+import { checkSocketPath, SOCKET_FILE } from './state-dir.js';
 /** How long a CLI call waits for the daemon's answer before saying it does not respond. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
@@ -166,52 +160,4 @@ export function connectDaemon(
 /** Is a daemon holding this state dir? */
 export function daemonRunning(stateDir: string): boolean {
   return lockOwner(stateDir) !== undefined && existsSync(path.join(stateDir, SOCKET_FILE));
-}
-
-/** Read-only access to the scheduler state when the daemon is down. */
-export interface StateReader {
-  store: Store;
-  status(): Promise<StatusReport>;
-  history(agent?: string, limit?: number): RunRow[];
-  stats(agent?: string): AgentStats[];
-  close(): void;
-}
-
-export function openStateReadOnly(
-  root: string,
-  stateDir: string,
-  options: { emptyIfMissing?: boolean } = {},
-): StateReader {
-  const missing = !existsSync(path.join(stateDir, DB_FILE));
-  if (missing && !options.emptyIfMissing) {
-    throw new SchedulerError(
-      'not-initialised',
-      `no scheduler state in ${stateDir} yet: start the daemon (habitat up) once first`,
-    );
-  }
-  // emptyIfMissing: nothing has run yet is an answer (every agent idle, no runs), read from an empty store made
-  // aside so that a read-only command does not create the coordinator's state dir.
-  const empty = missing ? mkdtempSync(path.join(tmpdir(), 'habitat-empty-state-')) : undefined;
-  const store = empty ? openStore(empty) : openStore(stateDir, { readonly: true });
-  return {
-    store,
-    async status() {
-      const coordinator = await loadCoordinator(root);
-      return buildStatus({
-        store,
-        agents: coordinator.agents,
-        diagnostics: coordinator.diagnostics,
-        root: coordinator.settings.root,
-        stateDir,
-        daemon: { live: false },
-        now: Date.now(),
-      });
-    },
-    history: (agent, limit = 50) => store.history(agent, limit),
-    stats: (agent) => computeStats(store, agent ? { agent } : {}),
-    close: () => {
-      store.close();
-      if (empty) rmSync(empty, { recursive: true, force: true });
-    },
-  };
 }

@@ -7,14 +7,7 @@ export {
   type Usage,
 } from './accounts.js';
 export { type CapacityEstimate, capacityWarning, checkCapacity, estimateCapacity } from './capacity.js';
-export {
-  connectDaemon,
-  type DaemonClient,
-  daemonRunning,
-  openStateReadOnly,
-  SOCKET_FILE,
-  type StateReader,
-} from './client.js';
+export { connectDaemon, type DaemonClient, daemonRunning } from './client.js';
 export { Daemon, type DaemonEvent, type DaemonOptions, type Launcher, startDaemon } from './daemon.js';
 export { SchedulerError, type SchedulerErrorCode } from './errors.js';
 export { recordForegroundRun } from './foreground.js';
@@ -50,6 +43,8 @@ export {
 } from './plan.js';
 export { RESUME_TRIGGER, type ResumeRow, Resumes, resumeAt } from './resume.js';
 export { iso, type RunJson, runFromRow } from './run-json.js';
+export { SOCKET_FILE } from './state-dir.js';
+export { openStateReadOnly, type StateReader } from './state-reader.js';
 export {
   type AgentState,
   type AgentStats,

@@ -6,6 +6,9 @@ import { chmodSync, mkdirSync, readdirSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { SchedulerError } from './errors.js';
 
+/** The daemon's control socket in the state dir. */
+export const SOCKET_FILE = 'habitat.sock';
+
 /** Below this much free space the daemon starts no run: it could not record it. */
 export const MIN_FREE_BYTES = 2 * 1024 * 1024;
 /** sun_path holds 108 bytes including the terminating NUL. */

@@ -3,8 +3,9 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult, RunStatus } from '@habitat/runner';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SchedulerError } from './errors.js';
+import { betterSqlite3, openReadOnly } from './sqlite.js';
 
 export const DB_FILE = 'scheduler.db';
 
@@ -141,7 +142,7 @@ export function openStore(stateDir: string, options: { readonly?: boolean } = {}
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { readonly, fileMustExist: true });
+    db = readonly ? openReadOnly(file) : new (betterSqlite3())(file, { fileMustExist: true });
     if (!readonly) {
       // SQLite gives the -wal and -shm files the database file's mode: owner-only for all three.
       for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
@@ -181,7 +182,7 @@ function migrate(db: Database.Database): void {
 function createDatabase(file: string): void {
   const tmp = `${file}.new-${process.pid}`;
   rmSync(tmp, { force: true });
-  const db = new Database(tmp);
+  const db = new (betterSqlite3())(tmp);
   try {
     chmodSync(tmp, 0o600);
     db.pragma('journal_mode = WAL');

@@ -1,20 +1,10 @@
 // habitat up | status | next | pause | resume | cancel | logs | history | stats
 import { loadSettings } from '@habitat/config';
-import {
-  type AgentStats,
-  connectDaemon,
-  type DaemonClient,
-  type DaemonEvent,
-  nextRuns,
-  openStateReadOnly,
-  type RunRow,
-  SchedulerError,
-  type StatusReport,
-} from '@habitat/scheduler';
+import { type AgentStats, type DaemonClient, type DaemonEvent, SchedulerError } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot, withTableFormat } from '../cli.js';
 import { durationFlag, intFlag } from '../flags.js';
-import { nextJson, runFromResult, runFromRow, statsJson, statusJson } from '../json.js';
+import { runFromResult, statsJson } from '../json.js';
 import { daemonLogger } from '../logger.js';
 import { applyDaemonHeapSettings } from '../memory.js';
 import {
@@ -27,22 +17,12 @@ import {
   printTable,
 } from '../output.js';
 import { onStopSignal } from '../stop-signals.js';
+import { maybeDaemon, printHistory, printNext, printStatus, query } from './daemon-read.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
 import { type LogsOptions, printLogs } from './logs.js';
 
-const ago = (iso?: string) => (iso ? formatDuration(Date.now() - Date.parse(iso)) : '');
 const dur = formatDuration;
 const time = (value?: string | number | null) => formatTime(value);
-
-/** The daemon if it answers, else undefined (read-only commands then read the state directly). */
-async function maybeDaemon(stateDir: string): Promise<DaemonClient | undefined> {
-  try {
-    return await connectDaemon(stateDir, { timeoutMs: 1000 });
-  } catch (error) {
-    if (error instanceof SchedulerError && error.code === 'daemon-down') return undefined;
-    throw error;
-  }
-}
 
 async function requireDaemon(stateDir: string): Promise<DaemonClient> {
   const client = await maybeDaemon(stateDir);
@@ -53,56 +33,6 @@ async function requireDaemon(stateDir: string): Promise<DaemonClient> {
       'daemon-down',
     );
   return client;
-}
-
-/** Ask the daemon, or read the state read-only when it is down. */
-async function query<T>(
-  root: string,
-  viaDaemon: (c: DaemonClient) => Promise<T>,
-  direct: (r: ReturnType<typeof openStateReadOnly>) => T | Promise<T>,
-): Promise<T> {
-  const { settings } = await loadSettings(root);
-  const client = await maybeDaemon(settings.stateDir);
-  if (client) {
-    try {
-      return await viaDaemon(client);
-    } finally {
-      client.close();
-    }
-  }
-  let reader: ReturnType<typeof openStateReadOnly>;
-  try {
-    reader = openStateReadOnly(settings.root, settings.stateDir, { emptyIfMissing: true });
-  } catch (error) {
-    throw new CliError((error as Error).message, 1, 'no-state');
-  }
-  try {
-    return await direct(reader);
-  } finally {
-    reader.close();
-  }
-}
-
-/** The status report: from the daemon when it is up, else read from the state. */
-function fetchStatus(cmd: Command): Promise<StatusReport> {
-  return query(
-    coordinatorRoot(cmd),
-    (c) => c.request<StatusReport>('status'),
-    (r) => r.status(),
-  );
-}
-
-function describeState(a: StatusReport['agents'][number]): string {
-  switch (a.state) {
-    case 'running':
-      return `running for ${ago(a.running?.startedAt)}`;
-    case 'sleeping':
-      return `sleeping until ${time(a.nextAt)} (${a.sleepReason ?? a.nextReason})`;
-    case 'failed':
-      return `failed (${a.lastRun?.status}${a.lastRun?.exitCode !== null && a.lastRun?.exitCode !== undefined ? `, exit ${a.lastRun.exitCode}` : ''})`;
-    default:
-      return a.state;
-  }
 }
 
 export function registerDaemonCommands(program: Command): void {
@@ -227,47 +157,12 @@ export function registerDaemonCommands(program: Command): void {
   withTableFormat(program.command('status'))
     .description('every agent: running, sleeping (and why), paused, failed; next run; last result')
     .option('--json', 'print as JSON')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const status = await fetchStatus(cmd);
-      if (opts.json) return printJson(statusJson(status));
-      printLine(
-        status.daemon.live
-          ? `daemon: up (pid ${status.daemon.pid})${status.daemon.problem ? `\nproblem: ${status.daemon.problem}` : ''}`
-          : 'daemon: down (read-only view of the state)',
-      );
-      printTable(
-        ['agent', 'state', 'next', 'last', 'duration', 'cost today'],
-        status.agents.map((a) => [
-          a.agent,
-          describeState(a),
-          a.nextAt ? `${time(a.nextAt)} (${a.nextReason})` : '-',
-          a.lastRun
-            ? `${a.lastRun.status}${a.lastRun.exitCode !== null ? ` (${a.lastRun.exitCode})` : ''}`
-            : '-',
-          dur(a.lastRun?.durationMs),
-          a.costToday ? `$${a.costToday.toFixed(2)}` : '-',
-        ]),
-      );
-      if (status.diagnostics.length > 0)
-        printLine(`${status.diagnostics.length} problem(s) in agent files: run habitat validate`);
-      if (status.queued > 0 || status.skippedLastHour > 0)
-        printLine(
-          `more is due than maxConcurrentRuns runs at once: ${status.queued} run(s) queued, ${status.skippedLastHour} slot(s) skipped in the last hour (agents still queued or running skip their next slot)`,
-        );
-    });
+    .action((opts: { json?: boolean }, cmd: Command) => printStatus(coordinatorRoot(cmd), opts));
 
   withTableFormat(program.command('next'))
     .description('when each agent runs next, and why')
     .option('--json', 'print as JSON')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const status = await fetchStatus(cmd);
-      const rows = nextRuns(status);
-      if (opts.json) return printJson(rows.map(nextJson));
-      printTable(
-        ['agent', 'next', 'reason', 'state'],
-        rows.map((r) => [r.agent, time(r.nextAt), r.reason ?? '', r.state]),
-      );
-    });
+    .action((opts: { json?: boolean }, cmd: Command) => printNext(coordinatorRoot(cmd), opts));
 
   for (const [name, description] of [
     ['pause', 'stop scheduling an agent (its current run finishes)'],
@@ -310,39 +205,9 @@ export function registerDaemonCommands(program: Command): void {
     .description('run records, newest first')
     .option('-n, --limit <n>', 'how many runs', intFlag(1), 20)
     .option('--json', 'print as JSON')
-    .action(async (agent: string | undefined, opts: { limit: number; json?: boolean }, cmd: Command) => {
-      const limit = opts.limit;
-      const rows = await query(
-        coordinatorRoot(cmd),
-        (c) => c.request<RunRow[]>('history', { ...(agent ? { agent } : {}), limit }),
-        (r) => r.history(agent, limit),
-      ).catch((error: unknown) => {
-        // No scheduler state yet means no runs yet: an answer, not an error.
-        if (
-          error instanceof CliError &&
-          error.code === 'no-state' &&
-          /no scheduler state/.test(error.message)
-        )
-          return [] as RunRow[];
-        throw error;
-      });
-      const runs = rows.map(runFromRow);
-      if (opts.json) return printJson(runs);
-      if (runs.length === 0) return printLine(`no runs${agent ? ` of ${agent}` : ''} yet`);
-      printTable(
-        ['run', 'agent', 'trigger', 'status', 'exit', 'started', 'duration', 'wake at'],
-        runs.map((r) => [
-          r.runId,
-          r.agent,
-          r.trigger,
-          r.status,
-          formatExit(r.exitCode, r.signal),
-          time(r.startedAt ?? r.queuedAt),
-          dur(r.durationMs),
-          time(r.wakeAt),
-        ]),
-      );
-    });
+    .action((agent: string | undefined, opts: { limit: number; json?: boolean }, cmd: Command) =>
+      printHistory(coordinatorRoot(cmd), agent, opts),
+    );
 
   withTableFormat(program.command('stats'))
     .description('per agent: runs, success rate, p50/p95 duration, rate-limit hits, time slept, cost')
