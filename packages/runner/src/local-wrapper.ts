@@ -2,8 +2,20 @@
 // run dir, that it started (before the agent does anything) and the agent's exit code (after). A restarted
 // coordinator finds the still-running wrapper by its exact command line (which names the run dir, so a
 // recycled pid is never mistaken for it) and learns how a run that ended while it was down ended.
-import { accessSync, constants, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import type { OutputSink } from './backend.js';
 import { RunError } from './errors.js';
 
 /** Written by the wrapper before it runs the agent: its pid. */
@@ -16,8 +28,22 @@ export const EXIT_FILE = '.exit';
 // A run dir the agent's user cannot write (a state dir it cannot reach) only loses the marks: the runner
 // writes `.started` too, right after the spawn.
 // An agent killed by a signal is reported as killed by it (the wrapper re-raises it on itself).
+// The agent's stdout and stderr are FIFOs in the run dir (`.out`, `.err`; see local.ts), and the wrapper holds
+// each open (fds 3 and 4, which the agent does not inherit): when the coordinator reading them is killed, they
+// stay open — the agent gets no SIGPIPE, its output waits in the pipe — and the next coordinator opens the
+// same FIFOs and carries on writing the run's log (`attachOutput`). Read-write, which never blocks on a FIFO
+// (read-only would wait for a writer); `command exec`: a failure is not fatal.
 export const WRAPPER_SCRIPT =
-  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
+
+/** The FIFOs a local run's stdout and stderr go through, in its run dir. */
+export const OUT_FIFO = '.out';
+export const ERR_FIFO = '.err';
+
+/** Wrappers of earlier versions, still recognised (their runs are adopted, without their later output). */
+const EARLIER_SCRIPTS = [
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
+];
 
 export const SH = '/bin/sh';
 
@@ -76,7 +102,9 @@ export function findLiveLocal(stateDir: string): LiveLocal[] {
 export function wrapperOf(pid: number): LiveLocal | undefined {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (argv[0] !== SH || argv[1] !== '-c' || argv[2] !== WRAPPER_SCRIPT || !argv[3]) return undefined;
+    const script = argv[2] ?? '';
+    if (argv[0] !== SH || argv[1] !== '-c' || !argv[3]) return undefined;
+    if (script !== WRAPPER_SCRIPT && !EARLIER_SCRIPTS.includes(script)) return undefined;
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (/^\d+ \(.*\) [ZX]/.test(stat)) return undefined;
     return { pid, runDir: argv[3], runId: path.basename(argv[3]) };
@@ -111,4 +139,75 @@ export function wrapperMarks(runDir: string): { started: boolean; exitCode?: num
   const exit = read(EXIT_FILE);
   const code = exit !== undefined && /^\d+$/.test(exit) ? Number(exit) : undefined;
   return { started: read(STARTED_FILE) !== undefined, ...(code !== undefined ? { exitCode: code } : {}) };
+}
+
+/**
+ * Open the read ends of a local run's output FIFOs (`.out`, `.err` in `runDir`), both or neither. Only FIFOs
+ * (O_NOFOLLOW, fstat: the agent owns its run dir). Non-blocking: a FIFO needs a reader before a writer can
+ * open it, and no writer may exist yet.
+ */
+export function openFifoReaders(runDir: string): [number, number] | undefined {
+  const fds: number[] = [];
+  try {
+    for (const name of [OUT_FIFO, ERR_FIFO]) {
+      const fd = openSync(
+        path.join(runDir, name),
+        constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW,
+      );
+      fds.push(fd);
+      if (!fstatSync(fd).isFIFO()) throw new Error('not a FIFO');
+    }
+    return fds as [number, number];
+  } catch {
+    for (const fd of fds) closeQuietly(fd);
+    return undefined; // not there (an earlier wrapper, plain pipes) or not a FIFO
+  }
+}
+
+/**
+ * Read a run's output from its FIFOs' read ends (stdout, stderr) into `onOutput`. Start only once a writer has
+ * them open (a FIFO without any writer reads as ended). `ended` resolves when both have ended on their own
+ * (every writer gone); `closed(ms)` waits up to `ms` for that, then stops reading.
+ */
+export function readFifos(
+  fds: [number, number],
+  onOutput: OutputSink,
+): { ended: Promise<void>; closed: (ms: number) => Promise<void> } {
+  const sockets = fds.map((fd, i) => {
+    const socket = new net.Socket({ fd, readable: true, writable: false });
+    socket.on('data', (chunk: Buffer) => onOutput(i === 0 ? 'stdout' : 'stderr', chunk));
+    socket.on('error', () => {});
+    return socket;
+  });
+  const ended = Promise.all(sockets.map((s) => new Promise((r) => s.once('close', r)))).then(() => {});
+  return {
+    ended,
+    closed: async (ms) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+/**
+ * The rest of a live wrapper's output, for a coordinator adopting its run: from where the killed one stopped
+ * reading (what that one had read but not yet written out, an unfinished line, went with it). Undefined when
+ * the run has no FIFOs.
+ */
+export function attachOutput(
+  runDir: string,
+  onOutput: OutputSink,
+): { closed: (ms: number) => Promise<void> } | undefined {
+  const fds = openFifoReaders(runDir);
+  return fds ? readFifos(fds, onOutput) : undefined;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }

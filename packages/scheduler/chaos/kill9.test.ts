@@ -3,9 +3,10 @@
 // Figures: kills, executions, duplicates, lost wake-ups, runs recorded wrongly, leaked secret files and
 // containers, crashes. Every one but kills and executions must be 0.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { openStore } from '../src/index.js';
 import {
   agentYaml,
   analyse,
@@ -59,6 +60,12 @@ async function killLoop(root: string, stateDir: string, ms: number, settleMs: nu
   return { kills, crashes, crashLogs, horizon };
 }
 
+interface RunOutcome {
+  id: string;
+  log_path: string | null;
+  result: string | null;
+}
+
 describe('kill -9 loop', () => {
   test('local agents: 0 duplicates, 0 lost wake-ups, 0 leaked secret files, 0 crashes', {
     timeout: 180_000,
@@ -69,16 +76,42 @@ cat "$HABITAT_SECRETS_DIR/tok" > /dev/null
 sleep 0.7
 printf '${WAKE_MS / 1000}s\\n' > "$HABITAT_WAKE_FILE"
 echo "end $HABITAT_RUN_ID $HABITAT_AGENT $(date +%s%3N)" >> TRUTH
+echo "out-end $HABITAT_RUN_ID"
+echo "err-end $HABITAT_RUN_ID" >&2
 `;
     const agents = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`a${i}`, agentYaml(script)]));
     const f = fleet(agents, { 'secret.txt': 'chaos-secret-value-8c1f\n' });
     const loop = await killLoop(f.root, f.stateDir, Number(process.env.HABITAT_CHAOS_MS ?? 40_000), 8000);
-    const figures = analyse(readTruth(f.truth), f.stateDir, loop.horizon, 300);
+    const truth = readTruth(f.truth);
+    const figures = analyse(truth, f.stateDir, loop.horizon, 300);
     const leakedSecretFiles = leftoverRunFiles(f.stateDir);
+    // Every adopted run (its agent still going when a daemon found it) has its last output in its log,
+    // written after the kill, as does every run that ended under a live daemon. A run that ended while no
+    // daemon was up has its output until the kill only (counted, not required).
+    const store = openStore(f.stateDir, { readonly: true });
+    const results = new Map(
+      (store.db.prepare('SELECT id, log_path, result FROM runs').all() as RunOutcome[]).map((r) => [r.id, r]),
+    );
+    store.close();
+    let adopted = 0;
+    let endedWhileDown = 0;
+    let logsMissingOutput = 0;
+    for (const t of truth.filter((l) => l.kind === 'end')) {
+      const r = results.get(t.runId);
+      const whileDown = /ended while the coordinator was down/.test(r?.result ?? '');
+      if (/adopted after a coordinator restart/.test(r?.result ?? '')) adopted++;
+      if (whileDown) endedWhileDown++;
+      const text = r?.log_path && existsSync(r.log_path) ? readFileSync(r.log_path, 'utf8') : '';
+      const complete = text.includes(`out-end ${t.runId}`) && text.includes(`[stderr] err-end ${t.runId}`);
+      if (!complete && !whileDown) logsMissingOutput++;
+    }
     report('kill9-local', {
       agents: 6,
       kills: loop.kills,
       ...figures,
+      adopted,
+      logsMissingOutput,
+      endedWhileDown,
       leakedSecretFiles,
       crashes: loop.crashes,
     });
@@ -88,6 +121,8 @@ echo "end $HABITAT_RUN_ID $HABITAT_AGENT $(date +%s%3N)" >> TRUTH
     expect(figures.duplicates).toBe(0);
     expect(figures.lostWakes).toBe(0);
     expect(figures.recordedWrong).toBe(0);
+    expect(logsMissingOutput).toBe(0);
+    expect(adopted).toBeGreaterThan(0);
     expect(leakedSecretFiles).toBe(0);
     expect(loop.crashes).toBe(0);
   });

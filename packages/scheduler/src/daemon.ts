@@ -1033,7 +1033,7 @@ export class Daemon extends EventEmitter {
       let result: RunResult;
       try {
         // A container's whole output from its start is replayed (so the log is rewritten); a local run's
-        // output went to the previous coordinator, so its log so far is kept.
+        // log so far (the previous coordinator's) is kept and its output from now on is added to it.
         const fd = openSync(logPath, backend.inContainer ? 'w' : 'a', 0o600);
         const output = new RunOutput({
           logFd: fd,

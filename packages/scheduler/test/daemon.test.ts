@@ -31,12 +31,16 @@ describe('habitat up', () => {
     expect(runs(root, 'nap')).toHaveLength(1);
   });
 
-  test('kill -9 mid-run: the restarted daemon adopts the in-flight run and records how it ended; nothing fires twice', async () => {
+  test('kill -9 mid-run: the restarted daemon adopts the in-flight run, logs its later output, records how it ended; nothing fires twice', async () => {
+    // After the kill the agent writes more than a pipe holds (while no coordinator reads), on both streams.
     const root = fleet({
-      slow: 'run: { command: [sh, -c, "echo started; sleep 2; echo 1h > $HABITAT_WAKE_FILE"] }\nschedule: { every: 1h }\n',
+      slow: 'run: { command: [sh, -c, "echo started; sleep 2; seq 1 30000; echo err-after-kill >&2; echo after-kill-ok; echo 1h > $HABITAT_WAKE_FILE"] }\nschedule: { every: 1h }\n',
     });
     const first = up(root);
-    await waitFor(() => runs(root, 'slow').some((r) => r.status === 'running' && r.pid));
+    await waitFor(() => {
+      const r = runs(root, 'slow').find((r) => r.status === 'running' && r.pid && r.log_path);
+      return r && existsSync(r.log_path!) && readFileSync(r.log_path!, 'utf8').includes('started');
+    });
     first.kill('SIGKILL');
     const restarted = up(root);
     await waitFor(() => socketUp(root) && runs(root, 'slow').some((r) => r.status === 'succeeded'));
@@ -47,6 +51,13 @@ describe('habitat up', () => {
     // the wake request it wrote after the kill is honoured, not lost
     expect(wake?.wake_at).toBeGreaterThan(Date.now() + 50 * 60_000);
     expect(done!.exit_code).toBe(0);
+    // Its log has what it printed before the kill once, and everything after it (no SIGPIPE, nothing dropped).
+    const log = readFileSync(done!.log_path!, 'utf8').split('\n');
+    expect(log.filter((l) => l === 'started')).toHaveLength(1);
+    const numbers = log.filter((l) => /^\d+$/.test(l));
+    expect(numbers).toEqual(Array.from({ length: 30000 }, (_, i) => String(i + 1)));
+    expect(log).toContain('[stderr] err-after-kill');
+    expect(log.indexOf('after-kill-ok')).toBeGreaterThan(log.indexOf('30000'));
     // Its next scheduled slot is an hour away: nothing fires twice.
     await new Promise((r) => setTimeout(r, 1000));
     expect(runs(root, 'slow')).toHaveLength(1);
