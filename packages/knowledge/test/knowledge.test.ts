@@ -109,6 +109,34 @@ describe('the store: markdown files are the truth', () => {
     expect(parseLearning(hand, 'h.md')).toMatchObject({ title: 'Hand', tags: ['a', 'b'] });
   });
 
+  test("document frequencies from FTS5's term table equal counting the matches, after edits and deletions", async () => {
+    const { dir, index } = await kb();
+    const a = await add(index, dir, 'Retries of the billing webhook need an idempotency key per delivery.');
+    await add(index, dir, 'The webhook gateway retries deliveries three times with backoff.');
+    await add(index, dir, 'Café menus are rendered server-side; retries are idempotent.');
+    index.remove(a.learning.id);
+    await add(index, dir, 'Webhooks retried by the gateway carry the same delivery id.');
+    const counted = (term: string) =>
+      (
+        index.db.prepare('SELECT count(*) AS n FROM fts WHERE fts MATCH ?').get(`"${term}"`) as {
+          n: number;
+        }
+      ).n;
+    for (const term of [
+      'webhook',
+      'webhooks',
+      'retries',
+      'retried',
+      'delivery',
+      'billing',
+      'café',
+      'cafe',
+      'absent',
+    ])
+      expect([term, index.documentFrequency(term)]).toEqual([term, counted(term)]);
+    expect(index.documentFrequency('retries', 1)).toBe(1);
+  });
+
   test('a learning indexed without its stems (a large first build) ranks exactly as one with them', async () => {
     const { dir, index } = await kb();
     const a = await add(index, dir, 'Retries of the billing webhook need an idempotency key per delivery.');
