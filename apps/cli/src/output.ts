@@ -2,7 +2,7 @@
 // FORCE_COLOR, TTY), times (local with offset, or --utc), durations, tables that fit the terminal or
 // degrade to plain columns / TSV, JSON for programs, errors with exit codes. Commands import from here,
 // never picocolors or a table library directly, so one flag or variable changes all of them.
-import { formatDuration as formatMs, formatTimestamp, isHabitatError } from '@habitat/config';
+import { formatDuration, formatTimestamp, isHabitatError } from '@habitat/config';
 import picocolors from 'picocolors';
 
 /**
@@ -94,9 +94,12 @@ export function formatTime(
   return formatTimestamp(value, { utc: options.utc, ...opts });
 }
 
-/** A duration for people (`850ms`, `12.3s`, `4m7s`, `1h30m`); `-` when there is none. */
-export function formatDuration(ms: number | null | undefined): string {
-  return ms === null || ms === undefined || !Number.isFinite(ms) ? '-' : formatMs(ms);
+/** A duration for people (`850ms`, `12.3s`, `4m7s`, `1h30m`); `-` when there is none. Config's, as the TUI's. */
+export { formatDuration };
+
+/** Whether times are shown in UTC (--utc). */
+export function utcTimes(): boolean {
+  return options.utc;
 }
 
 /** An agent's exit for people: its code, or the signal that ended it, or `-`. */

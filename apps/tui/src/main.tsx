@@ -5,14 +5,17 @@ import { parseArgs } from 'node:util';
 import { loadSettings } from '@habitat/config';
 import { render } from 'ink';
 import { startSources } from './sources.js';
+import { configureTime } from './state/format.js';
 import { App } from './ui/App.js';
 
 declare const __HABITAT_TUI_VERSION__: string;
 
-const USAGE = `habitat-tui [-C|--dir <dir>] [-V|--version] [-h|--help]
+const USAGE = `habitat-tui [-C|--dir <dir>] [--utc] [-V|--version] [-h|--help]
 
 The coordinator is the nearest directory at or above <dir> (default: the working directory) holding
 habitat.yaml or agents/, or HABITAT_DIR.
+
+Times are shown in the local time zone (the header names its offset), or in UTC with --utc, as habitat's.
 
 Watch and steer a habitat fleet: live through the daemon's socket, read-only when it is down.
 Press ? inside for the keys, q to quit.`;
@@ -30,13 +33,14 @@ function findCoordinator(dir: string | undefined): string | undefined {
 }
 
 async function main(): Promise<number> {
-  let values: { dir?: string; help?: boolean; version?: boolean };
+  let values: { dir?: string; help?: boolean; version?: boolean; utc?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         dir: { type: 'string', short: 'C' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        utc: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -65,6 +69,7 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  configureTime({ utc: values.utc === true });
   const { settings } = await loadSettings(root);
   const app = render(
     <App

@@ -170,3 +170,45 @@ test('a person watches the fleet, opens a live run, runs an agent, survives a da
   s = await see('TUI-EXITED rc=0');
   expect(s).not.toContain('AGENT');
 }, 90_000);
+
+test('habitat --utc tui shows times in UTC, as the CLI does; without it, the local zone, named in the header', async () => {
+  const nightly = path.join(root, 'agents', 'nightly.yaml');
+  writeFileSync(nightly, 'run: { command: ["true"] }\nschedule: { cron: "30 4 * * *" }\n');
+  try {
+    const next = JSON.parse(
+      execFileSync(process.execPath, [CLI, '-C', root, 'list', '--json'], { encoding: 'utf8' }),
+    ) as { name: string; next: string | null }[];
+    const at = new Date(next.find((a) => a.name === 'nightly')!.next!);
+    const hhmm = (h: number, m: number) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+    for (const [session, utc] of [
+      ['utc', true],
+      ['local', false],
+    ] as const) {
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '120',
+        '-y',
+        '30',
+        `TZ=Asia/Kolkata '${process.execPath}' '${CLI}' -C '${root}' ${utc ? '--utc ' : ''}tui`,
+      );
+      const shown = () => tmux('capture-pane', '-p', '-t', session);
+      const end = Date.now() + 15_000;
+      while (!/nightly/.test(shown()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      const s = shown();
+      expect(s).toContain(utc ? 'times UTC' : 'times +05:30');
+      // the cron agent's next run, in the zone named (Kolkata is UTC+05:30)
+      const local = new Date(at.getTime() + 330 * 60_000);
+      const want = utc
+        ? hhmm(at.getUTCHours(), at.getUTCMinutes())
+        : hhmm(local.getUTCHours(), local.getUTCMinutes());
+      expect(s).toMatch(new RegExp(`nightly .*${want}`));
+      tmux('kill-session', '-t', session);
+    }
+  } finally {
+    rmSync(nightly, { force: true });
+  }
+}, 60_000);

@@ -1,4 +1,6 @@
 // The UI state without a terminal: reducers, selectors and the key map.
+
+import { formatDuration as configFormatDuration, formatTimestamp } from '@habitat/config';
 import { describe, expect, test } from 'vitest';
 import { type AppState, initialState, reduce } from '../src/state/app.js';
 import {
@@ -12,7 +14,14 @@ import {
   moveSelection,
   visibleAgents,
 } from '../src/state/fleet.js';
-import { formatElapsed } from '../src/state/format.js';
+import {
+  configureTime,
+  formatClock,
+  formatDuration,
+  formatElapsed,
+  formatRelative,
+  timeZoneLabel,
+} from '../src/state/format.js';
 import { keymap, splitInput } from '../src/state/keys.js';
 import {
   appendText,
@@ -390,13 +399,41 @@ describe('keys', () => {
   });
 });
 
-test('durations read like 3m12s', () => {
-  expect([5_000, 192_000, 7_500_000, 90_000_000].map(formatElapsed)).toEqual([
-    '5s',
+test('durations read as the CLI prints them: one formatter, elapsed times to the second', () => {
+  expect(formatDuration).toBe(configFormatDuration);
+  expect([850, 12_300, 192_000, 5_400_000, null].map(formatDuration)).toEqual([
+    '850ms',
+    '12.3s',
     '3m12s',
-    '2h05m',
-    '1d01h',
+    '1h30m',
+    '-',
   ]);
+  expect([5_400, 192_700, 7_500_000, 90_000_000].map(formatElapsed)).toEqual(['5s', '3m12s', '2h5m', '1d1h']);
+  expect(formatRelative(new Date(1_000_000 + 192_700).toISOString(), 1_000_000)).toBe('in 3m12s');
+});
+
+test('--utc: clock times in UTC, else local; the same instant as the CLI shows', () => {
+  const tz = process.env.TZ;
+  const now = Date.parse('2026-12-01T09:00:00.000Z');
+  const next = '2026-12-01T10:46:00.000Z';
+  try {
+    process.env.TZ = 'America/New_York';
+    expect(formatClock(next, now)).toBe('05:46');
+    expect(timeZoneLabel(now)).toBe('-05:00');
+    configureTime({ utc: true });
+    expect(formatClock(next, now)).toBe('10:46');
+    expect(formatClock('2026-12-03T23:30:00.000Z', now)).toBe('Thu 23:30');
+    expect(formatClock('2026-12-20T23:30:00.000Z', now)).toBe('2026-12-20 23:30');
+    expect(timeZoneLabel(now)).toBe('UTC');
+    // the CLI's --utc form of the same instant ends in the same clock time
+    expect(formatTimestamp(next, { utc: true, seconds: false })).toBe(
+      `2026-12-01 ${formatClock(next, now)}Z`,
+    );
+  } finally {
+    configureTime({ utc: false });
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
 });
 
 describe('Claude runs in the run view', () => {

@@ -173,7 +173,7 @@ describe('RunView', () => {
     expect(frame).not.toContain('line 41');
     expect(frame).toContain('tools Read×1');
     expect(frame).toContain('▸ Read a.md');
-    expect(frame).toMatch(/failed 1m01s exit 1/);
+    expect(frame).toMatch(/failed 1m1s exit 1/);
   });
 });
 
@@ -346,7 +346,7 @@ describe('accounts row', () => {
       tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 },
       since: at(0),
     };
-    const lines = accountLines([
+    const accounts: Parameters<typeof accountLines>[0] = [
       {
         key: 'env:A',
         label: 'claude-login ($CLAUDE_TOKEN)',
@@ -367,12 +367,47 @@ describe('accounts row', () => {
         pausedUntil: '2026-11-24T15:00:00.000Z',
         deferrals: [],
       },
-    ]);
-    const { lastFrame } = show(
-      <Header view="fleet" agents={2} running={0} accounts={lines} colour={false} />,
-    );
-    expect(lastFrame()!.split('\n')[1]).toBe(
-      'accounts: claude-login five_hour 92% allowed_warning, resets 16:00 · api paused until 15:00 UTC',
-    );
+    ];
+    const { configureTime, timeZoneLabel } = await import('../src/state/format.js');
+    const tz = process.env.TZ;
+    try {
+      // --utc: the times as they are in UTC, and the header says so
+      configureTime({ utc: true });
+      const utc = show(
+        <Header
+          view="fleet"
+          agents={2}
+          running={0}
+          accounts={accountLines(accounts)}
+          zone={timeZoneLabel(0)}
+          colour={false}
+        />,
+      ).lastFrame()!;
+      expect(utc.split('\n')[0]).toContain('2 agents, 0 running · times UTC');
+      expect(utc.split('\n')[1]).toBe(
+        'accounts: claude-login five_hour 92% allowed_warning, resets 16:00 · api paused until 15:00',
+      );
+      // by default the local zone, named by its offset, as the CLI prints it
+      configureTime({ utc: false });
+      process.env.TZ = 'Asia/Kolkata';
+      const local = show(
+        <Header
+          view="fleet"
+          agents={2}
+          running={0}
+          accounts={accountLines(accounts)}
+          zone={timeZoneLabel(0)}
+          colour={false}
+        />,
+      ).lastFrame()!;
+      expect(local.split('\n')[0]).toContain('· times +05:30');
+      expect(local.split('\n')[1]).toBe(
+        'accounts: claude-login five_hour 92% allowed_warning, resets 21:30 · api paused until 20:30',
+      );
+    } finally {
+      configureTime({ utc: false });
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 });

@@ -43,9 +43,12 @@ export function parseDuration(text: string | number): number {
   return Math.round(total);
 }
 
-/** Format milliseconds compactly: `46m`, `1h30m`, `2.5s`, `120ms`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
+/**
+ * Milliseconds for people, the one formatter of the CLI and the TUI: `120ms`, `2.5s`, `46m`, `1h30m`, `2d3h`;
+ * `-` when there is none (null, undefined, not finite).
+ */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(Math.round(ms));
   if (rest < 1000) return `${sign}${rest}ms`;

@@ -202,10 +202,12 @@ export class StreamRenderer {
   }
 }
 
-/** `HH:MM:SS` in local time. */
-export function clockTime(time: Date): string {
+/** `HH:MM:SS` in local time, or in UTC (`utc`: habitat's --utc). */
+export function clockTime(time: Date, utc = false): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(time.getHours())}:${p(time.getMinutes())}:${p(time.getSeconds())}`;
+  return utc
+    ? `${p(time.getUTCHours())}:${p(time.getUTCMinutes())}:${p(time.getUTCSeconds())}`
+    : `${p(time.getHours())}:${p(time.getMinutes())}:${p(time.getSeconds())}`;
 }
 
 const ANSI: Partial<Record<RenderedKind, [string, string]>> = {
@@ -219,9 +221,9 @@ const ANSI: Partial<Record<RenderedKind, [string, string]>> = {
   habitat: ['\u001b[2m', '\u001b[22m'],
 };
 
-/** A rendered line for a terminal: time, then the text (coloured by kind when `color`). */
-export function formatRendered(line: RenderedLine, options: { color?: boolean } = {}): string {
-  const time = line.time ? `${clockTime(line.time)}  ` : '';
+/** A rendered line for a terminal: time (local, or UTC with `utc`), then the text (coloured by kind when `color`). */
+export function formatRendered(line: RenderedLine, options: { color?: boolean; utc?: boolean } = {}): string {
+  const time = line.time ? `${clockTime(line.time, options.utc)}  ` : '';
   const paint = options.color ? ANSI[line.kind] : undefined;
   const stamp = options.color && time ? `\u001b[2m${time}\u001b[22m` : time;
   return `${stamp}${paint ? `${paint[0]}${line.text}${paint[1]}` : line.text}`;

@@ -77,5 +77,8 @@ describe('stream-json rendering', () => {
     const fromFile = renderLog('plain\n', [at.getTime()]);
     expect(formatRendered(fromFile[0]!)).toBe('09:05:07  plain');
     expect(formatRendered(fromFile[0]!, { color: true })).toContain('\u001b[');
+    // habitat --utc: the same instant in UTC
+    const utc = new Date(Date.UTC(2026, 0, 1, 23, 59, 1));
+    expect(formatRendered({ kind: 'plain', text: 'x', time: utc }, { utc: true })).toBe('23:59:01  x');
   });
 });

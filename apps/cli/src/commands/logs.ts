@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatRendered, parseLineTimes, renderLog, StreamRenderer } from '@habitat/runner';
-import { CliError, useColor } from '../output.js';
+import { CliError, useColor, utcTimes } from '../output.js';
 
 export interface LogsOptions {
   run?: string;
@@ -93,7 +93,7 @@ async function printLog(file: string, opts: LogsOptions, follow: AbortSignal | u
     return existsSync(timesFile) ? parseLineTimes(readFileSync(timesFile, 'utf8')) : [];
   };
   const print = (lines: ReturnType<typeof renderLog>) => {
-    for (const line of lines) process.stdout.write(`${formatRendered(line, { color })}\n`);
+    for (const line of lines) process.stdout.write(`${formatRendered(line, { color, utc: utcTimes() })}\n`);
   };
   const decoder = new StringDecoder('utf8');
   const renderer = new StreamRenderer();

@@ -20,7 +20,7 @@ import {
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { runFromResult } from '../json.js';
-import { CliError, formatExit, printJson, useColor } from '../output.js';
+import { CliError, formatExit, printJson, useColor, utcTimes } from '../output.js';
 import { knowledgePrelude } from './layers.js';
 
 /** Find one valid agent by name, or fail with its diagnostics. */
@@ -71,7 +71,7 @@ export function outputWriter(
   const print = (lines: ReturnType<StreamRenderer['end']>, stream: 'stdout' | 'stderr') => {
     const out = target(lines[0]?.kind === 'stderr' ? 'stderr' : stream);
     const color = useColor(out);
-    for (const line of lines) out.write(`${formatRendered(line, { color })}\n`);
+    for (const line of lines) out.write(`${formatRendered(line, { color, utc: utcTimes() })}\n`);
   };
   return {
     write: (stream, text) => print(renderer.push(text, stream), stream),

@@ -29,7 +29,9 @@ export function registerTuiCommand(program: Command): void {
       const root = path.resolve(coordinatorRoot(command));
       const { command: bin, args } = findTui();
       const code = await new Promise<number>((resolve, reject) => {
-        const child = spawn(bin, [...args, '--dir', root], { stdio: 'inherit' });
+        // `habitat --utc tui`: the TUI shows times as the CLI does
+        const utc = (command.optsWithGlobals() as { utc?: boolean }).utc ? ['--utc'] : [];
+        const child = spawn(bin, [...args, '--dir', root, ...utc], { stdio: 'inherit' });
         child.once('error', (error: NodeJS.ErrnoException) =>
           reject(
             error.code === 'ENOENT'

@@ -1,5 +1,6 @@
 // The accounts row of the header: each Claude account the fleet runs with, its tightest window, its pause.
 import type { AccountReport } from '@habitat/scheduler';
+import { clock } from './format.js';
 
 /** What the header needs of one account (the daemon's `accounts` answer, reduced). */
 export interface AccountLine {
@@ -9,7 +10,8 @@ export interface AccountLine {
   pausedUntil?: string;
 }
 
-const hhmm = (iso: string) => new Date(iso).toISOString().slice(11, 16);
+// in the zone the header names (local, or UTC with --utc)
+const hhmm = (iso: string) => clock(iso);
 
 export function accountLines(accounts: AccountReport[]): AccountLine[] {
   return accounts.map((a) => {
@@ -26,12 +28,12 @@ export function accountLines(accounts: AccountReport[]): AccountLine[] {
   });
 }
 
-/** `accounts: claude-login five_hour 92% allowed_warning, resets 14:00 · api paused until 15:00 UTC` */
+/** `accounts: claude-login five_hour 92% allowed_warning, resets 14:00 · api paused until 15:00` */
 export function formatAccounts(lines: AccountLine[]): string {
   return `accounts: ${lines
     .map(
       (l) =>
-        `${l.label}${l.window ? ` ${l.window}` : ''}${l.pausedUntil ? ` paused until ${hhmm(l.pausedUntil)} UTC` : ''}`,
+        `${l.label}${l.window ? ` ${l.window}` : ''}${l.pausedUntil ? ` paused until ${hhmm(l.pausedUntil)}` : ''}`,
     )
     .join(' · ')}`;
 }

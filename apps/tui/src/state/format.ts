@@ -1,37 +1,78 @@
-// Words and numbers people read: durations, clock times, money. Pure; `now` is always passed in.
+// Words and numbers people read: durations, clock times, money. Pure but for the time zone (local, or UTC
+// with --utc, set once at start); `now` is always passed in.
+import { formatDuration } from '@habitat/config/core';
 
-/** 3m12s, 45s, 2h05m, 1d03h */
-export function formatElapsed(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+// The CLI's formatter (850ms, 12.3s, 3m12s, 1h30m): one vocabulary for durations in both.
+export { formatDuration };
+
+let utc = false;
+
+/** Times in UTC (`habitat-tui --utc`, as `habitat --utc`) instead of the local zone. */
+export function configureTime(options: { utc: boolean }): void {
+  utc = options.utc;
 }
 
-/** A run's duration: 850ms, 12.3s, 4m07s */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return formatElapsed(ms);
+/** The zone times are shown in, for the header: `UTC`, or the local offset (`+05:30`), as the CLI prints it. */
+export function timeZoneLabel(now: number): string {
+  if (utc) return 'UTC';
+  const minutes = -new Date(now).getTimezoneOffset();
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** An elapsed time to the second, in the same words: 45s, 3m12s, 2h5m. */
+export function formatElapsed(ms: number): string {
+  return formatDuration(Math.max(0, Math.floor(ms / 1000)) * 1000);
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** 14:46 today, `Tue 14:46` within a week, else `2026-11-30 14:46` (local time). */
+/** The fields of a time in the zone shown. */
+function parts(d: Date) {
+  return utc
+    ? {
+        y: d.getUTCFullYear(),
+        mo: d.getUTCMonth(),
+        day: d.getUTCDate(),
+        h: d.getUTCHours(),
+        mi: d.getUTCMinutes(),
+        s: d.getUTCSeconds(),
+        wd: d.getUTCDay(),
+      }
+    : {
+        y: d.getFullYear(),
+        mo: d.getMonth(),
+        day: d.getDate(),
+        h: d.getHours(),
+        mi: d.getMinutes(),
+        s: d.getSeconds(),
+        wd: d.getDay(),
+      };
+}
+
+/** `14:46` (or `14:46:05` with seconds) in the zone shown. */
+export function clock(value: string | number | Date, seconds = false): string {
+  const p = parts(new Date(value));
+  return `${pad(p.h)}:${pad(p.mi)}${seconds ? `:${pad(p.s)}` : ''}`;
+}
+
+export function useUtc(): boolean {
+  return utc;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** 14:46 today, `Tue 14:46` within a week, else `2026-11-30 14:46` (the zone shown; the header names it). */
 export function formatClock(iso: string | undefined, now: number): string {
   if (!iso) return '-';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '-';
-  const d = new Date(t);
-  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  const today = new Date(now);
-  if (d.toDateString() === today.toDateString()) return hm;
-  if (Math.abs(t - now) < 6 * 86_400_000) return `${d.toLocaleDateString('en', { weekday: 'short' })} ${hm}`;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+  const d = parts(new Date(t));
+  const today = parts(new Date(now));
+  const hm = `${pad(d.h)}:${pad(d.mi)}`;
+  if (d.y === today.y && d.mo === today.mo && d.day === today.day) return hm;
+  if (Math.abs(t - now) < 6 * 86_400_000) return `${WEEKDAYS[d.wd]} ${hm}`;
+  return `${d.y}-${pad(d.mo + 1)}-${pad(d.day)} ${hm}`;
 }
 
 /** `in 4m`, `5m ago`, `now` */

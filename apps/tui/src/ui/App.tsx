@@ -5,6 +5,7 @@ import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { SourceOptions, Sources } from '../sources.js';
 import { type Action, bodyRows, initialState, logRows, reduce, runBuffer } from '../state/app.js';
 import { fleetRow, selectedIndex, visibleAgents } from '../state/fleet.js';
+import { timeZoneLabel } from '../state/format.js';
 import { keymap, splitInput } from '../state/keys.js';
 import { logWindow } from '../state/runs.js';
 import { FleetView } from './FleetView.js';
@@ -113,6 +114,7 @@ export function App({ start, now = Date.now }: AppProps) {
         running={running}
         problems={state.problems?.length ?? 0}
         {...(state.accounts ? { accounts: state.accounts } : {})}
+        zone={timeZoneLabel(state.now)}
         colour={colour}
       />
       <Box height={height} flexDirection="column" overflow="hidden">

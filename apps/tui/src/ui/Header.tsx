@@ -11,11 +11,13 @@ export interface HeaderProps {
   problems?: number;
   /** a second row: the Claude accounts, their tightest window and pauses */
   accounts?: AccountLine[];
+  /** the zone every time is shown in: `UTC` (--utc) or the local offset, as the CLI prints it */
+  zone?: string;
   colour: boolean;
 }
 
 /** The view tabs (the current one in brackets, so it reads without colour), the fleet's size, bad files. */
-export function Header({ view, agents, running, problems = 0, accounts = [], colour }: HeaderProps) {
+export function Header({ view, agents, running, problems = 0, accounts = [], zone, colour }: HeaderProps) {
   const held = accounts.some((a) => a.pausedUntil);
   return (
     <Box flexDirection="column">
@@ -43,6 +45,7 @@ export function Header({ view, agents, running, problems = 0, accounts = [], col
             , {problems} invalid
           </Text>
         )}
+        {zone && <Text dimColor={colour}> · times {zone}</Text>}
       </Text>
       {accounts.length > 0 && (
         <Text wrap="truncate" color={colour && held ? 'yellow' : undefined} dimColor={colour && !held}>

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fit, formatCost, formatDuration } from '../state/format.js';
+import { clock, fit, formatCost, formatDuration } from '../state/format.js';
 import type { LogBuffer, LogWindow } from '../state/runs.js';
 import type { RunRecord } from '../state/types.js';
 import { statusColour } from './theme.js';
@@ -92,9 +92,7 @@ function SidePanel({ buffer, history, historyIndex, width, height, colour, runId
       ) : (
         history.slice(start, start + historyRoom).map((r) => {
           const at = r.started_at ? new Date(r.started_at) : undefined;
-          const when = at
-            ? `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`
-            : '--:--';
+          const when = at ? clock(at) : '--:--';
           const mark = r.id === runId ? '>' : ' ';
           return (
             <Text key={r.id} wrap="truncate" color={statusColour(r.status, colour)} inverse={r.id === runId}>
