@@ -408,7 +408,13 @@ test('durations read as the CLI prints them: one formatter, elapsed times to the
     '1h30m',
     '-',
   ]);
-  expect([5_400, 192_700, 7_500_000, 90_000_000].map(formatElapsed)).toEqual(['5s', '3m12s', '2h5m', '1d1h']);
+  expect([400, 5_400, 192_700, 7_500_000, 90_000_000].map(formatElapsed)).toEqual([
+    '0s',
+    '5s',
+    '3m12s',
+    '2h5m',
+    '1d1h',
+  ]);
   expect(formatRelative(new Date(1_000_000 + 192_700).toISOString(), 1_000_000)).toBe('in 3m12s');
 });
 

@@ -22,7 +22,8 @@ export function timeZoneLabel(now: number): string {
 
 /** An elapsed time to the second, in the same words: 45s, 3m12s, 2h5m. */
 export function formatElapsed(ms: number): string {
-  return formatDuration(Math.max(0, Math.floor(ms / 1000)) * 1000);
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return seconds === 0 ? '0s' : formatDuration(seconds * 1000);
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -56,7 +57,7 @@ export function clock(value: string | number | Date, seconds = false): string {
   return `${pad(p.h)}:${pad(p.mi)}${seconds ? `:${pad(p.s)}` : ''}`;
 }
 
-export function useUtc(): boolean {
+export function utcTimes(): boolean {
   return utc;
 }
 

@@ -2,7 +2,7 @@
 // each agent's run history. Reducer + selectors, pure. Sized for 5,000 lines/s: output arrives in
 // batches, and one batch costs one split and one slice per run, not one state copy per line.
 import { ClaudeStreamParser, clockTime, renderLine } from '@habitat/runner';
-import { useUtc } from './format.js';
+import { utcTimes } from './format.js';
 import type { AgentEventLike, DaemonEventLike, RunRecord, RunResultLike } from './types.js';
 
 /** Lines kept per run: older lines drop off the top (the full log stays on disk). */
@@ -65,7 +65,7 @@ function emptyBuffer(runId: string, agent: string, live: boolean): LogBuffer {
 export function showLine(line: string, time: number | undefined): string[] {
   const rendered = renderLine(line);
   if (rendered.length === 1 && rendered[0]!.kind === 'plain') return [line];
-  const stamp = time === undefined ? '' : `${clockTime(new Date(time), useUtc())}  `;
+  const stamp = time === undefined ? '' : `${clockTime(new Date(time), utcTimes())}  `;
   return rendered.map((r) => `${stamp}${r.text}`);
 }
 
