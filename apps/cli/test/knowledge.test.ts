@@ -2,6 +2,8 @@
 // labelled), newer facts first with the older marked stale, empty briefs for unrelated tasks, and stats.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -138,5 +140,57 @@ describe('habitat knowledge', () => {
     expect((await habitat('knowledge', 'show', id)).stdout).toMatch(
       /retracted by person at .* reason: purge-all/,
     );
+  });
+
+  test('with knowledge.embeddings the brief counts the dense retriever; the endpoint down gives the lexical brief and a warning', async () => {
+    // A stand-in model on loopback speaking the OpenAI embeddings API: each dimension a concept.
+    const concepts = [
+      ['cart', 'carts', 'basket'],
+      ['expire', 'vanished', 'ttl'],
+      ['feed', 'posts', 'paging'],
+    ];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const { input } = JSON.parse(body) as { input: string[] };
+        const vector = (t: string) => {
+          const words = t.toLowerCase().match(/[a-z_]+/g) ?? [];
+          return concepts.map((g) => words.filter((w) => g.includes(w)).length + 0.01);
+        };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: input.map((t, index) => ({ index, embedding: vector(t) })) }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const saved = root;
+    root = mkdtempSync(join(tmpdir(), 'cli-knowledge-embed-'));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      writeFileSync(
+        join(root, 'habitat.yaml'),
+        `knowledge:\n  embeddings:\n    url: ${url}\n    model: stand-in\n`,
+      );
+      const cart = await habitat(
+        'knowledge',
+        'add',
+        'Carts expire after 7 days in Redis; an untouched one is removed by its TTL.',
+        '--json',
+      );
+      const id = (JSON.parse(cart.stdout) as { learning: { id: string } }).learning.id;
+      await habitat('knowledge', 'add', 'The feed API pages with since_id; paging by time skips late posts.');
+      const task = ['knowledge', 'context', '--task', 'basket vanished from redis'];
+      const hybrid = await habitat(...task);
+      expect(hybrid.stderr).toBe('');
+      expect(hybrid.stdout).toContain(id);
+      await new Promise((resolve) => server.close(resolve));
+      const down = await habitat(...task);
+      expect(down.code).toBe(0);
+      expect(down.stderr).toMatch(/warning: embeddings unavailable/);
+      expect(down.stdout).toBe('');
+    } finally {
+      root = saved;
+      server.close();
+    }
   });
 });

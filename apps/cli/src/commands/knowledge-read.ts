@@ -46,7 +46,7 @@ export function scopeText(l: Learning): string {
 }
 
 /** The configured embeddings endpoint, with its key from the environment (never from a file). */
-function embeddingsOf(settings: CoordinatorSettings) {
+export function embeddingsOf(settings: CoordinatorSettings) {
   const e = settings.knowledge?.embeddings;
   if (!e) return undefined;
   const apiKey = e.apiKeyEnv ? process.env[e.apiKeyEnv] : undefined;

@@ -25,16 +25,27 @@ export async function knowledgePrelude(
   run: { runId?: string } = {},
 ): Promise<Partial<StartRunOptions>> {
   if (!agent.knowledge.context || agent.run.kind !== 'claude') return {};
-  const { openKnowledge, buildContext, recordBrief } = await import('@habitat/knowledge');
+  const { openKnowledge, buildContext, buildContextHybrid, recordBrief } = await import('@habitat/knowledge');
+  const { embeddingsOf } = await import('./knowledge-read.js');
   const prompt = await readFile(path.join(agent.repo.path, agent.run.prompt), 'utf8').catch(() => '');
   const { index } = await openKnowledge({ stateDir: settings.stateDir, knowledgeDir: settings.knowledgeDir });
   try {
-    const context = buildContext(index, {
+    const options = {
       task: `${agent.description ?? ''}\n${prompt}\n${agent.knowledge.tags.join(' ')}`,
       agent: agent.name,
       budgetTokens: agent.knowledge.budgetTokens,
       ...(agent.knowledge.project ? { project: agent.knowledge.project } : {}),
-    });
+    };
+    // With knowledge.embeddings, the dense retriever's agreement counts as evidence (the lexical brief, with a
+    // warning, when the endpoint is down).
+    const embeddings = embeddingsOf(settings);
+    const context = embeddings
+      ? await buildContextHybrid(index, { ...options, embeddings }).then((hybrid) => {
+          if (hybrid.warning)
+            process.stderr.write(`warning: knowledge brief for ${agent.name}: ${hybrid.warning}\n`);
+          return hybrid.context;
+        })
+      : buildContext(index, options);
     const runId = run.runId ?? ulid();
     recordBrief(index, context, {
       runId,
