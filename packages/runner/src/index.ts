@@ -16,6 +16,14 @@ export {
 export { RunError, type RunErrorCode } from './errors.js';
 export { commitRunChanges, type RepoSnapshot, snapshotRepo } from './git-audit.js';
 export {
+  LEARN_FILE,
+  learnFileOf,
+  MAX_LEARNINGS,
+  parseLearnFile,
+  type RunLearning,
+  readLearnFile,
+} from './learn-file.js';
+export {
   combineLimits,
   type LimitSource,
   limitFromInfo,

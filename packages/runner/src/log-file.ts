@@ -17,6 +17,8 @@ export interface RunPaths {
   /** `<stateDir>/runs/<runId>`: the run's scratch dir (wake file, credential files) */
   runDir: string;
   wakeFile: string;
+  /** `<runDir>/learn`: the run's lessons (`habitat learn`, learn-file.ts) */
+  learnFile: string;
   /** `<stateDir>/claude/<agent>`: the agent's persisted Claude Code config dir */
   claudeHome: string;
 }
@@ -30,6 +32,7 @@ export function runPaths(stateDir: string, agent: string, runId: string, started
     timesPath: `${base}.times`,
     runDir,
     wakeFile: path.join(runDir, 'wake'),
+    learnFile: path.join(runDir, 'learn'),
     claudeHome: path.join(stateDir, 'claude', agent),
   };
 }

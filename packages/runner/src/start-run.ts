@@ -12,6 +12,7 @@ import { LABEL_AGENT, LABEL_RUN, LABEL_STATE } from './docker.js';
 import { RunError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { commitRunChanges, type RepoSnapshot, snapshotRepo } from './git-audit.js';
+import { readLearnFile } from './learn-file.js';
 import { resumeArgv } from './limits.js';
 import { pruneLogs, type RunPaths, runPaths, writeResultRecord } from './log-file.js';
 import { ensureRepo } from './repo.js';
@@ -154,6 +155,8 @@ async function execute(
   const status = statusOf(exit, error, summary);
   const wake = await readWakeRequest(paths.wakeFile, endedAt, agent.wake);
   if (wake.warning) warnings.push(wake.warning);
+  const learned = await readLearnFile(paths.learnFile, (t) => scrubber.scrubText(t));
+  if (learned.warning) warnings.push(learned.warning);
   let wakeAt = wake.wakeAt?.toISOString();
   let wakeReason = wake.reason ?? (wakeAt ? 'requested by the agent' : undefined);
   if (!wakeAt && status === 'rate-limited' && summary.rateLimit?.resetsAt) {
@@ -180,6 +183,7 @@ async function execute(
     ...(exit?.containerId ? { containerId: exit.containerId } : {}),
     ...(exit?.ref ? { ref: exit.ref } : {}),
     ...(options.resume && agent.run.kind === 'claude' ? { resumedSession: options.resume.sessionId } : {}),
+    ...(learned.learnings.length > 0 ? { learnings: learned.learnings } : {}),
   };
   if (agent.gitCommit && agent.repo.kind === 'path' && status !== 'error-before-start') {
     try {
@@ -349,13 +353,15 @@ async function prepare(
     HABITAT_AGENT: agent.name,
     HABITAT_RUN_ID: runId,
     HABITAT_WAKE_FILE: inContainer ? `${IN_CONTAINER.run}/wake` : paths.wakeFile,
+    // Its lessons (`habitat learn`): read when it ends and stored as this run's, this agent's.
+    HABITAT_LEARN_FILE: inContainer ? `${IN_CONTAINER.run}/learn` : paths.learnFile,
     CLAUDE_CONFIG_DIR: inContainer ? IN_CONTAINER.claude : paths.claudeHome,
     ...(fileCredentials.length > 0
       ? { HABITAT_SECRETS_DIR: inContainer ? IN_CONTAINER.secrets : secretsDir }
       : {}),
     // No HABITAT_STATE_DIR: it names the daemon's socket and databases, and an agent that can reach the
     // socket can steer the fleet. Its channels are its own run dir (the wake file) and its output
-    // (LEARNED: lines); an agent file that really wants the state dir says so in `env:`.
+    // (LEARNED: lines) and its learn file; an agent file that really wants the state dir says so in `env:`.
   });
 
   const { argv, stdin } =

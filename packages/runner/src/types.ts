@@ -89,6 +89,8 @@ export interface RunResult {
   commit?: string;
   /** the Claude session this run continued (`claude --resume`) */
   resumedSession?: string;
+  /** lessons the run submitted through its learn file (`habitat learn`), scrubbed; stored by the CLI */
+  learnings?: { text: string; tags: string[] }[];
 }
 
 /** A parsed Claude Code stream-json event, reduced to what people and the scheduler care about. */

@@ -34,6 +34,8 @@ describe.skipIf(!docker)('docker defaults', () => {
       'cat /run/secrets/tok; echo',
       'ls /habitat/run',
       'echo "pids=$(cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max)"',
+      // its channel for lessons is its own run dir, as the non-root user
+      `printf '%s\\n' '{"text":"containers learn too","tags":["docker"]}' >> "$HABITAT_LEARN_FILE"`,
     ].join('; ');
     const agent = agentWith({
       name: 'hardened',
@@ -53,6 +55,7 @@ describe.skipIf(!docker)('docker defaults', () => {
     expect(log).toContain('repo-writable');
     expect(log).toMatch(/^lo $/m);
     expect(log).toContain('pids=512');
+    expect(result.learnings).toEqual([{ text: 'containers learn too', tags: ['docker'] }]);
     // The JSON credential, and the one field of it the agent printed, are both scrubbed.
     expect(log).not.toContain(SECRET);
     expect(log).toContain('[REDACTED:tok]');

@@ -45,6 +45,7 @@ describe('local backend', () => {
     expect(log).toContain(`HABITAT_AGENT=${agent.name}`);
     expect(log).toContain(`HABITAT_RUN_ID=${result.runId}`);
     expect(log).toContain(`HABITAT_WAKE_FILE=${path.join(stateDir, 'runs', result.runId, 'wake')}`);
+    expect(log).toContain(`HABITAT_LEARN_FILE=${path.join(stateDir, 'runs', result.runId, 'learn')}`);
     expect(log).toContain(`CLAUDE_CONFIG_DIR=${path.join(stateDir, 'claude', agent.name)}`);
     expect(log).toContain('GREETING=hi');
     expect(log).not.toContain('should-not-leak');
@@ -277,5 +278,52 @@ describe('habitats and logs', () => {
     const kept = readdirSync(path.join(stateDir, 'logs', agent.name)).sort();
     expect(kept.filter((f) => f.endsWith('.log')).map((f) => f.slice(16, 42))).toEqual(ids.slice(2));
     expect(kept.filter((f) => f.endsWith('.json'))).toHaveLength(2);
+  });
+});
+
+describe('the learn file (habitat learn)', () => {
+  test("a run's lessons come back in its result, scrubbed and bounded; hostile lines are dropped with a warning", async () => {
+    const secret = 'sk-learn-0123456789abcdefSECRET';
+    const credFile = path.join(tempDir(), 'api.env');
+    writeFileSync(credFile, `API_TOKEN=${secret}\n`);
+    const lines = [
+      JSON.stringify({ text: 'the flaky test needs TZ=UTC', tags: ['ci', 'tests', 'bad tag!'] }),
+      'plain text   lesson\twith spaces',
+      JSON.stringify({ text: 'token was $API_TOKEN' }).replace('$API_TOKEN', secret),
+      JSON.stringify({ text: 42 }),
+      JSON.stringify({ text: 'x'.repeat(5000) }),
+      ...Array.from({ length: 30 }, (_, i) => `lesson ${i}`),
+    ];
+    const script = lines
+      .map((l) => `printf '%s\\n' '${l.replace(/'/g, `'\\''`)}' >> "$HABITAT_LEARN_FILE"`)
+      .join('; ');
+    const agent = agentWith({
+      run: sh(script),
+      credentials: [{ name: 'api', source: { kind: 'file', path: credFile }, as: 'env', envName: 'API' }],
+    });
+    const stateDir = tempDir();
+    const result = await startRun(agent, { stateDir }).result;
+    expect(result.status).toBe('succeeded');
+    const learnings = result.learnings!;
+    expect(learnings).toHaveLength(20);
+    expect(learnings[0]).toEqual({ text: 'the flaky test needs TZ=UTC', tags: ['ci', 'tests'] });
+    expect(learnings[1]).toEqual({ text: 'plain text lesson with spaces', tags: [] });
+    expect(learnings[2]!.text).toBe('token was [REDACTED:api]');
+    expect(learnings[3]!.text.length).toBe(2000);
+    expect(result.warnings.join()).toMatch(/learn file: 15 line\(s\) ignored/);
+    expect(JSON.stringify(result)).not.toContain(secret);
+    // The file goes with the run dir.
+    expect(existsSync(path.join(stateDir, 'runs', result.runId))).toBe(false);
+  });
+
+  test('a learn file that is a symlink or a FIFO is not read (the agent owns its run dir)', async () => {
+    const elsewhere = path.join(tempDir(), 'not-yours');
+    writeFileSync(elsewhere, 'a lesson from a file the agent may not read\n');
+    for (const make of [`ln -s ${elsewhere} "$HABITAT_LEARN_FILE"`, 'mkfifo "$HABITAT_LEARN_FILE"']) {
+      const result = await startRun(agentWith({ run: sh(make) }), { stateDir: tempDir() }).result;
+      expect(result.status).toBe('succeeded');
+      expect(result.learnings).toBeUndefined();
+      expect(result.warnings.join()).toMatch(/learn file: (cannot read it \(ELOOP\)|not a regular file)/);
+    }
   });
 });

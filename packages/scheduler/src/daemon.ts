@@ -43,7 +43,7 @@ import {
   slotAfter,
   slotsBetween,
 } from './plan.js';
-import { leftoverWake, readRecord, removeRunDir, sweepRunDirs } from './recovery.js';
+import { leftoverLearnings, leftoverWake, readRecord, removeRunDir, sweepRunDirs } from './recovery.js';
 import { RESUME_TRIGGER, Resumes } from './resume.js';
 import { loadGuarded } from './settings-guard.js';
 import { type DaemonServer, serveControl } from './socket.js';
@@ -837,6 +837,7 @@ export class Daemon extends EventEmitter {
         continue;
       }
       const wake = agent ? await leftoverWake(this.stateDir, agent, row.id) : {};
+      const learned = agent ? await leftoverLearnings(this.stateDir, agent, row.id) : {};
       const reason =
         ended.exitCode !== undefined
           ? backend.inContainer
@@ -856,7 +857,12 @@ export class Daemon extends EventEmitter {
         signal: null,
         status: ended.exitCode === undefined ? 'lost' : ended.exitCode === 0 ? 'succeeded' : 'failed',
         ...(wake.wakeAt ? { wakeAt: wake.wakeAt, wakeReason: wake.wakeReason! } : {}),
-        warnings: [reason, ...(wake.warning ? [wake.warning] : [])],
+        warnings: [
+          reason,
+          ...(wake.warning ? [wake.warning] : []),
+          ...(learned.warning ? [learned.warning] : []),
+        ],
+        ...(learned.learnings ? { learnings: learned.learnings } : {}),
         logPath: row.log_path ?? '',
         summary: { toolsUsed: {}, unknownEvents: 0 },
         ...(ended.exitCode === undefined ? { error: { code: 'lost', message: reason } } : {}),
@@ -1053,6 +1059,7 @@ export class Daemon extends EventEmitter {
         const summary = output.summary;
         const endedAt = new Date(this.now());
         const wake = await leftoverWake(this.stateDir, agent, row.id);
+        const learned = await leftoverLearnings(this.stateDir, agent, row.id);
         result = {
           runId: row.id,
           agent: agent.name,
@@ -1078,7 +1085,9 @@ export class Daemon extends EventEmitter {
             ...(cancelled && !timedOut ? [cancelled] : []),
             ...(exit.warnings ?? []),
             ...(wake.warning ? [wake.warning] : []),
+            ...(learned.warning ? [learned.warning] : []),
           ],
+          ...(learned.learnings ? { learnings: learned.learnings } : {}),
           logPath,
           summary,
           ...(exit.containerId ? { containerId: exit.containerId } : {}),

@@ -1,10 +1,18 @@
 // What a run left on disk when its coordinator died: the result record (it finished and the runner wrote
 // it, but the daemon never recorded it), and the wake file (the agent asked for a time, then the daemon
-// died before reading it). Reconciliation reads these instead of running the agent again.
+// died before reading it), and the learn file (lessons it submitted). Reconciliation reads these instead of
+// running the agent again.
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentConfig } from '@habitat/config';
-import { type RunResult, readWakeRequest } from '@habitat/runner';
+import { type AgentConfig, readCredentialValues } from '@habitat/config';
+import {
+  LEARN_FILE,
+  type RunLearning,
+  type RunResult,
+  readLearnFile,
+  readWakeRequest,
+  Scrubber,
+} from '@habitat/runner';
 
 /** The result record the runner wrote for `runId`, if there is one. */
 export function readRecord(stateDir: string, agent: string, runId: string): RunResult | undefined {
@@ -41,6 +49,25 @@ export async function leftoverWake(
     ...(wake.wakeAt ? { wakeAt: wake.wakeAt.toISOString() } : {}),
     ...(wake.wakeAt ? { wakeReason: wake.reason ?? 'requested by the agent' } : {}),
     ...(wake.warning ? { warning: wake.warning } : {}),
+  };
+}
+
+/** The lessons a run submitted (its learn file) before its coordinator died, scrubbed of its credentials. */
+export async function leftoverLearnings(
+  stateDir: string,
+  agent: AgentConfig,
+  runId: string,
+): Promise<{ learnings?: RunLearning[]; warning?: string }> {
+  const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
+    c.values.map((value) => ({ name: c.name, value })),
+  );
+  const scrubber = new Scrubber(secrets);
+  const read = await readLearnFile(path.join(runDirOf(stateDir, runId), LEARN_FILE), (t) =>
+    scrubber.scrubText(t),
+  );
+  return {
+    ...(read.learnings.length > 0 ? { learnings: read.learnings } : {}),
+    ...(read.warning ? { warning: read.warning } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // The daemon as a real child process (`habitat up`) on a real coordinator with local-backend agents.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { connectDaemon, openStore } from '../src/index.js';
@@ -34,7 +34,7 @@ describe('habitat up', () => {
   test('kill -9 mid-run: the restarted daemon adopts the in-flight run, logs its later output, records how it ended; nothing fires twice', async () => {
     // After the kill the agent writes more than a pipe holds (while no coordinator reads), on both streams.
     const root = fleet({
-      slow: 'run: { command: [sh, -c, "echo started; sleep 2; seq 1 30000; echo err-after-kill >&2; echo after-kill-ok; echo 1h > $HABITAT_WAKE_FILE"] }\nschedule: { every: 1h }\n',
+      slow: 'run: { command: [sh, -c, "echo started; sleep 2; seq 1 30000; echo err-after-kill >&2; echo after-kill-ok; echo adopted runs learn too >> $HABITAT_LEARN_FILE; echo 1h > $HABITAT_WAKE_FILE"] }\nschedule: { every: 1h }\n',
     });
     const first = up(root);
     await waitFor(() => {
@@ -58,6 +58,15 @@ describe('habitat up', () => {
     expect(numbers).toEqual(Array.from({ length: 30000 }, (_, i) => String(i + 1)));
     expect(log).toContain('[stderr] err-after-kill');
     expect(log.indexOf('after-kill-ok')).toBeGreaterThan(log.indexOf('30000'));
+    // The lesson it submitted after the kill is stored as this run's (by the CLI's daemon, when it ended).
+    await waitFor(() => existsSync(path.join(root, 'knowledge')));
+    const stored = await waitFor(() =>
+      readdirSync(path.join(root, 'knowledge'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => readFileSync(path.join(root, 'knowledge', f), 'utf8'))
+        .find((t) => t.includes('adopted runs learn too')),
+    );
+    expect(stored).toContain(done!.id);
     // Its next scheduled slot is an hour away: nothing fires twice.
     await new Promise((r) => setTimeout(r, 1000));
     expect(runs(root, 'slow')).toHaveLength(1);

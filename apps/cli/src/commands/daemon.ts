@@ -20,6 +20,7 @@ import { onStopSignal } from '../stop-signals.js';
 import { maybeDaemon, printHistory, printNext, printStatus, query } from './daemon-read.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
 import { type LogsOptions, printLogs } from './logs.js';
+import { subscribeRunLearnings } from './run-learnings.js';
 
 const dur = formatDuration;
 const time = (value?: string | number | null) => formatTime(value);
@@ -125,6 +126,7 @@ export function registerDaemonCommands(program: Command): void {
           return;
         }
         if (opts.layers) subscribeLayers(daemon, root, logger);
+        subscribeRunLearnings(daemon, root, logger);
         if (opts.once) {
           const results = await daemon.runOnce();
           await daemon.stop(0);

@@ -377,13 +377,31 @@ export function registerKnowledgeCommands(program: Command): void {
   program
     .command('learn <text>')
     .description(
-      'inside a run: record a learning (printed as a LEARNED: line for the run log; stored at once when $HABITAT_STATE_DIR is set)',
+      'inside a run: record a lesson of this run (its learn file, stored when the run ends; outside a run, or in a run of an older habitat, printed as a LEARNED: line)',
     )
     .option('--tags <a,b>', 'comma-separated tags')
     .action(async (text: string, opts: { tags?: string }) => {
+      const line = text.replace(/\s+/g, ' ').trim();
+      // The run's own channel: a file only this run can write, read when it ends and stored with the run's
+      // real agent and id (run-learnings.ts). No state dir, no socket.
+      const learnFile = process.env.HABITAT_LEARN_FILE;
+      if (learnFile) {
+        const { appendFile } = await import('node:fs/promises');
+        await appendFile(learnFile, `${JSON.stringify({ text: line, tags: list(opts.tags) })}\n`, {
+          mode: 0o600,
+        }).catch((error: NodeJS.ErrnoException) => {
+          throw new CliError(
+            `cannot write the run's learn file ${learnFile}: ${error.code}`,
+            1,
+            'learn-failed',
+          );
+        });
+        process.stderr.write('habitat: lesson recorded; it is stored when this run ends\n');
+        return;
+      }
       // The LEARNED: line reaches the run log in any backend; extraction picks it up from there. Runs
       // are not handed the state dir (its socket steers the fleet) unless their agent file sets it.
-      process.stdout.write(`LEARNED: ${text.replace(/\s+/g, ' ')}\n`);
+      process.stdout.write(`LEARNED: ${line}\n`);
       const stateDir = process.env.HABITAT_STATE_DIR;
       if (!stateDir) return;
       const { settings } = await loadSettings(path.dirname(stateDir));

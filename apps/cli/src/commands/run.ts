@@ -22,6 +22,7 @@ import { coordinatorRoot } from '../cli.js';
 import { runFromResult } from '../json.js';
 import { CliError, formatExit, printJson, useColor, utcTimes } from '../output.js';
 import { knowledgePrelude } from './layers.js';
+import { storeRunLearnings } from './run-learnings.js';
 
 /** Find one valid agent by name, or fail with its diagnostics. */
 export async function requireAgent(
@@ -110,6 +111,9 @@ export async function runInForeground(
     } catch (error) {
       result.warnings.push(`not recorded in the scheduler state: ${(error as Error).message}`);
     }
+    await storeRunLearnings(coordinator.settings, agent, result).catch((error: Error) =>
+      result.warnings.push(`its lessons were not stored: ${error.message}`),
+    );
     return result;
   } finally {
     process.off('SIGINT', onSignal);
