@@ -73,10 +73,10 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
     }
     const dbPath = join(stateDir, 'sessions.db');
     if (!existsSync(dbPath)) return false; // the full command indexes first
-    const [{ openSessionIndex }, { searchJson, sessionStatsJson }] = await Promise.all([
-      import('@habitat/sessions'),
-      import('../json-data.js'),
-    ]);
+    // `{ … } = await import('@habitat/sessions')` on its own: the bundle turns that form into an import of the one
+    // module it names (query.ts); inside Promise.all it loaded the whole library (indexer, secretlint, chokidar)
+    const { openSessionIndex } = await import('@habitat/sessions');
+    const { searchJson, sessionStatsJson } = await import('../json-data.js');
     const index = openSessionIndex(dbPath);
     let out: unknown;
     try {
