@@ -84,6 +84,8 @@ export const DEFAULT_TUNING: Tuning = {
 
 /** Terms in more than this share of learnings say little (low IDF) and cost the most to rank: left out. */
 const COMMON_SHARE = 0.05;
+/** Feedback (expansion) terms in a large index: at most this share of learnings. */
+const FEEDBACK_SHARE = 0.005;
 
 const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
 
@@ -214,7 +216,9 @@ function feedbackTerms(
   count: number,
 ): string[] {
   const n = Math.max(1, index.size());
-  const common = Math.ceil(n * COMMON_SHARE);
+  // In a large index an expansion term must be specific as well (at most 0.5% of learnings): the expansion
+  // query ranks every learning any of its terms matches, and six terms at 5% each made it rank 30% of 100,000.
+  const common = Math.ceil(n * (n > 1000 ? FEEDBACK_SHARE : COMMON_SHARE));
   const weight = new Map<string, { term: string; w: number }>();
   for (const l of top) {
     const terms = keyTerms(textOf(l)).filter((t) => t.length > 2 && !/^\d/.test(t));
