@@ -61,6 +61,23 @@ export function stemsOf(l: Pick<Learning, 'title' | 'tags' | 'body'>): string {
   return [...new Set(keyTerms(`${l.title} ${l.tags.join(' ')} ${l.body}`).map(stem))].join(' ');
 }
 
+const STATEMENTS = {
+  rowOf: 'SELECT rowid, title, tags, body FROM learnings WHERE id = ?',
+  get: 'SELECT json FROM learnings WHERE id = ? OR id = ?',
+  count: 'SELECT count(*) AS n FROM learnings',
+  hasStatus: 'SELECT 1 AS y FROM learnings WHERE status = ? LIMIT 1',
+  df: 'SELECT count(*) AS n FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)',
+  meta: 'SELECT value FROM meta WHERE key = ?',
+  insert: `INSERT INTO learnings (id, path, title, body, tags, scope_kind, scope_name, status, confidence, updated, json, stems)
+    VALUES (@id, @path, @title, @body, @tags, @scope_kind, @scope_name, @status, @confidence, @updated, @json, @stems)`,
+  ftsInsert: 'INSERT INTO fts (rowid, title, tags, body) VALUES (?, ?, ?, ?)',
+  ftsDelete: "INSERT INTO fts (fts, rowid, title, tags, body) VALUES ('delete', ?, ?, ?, ?)",
+  delete: 'DELETE FROM learnings WHERE rowid = ?',
+  file: 'INSERT OR REPLACE INTO files (path, mtime, size, id) VALUES (?, ?, ?, ?)',
+  fileDelete: 'DELETE FROM files WHERE path = ?',
+  setMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
+};
+
 /** Up to this many indexed files, every sync is a full sweep. */
 const ALWAYS_SWEEP_FILES = 2000;
 /** In a larger knowledge base, a full sweep at least this often (in-place edits show up by then). */
@@ -92,7 +109,7 @@ export interface SyncOptions {
 /** The index database; the markdown files stay the truth. */
 export class KnowledgeIndex {
   readonly db: Database.Database;
-  private readonly stmt: Record<string, Database.Statement>;
+  private readonly stmt: Record<keyof typeof STATEMENTS, Database.Statement>;
   private syncedDir: { dir: string; mtime: number } | undefined;
 
   constructor(file: string, options: { readonly?: boolean } = {}) {
@@ -113,31 +130,24 @@ export class KnowledgeIndex {
       }
       this.db.pragma('synchronous = NORMAL');
     }
-    const prepare = (sql: string) => this.db.prepare(sql);
-    this.stmt = {
-      rowOf: prepare('SELECT rowid, title, tags, body FROM learnings WHERE id = ?'),
-      get: prepare('SELECT json FROM learnings WHERE id = ? OR id = ?'),
-      count: prepare('SELECT count(*) AS n FROM learnings'),
-      hasStatus: prepare('SELECT 1 AS y FROM learnings WHERE status = ? LIMIT 1'),
-      df: prepare('SELECT count(*) AS n FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)'),
-      meta: prepare('SELECT value FROM meta WHERE key = ?'),
-      ...(options.readonly
-        ? {}
-        : {
-            insert: prepare(
-              `INSERT INTO learnings (id, path, title, body, tags, scope_kind, scope_name, status, confidence, updated, json, stems)
-               VALUES (@id, @path, @title, @body, @tags, @scope_kind, @scope_name, @status, @confidence, @updated, @json, @stems)`,
-            ),
-            ftsInsert: prepare('INSERT INTO fts (rowid, title, tags, body) VALUES (?, ?, ?, ?)'),
-            ftsDelete: prepare(
-              "INSERT INTO fts (fts, rowid, title, tags, body) VALUES ('delete', ?, ?, ?, ?)",
-            ),
-            delete: prepare('DELETE FROM learnings WHERE rowid = ?'),
-            file: prepare('INSERT OR REPLACE INTO files (path, mtime, size, id) VALUES (?, ?, ?, ?)'),
-            fileDelete: prepare('DELETE FROM files WHERE path = ?'),
-            setMeta: prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-          }),
-    };
+    // Each statement is prepared on first use: a search uses a handful of the ones a sync or a write needs.
+    const stmt: Record<string, Database.Statement> = {};
+    for (const [name, sql] of Object.entries(STATEMENTS)) {
+      let prepared: Database.Statement | undefined;
+      Object.defineProperty(stmt, name, { get: () => (prepared ??= this.db.prepare(sql)) });
+    }
+    this.stmt = stmt;
+  }
+
+  private readonly cache = new Map<string, Database.Statement>();
+  /** A statement for SQL built at run time (a search's ranking query), prepared once per connection. */
+  prepared(sql: string): Database.Statement {
+    let statement = this.cache.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    return statement;
   }
 
   private readonly frequencies = new Map<string, number>();
@@ -157,7 +167,7 @@ export class KnowledgeIndex {
       const vocab = /^[a-z0-9]+$/.test(term) ? this.vocabulary() : undefined;
       n = vocab
         ? Math.min(cap, (vocab.get(stem(term)) as { doc: number } | undefined)?.doc ?? 0)
-        : (this.stmt.df!.get(`"${term.replace(/"/g, '""')}"`, cap) as { n: number }).n;
+        : (this.stmt.df.get(`"${term.replace(/"/g, '""')}"`, cap) as { n: number }).n;
       this.frequencies.set(key, n);
     }
     return n;
@@ -175,7 +185,7 @@ export class KnowledgeIndex {
 
   /** Whether any learning has this status (one index lookup). */
   hasStatus(status: string): boolean {
-    return this.stmt.hasStatus!.get(status) !== undefined;
+    return this.stmt.hasStatus.get(status) !== undefined;
   }
 
   /** Number of learnings (cached until the next write). */
@@ -206,30 +216,30 @@ export class KnowledgeIndex {
     };
     let info: Database.RunResult;
     try {
-      info = this.stmt.insert!.run(row);
+      info = this.stmt.insert.run(row);
     } catch (error) {
       // Two files with the same id (a copy): the last one read wins, as in a normal sync.
       if (!options.fresh || (error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
       this.remove(learning.id);
-      info = this.stmt.insert!.run(row);
+      info = this.stmt.insert.run(row);
     }
     if (options.fts !== false)
-      this.stmt.ftsInsert!.run(info.lastInsertRowid, learning.title, tags, learning.body);
+      this.stmt.ftsInsert.run(info.lastInsertRowid, learning.title, tags, learning.body);
   }
 
   remove(id: string): void {
     this.frequencies.clear();
     this.total = undefined;
-    const row = this.stmt.rowOf!.get(id) as
+    const row = this.stmt.rowOf.get(id) as
       | { rowid: number; title: string; tags: string; body: string }
       | undefined;
     if (!row) return;
-    this.stmt.ftsDelete!.run(row.rowid, row.title, row.tags, row.body);
-    this.stmt.delete!.run(row.rowid);
+    this.stmt.ftsDelete.run(row.rowid, row.title, row.tags, row.body);
+    this.stmt.delete.run(row.rowid);
   }
 
   get(id: string): Learning | undefined {
-    const row = this.stmt.get!.get(id, `k-${id}`) as { json: string } | undefined;
+    const row = this.stmt.get.get(id, `k-${id}`) as { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Learning) : undefined;
   }
 
@@ -241,11 +251,11 @@ export class KnowledgeIndex {
   }
 
   count(): number {
-    return (this.stmt.count!.get() as { n: number }).n;
+    return (this.stmt.count.get() as { n: number }).n;
   }
 
   private meta(key: string): string | undefined {
-    return (this.stmt.meta!.get(key) as { value: string } | undefined)?.value;
+    return (this.stmt.meta.get(key) as { value: string } | undefined)?.value;
   }
 
   /** Bring the index up to date with `dir`: new and changed files read, vanished ones dropped. */
@@ -318,12 +328,12 @@ export class KnowledgeIndex {
       this.db.transaction(() => {
         for (const gone of indexed.values()) {
           if (gone.id) this.remove(gone.id);
-          this.stmt.fileDelete!.run(gone.path);
+          this.stmt.fileDelete.run(gone.path);
           report.removed++;
         }
-        this.stmt.setMeta!.run('dir', dir);
-        this.stmt.setMeta!.run('dirMtime', String(dirMtime ?? 0));
-        this.stmt.setMeta!.run('sweptAt', String(Date.now()));
+        this.stmt.setMeta.run('dir', dir);
+        this.stmt.setMeta.run('dirMtime', String(dirMtime ?? 0));
+        this.stmt.setMeta.run('sweptAt', String(Date.now()));
       })();
     if (bulk) this.db.exec("INSERT INTO fts(fts) VALUES('rebuild')");
     // Many inserts leave FTS5 with many small segments, and every query reads all of them: merge them once
@@ -368,7 +378,7 @@ export class KnowledgeIndex {
         for (const c of batch) {
           if (c.text === undefined) continue;
           if (c.learning) this.put(c.learning, { fts: !bulk, fresh: bulk, stems });
-          this.stmt.file!.run(c.file, c.mtime, c.size, c.learning?.id ?? null);
+          this.stmt.file.run(c.file, c.mtime, c.size, c.learning?.id ?? null);
         }
       })();
     }
@@ -380,13 +390,13 @@ export class KnowledgeIndex {
     const dir = path.dirname(file);
     this.db.transaction(() => {
       this.put(learning);
-      this.stmt.file!.run(file, info.mtimeMs, info.size, learning.id);
+      this.stmt.file.run(file, info.mtimeMs, info.size, learning.id);
       // The directory changed because of this write: when the index was in sync with it before, it still is.
       const stored = Number(this.meta('dirMtime'));
       if (this.syncedDir?.dir === dir && this.meta('dir') === dir && stored === this.syncedDir.mtime) {
         const now = mtimeOf(dir);
         if (now !== undefined) {
-          this.stmt.setMeta!.run('dirMtime', String(now));
+          this.stmt.setMeta.run('dirMtime', String(now));
           this.syncedDir = { dir, mtime: now };
         }
       }

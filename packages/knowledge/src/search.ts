@@ -194,8 +194,8 @@ function candidates(
        ORDER BY rank LIMIT @count`
     : `SELECT rowid, rank FROM fts WHERE fts MATCH @expression AND rank MATCH 'bm25(${weights.join(', ')})'
        ORDER BY rank LIMIT @count`;
-  return index.db
-    .prepare(
+  return index
+    .prepared(
       `SELECT l.rowid AS rowid, l.json AS json, l.stems AS stems, m.rank AS rank
        FROM (${ranked}) m
        JOIN learnings l ON l.rowid = m.rowid
