@@ -259,8 +259,17 @@ export function namedAsId(text: string, start: number, end: number): boolean {
 export function looksRandom(token: string): boolean {
   if (ID_PREFIX.test(token)) return false;
   if (/^sha\d+-/.test(token)) return false; // package integrity digests
-  if (/^[0-9a-fA-F-]+$/.test(token)) return false; // digests, commit ids, UUIDs
+  if (/^[0-9a-fA-F.-]+$/.test(token)) return false; // digests, commit ids, UUIDs, git ranges (`a1b2..c3d4`)
   if (/^[\d.:-]+$/.test(token)) return false;
+  // a file name (`<uuid>.json`, `torch-2.7.1-cp311-none-macosx_11_0_arm64.whl`, `favicon_32_cb_58284776.png`)
+  if (/\.[a-z][a-z0-9]{0,7}$/.test(token) && /[-_.]/.test(token.replace(/\.[a-z][a-z0-9]{0,7}$/, '')))
+    return false;
+  // an identifier in camel case (`BlinkMacSystemFont`, `ExitPlanModeOutput`): words, no digits
+  if (/^[a-z]*(?:[A-Z][a-z]{2,})+$/.test(token)) return false;
+  // an id stamped with its creation time in ms (`94mvt-1759537055888-4c75013471a9`, a request id)
+  if (/(?:^|[-_])1\d{12}(?:[-_]|$)/.test(token)) return false;
+  // a name made of words (`setup-uv-1-x86_64-unknown-linux-gnu-…`): two or more lower-case words of 4+ letters
+  if ((token.match(/(?:^|[-_.])[a-z]{4,}(?=[-_.]|$)/g)?.length ?? 0) >= 2) return false;
   // a path or a dotted name: judge its longest part
   const parts = token.split(/[/.]/);
   if (parts.length > 1) {

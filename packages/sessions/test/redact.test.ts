@@ -139,6 +139,22 @@ describe('createRedactor', () => {
       expect(redact(text).text, text).toBe(text);
   });
 
+  test('names that look random in parts stay readable: file names, camel-case identifiers, git ranges, word names, time-stamped ids', () => {
+    const { redact } = createRedactor();
+    const hex = (n: number) => r(n, '0123456789abcdef');
+    for (const text of [
+      `        - ${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}.json`,
+      'Downloading torch-2.7.1-cp311-none-macosx_11_0_arm64.whl (68.6 MB)',
+      '      - favicon_32_cb_58284776.png\n      - z_7a75fb84fc14b0a3_renderer_py.html',
+      "font-family: -apple-system, BlinkMacSystemFont, 'Segoe UI'",
+      '    43→    ExitPlanModeOutput,',
+      `index ${hex(40)}..${hex(40)} 100644`,
+      `Cache restored from key: setup-uv-1-x86_64-unknown-linux-gnu-0.7.13-${hex(64)}`,
+      '"value": "lhr1::94mvt-1759537055888-4c75013471a9"',
+    ])
+      expect(redact(text).text, text).toBe(text);
+  });
+
   test('the skipping prefilter finds exactly the lines a character-by-character scan finds', () => {
     let x = 99;
     const rand = () => {
