@@ -1,10 +1,11 @@
-// The Docker backend (dockerode): one container per run, labelled so a restarted coordinator can find
-// it, its output saved as it arrives, removed once the output is on disk and its exit status is marked in
+// The Docker backend: one container per run (over the engine's socket with docker-engine.ts, else with
+// dockerode), labelled so a restarted coordinator can find it, its output saved as it arrives, removed once the output is on disk and its exit status is marked in
 // the run dir (a coordinator killed after the removal but before recording the run reads it there).
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Backend, BackendExit, BackendRun, LiveRun, OutputSink, RunSpec } from './backend.js';
+import { demultiplex, type Engine, engineAt, engineSocket } from './docker-engine.js';
 import { RunError } from './errors.js';
 import { wrapperMarks, writeExitMark } from './local-wrapper.js';
 
@@ -33,33 +34,48 @@ export async function dockerAvailable(): Promise<boolean> {
   }
 }
 
-export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
+/** The engine's create body for a run's container (the same for both clients). */
+function createBody(spec: RunSpec) {
+  const c = spec.container;
+  return {
+    Image: c.image,
+    Cmd: c.cmd,
+    WorkingDir: c.workingDir,
+    Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
+    Labels: c.labels,
+    ...(c.user ? { User: c.user } : {}),
+    OpenStdin: c.stdin !== undefined,
+    StdinOnce: c.stdin !== undefined,
+    AttachStdin: c.stdin !== undefined,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    HostConfig: {
+      Binds: [...c.binds, ...spec.credentialFiles.map((f) => `${f.hostPath}:${f.containerPath}:ro`)],
+      NetworkMode: c.network,
+      ...(c.memoryBytes ? { Memory: c.memoryBytes } : {}),
+      ...(c.cpus ? { NanoCpus: Math.round(c.cpus * 1e9) } : {}),
+      ...hardening(c),
+      Init: true,
+    },
+  };
+}
+
+/**
+ * One container for the run: over the engine's Unix socket with the lean client (docker-engine.ts), else
+ * (DOCKER_HOST tcp:// or ssh://, or HABITAT_DOCKER_CLIENT=dockerode) with dockerode.
+ */
+export function startContainer(spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
+  const socket = process.env.HABITAT_DOCKER_CLIENT === 'dockerode' ? undefined : engineSocket();
+  return socket ? startOnSocket(engineAt(socket), spec, onOutput) : startWithDockerode(spec, onOutput);
+}
+
+async function startWithDockerode(spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
   const c = spec.container;
   const engine = await docker();
   let container: Docker.Container;
   try {
-    container = await engine.createContainer({
-      Image: c.image,
-      Cmd: c.cmd,
-      WorkingDir: c.workingDir,
-      Env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
-      Labels: c.labels,
-      ...(c.user ? { User: c.user } : {}),
-      OpenStdin: c.stdin !== undefined,
-      StdinOnce: c.stdin !== undefined,
-      AttachStdin: c.stdin !== undefined,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      HostConfig: {
-        Binds: [...c.binds, ...spec.credentialFiles.map((f) => `${f.hostPath}:${f.containerPath}:ro`)],
-        NetworkMode: c.network,
-        ...(c.memoryBytes ? { Memory: c.memoryBytes } : {}),
-        ...(c.cpus ? { NanoCpus: Math.round(c.cpus * 1e9) } : {}),
-        ...hardening(c),
-        Init: true,
-      },
-    });
+    container = await engine.createContainer(createBody(spec));
   } catch (error) {
     throw dockerError(error, c.image);
   }
@@ -96,6 +112,55 @@ export async function startContainer(spec: RunSpec, onOutput: OutputSink): Promi
       container.stop({ t: Math.ceil(spec.graceMs / 1000) }).catch(() => {}); // already stopped
     };
     return { started: { containerId: container.id, ref: container.id }, exit, stop };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
+
+/**
+ * The same run with the lean client. As `docker run` does, the wait for the exit is asked for before the start,
+ * so the exit is known as soon as the engine has it (not one round trip after the start's answer). The exit is
+ * then recorded exactly as above: output drained, exit status marked in the run dir, container removed.
+ */
+async function startOnSocket(engine: Engine, spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
+  const c = spec.container;
+  let id: string;
+  try {
+    id = (await engine.call<{ Id: string }>('POST', '/containers/create', createBody(spec))).Id;
+  } catch (error) {
+    throw dockerError(error, c.image);
+  }
+  const remove = () => engine.call('DELETE', `/containers/${id}?force=1`).catch(() => {});
+  try {
+    const stream = await engine.attach(id, c.stdin !== undefined);
+    const ended = demultiplex(stream, onOutput);
+    const { exited } = await engine.waitNextExit(id);
+    exited.catch(() => {}); // a failed start removes the container, which ends this wait (handled below)
+    await engine.call('POST', `/containers/${id}/start`);
+    if (c.stdin !== undefined) stream.end(c.stdin);
+    const exit = (async (): Promise<BackendExit> => {
+      try {
+        const exitCode = await exited;
+        await ended;
+        writeExitMark(runDirOf(spec.stateDir, spec.runId), exitCode);
+        return {
+          exitCode,
+          signal: null,
+          timedOut: false,
+          cancelled: false,
+          containerId: id,
+          ref: id,
+        };
+      } finally {
+        await remove();
+      }
+    })();
+    const stop = () => {
+      // already stopped: 304, or gone: 404
+      engine.call('POST', `/containers/${id}/stop?t=${Math.ceil(spec.graceMs / 1000)}`).catch(() => {});
+    };
+    return { started: { containerId: id, ref: id }, exit, stop };
   } catch (error) {
     await remove();
     throw error;
