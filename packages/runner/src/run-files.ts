@@ -3,7 +3,7 @@
 // does not expose them a second time). Both go when the run ends; whatever a crash left is swept when
 // a coordinator starts: a run's files stay only while its run is open or the process that made them lives.
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** `<stateDir>/secrets/<runId>`: mode 0700, owned by the run's user; its files 0400. */
@@ -26,8 +26,10 @@ function startTimeOf(pid: number): string | undefined {
 /** Note which process owns a run's files (so a sweep by another process leaves them while it lives). */
 export async function claimRunFiles(stateDir: string, runId: string): Promise<void> {
   const dir = path.join(stateDir, 'secrets');
-  // Owner-only like the rest of the state dir: containers get their files by bind mount, not through it.
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Traversable, not listable (0711), like runs/: a local agent running as its own uid (isolation.user)
+  // reaches its own `<run>/` (0700, its uid) and nothing else; containers get their files by bind mount.
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await chmod(dir, 0o711);
   await writeFile(ownerFile(stateDir, runId), `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, {
     mode: 0o600,
   });

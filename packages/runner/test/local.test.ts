@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { type RunEvent, startRun } from '../src/index.js';
@@ -149,6 +149,58 @@ describe('credentials', () => {
     expect(readFileSync(result.logPath, 'utf8')).toMatch(/-r-{8}/);
     expect(existsSync(path.join(stateDir, 'runs', result.runId))).toBe(false);
   });
+});
+
+describe('distinct uids (isolation.user, the coordinator is root)', () => {
+  test.skipIf(process.getuid?.() !== 0)(
+    "each run reads its own credential file; another agent's run, as another uid, can neither read nor list them",
+    { timeout: 30_000 },
+    async () => {
+      const stateDir = tempDir();
+      const shared = tempDir();
+      const repo = tempDir();
+      for (const d of [shared, repo]) chmodSync(d, 0o777);
+      chmodSync(stateDir, 0o711); // the state dir's parent must let the agents through; secureStateDir does the rest
+      const cred = (name: string, value: string) => {
+        const file = path.join(tempDir(), name);
+        writeFileSync(file, value);
+        return [
+          { name: 'tok', source: { kind: 'file' as const, path: file }, as: 'file' as const, envName: 'TOK' },
+        ];
+      };
+      const a = agentWith({
+        name: 'alice',
+        repo: { kind: 'path', path: repo },
+        isolation: { backend: 'local', user: '4321', network: 'none' },
+        run: sh(
+          `id -u; test "$(cat "$HABITAT_SECRETS_DIR/tok")" = alice-secret-1 && echo read-own; echo "$HABITAT_SECRETS_DIR" > ${shared}/alice; sleep 3`,
+        ),
+        credentials: cred('a', 'alice-secret-1'),
+      });
+      const b = agentWith({
+        name: 'bob',
+        repo: { kind: 'path', path: repo },
+        isolation: { backend: 'local', user: '4322', network: 'none' },
+        run: sh(
+          `id -u; test "$(cat "$HABITAT_SECRETS_DIR/tok")" = bob-secret-2 && echo read-own; while [ ! -s ${shared}/alice ]; do sleep 0.1; done; cat "$(cat ${shared}/alice)/tok" && echo READ-OTHER || echo denied-other; ls ${stateDir}/secrets && echo LISTED || echo not-listable; ls "$(cat ${shared}/alice)" && echo LISTED-OTHER || echo denied-other-dir`,
+        ),
+        credentials: cred('b', 'bob-secret-2'),
+      });
+      const ra = startRun(a, { stateDir });
+      const rb = startRun(b, { stateDir });
+      const [resultA, resultB] = await Promise.all([ra.result, rb.result]);
+      const logA = readFileSync(resultA.logPath, 'utf8');
+      const logB = readFileSync(resultB.logPath, 'utf8');
+      expect(logA).toMatch(/^4321$/m);
+      expect(logA).toContain('read-own');
+      expect(logB).toMatch(/^4322$/m);
+      expect(logB).toContain('read-own');
+      expect(logB).toContain('denied-other');
+      expect(logB).toContain('not-listable');
+      expect(logB).toContain('denied-other-dir');
+      expect(logB).not.toMatch(/READ-OTHER|LISTED|alice-secret-1/);
+    },
+  );
 });
 
 describe('agent-paced wake', () => {

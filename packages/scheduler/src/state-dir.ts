@@ -1,7 +1,7 @@
 // The state dir holds run logs, credential files in flight, the socket and the databases: owner-only
 // (0700 dirs, 0600 files) whatever the umask, and watched for the disk filling up. The state dir itself
-// and `runs/` and `claude/` are 0711: an agent running as another uid can pass through them to its own
-// run dir and home (0700, its own) but cannot list or read anything else.
+// and `runs/`, `claude/` and `secrets/` are 0711: an agent running as another uid can pass through them to
+// its own run dir, home and credential files (0700, its own) but cannot list or read anything else.
 import { chmodSync, mkdirSync, readdirSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { SchedulerError } from './errors.js';
@@ -14,7 +14,7 @@ export const MIN_FREE_BYTES = 2 * 1024 * 1024;
 /** sun_path holds 108 bytes including the terminating NUL. */
 export const MAX_SOCKET_PATH = 107;
 
-const TRAVERSED = new Set(['runs', 'claude']);
+const TRAVERSED = new Set(['runs', 'claude', 'secrets']);
 
 /** Create (or tighten) the state dir and what is directly in it, and one level of subdirs. */
 export function secureStateDir(stateDir: string): void {

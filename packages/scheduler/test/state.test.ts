@@ -50,7 +50,7 @@ describe('file modes', () => {
           const st = lstatSync(f);
           const mode = st.mode & 0o777;
           if (st.isDirectory()) {
-            const traversed = ['runs', 'claude'].includes(e) && p === stateDir;
+            const traversed = ['runs', 'claude', 'secrets'].includes(e) && p === stateDir;
             if (mode !== (traversed ? 0o711 : 0o700)) bad.push(`${f} ${mode.toString(8)}`);
             walk(f);
           } else if (mode & 0o077) bad.push(`${f} ${mode.toString(8)}`);
