@@ -171,7 +171,7 @@ describe('distinct uids (isolation.user, the coordinator is root)', () => {
       const a = agentWith({
         name: 'alice',
         repo: { kind: 'path', path: repo },
-        isolation: { backend: 'local', user: '4321', network: 'none' },
+        isolation: { backend: 'local', image: 'habitat-test:latest', user: '4321', network: 'none' },
         run: sh(
           `id -u; test "$(cat "$HABITAT_SECRETS_DIR/tok")" = alice-secret-1 && echo read-own; echo "$HABITAT_SECRETS_DIR" > ${shared}/alice; sleep 3`,
         ),
@@ -180,7 +180,7 @@ describe('distinct uids (isolation.user, the coordinator is root)', () => {
       const b = agentWith({
         name: 'bob',
         repo: { kind: 'path', path: repo },
-        isolation: { backend: 'local', user: '4322', network: 'none' },
+        isolation: { backend: 'local', image: 'habitat-test:latest', user: '4322', network: 'none' },
         run: sh(
           `id -u; test "$(cat "$HABITAT_SECRETS_DIR/tok")" = bob-secret-2 && echo read-own; while [ ! -s ${shared}/alice ]; do sleep 0.1; done; cat "$(cat ${shared}/alice)/tok" && echo READ-OTHER || echo denied-other; ls ${stateDir}/secrets && echo LISTED || echo not-listable; ls "$(cat ${shared}/alice)" && echo LISTED-OTHER || echo denied-other-dir`,
         ),
