@@ -135,3 +135,33 @@ test('the built --help is the live help', () => {
   expect(built.stdout).toBe(live.stdout);
   expect(built.stdout).toContain('sessions');
 });
+
+test('sessions search and stats --json on an index load the query module only: no indexer, secretlint or chokidar', () => {
+  const root = testdir({
+    'habitat.yaml': 'defaults: { timeout: 5m }\n',
+    'claude/projects/-w/s1.jsonl': `${JSON.stringify({ type: 'user', sessionId: 's1', uuid: 'u1', timestamp: '2026-01-01T00:00:00Z', cwd: '/w', message: { role: 'user', content: 'hello fast path' } })}\n`,
+  });
+  const env = { HOME: root, HABITAT_CACHE_DIR: path.join(root, 'cache') };
+  // relative to the run's cwd (the record of loaded modules is named after the arguments)
+  const where = ['--state-dir', 'state', '--claude-dir', 'claude', '--no-defaults'];
+  expect(
+    spawnSync(process.execPath, [CLI, 'sessions', 'index', ...where], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    }).status,
+  ).toBe(0);
+  for (const args of [
+    ['sessions', 'search', 'hello', '--json', ...where],
+    ['sessions', 'stats', '--json', ...where],
+  ]) {
+    const modules = loads(root, env, ...args);
+    expect(
+      modules.some((m) => /sessions\/src\/query\.ts/.test(m)),
+      args.join(' '),
+    ).toBe(true);
+    expect(
+      modules.filter((m) => /sessions\/src\/(indexer|redact|writer)\.ts|secretlint|chokidar/.test(m)),
+      args.join(' '),
+    ).toEqual([]);
+  }
+});
