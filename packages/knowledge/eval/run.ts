@@ -226,6 +226,22 @@ for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'all'] as const) {
   );
 }
 
+{
+  // Briefs that mark a learning "older" (a newer one of its scope on the same subject, no contradiction found on
+  // add): how many of those marks are one of the dated pairs.
+  let marks = 0;
+  let right = 0;
+  for (const q of queries) {
+    const c = buildContext(index, { task: q.query, project: q.project });
+    for (const h of c.hits)
+      if (h.stale?.reason === 'older') {
+        marks++;
+        if (truePairs.has(`${toDataset([h.learning.id])[0]}|${toDataset([h.stale.by!])[0]}`)) right++;
+      }
+  }
+  console.log(`\n"older" marks in all ${queries.length} briefs: ${marks}, of them a dated pair: ${right}`);
+}
+
 if (process.argv.includes('--sweep')) {
   // Calibration of the brief's evidence cut: on the tuning half only.
   const tune = queries.filter((q) => splitOf(q.id) === 'tune');

@@ -3,7 +3,7 @@
 // task gets an empty brief; a stale learning comes after the newer one that contradicts it, marked.
 import type { KnowledgeIndex } from './index-db.js';
 import { DEFAULT_TUNING, type SearchOptions, searchKnowledge } from './search.js';
-import { estimateTokens, keyTerms } from './text.js';
+import { estimateTokens, keyTerms, similarity } from './text.js';
 import type { KnowledgeHit, Learning } from './types.js';
 
 export interface ContextOptions {
@@ -69,9 +69,34 @@ function entryOf(hit: KnowledgeHit): string {
   const stale = hit.stale
     ? hit.stale.reason === 'newer'
       ? ` **[stale: contradicted by ${hit.stale.by} of ${hit.stale.since.slice(0, 10)}]**`
-      : ` **[stale: valid until ${hit.stale.since.slice(0, 10)}]**`
+      : hit.stale.reason === 'older'
+        ? ` **[older: ${hit.stale.by} of ${hit.stale.since.slice(0, 10)} is about the same and newer; check this still holds]**`
+        : ` **[stale: valid until ${hit.stale.since.slice(0, 10)}]**`
     : '';
   return `- **${l.title}**${stale} — ${l.body.replace(/\s+/g, ' ').trim()} _(${meta.join(' · ')})_\n`;
+}
+
+/** Same subject: stemmed key-term Jaccard at least this (on the first eval set: 19 of 20 changed facts, 3 of 723 other pairs of a project). */
+export const SAME_SUBJECT = 0.2;
+/** ... and written at least this much later. */
+const LATER_MS = 30 * 86_400_000;
+
+const sameScope = (a: Learning, b: Learning) =>
+  a.scope.kind === b.scope.kind &&
+  (a.scope.kind === 'org' || a.scope.name === (b.scope as { name: string }).name);
+
+/** The newest active learning of the hit's scope about the same subject, written a month or more later. */
+function newerOnSameSubject(hit: KnowledgeHit, candidates: KnowledgeHit[]): KnowledgeHit | undefined {
+  const l = hit.learning;
+  let found: KnowledgeHit | undefined;
+  for (const c of candidates) {
+    const o = c.learning;
+    if (o.id === l.id || c.stale || o.status !== 'active' || !sameScope(l, o)) continue;
+    if (Date.parse(o.created) - Date.parse(l.created) < LATER_MS) continue;
+    if (found && found.learning.created >= o.created) continue;
+    if (similarity(`${l.title}. ${l.body}`, `${o.title}. ${o.body}`) >= SAME_SUBJECT) found = c;
+  }
+  return found;
 }
 
 /** Stale hits move to just after the hit that makes them stale, when that one is in the brief. */
@@ -110,6 +135,8 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
   const budget = options.budgetTokens ?? 1500;
   const threshold = options.threshold ?? BRIEF_THRESHOLD;
   const rule = { ...BRIEF_RULE, ...options.rule };
+  // Every learning the searches found, in the brief or not: where a newer one on the same subject is looked for.
+  const pool = new Map<string, KnowledgeHit>();
   const search = (text: string) => {
     const agreed = options.agreed?.(text);
     const hits = searchKnowledge(index, text, {
@@ -119,6 +146,7 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
       ...(options.tuning ? { tuning: options.tuning } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
+    for (const h of hits) if (!pool.has(h.learning.id)) pool.set(h.learning.id, h);
     return hits.filter(
       (h) =>
         h.evidence * rule.boost[h.scopeMatch] >=
@@ -147,6 +175,19 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
       snippet: '',
       scopeMatch: hit.scopeMatch,
     });
+  }
+  // Two learnings of one scope about the same subject, written months apart, with no contradiction found on add
+  // (the change was said in words the rules do not know: "stopped", "bumped to", "we left"): the newer goes
+  // first and the older is marked as older, to be checked, not as contradicted.
+  for (const hit of [...best.values()]) {
+    if (hit.stale) continue;
+    const newer = newerOnSameSubject(hit, [...pool.values(), ...best.values()]);
+    if (!newer) continue;
+    best.set(hit.learning.id, {
+      ...hit,
+      stale: { by: newer.learning.id, since: newer.learning.created, reason: 'older' },
+    });
+    if (!best.has(newer.learning.id)) best.set(newer.learning.id, { ...newer, score: hit.score });
   }
   const relevant = orderFresh([...best.values()].sort((a, b) => b.score - a.score).slice(0, 12));
   if (relevant.length === 0) return { markdown: '', hits: [], tokens: 0, served: [] };

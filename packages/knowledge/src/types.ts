@@ -60,8 +60,11 @@ export interface KnowledgeHit {
   matched?: number;
   /** title/body excerpt with matched terms marked */
   snippet: string;
-  /** why the hit is stale: a newer learning contradicts it, or it is past its `validUntil` */
-  stale?: { by?: string; since: string; reason: 'newer' | 'expired' };
+  /**
+   * why the hit is stale: a newer learning contradicts it (`newer`), it is past its `validUntil` (`expired`), or
+   * (briefs only) a newer learning of its scope is about the same subject (`older`: to be checked)
+   */
+  stale?: { by?: string; since: string; reason: 'newer' | 'expired' | 'older' };
   /** the hit's scope relative to the asker: its own project/agent, org-wide, or another project/agent */
   scopeMatch: 'agent' | 'project' | 'org' | 'other';
 }

@@ -306,6 +306,64 @@ describe('capture', () => {
     expect(old.learning.id).not.toBe(moved.learning.id);
   });
 
+  test('a newer learning of the same scope on the same subject goes first; the older is marked to be checked', async () => {
+    const { dir, index } = await kb();
+    const at = (date: string) => ({
+      provenance: { source: 'person' as const, time: `${date}T12:00:00.000Z` },
+    });
+    const project = { kind: 'project' as const, name: 'shop' };
+    const old = await add(
+      index,
+      dir,
+      'Order confirmation emails are rendered by the Handlebars templates in shop-mailer.',
+      {
+        ...at('2025-01-10'),
+        scope: project,
+      },
+    );
+    // The change is said in words the contradiction rules do not know: nothing is linked on add.
+    const newer = await add(
+      index,
+      dir,
+      'Order confirmation emails: shop-mailer renders React Email components, built in CI before deploys.',
+      { ...at('2025-09-01'), scope: project },
+    );
+    expect(newer.outcome).toBe('added');
+    const brief = buildContext(index, {
+      task: 'change the order confirmation email template',
+      project: 'shop',
+    });
+    expect(brief.hits.map((h) => h.learning.id)).toEqual([newer.learning.id, old.learning.id]);
+    expect(brief.hits[1]!.stale).toMatchObject({ reason: 'older', by: newer.learning.id });
+    expect(brief.markdown).toContain(
+      `[older: ${newer.learning.id} of 2025-09-01 is about the same and newer`,
+    );
+    // Search ranks as before (the mark is the brief's), and another scope's learning is not "newer" for it.
+    expect(searchKnowledge(index, 'order confirmation email template').every((h) => !h.stale)).toBe(true);
+    const other = await kb();
+    await add(
+      other.index,
+      other.dir,
+      'Order confirmation emails are rendered by the Handlebars templates in shop-mailer.',
+      {
+        ...at('2025-01-10'),
+        scope: project,
+      },
+    );
+    await add(
+      other.index,
+      other.dir,
+      'Order confirmation emails: shop-mailer renders React Email components, built in CI before deploys.',
+      { ...at('2025-09-01'), scope: { kind: 'project', name: 'marketing' } },
+    );
+    const across = buildContext(other.index, {
+      task: 'change the order confirmation email template',
+      project: 'shop',
+    });
+    expect(across.hits.length).toBeGreaterThan(0);
+    expect(across.hits.every((h) => !h.stale)).toBe(true);
+  });
+
   test('a change said in the title counts; a change word about something else does not', () => {
     const older = {
       title: 'Logs are shipped with Fluentd',
