@@ -377,7 +377,15 @@ const hit = z.strictObject({
   matched: nullable(z.number().int()).describe("how many of the query's key terms the learning contains"),
   snippet: z.string(),
   stale: nullable(
-    z.strictObject({ reason: z.enum(['newer', 'expired']), by: nullable(z.string()), since: z.string() }),
+    z.strictObject({
+      reason: z
+        .enum(['newer', 'expired', 'older'])
+        .describe(
+          'newer: contradicted by a newer learning; expired: past validUntil; older (briefs only): a newer learning of its scope is about the same subject',
+        ),
+      by: nullable(z.string()),
+      since: z.string(),
+    }),
   ),
   scopeMatch: z.enum(['agent', 'project', 'org', 'other']),
 });
