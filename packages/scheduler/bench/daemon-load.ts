@@ -8,7 +8,8 @@
 // deterministic jitter (`jitterFor`, the same function the daemon plans with).
 // Idle: the same fleet on `every: 1h` (each runs once at first sight, then nothing is due for an hour):
 // CPU over a quiet period once that first round is done.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { jitterFor } from '@habitat/config';
 import { openStore, type RunRow } from '@habitat/scheduler';
@@ -33,6 +34,16 @@ const loadSeconds = Number(process.argv[3] ?? 60);
 const idleSeconds = Number(process.argv[4] ?? 20);
 const JITTER_MS = 1000;
 const children: ChildProcess[] = [];
+/** The baseline probe: `rate` timers a second for `ms`, each planned at a random instant; prints lateness (ms). */
+const PROBE = `
+const [rate, ms] = process.argv.slice(1).map(Number);
+const start = Date.now() + 200, late = [];
+for (let t = 0; t < ms; t += 1000 / rate) {
+  const at = start + t + Math.random() * (1000 / rate);
+  setTimeout(() => late.push(Date.now() - at), at - Date.now());
+}
+setTimeout(() => process.stdout.write(JSON.stringify(late)), ms + 500);
+`;
 deadline(loadSeconds + idleSeconds + 240, 'daemon-load', () => {
   for (const c of children) c.kill('SIGKILL');
 });
@@ -63,6 +74,16 @@ if (status.agents.length !== count)
   throw new Error(`the daemon loaded ${status.agents.length} agents, not ${count}`);
 
 const loadStart = Date.now();
+const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+// Baseline, at the same time: a bare node process with timers at the same rate (one per agent a minute, at
+// scattered milliseconds) doing nothing else. Its lateness is what this machine's load alone costs a timer.
+const probe = spawn(process.execPath, ['-e', PROBE, String(count / 60), String(loadSeconds * 1000)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+children.push(probe);
+let probeOut = '';
+probe.stdout!.on('data', (c) => (probeOut += c));
+const probeDone = new Promise((r) => probe.once('exit', r));
 const cpuStart = cpuMs(daemon.pid!);
 const rssSamples: number[] = [];
 while (Date.now() - loadStart < loadSeconds * 1000) {
@@ -71,6 +92,8 @@ while (Date.now() - loadStart < loadSeconds * 1000) {
 }
 const loadCpu = cpuMs(daemon.pid!) - cpuStart;
 const loadElapsed = Date.now() - loadStart;
+await probeDone;
+const probeLate = JSON.parse(probeOut) as number[];
 const loadMem = memory(daemon.pid!);
 await stop(daemon);
 
@@ -123,7 +146,9 @@ const idlePct = (idleCpu / idleElapsed) * 100;
 print(
   `scheduler daemon (habitat up --no-layers${process.env.HABITAT_BENCH_NODE_FLAGS ? `, node ${process.env.HABITAT_BENCH_NODE_FLAGS}` : ''}), ${count} agents, local backend, command \`true\``,
 );
-print(`startup to socket answering: ${ms(startupMs)}`);
+print(
+  `startup to socket answering: ${ms(startupMs)}; load average ${loadAvg} at the start of the load phase`,
+);
 print(
   `load: ${(loadElapsed / 1000).toFixed(0)} s, ${runs.length} scheduled runs fired (expected ~${expectedFires}); ` +
     `statuses ${[...byStatus].map(([k, v]) => `${k} ${v}`).join(', ')}; daemon CPU during load ${((loadCpu / loadElapsed) * 100).toFixed(1)}%`,
@@ -154,6 +179,14 @@ print(
     `${ms(p99q)} (p50 ${ms(quantile(queuedLate, 0.5))}, max ${ms(Math.max(...queuedLate))})`,
     '<= 50 ms',
     p99q <= 50 ? 'PASS' : 'MISS',
+  ]),
+);
+print(
+  row([
+    'baseline: timer lateness p99 of a bare node process, same rate, same time',
+    `${ms(quantile(probeLate, 0.99))} (p50 ${ms(quantile(probeLate, 0.5))}, max ${ms(Math.max(...probeLate))})`,
+    '',
+    '',
   ]),
 );
 print(
