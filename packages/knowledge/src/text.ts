@@ -64,7 +64,7 @@ const NEGATION =
 
 /** Words a newer statement uses when a fact changed: "no longer", "was removed", "replaced", ... */
 const CHANGED =
-  /\b(no longer|any ?more|was removed|were removed|is gone|are gone|was deleted|replaced|instead of|shut down|retired|deprecated|switched (?:from|to))\b/i;
+  /\b(no longer|any ?more|was removed|were removed|is gone|are gone|was deleted|replaced|instead of|shut down|retired|deprecated|switched (?:from|to)|stopped|phased out|in favou?r of|bumped (?:from|to)|re-enabled|(?:was|were) turned (?:off|on)|is back)\b/i;
 const NOW = /\b(now|since|raised|lowered|increased|decreased|changed|moved|upgraded|migrated|switched)\b/i;
 /** "moved from X to Y", "raised from 2 GB to 5 GB": X is what the older statement said. */
 const FROM_TO = /\bfrom\s+((?:[^\s,;]+\s+){0,5}?[^\s,;]+)\s+to\b/gi;

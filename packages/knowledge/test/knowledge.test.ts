@@ -381,6 +381,12 @@ describe('capture', () => {
         body: 'Each node pushes container logs to the logging cluster through the OpenTelemetry collector.',
       }),
     ).toBe('the newer says the old fact is gone');
+    expect(
+      contradiction(older, {
+        title: 'Container logs go through the OpenTelemetry collector',
+        body: 'We stopped running the Fluentd daemonset: every node pushes container logs to the logging cluster through the collector.',
+      }),
+    ).toBe('the newer says the old fact is gone');
     // Same subject, but what was replaced is not something the older one says.
     expect(
       contradiction(older, {
