@@ -33,6 +33,7 @@ export {
   tokensOf,
 } from './limits.js';
 export { localBackend } from './local.js';
+export { leftoverOutput } from './local-wrapper.js';
 export { pruneLogs, type RunPaths, runPaths, stamp, writeResultRecord } from './log-file.js';
 export {
   clockTime,

@@ -10,6 +10,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -32,17 +33,24 @@ export const EXIT_FILE = '.exit';
 // each open (fds 3 and 4, which the agent does not inherit): when the coordinator reading them is killed, they
 // stay open — the agent gets no SIGPIPE, its output waits in the pipe — and the next coordinator opens the
 // same FIFOs and carries on writing the run's log (`attachOutput`). Read-write, which never blocks on a FIFO
-// (read-only would wait for a writer); `command exec`: a failure is not fatal.
+// (read-only would wait for a writer); `command exec`: a failure is not fatal. When the agent has ended and its
+// coordinator is gone (its parent is no longer the coordinator, whose pid it is given in HABITAT_COORDINATOR_PID
+// and keeps from the agent: $PPID alone is wrong if the kill came before the shell started), what is still in
+// the pipes would die with the wrapper:
+// it is drained into `.out.rest`/`.err.rest` (GNU dd, non-blocking) for the next coordinator (`leftoverOutput`).
 export const WRAPPER_SCRIPT =
-  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; unset HABITAT_COORDINATOR_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
 
 /** The FIFOs a local run's stdout and stderr go through, in its run dir. */
 export const OUT_FIFO = '.out';
 export const ERR_FIFO = '.err';
+/** What an orphaned wrapper drained from them after the agent ended (no coordinator was reading). */
+export const REST_FILES = { stdout: '.out.rest', stderr: '.err.rest' } as const;
 
 /** Wrappers of earlier versions, still recognised (their runs are adopted, without their later output). */
 const EARLIER_SCRIPTS = [
-  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$PPID" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
 ];
 
 export const SH = '/bin/sh';
@@ -210,4 +218,31 @@ function closeQuietly(fd: number): void {
   } catch {
     // already closed
   }
+}
+
+/**
+ * The output an orphaned wrapper drained into its run dir after the agent ended (regular files only, up to
+ * 1 MiB each), for the coordinator that records the run.
+ */
+export function leftoverOutput(runDir: string): { stream: 'stdout' | 'stderr'; bytes: Buffer }[] {
+  const out: { stream: 'stdout' | 'stderr'; bytes: Buffer }[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(
+        path.join(runDir, REST_FILES[stream]),
+        constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      );
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size === 0) continue;
+      const bytes = Buffer.alloc(Math.min(st.size, 1024 * 1024));
+      const n = readSync(fd, bytes, 0, bytes.length, 0);
+      out.push({ stream, bytes: bytes.subarray(0, n) });
+    } catch {
+      // none
+    } finally {
+      if (fd !== undefined) closeQuietly(fd);
+    }
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ import {
   checkCommand,
   ERR_FIFO,
   findLiveLocal,
+  leftoverOutput,
   OUT_FIFO,
   openFifoReaders,
   readFifos,
@@ -82,7 +83,8 @@ export async function startLocal(spec: RunSpec, onOutput: OutputSink): Promise<B
     const wrapped = wrap(runDir, p.command, p.args);
     const child = spawn(wrapped.command, wrapped.args, {
       cwd: p.cwd,
-      env: p.env,
+      // for the wrapper only (it unsets it): who its coordinator is, to know when it has been orphaned
+      env: { ...p.env, HABITAT_COORDINATOR_PID: String(process.pid) },
       detached: true,
       stdio: [
         p.stdin === undefined ? 'ignore' : 'pipe',
@@ -184,6 +186,8 @@ export const localBackend: Backend = {
     while (wrapperOf(pid)?.runDir === runDir) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
     // The wrapper is gone; stragglers of the agent's may still hold the pipes for a moment.
     await output?.closed(DRAIN_MS);
+    // What it drained itself while it thought no coordinator was reading (this one started meanwhile).
+    for (const rest of leftoverOutput(runDir)) onOutput(rest.stream, rest.bytes);
     const attached = output !== undefined;
     const marks = wrapperMarks(runDir);
     return {

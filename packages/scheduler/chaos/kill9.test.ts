@@ -14,7 +14,6 @@ import {
   leftoverRunFiles,
   readTruth,
   report,
-  runsOf,
   sleep,
   socketUp,
   type Up,
@@ -85,9 +84,10 @@ echo "err-end $HABITAT_RUN_ID" >&2
     const truth = readTruth(f.truth);
     const figures = analyse(truth, f.stateDir, loop.horizon, 300);
     const leakedSecretFiles = leftoverRunFiles(f.stateDir);
-    // Every adopted run (its agent still going when a daemon found it) has its last output in its log,
-    // written after the kill, as does every run that ended under a live daemon. A run that ended while no
-    // daemon was up has its output until the kill only (counted, not required).
+    // Every run followed to its end by a daemon has its last output (written after any kill) in its log:
+    // those started and those adopted (still going when a daemon found them: read from the same FIFOs).
+    // A run that ended while no daemon was up has what its wrapper drained after the agent ended; what a
+    // daemon read from the pipe just before it was killed, before writing it, is gone (counted, reported).
     const store = openStore(f.stateDir, { readonly: true });
     const results = new Map(
       (store.db.prepare('SELECT id, log_path, result FROM runs').all() as RunOutcome[]).map((r) => [r.id, r]),
@@ -96,6 +96,7 @@ echo "err-end $HABITAT_RUN_ID" >&2
     let adopted = 0;
     let endedWhileDown = 0;
     let logsMissingOutput = 0;
+    let endedWhileDownMissingOutput = 0;
     for (const t of truth.filter((l) => l.kind === 'end')) {
       const r = results.get(t.runId);
       const whileDown = /ended while the coordinator was down/.test(r?.result ?? '');
@@ -103,7 +104,8 @@ echo "err-end $HABITAT_RUN_ID" >&2
       if (whileDown) endedWhileDown++;
       const text = r?.log_path && existsSync(r.log_path) ? readFileSync(r.log_path, 'utf8') : '';
       const complete = text.includes(`out-end ${t.runId}`) && text.includes(`[stderr] err-end ${t.runId}`);
-      if (!complete && !whileDown) logsMissingOutput++;
+      if (!complete && whileDown) endedWhileDownMissingOutput++;
+      else if (!complete) logsMissingOutput++;
     }
     report('kill9-local', {
       agents: 6,
@@ -112,6 +114,7 @@ echo "err-end $HABITAT_RUN_ID" >&2
       adopted,
       logsMissingOutput,
       endedWhileDown,
+      endedWhileDownMissingOutput,
       leakedSecretFiles,
       crashes: loop.crashes,
     });

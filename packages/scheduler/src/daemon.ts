@@ -43,7 +43,14 @@ import {
   slotAfter,
   slotsBetween,
 } from './plan.js';
-import { leftoverLearnings, leftoverWake, readRecord, removeRunDir, sweepRunDirs } from './recovery.js';
+import {
+  appendLeftoverOutput,
+  leftoverLearnings,
+  leftoverWake,
+  readRecord,
+  removeRunDir,
+  sweepRunDirs,
+} from './recovery.js';
 import { RESUME_TRIGGER, Resumes } from './resume.js';
 import { loadGuarded } from './settings-guard.js';
 import { type DaemonServer, serveControl } from './socket.js';
@@ -838,11 +845,16 @@ export class Daemon extends EventEmitter {
       }
       const wake = agent ? await leftoverWake(this.stateDir, agent, row.id) : {};
       const learned = agent ? await leftoverLearnings(this.stateDir, agent, row.id) : {};
+      // A local wrapper that outlived its coordinator kept what the agent printed after the kill.
+      const kept =
+        agent && !backend.inContainer && ended.exitCode !== undefined
+          ? await appendLeftoverOutput(this.stateDir, agent, row.id, row.log_path).catch(() => false)
+          : false;
       const reason =
         ended.exitCode !== undefined
           ? backend.inContainer
             ? 'it ended as its coordinator was killed; its exit status was kept in its run dir'
-            : 'it ended while the coordinator was down; its output went with that coordinator'
+            : `it ended while the coordinator was down; ${kept ? 'its output after the kill was kept by its wrapper' : 'its output went with that coordinator'}`
           : await this.abandon(row);
       const at = new Date(now).toISOString();
       const result: RunResult = {

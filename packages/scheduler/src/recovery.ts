@@ -2,12 +2,14 @@
 // it, but the daemon never recorded it), and the wake file (the agent asked for a time, then the daemon
 // died before reading it), and the learn file (lessons it submitted). Reconciliation reads these instead of
 // running the agent again.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type AgentConfig, readCredentialValues } from '@habitat/config';
 import {
   LEARN_FILE,
+  leftoverOutput,
   type RunLearning,
+  RunOutput,
   type RunResult,
   readLearnFile,
   readWakeRequest,
@@ -69,6 +71,33 @@ export async function leftoverLearnings(
     ...(read.learnings.length > 0 ? { learnings: read.learnings } : {}),
     ...(read.warning ? { warning: read.warning } : {}),
   };
+}
+
+/**
+ * The output of a local run that ended while no coordinator was up, which its wrapper drained into the run dir
+ * (what went to the killed coordinator before is in the log already): added to the log, scrubbed. Returns
+ * whether there was any.
+ */
+export async function appendLeftoverOutput(
+  stateDir: string,
+  agent: AgentConfig,
+  runId: string,
+  logPath: string | null,
+): Promise<boolean> {
+  const rest = leftoverOutput(runDirOf(stateDir, runId));
+  if (rest.length === 0 || !logPath) return false;
+  const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
+    c.values.map((value) => ({ name: c.name, value })),
+  );
+  const fd = openSync(logPath, 'a', 0o600);
+  try {
+    const output = new RunOutput({ logFd: fd, secrets, streamJson: false });
+    for (const r of rest) output.push(r.stream, r.bytes);
+    output.end();
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** Remove run dirs (wake files, credential files) no open run needs: after a kill -9 nothing lingers. */

@@ -73,6 +73,31 @@ describe('habitat up', () => {
     restarted.kill('SIGTERM');
   });
 
+  test('kill -9 mid-run, the run ends while no daemon is up: what it printed after the kill reaches its log', async () => {
+    const done = path.join(fleet({}), 'done');
+    const root = fleet({
+      gone: `run: { command: [sh, -c, "echo started; sleep 1.5; echo printed-while-down; echo err-while-down >&2; touch ${done}"] }\nschedule: { every: 1h }\n`,
+    });
+    const first = up(root);
+    await waitFor(() => {
+      const r = runs(root, 'gone').find((r) => r.status === 'running' && r.pid && r.log_path);
+      return r && existsSync(r.log_path!) && readFileSync(r.log_path!, 'utf8').includes('started');
+    });
+    first.kill('SIGKILL');
+    await waitFor(() => existsSync(done)); // it ended with no daemon up
+    await new Promise((r) => setTimeout(r, 300));
+    const restarted = up(root);
+    const [run] = await waitFor(() => {
+      const all = runs(root, 'gone');
+      return all[0]?.status === 'succeeded' && all;
+    });
+    const log = readFileSync(run!.log_path!, 'utf8').split('\n');
+    expect(log.filter((l) => l === 'started')).toHaveLength(1);
+    expect(log).toContain('printed-while-down');
+    expect(log).toContain('[stderr] err-while-down');
+    restarted.kill('SIGTERM');
+  });
+
   test('every schedules fire on time; overlap skip records skipped slots', async () => {
     const root = fleet({ tick: 'run: { command: [sh, -c, "sleep 1.5"] }\nschedule: { every: 1s }\n' });
     up(root);
