@@ -3,7 +3,7 @@
 # pnpm (workspace: ranges rewritten), linted by publint and "are the types wrong" (attw), then installed with
 # plain npm into a strict TypeScript consumer (strict, no skipLibCheck) that imports each library's public
 # API. Also: npm pack refuses workspace: ranges, the testkit is never packed, every tarball has LICENSE.
-# Prints the installed size of @habitat/cli. Needs the workspace built; uses the npm registry for
+# `npx @habitat/cli` as the README says (scripts/npx-check.mjs). Prints the installed size of @habitat/cli. Needs the workspace built; uses the npm registry for
 # third-party dependencies (install scripts skipped: the consumer only typechecks).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -98,5 +98,7 @@ cli="$out/cli-install"
 mkdir -p "$cli"
 (cd "$cli" && echo '{"name":"x","private":true}' >package.json && npm install --no-audit --no-fund --ignore-scripts --loglevel=error "$out"/habitat-*.tgz >/dev/null)
 "$cli/node_modules/.bin/habitat" --version >/dev/null || { echo "check-packages: the installed habitat does not run" >&2; fail=1; }
+# The README's `npx @habitat/cli --help`, exactly: the tarballs served as the @habitat scope's registry.
+node scripts/npx-check.mjs "$out" || fail=1
 echo "check-packages: @habitat/cli installed size $(du -sh "$cli/node_modules" | cut -f1) ($(find "$cli/node_modules" -mindepth 1 -maxdepth 2 -name package.json -o -mindepth 2 -maxdepth 3 -path '*/@*/*/package.json' | wc -l) packages; install scripts skipped, so without better-sqlite3's compiled addon)"
 exit "$fail"
