@@ -97,6 +97,9 @@ export function formatTime(
 /** A duration for people (`850ms`, `12.3s`, `4m7s`, `1h30m`); `-` when there is none. Config's, as the TUI's. */
 export { formatDuration };
 
+/** For the runner's renderer: times inside events (a limit's reset) read like every other time printed. */
+export const RENDER_TIMES = { time: (d: Date) => formatTime(d, { seconds: false }) };
+
 /** Whether times are shown in UTC (--utc). */
 export function utcTimes(): boolean {
   return options.utc;

@@ -33,7 +33,11 @@ test('a foreground run renders the stream for people, --raw keeps it exact, --js
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d {2}● claude started · claude-sonnet-5-5 · session /m);
   expect(run.stdout).toMatch(
-    /^\d\d:\d\d:\d\d {2}⏸ rate limit five_hour: allowed_warning, resets 2026-12-01T10:06:45.000Z$/m,
+    /^\d\d:\d\d:\d\d {2}⏸ rate limit five_hour: allowed_warning, resets 2026-12-0[12] \d\d:\d\d[+-]\d\d:\d\d$/m,
+  );
+  // --utc: the reset and the line stamps in UTC, as every time habitat prints (logs renders the same log)
+  expect(habitat('--utc', 'logs', 'feed').stdout).toMatch(
+    /^\d\d:\d\d:\d\d {2}⏸ rate limit five_hour: allowed_warning, resets 2026-12-01 10:06Z$/m,
   );
   expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d {2}■ success · 1 turn\(s\) · \$0\.0004/m);
   expect(run.stderr).toMatch(/stderr: warning: slow network/);

@@ -35,6 +35,7 @@ import {
   MAX_BUFFERS,
   scrollLog,
   setLoadedLog,
+  showLine,
 } from '../src/state/runs.js';
 import { normalizeEvent } from '../src/state/types.js';
 
@@ -435,6 +436,22 @@ test('--utc: clock times in UTC, else local; the same instant as the CLI shows',
     expect(formatTimestamp(next, { utc: true, seconds: false })).toBe(
       `2026-12-01 ${formatClock(next, now)}Z`,
     );
+    // the run view's lines: the stamp and a limit's reset in UTC too
+    const limit = JSON.stringify({
+      type: 'rate_limit_event',
+      rate_limit_info: {
+        status: 'allowed_warning',
+        rateLimitType: 'five_hour',
+        resetsAt: Date.parse(next) / 1000,
+      },
+    });
+    expect(showLine(limit, now)).toEqual([
+      '09:00:00  ⏸ rate limit five_hour: allowed_warning, resets 2026-12-01 10:46Z',
+    ]);
+    configureTime({ utc: false });
+    expect(showLine(limit, now)).toEqual([
+      '04:00:00  ⏸ rate limit five_hour: allowed_warning, resets 2026-12-01 05:46-05:00',
+    ]);
   } finally {
     configureTime({ utc: false });
     if (tz === undefined) delete process.env.TZ;

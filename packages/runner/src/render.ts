@@ -28,6 +28,8 @@ export interface RenderOptions {
   resultLines?: number;
   /** longest summary of a tool input or result line (default 160) */
   maxWidth?: number;
+  /** how a time inside an event reads (a limit's reset); default ISO-8601 UTC. The CLI and TUI pass theirs. */
+  time?: (time: Date) => string;
 }
 
 type Json = Record<string, unknown>;
@@ -98,8 +100,8 @@ export function renderEvent(event: Json, options: RenderOptions = {}): RenderedL
     const status = typeof info.status === 'string' ? info.status : '?';
     const which = typeof info.rateLimitType === 'string' ? ` ${info.rateLimitType}` : '';
     const resets = info.resetsAt ?? info.resets_at;
-    const at =
-      typeof resets === 'number' ? new Date(resets < 1e12 ? resets * 1000 : resets).toISOString() : undefined;
+    const when = typeof resets === 'number' ? new Date(resets < 1e12 ? resets * 1000 : resets) : undefined;
+    const at = when ? (options.time ?? ((d: Date) => d.toISOString()))(when) : undefined;
     return [{ kind: 'limit', text: `⏸ rate limit${which}: ${status}${at ? `, resets ${at}` : ''}` }];
   }
   if (type === 'assistant' && isObject(event.message)) {

@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatRendered, parseLineTimes, renderLog, StreamRenderer } from '@habitat/runner';
-import { CliError, useColor, utcTimes } from '../output.js';
+import { CliError, RENDER_TIMES, useColor, utcTimes } from '../output.js';
 
 export interface LogsOptions {
   run?: string;
@@ -96,7 +96,7 @@ async function printLog(file: string, opts: LogsOptions, follow: AbortSignal | u
     for (const line of lines) process.stdout.write(`${formatRendered(line, { color, utc: utcTimes() })}\n`);
   };
   const decoder = new StringDecoder('utf8');
-  const renderer = new StreamRenderer();
+  const renderer = new StreamRenderer(RENDER_TIMES);
   // Read "ended" before the bytes, so what was written just before the record is never missed.
   let ended = finished(file);
   const first = readNew();
@@ -105,7 +105,7 @@ async function printLog(file: string, opts: LogsOptions, follow: AbortSignal | u
     // What is there: whole lines with the times they arrived; an unfinished last line waits for the rest.
     const text = decoder.write(first);
     const cut = text.lastIndexOf('\n') + 1;
-    print(renderLog(text.slice(0, cut), times()));
+    print(renderLog(text.slice(0, cut), times(), RENDER_TIMES));
     renderer.push(text.slice(cut), 'stdout', new Date());
   }
   while (follow && !ended && !follow.aborted) {

@@ -20,7 +20,7 @@ import {
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { runFromResult } from '../json.js';
-import { CliError, formatExit, printJson, useColor, utcTimes } from '../output.js';
+import { CliError, formatExit, printJson, RENDER_TIMES, useColor, utcTimes } from '../output.js';
 import { knowledgePrelude } from './layers.js';
 import { storeRunLearnings } from './run-learnings.js';
 
@@ -68,7 +68,7 @@ export function outputWriter(
   if (opts.quiet) return { write() {}, end() {} };
   const render = !opts.raw && agent.run.kind === 'claude' && agent.run.outputFormat === 'stream-json';
   if (!render) return { write: (stream, text) => target(stream).write(text), end() {} };
-  const renderer = new StreamRenderer();
+  const renderer = new StreamRenderer(RENDER_TIMES);
   const print = (lines: ReturnType<StreamRenderer['end']>, stream: 'stdout' | 'stderr') => {
     const out = target(lines[0]?.kind === 'stderr' ? 'stderr' : stream);
     const color = useColor(out);

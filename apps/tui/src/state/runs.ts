@@ -1,6 +1,8 @@
 // Runs: a bounded log buffer per run (live output or a past run's file), its parsed agent events, and
 // each agent's run history. Reducer + selectors, pure. Sized for 5,000 lines/s: output arrives in
 // batches, and one batch costs one split and one slice per run, not one state copy per line.
+
+import { formatTimestamp } from '@habitat/config';
 import { ClaudeStreamParser, clockTime, renderLine } from '@habitat/runner';
 import { utcTimes } from './format.js';
 import type { AgentEventLike, DaemonEventLike, RunRecord, RunResultLike } from './types.js';
@@ -63,7 +65,9 @@ function emptyBuffer(runId: string, agent: string, live: boolean): LogBuffer {
  * (marked in the log) as `stderr: ...`; any other line as it is.
  */
 export function showLine(line: string, time: number | undefined): string[] {
-  const rendered = renderLine(line);
+  const rendered = renderLine(line, 'stdout', {
+    time: (d) => formatTimestamp(d, { utc: utcTimes(), seconds: false }),
+  });
   if (rendered.length === 1 && rendered[0]!.kind === 'plain') return [line];
   const stamp = time === undefined ? '' : `${clockTime(new Date(time), utcTimes())}  `;
   return rendered.map((r) => `${stamp}${r.text}`);
