@@ -64,7 +64,7 @@ const EXAMPLES: Record<string, string[]> = {
     'habitat knowledge search pagination',
     'habitat knowledge search "presign region" --project uploads --json',
   ],
-  'knowledge list': ['habitat knowledge list', 'habitat knowledge list --status pending'],
+  'knowledge list': ['habitat knowledge list', 'habitat knowledge list --status pending -n 20'],
   'knowledge show': ['habitat knowledge show k-7q2m4x9a'],
   'knowledge retract': ['habitat knowledge retract k-7q2m4x9a --reason "the API changed in v3"'],
   'knowledge accept': ['habitat knowledge list --status pending', 'habitat knowledge accept k-7q2m4x9a'],

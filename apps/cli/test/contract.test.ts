@@ -216,6 +216,7 @@ test('knowledge, accounts and doctor --json keep to their schemas; pause and res
   );
   expect(hits.some((h) => h.stale !== null)).toBe(true);
   const all = CONTRACT['knowledge-list'].parse(json(root, 'knowledge', 'list').value);
+  expect(CONTRACT['knowledge-list'].parse(json(root, 'knowledge', 'list', '-n', '1').value)).toHaveLength(1);
   expect(all.find((l) => l.scope.kind === 'org')?.scope.name).toBeNull();
   CONTRACT['knowledge-show'].parse(json(root, 'knowledge', 'show', all[0]!.id).value);
   CONTRACT['knowledge-context'].parse(

@@ -160,10 +160,13 @@ export function registerKnowledgeCommands(program: Command): void {
   k.command('list')
     .description('list learnings')
     .option('--status <status>', 'active | pending | superseded | retracted')
+    .option('-n, --limit <n>', 'at most n learnings (default: all)', intFlag(1))
     .option('--json', 'print as JSON')
-    .action(async (opts: { status?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { status?: string; limit?: number; json?: boolean }, cmd: Command) => {
       const { index } = await open(cmd);
-      const all = index.all(opts.status ? { status: opts.status } : {});
+      const all = index
+        .all(opts.status ? { status: opts.status } : {})
+        .slice(0, opts.limit === undefined ? undefined : Number(opts.limit));
       index.close();
       if (opts.json) return printJson(all.map(learningJson));
       printTable(
