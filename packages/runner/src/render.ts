@@ -1,7 +1,9 @@
 // Claude Code's stream-json as a person reads it: assistant text, each tool call with its input summarised,
 // tool results folded to their first lines, errors marked, rate-limit events, the final result with turns and
 // cost, and a time on every line. Plain output lines pass through; stderr lines are marked. One renderer for
-// `habitat run`, `habitat logs` and the TUI's run view. Pure: no I/O, no dependencies.
+// `habitat run`, `habitat logs` and the TUI's run view. Pure: no I/O; config's duration formatter only.
+// the one duration formatter (CLI, TUI): a 9 ms turn reads 9ms, not 0.0s
+import { formatDuration } from '@habitat/config/core';
 import { STDERR_MARK } from './run-output.js';
 
 export type RenderedKind =
@@ -143,7 +145,7 @@ export function renderEvent(event: Json, options: RenderOptions = {}): RenderedL
     const error = event.is_error === true || (subtype !== undefined && subtype !== 'success');
     const turns = typeof event.num_turns === 'number' ? ` · ${event.num_turns} turn(s)` : '';
     const cost = typeof event.total_cost_usd === 'number' ? ` · $${event.total_cost_usd.toFixed(4)}` : '';
-    const took = typeof event.duration_ms === 'number' ? ` · ${(event.duration_ms / 1000).toFixed(1)}s` : '';
+    const took = typeof event.duration_ms === 'number' ? ` · ${formatDuration(event.duration_ms)}` : '';
     const api = typeof event.api_error_status === 'number' ? ` · API ${event.api_error_status}` : '';
     const lines: RenderedLine[] = [
       {

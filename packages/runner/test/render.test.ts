@@ -68,6 +68,18 @@ describe('stream-json rendering', () => {
     expect(text).toMatch(/✗ .*API 429|✗ /);
   });
 
+  test("a turn's duration reads as everywhere else (config's formatter): 9ms, not 0.0s", () => {
+    const line = (ms: number) =>
+      new StreamRenderer().push(
+        `${JSON.stringify({ type: 'result', subtype: 'success', num_turns: 1, duration_ms: ms })}\n`,
+      )[0]!.text;
+    expect([9, 4200, 192_000].map(line)).toEqual([
+      '■ success · 1 turn(s) · 9ms',
+      '■ success · 1 turn(s) · 4.2s',
+      '■ success · 1 turn(s) · 3m12s',
+    ]);
+  });
+
   test('each line gets its time: from the arrival (live) or the .times file (logs)', () => {
     const live = new StreamRenderer();
     const at = new Date(2026, 0, 1, 9, 5, 7);

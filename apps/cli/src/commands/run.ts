@@ -20,7 +20,15 @@ import {
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { runFromResult } from '../json.js';
-import { CliError, formatExit, printJson, RENDER_TIMES, useColor, utcTimes } from '../output.js';
+import {
+  CliError,
+  formatDuration,
+  formatExit,
+  printJson,
+  RENDER_TIMES,
+  useColor,
+  utcTimes,
+} from '../output.js';
 import { knowledgePrelude } from './layers.js';
 import { storeRunLearnings } from './run-learnings.js';
 
@@ -206,7 +214,7 @@ export function registerRunCommands(program: Command): void {
           ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
           : '';
         process.stderr.write(
-          `habitat: ${result.agent} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
+          `habitat: ${result.agent} ${result.status} in ${formatDuration(result.durationMs)} (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
         );
         for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
         if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);

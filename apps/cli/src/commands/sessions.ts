@@ -25,7 +25,16 @@ import {
   sessionStatsJson,
 } from '../json-data.js';
 import { applyDaemonHeapSettings } from '../memory.js';
-import { CliError, formatTime, pc, printJson, printLine, printTable, UsageError } from '../output.js';
+import {
+  CliError,
+  formatDuration,
+  formatTime,
+  pc,
+  printJson,
+  printLine,
+  printTable,
+  UsageError,
+} from '../output.js';
 
 interface SourceFlags {
   stateDir?: string;
