@@ -4,9 +4,8 @@
 // with what the agent claims to be — without handing the agent the state dir or the daemon's socket.
 // The agent writes one lesson a line: JSON `{"text": "...", "tags": ["..."]}` (what `habitat learn` writes)
 // or plain text. Hostile content is bounded: the file, the lessons, their length and their tags.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { readRunDirFile } from './run-dir-file.js';
 
 /** `<runDir>/learn` */
 export const LEARN_FILE = 'learn';
@@ -76,30 +75,11 @@ export async function readLearnFile(
   file: string,
   scrub?: (text: string) => string,
 ): Promise<{ learnings: RunLearning[]; warning?: string }> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    // O_NOFOLLOW | O_NONBLOCK: a symlink fails, a FIFO does not block the open
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
-      async (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw error;
-      },
-    );
-    if (!handle) return { learnings: [] };
-    const st = await handle.stat();
-    if (!st.isFile()) return { learnings: [], warning: 'learn file: not a regular file, ignored' };
-    const buffer = Buffer.alloc(Math.min(st.size, MAX_LEARN_FILE_BYTES));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const parsed = parseLearnFile(buffer.subarray(0, bytesRead).toString('utf8'), scrub);
-    if (st.size > MAX_LEARN_FILE_BYTES)
-      parsed.warning = `learn file: only its first ${MAX_LEARN_FILE_BYTES} bytes were read`;
-    return parsed;
-  } catch (error) {
-    return {
-      learnings: [],
-      warning: `learn file: cannot read it (${(error as NodeJS.ErrnoException).code})`,
-    };
-  } finally {
-    await handle?.close();
-  }
+  const read = await readRunDirFile(file, MAX_LEARN_FILE_BYTES);
+  if (read.kind === 'missing') return { learnings: [] };
+  if (read.kind === 'refused') return { learnings: [], warning: `learn file: ${read.problem}, ignored` };
+  const parsed = parseLearnFile(read.text, scrub);
+  if (read.size > MAX_LEARN_FILE_BYTES)
+    parsed.warning = `learn file: only its first ${MAX_LEARN_FILE_BYTES} bytes were read`;
+  return parsed;
 }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { parseDuration, type WakePolicy } from '@habitat/config';
+import { readRunDirFile } from './run-dir-file.js';
 
 export interface WakeRequest {
   wakeAt?: Date;
@@ -71,13 +71,16 @@ export function parseWakeRequest(content: string, now: Date, policy?: WakePolicy
   return { wakeAt: new Date(at), ...(reason ? { reason } : {}) };
 }
 
-/** Read and parse a wake file; a missing file means no request. */
+/** Read at most this much of a wake file (a time and a reason). */
+const MAX_WAKE_FILE_BYTES = 4096;
+
+/**
+ * Read and parse a wake file; a missing file means no request. Only a regular file is read: the agent owns
+ * its run dir, and a FIFO there must not wedge the coordinator nor a symlink make it read someone else's file.
+ */
 export async function readWakeRequest(file: string, now: Date, policy?: WakePolicy): Promise<WakeRequest> {
-  let content: string;
-  try {
-    content = await readFile(file, 'utf8');
-  } catch {
-    return {};
-  }
-  return parseWakeRequest(content.slice(0, 4096), now, policy);
+  const read = await readRunDirFile(file, MAX_WAKE_FILE_BYTES);
+  if (read.kind === 'missing') return {};
+  if (read.kind === 'refused') return { warning: `wake file: ${read.problem}; ignored` };
+  return parseWakeRequest(read.text, now, policy);
 }
