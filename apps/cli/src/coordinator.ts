@@ -18,6 +18,11 @@ export function isCoordinator(dir: string): boolean {
   return existsSync(path.join(dir, SETTINGS_FILE)) || isDir(path.join(dir, 'agents'));
 }
 
+/** Is there an agent file for `name` in `agentsDir` (valid or not)? */
+export function hasAgentFile(agentsDir: string, name: string): boolean {
+  return ['.yaml', '.yml'].some((ext) => existsSync(path.join(agentsDir, `${name}${ext}`)));
+}
+
 /** The nearest coordinator root at or above `start`, or undefined. */
 export function findCoordinator(start: string): string | undefined {
   let dir = path.resolve(start);

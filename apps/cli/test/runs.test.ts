@@ -27,7 +27,7 @@ function fleet() {
 }
 
 test('a foreground run renders the stream for people, --raw keeps it exact, --json is JSON only; the run is history and its wake holds', () => {
-  const { root, habitat } = fleet();
+  const { root, env, habitat } = fleet();
   expect(habitat('history').stdout).toBe('no runs yet\n');
   const run = habitat('run', 'feed');
   expect(run.status, run.stderr).toBe(0);
@@ -72,6 +72,16 @@ test('a foreground run renders the stream for people, --raw keeps it exact, --js
     expect(typo.status).toBe(2);
     expect(typo.stderr).toContain('no agent "fede"');
   }
+  // So is `history` of it (it said "no runs of fede yet", exit 0), on the fast path and under commander.
+  for (const fast of ['1', '0']) {
+    const typo = spawnSync(process.execPath, [CLI, 'history', 'fede'], {
+      cwd: root,
+      env: { ...env, HABITAT_DAEMON_FAST: fast },
+      encoding: 'utf8',
+    });
+    expect([typo.status, typo.stderr]).toEqual([2, expect.stringContaining('no agent "fede"')]);
+  }
+  expect(habitat('history', 'feed', '--json').status).toBe(0);
   const logs = habitat('logs', 'feed');
   expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d {2}■ success/m);
   expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d {2}stderr: warning: slow network$/m);

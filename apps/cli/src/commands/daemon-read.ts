@@ -13,6 +13,7 @@ import {
   SOCKET_FILE,
   type StatusReport,
 } from '@habitat/scheduler';
+import { hasAgentFile } from '../coordinator.js';
 import { nextJson, runFromRow, statusJson } from '../json.js';
 import {
   CliError,
@@ -148,6 +149,16 @@ export async function printHistory(
       return [] as RunRow[];
     throw error;
   });
+  // A typo in the name is not an agent without runs (as for `logs`); a removed agent's runs stay listed.
+  if (rows.length === 0 && agent !== undefined) {
+    const { settings } = await loadSettings(root);
+    if (!hasAgentFile(settings.agentsDir, agent))
+      throw new CliError(
+        `no agent "${agent}" in ${settings.agentsDir} and no runs of one`,
+        2,
+        'unknown-agent',
+      );
+  }
   const runs = rows.map(runFromRow);
   if (opts.json) return printJson(runs);
   if (runs.length === 0) return printLine(`no runs${agent ? ` of ${agent}` : ''} yet`);
