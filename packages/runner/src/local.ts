@@ -20,6 +20,7 @@ import {
   wrapperMarks,
   wrapperOf,
 } from './local-wrapper.js';
+import { spawnTurn } from './spawn-turn.js';
 
 export type { BackendExit, OutputSink } from './backend.js';
 
@@ -50,6 +51,7 @@ async function outputFifos(
   try {
     // A kill -9 between making them and the spawn left them: this start of the run makes its own.
     for (const f of files) rmSync(f, { force: true });
+    await spawnTurn();
     await execFileAsync('mkfifo', ['-m', '600', ...files]);
     if (owner.uid !== undefined) for (const f of files) chownSync(f, owner.uid, owner.gid ?? owner.uid);
   } catch {
@@ -79,6 +81,7 @@ export async function startLocal(spec: RunSpec, onOutput: OutputSink): Promise<B
   const writeFds = fifos?.write;
   // Our write ends are open: reading cannot see a premature end.
   const output = fifos ? readFifos(fifos.read, onOutput) : undefined;
+  await spawnTurn();
   return new Promise((resolveStart, rejectStart) => {
     const wrapped = wrap(runDir, p.command, p.args);
     const child = spawn(wrapped.command, wrapped.args, {
