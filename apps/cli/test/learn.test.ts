@@ -76,4 +76,33 @@ describe('habitat learn inside a run', () => {
     expectStoredAsTheRun(root, result.id ?? result.runId!);
     daemon.kill('SIGTERM');
   });
+
+  test('a run that ended while no daemon was up: stored by the next `habitat up`', {
+    timeout: 60_000,
+  }, async () => {
+    const root = testdir({ 'habitat.yaml': '{}\n' });
+    mkdirSync(path.join(root, 'agents'));
+    // Lesson first, then long enough for the daemon to be killed under it, then it ends with no daemon.
+    const marker = path.join(root, 'lesson-written');
+    const script = `${process.execPath} ${CLI} learn "the learn channel outlives its coordinator"; touch ${marker}; sleep 2`;
+    writeFileSync(
+      path.join(root, 'agents', 'teach.yaml'),
+      `run: { command: [sh, -c, ${JSON.stringify(script)}] }\nschedule: { every: 1h }\n`,
+    );
+    const first = spawn(process.execPath, [CLI, 'up', '--no-layers'], { cwd: root, stdio: 'ignore' });
+    children.push(first);
+    await waitFor(() => existsSync(marker), { timeout: 20_000 });
+    first.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 3000)); // the agent's `sleep 2` ends with no daemon up
+    // Reconciling at start-up records it: its run.finished came before anyone listened for lessons.
+    const second = spawn(process.execPath, [CLI, 'up', '--no-layers'], { cwd: root, stdio: 'ignore' });
+    children.push(second);
+    await waitFor(() => learnings(root).length === 1, { timeout: 20_000 });
+    const [lesson] = learnings(root);
+    expect(lesson!.title).toBe('the learn channel outlives its coordinator');
+    expect(lesson!.provenance[0]).toMatchObject({ source: 'explicit', agent: 'teach' });
+    const history = JSON.parse(habitat(root, 'history', '--json').stdout) as { status: string }[];
+    expect(history.map((r) => r.status)).toEqual(['succeeded']);
+    second.kill('SIGTERM');
+  });
 });

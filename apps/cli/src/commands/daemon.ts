@@ -107,6 +107,9 @@ export function registerDaemonCommands(program: Command): void {
           stopping ??= daemon.stop();
         };
         if (signalled) stopDaemon(signalled); // it came while the modules were loading
+        // Before start: reconciling records the runs that ended while no daemon was up (their lessons too).
+        if (opts.layers) subscribeLayers(daemon, root, logger);
+        subscribeRunLearnings(daemon, root, logger);
         await daemon.start().catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')
             throw new CliError(error.message, 1, 'locked');
@@ -125,8 +128,6 @@ export function registerDaemonCommands(program: Command): void {
           logger.info({ event: 'daemon.stopped' }, 'stopped');
           return;
         }
-        if (opts.layers) subscribeLayers(daemon, root, logger);
-        subscribeRunLearnings(daemon, root, logger);
         if (opts.once) {
           const results = await daemon.runOnce();
           await daemon.stop(0);
