@@ -18,6 +18,7 @@ import {
 } from '../output.js';
 import { onStopSignal } from '../stop-signals.js';
 import { maybeDaemon, printHistory, printNext, printStatus, query } from './daemon-read.js';
+import { subscribeInvalidAgents } from './invalid-agents.js';
 import { knowledgePrelude, subscribeLayers } from './layers.js';
 import { type LogsOptions, printLogs } from './logs.js';
 import { subscribeRunLearnings } from './run-learnings.js';
@@ -110,6 +111,7 @@ export function registerDaemonCommands(program: Command): void {
         // Before start: reconciling records the runs that ended while no daemon was up (their lessons too).
         if (opts.layers) subscribeLayers(daemon, root, logger);
         subscribeRunLearnings(daemon, root, logger);
+        subscribeInvalidAgents(daemon, logger);
         await daemon.start().catch((error) => {
           if (error instanceof SchedulerError && error.code === 'locked')
             throw new CliError(error.message, 1, 'locked');
