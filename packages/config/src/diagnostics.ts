@@ -1,6 +1,5 @@
 // Turning what went wrong into diagnostics a person can act on: file:line:column, key path, what was
 // wrong and what is allowed. Positions come from the YAML source; messages from zod issues.
-import path from 'node:path';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import { isMap, isNode, isPair, isScalar, isSeq } from 'yaml';
 import type { z } from 'zod';

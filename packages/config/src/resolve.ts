@@ -3,12 +3,12 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration, parseSize } from './duration.js';
+import { NOTIFY_EVENTS } from './notify-events.js';
 import type { AgentDefaults, AgentFile } from './schema.js';
 import type {
   AgentConfig,
   CoordinatorSettings,
   Credential,
-  NotifyEvent,
   NotifyTarget,
   RunSpec,
   Schedule,
@@ -134,23 +134,12 @@ export function resolveAgent(
   };
 }
 
-const ALL_EVENTS: NotifyEvent[] = [
-  'failed',
-  'rate-limited',
-  'recovered',
-  'lost',
-  'timed-out',
-  'needs-attention',
-  'disk-full',
-  'disk-recovered',
-];
-
 export function resolveNotify(raw: AgentFile['notify']): NotifyTarget[] {
   return (raw ?? []).map((t) => ({
     ...(t.webhook !== undefined
       ? { kind: 'webhook' as const, url: t.webhook }
       : { kind: 'command' as const, command: t.command ?? [] }),
-    on: t.on ?? ALL_EVENTS,
+    on: t.on ?? [...NOTIFY_EVENTS],
     after: t.after ?? DEFAULTS.notify.after,
   }));
 }

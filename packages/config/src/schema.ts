@@ -2,6 +2,7 @@
 // It validates shapes and values; `resolve.ts` turns a valid file into an `AgentConfig`.
 import { z } from 'zod';
 import { parseDuration, parseSize } from './duration.js';
+import { NOTIFY_EVENTS } from './notify-events.js';
 import { cronProblem, isValidTimezone } from './schedule.js';
 import type { DiagnosticCode } from './types.js';
 
@@ -223,16 +224,7 @@ const overlapSchema = z.union([
   z.strictObject({ mode: z.enum(['skip', 'queue', 'allow']), max: z.int().min(1).optional() }),
 ]);
 
-const notifyEvent = z.enum([
-  'failed',
-  'rate-limited',
-  'recovered',
-  'lost',
-  'timed-out',
-  'needs-attention',
-  'disk-full',
-  'disk-recovered',
-]);
+const notifyEvent = z.enum(NOTIFY_EVENTS);
 
 const notifyTarget = z
   .strictObject({

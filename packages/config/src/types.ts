@@ -6,6 +6,8 @@
  * durations in milliseconds, sizes in bytes, paths absolute.
  */
 
+import type { NOTIFY_EVENTS } from './notify-events.js';
+
 /** Where the agent's habitat (its git repo) lives. */
 export type RepoSource =
   | { kind: 'path' /** absolute path of the habitat repo */; path: string }
@@ -116,17 +118,7 @@ export interface RateLimitPolicy {
 
 export type Priority = 'low' | 'normal' | 'high';
 
-export type NotifyEvent =
-  | 'failed'
-  | 'rate-limited'
-  | 'recovered'
-  | 'lost'
-  | 'timed-out'
-  | 'needs-attention'
-  /** the daemon cannot record (its state's disk is full): no run starts until there is space */
-  | 'disk-full'
-  /** space is back after `disk-full`: runs start again */
-  | 'disk-recovered';
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** Where a notification goes: a webhook (JSON POST) or a command (JSON on stdin). */
 export type NotifyTarget = ({ kind: 'webhook'; url: string } | { kind: 'command'; command: string[] }) & {
