@@ -121,7 +121,6 @@ export function wrapperOf(pid: number): LiveLocal | undefined {
   }
 }
 
-/** What the wrapper left in a run dir. */
 /**
  * Record a run's exit status in its run dir, as the wrapper does for a local run. Backends whose run
  * leaves no trace once collected (a removed container) write it before removing it: a coordinator killed
@@ -136,6 +135,7 @@ export function writeExitMark(runDir: string, exitCode: number): void {
   }
 }
 
+/** What the wrapper left in a run dir. */
 export function wrapperMarks(runDir: string): { started: boolean; exitCode?: number } {
   const read = (f: string) => {
     try {
