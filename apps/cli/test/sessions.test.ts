@@ -162,6 +162,37 @@ describe('habitat sessions', () => {
       },
     );
     expect(empty.stderr).toContain('has no projects/ (--claude-dir takes a Claude Code config dir');
+    // --codex-dir and --cursor-dir pointing at nothing they read are said too (they indexed nothing, silently)
+    const cursorData = join(root, 'cursor-data');
+    const cursorEmpty = join(root, 'cursor-empty');
+    mkdirSync(join(cursorData, 'User'), { recursive: true });
+    mkdirSync(cursorEmpty, { recursive: true });
+    const wrong = await run(
+      process.execPath,
+      [
+        cli,
+        '-C',
+        root,
+        ...args,
+        '--codex-dir',
+        join(root, 'state'),
+        '--cursor-dir',
+        join(root, 'nowhere'),
+        '--cursor-dir',
+        cursorEmpty,
+        '--cursor-dir',
+        cursorData,
+      ],
+      { env: { ...process.env, NO_COLOR: '1', HOME: root } },
+    );
+    expect(wrong.stderr).toContain(
+      `${join(root, 'state')} has no sessions/ or archived_sessions/ (--codex-dir takes a Codex home`,
+    );
+    expect(wrong.stderr).toContain(
+      `${join(root, 'nowhere')} does not exist (--cursor-dir takes a Cursor data dir`,
+    );
+    expect(wrong.stderr).toContain(`${cursorEmpty} has no User/, globalStorage/`);
+    expect(wrong.stderr).not.toContain(`${cursorData} has no`);
   });
 
   test('indexing shows progress on a terminal and stays silent when piped', async () => {

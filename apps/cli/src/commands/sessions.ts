@@ -110,6 +110,38 @@ function claudeDirs(dirs: string[]): string[] {
   });
 }
 
+/**
+ * `--codex-dir` names a Codex home (`sessions/`, `archived_sessions/`), `--cursor-dir` a Cursor data dir
+ * (`User/`, `globalStorage/state.vscdb`, `workspaceStorage/`), a `~/.cursor` (`chats/`, `projects/`) or a
+ * `state.vscdb`. A dir with none of these is said, as for `--claude-dir`: the index would find nothing there.
+ */
+function checkedDirs(dirs: string[], flag: string, expected: string, looksRight: (dir: string) => boolean) {
+  for (const dir of dirs)
+    if (!looksRight(dir))
+      process.stderr.write(
+        `habitat: ${dir} ${existsSync(dir) ? `has no ${expected}` : 'does not exist'} (${flag}): nothing to index there\n`,
+      );
+  return dirs;
+}
+
+const codexDirs = (dirs: string[]) =>
+  checkedDirs(dirs, '--codex-dir takes a Codex home, e.g. ~/.codex', 'sessions/ or archived_sessions/', (d) =>
+    ['sessions', 'archived_sessions'].some((sub) => existsSync(join(d, sub))),
+  );
+
+const cursorDirs = (dirs: string[]) =>
+  checkedDirs(
+    dirs,
+    '--cursor-dir takes a Cursor data dir, e.g. ~/.config/Cursor, a ~/.cursor or a state.vscdb',
+    'User/, globalStorage/, workspaceStorage/, chats/ or projects/',
+    (d) =>
+      d.endsWith('.vscdb')
+        ? existsSync(d)
+        : ['User', 'globalStorage', 'workspaceStorage', 'chats', 'projects'].some((sub) =>
+            existsSync(join(d, sub)),
+          ),
+  );
+
 /** Where the index lives and what to read, from flags and habitat.yaml. */
 async function indexOptions(
   cmd: Command,
@@ -126,8 +158,8 @@ async function indexOptions(
     dbPath: join(stateDir, 'sessions.db'),
     sources: {
       claude: [...settings.sessions.claude, ...claudeDirs(flags.claudeDir ?? [])],
-      codex: [...settings.sessions.codex, ...(flags.codexDir ?? [])],
-      cursor: [...settings.sessions.cursor, ...(flags.cursorDir ?? [])],
+      codex: [...settings.sessions.codex, ...codexDirs(flags.codexDir ?? [])],
+      cursor: [...settings.sessions.cursor, ...cursorDirs(flags.cursorDir ?? [])],
       // explicit dirs on the command line mean "just these" unless defaults are asked for in habitat.yaml
       defaults: flags.defaults === false ? false : flagged ? false : settings.sessions.defaults,
       stateDir,
