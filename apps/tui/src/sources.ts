@@ -438,6 +438,7 @@ async function searchLearnings(input: {
       file?: string;
     };
     snippet: string;
+    stale?: { by?: string; since: string; reason: string };
   }
   const knowledge = (await import('@habitat/knowledge')) as unknown as {
     openKnowledge?: (o: { stateDir: string; knowledgeDir: string }) => Promise<{ index: { close(): void } }>;
@@ -452,7 +453,7 @@ async function searchLearnings(input: {
   try {
     return knowledge
       .searchKnowledge(index, input.query, { limit: 50, includePending: true })
-      .map(({ learning: l, snippet }) => ({
+      .map(({ learning: l, snippet, stale }) => ({
         id: l.id,
         title: l.title,
         status: l.status,
@@ -473,6 +474,15 @@ async function searchLearnings(input: {
             .join(' · '),
         ),
         ...(l.file ? { file: l.file } : {}),
+        // as the CLI's search marks it: a contradicted or expired learning is still `active` in its file
+        ...(stale
+          ? {
+              stale:
+                stale.reason === 'newer'
+                  ? `contradicted by ${stale.by}`
+                  : `valid until ${stale.since.slice(0, 10)}`,
+            }
+          : {}),
       }));
   } finally {
     index.close();

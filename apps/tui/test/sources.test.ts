@@ -82,6 +82,29 @@ test('knowledge: a learning found by search says where it came from', async () =
   expect(r.hits[0]!.provenance[0]).toMatch(
     /^explicit · agent digest · run 01JTESTRUN0000000000000000 · \d{4}-/,
   );
+  expect(r.hits[0]!.stale).toBeUndefined();
+});
+
+test('knowledge: a contradicted learning is marked stale, as habitat knowledge search marks it', async () => {
+  const root = testdir({ 'agents/.keep': '', 'knowledge/.keep': '' });
+  const knowledgeDir = path.join(root, 'knowledge');
+  const { index } = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir });
+  const old = await addLearning(index, knowledgeDir, {
+    text: 'The twitter API returns 429 when more than 300 requests are made in 15 minutes',
+    provenance: { source: 'explicit' },
+  });
+  await addLearning(index, knowledgeDir, {
+    text: 'The twitter API now allows 900 requests in 15 minutes, no longer 300',
+    provenance: { source: 'explicit' },
+  });
+  index.close();
+  const { sources, actions } = start(root);
+  await sources.run({ kind: 'search-knowledge', query: 'twitter requests' });
+  const hits = last(actions, 'knowledge-results')!.hits;
+  const stale = hits.find((h) => h.id === old.learning.id)!;
+  expect(stale.status).toBe('active');
+  expect(stale.stale).toMatch(/^contradicted by k-/);
+  expect(hits.filter((h) => h.stale)).toHaveLength(1);
 });
 
 test('a past run opens from its log file, found by run id', async () => {

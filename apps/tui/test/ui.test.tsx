@@ -272,6 +272,26 @@ test('KnowledgeView shows where a learning came from', () => {
   expect(lastFrame()).toContain('extracted · agent feed · run R0');
 });
 
+test('KnowledgeView marks a stale learning in the list and the detail', () => {
+  const hit = {
+    id: 'k-old',
+    title: 'The API allows 300 requests',
+    status: 'active',
+    confidence: 0.5,
+    tags: [],
+    scope: 'org',
+    snippet: '',
+    body: 'The API allows 300 requests.',
+    provenance: [],
+    stale: 'contradicted by k-new',
+  };
+  const { lastFrame } = show(
+    <KnowledgeView knowledge={{ query: 'api', selected: 0, hits: [hit] }} width={80} height={12} />,
+  );
+  expect(lastFrame()).toContain('> The API allows 300 requests [stale: contradicted by k-new]');
+  expect(lastFrame()).toContain('k-old · active · stale: contradicted by k-new · confidence 0.50');
+});
+
 test('HelpView lists the keys of every view within 80x24', () => {
   const { lastFrame } = show(<HelpView width={80} height={21} />);
   const frame = lastFrame()!;

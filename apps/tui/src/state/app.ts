@@ -103,6 +103,8 @@ export interface KnowledgeHitView {
   /** where it came from, one line each: the run, session or person */
   provenance: string[];
   file?: string;
+  /** why search serves it as stale, as `habitat knowledge search` says it (e.g. `contradicted by k-…`) */
+  stale?: string;
 }
 
 export interface KnowledgeState {

@@ -16,7 +16,7 @@ export function KnowledgeView({ knowledge, width, height }: KnowledgeViewProps) 
   const detailRoom = Math.max(0, height - 2 - list);
   const detail = sel
     ? [
-        `${sel.id} · ${sel.status} · confidence ${sel.confidence.toFixed(2)} · ${sel.scope}${sel.tags.length ? ` · ${sel.tags.join(', ')}` : ''}`,
+        `${sel.id} · ${sel.status}${sel.stale ? ` · stale: ${sel.stale}` : ''} · confidence ${sel.confidence.toFixed(2)} · ${sel.scope}${sel.tags.length ? ` · ${sel.tags.join(', ')}` : ''}`,
         ...sel.body.split('\n'),
         'From:',
         ...(sel.provenance.length ? sel.provenance.map((p) => `  ${p}`) : ['  (no provenance recorded)']),
@@ -42,7 +42,10 @@ export function KnowledgeView({ knowledge, width, height }: KnowledgeViewProps) 
       {knowledge.error && <Text>{fit(knowledge.error, width)}</Text>}
       {knowledge.hits.slice(top, top + list).map((h, i) => (
         <Text key={h.id} wrap="truncate" inverse={top + i === knowledge.selected}>
-          {fit(`${top + i === knowledge.selected ? '>' : ' '} ${h.title} [${h.status}]`, width)}
+          {fit(
+            `${top + i === knowledge.selected ? '>' : ' '} ${h.title} [${h.stale ? `stale: ${h.stale}` : h.status}]`,
+            width,
+          )}
         </Text>
       ))}
       {sel && <Text>{'─'.repeat(Math.max(0, Math.min(width, 40)))}</Text>}
