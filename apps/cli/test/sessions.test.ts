@@ -371,4 +371,24 @@ describe('habitat sessions', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no session "nope"');
   });
+  test('list marks a cut project or title with …, keeping the end of a path and the start of a title', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cli-sessions-cut-'));
+    writeFileSync(join(home, 'habitat.yaml'), '{}\n');
+    const dir = join(home, 'claude', 'projects', '-mnt-d-1-yuyu-proj-cursor-history');
+    mkdirSync(dir, { recursive: true });
+    const cwd = '/mnt/d/1_yuyu_proj/cursor-history';
+    const prompt = 'Read foo.txt and then summarise every function in it, one line each, in order please';
+    writeFileSync(
+      join(dir, 's-cut.jsonl'),
+      `${JSON.stringify({ type: 'user', cwd, sessionId: 's-cut', timestamp: '2026-03-04T10:00:00Z', message: { role: 'user', content: prompt } })}\n`,
+    );
+    const args = ['--state-dir', join(home, 'state'), '--no-defaults', '--claude-dir', join(home, 'claude')];
+    const { stdout } = await run(process.execPath, [cli, '-C', home, 'sessions', 'list', ...args], {
+      env: { ...process.env, NO_COLOR: '1', HOME: home },
+    });
+    const row = stdout.split('\n').find((l) => l.startsWith('s-cut'))!;
+    expect(row).toContain(` …${cwd.slice(-29)} `);
+    expect(row).toContain(` ${prompt.slice(0, 49)}… `);
+    rmSync(home, { recursive: true, force: true });
+  });
 });

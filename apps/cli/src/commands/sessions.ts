@@ -142,6 +142,11 @@ const cursorDirs = (dirs: string[]) =>
           ),
   );
 
+// A cut cell says so: `/mnt/d/1_yuyu_proj/cursor-history` cut to its last 30 characters read as the path
+// `t/d/1_yuyu_proj/cursor-history`. Paths keep their end (the project's own name), titles their start.
+const cutStart = (text: string, max: number) => (text.length > max ? `…${text.slice(-(max - 1))}` : text);
+const cutEnd = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
 /** Where the index lives and what to read, from flags and habitat.yaml. */
 async function indexOptions(
   cmd: Command,
@@ -340,8 +345,8 @@ export function registerSessionsCommands(program: Command): void {
             s.id,
             s.agent ? `${s.source}:${s.agent}` : s.source,
             formatTime(s.lastAt, { seconds: false }),
-            (s.project ?? '').slice(-30),
-            (s.title ?? '').slice(0, 50),
+            cutStart(s.project ?? '', 30),
+            cutEnd(s.title ?? '', 50),
             fmtNum(s.tokens.input + s.tokens.output + s.tokens.cacheRead + s.tokens.cacheCreation),
             s.toolCalls,
             s.toolErrors || '',
@@ -374,7 +379,7 @@ export function registerSessionsCommands(program: Command): void {
           printLine(pc.dim('no event has every word; showing events with any of them'));
         for (const h of result.hits) {
           printLine(
-            `${pc.cyan(h.sessionId)} #${h.seq} ${pc.dim(`${fmtTime(h.time)} ${h.kind}${h.toolName ? ` ${h.toolName}` : ''}`)} ${pc.dim(h.title?.slice(0, 60) ?? '')}`,
+            `${pc.cyan(h.sessionId)} #${h.seq} ${pc.dim(`${fmtTime(h.time)} ${h.kind}${h.toolName ? ` ${h.toolName}` : ''}`)} ${pc.dim(cutEnd(h.title ?? '', 60))}`,
           );
           printLine(`  ${h.snippet.replace(/⟦([^⟧]*)⟧/g, (_m, word: string) => pc.bold(pc.yellow(word)))}`);
         }
