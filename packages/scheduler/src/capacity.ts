@@ -4,7 +4,6 @@
 // demand from the schedules and the runs' typical durations so the daemon can say so before it happens: at start
 // and on every reload of the agent files.
 import { type AgentConfig, nextFireTime } from '@habitat/config';
-import { computeStats } from './status.js';
 import type { Store } from './store.js';
 
 export interface CapacityEstimate {
@@ -73,14 +72,27 @@ export function capacityWarning(e: CapacityEstimate): string | undefined {
   );
 }
 
-/** The estimate for `agents` from the run history in `store`, and its warning when they ask for too much. */
+/** How many of an agent's newest finished runs its typical duration is taken from. */
+const RECENT_RUNS = 20;
+
+function medianOf(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/**
+ * The estimate for `agents` from the run history in `store`, and its warning when they ask for too much. Each
+ * agent's duration is the median of its newest 20 finished runs, read through the (agent, id) index: the daemon
+ * checks this on every reload, and the whole-history statistics took 240-420 ms at 100,000 runs.
+ */
 export function checkCapacity(
   store: Store,
   agents: AgentConfig[],
   maxConcurrentRuns: number,
   now: number,
 ): { estimate: CapacityEstimate; warning: string | undefined } {
-  const medians = new Map(computeStats(store).map((s) => [s.agent, s.p50DurationMs]));
+  const medians = new Map(agents.map((a) => [a.name, medianOf(store.recentDurations(a.name, RECENT_RUNS))]));
   const estimate = estimateCapacity({ agents, maxConcurrentRuns, medianDurationMs: medians, now });
   return { estimate, warning: capacityWarning(estimate) };
 }

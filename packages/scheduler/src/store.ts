@@ -225,6 +225,10 @@ export class Store {
       skipped: p(
         'SELECT * FROM skipped WHERE (@agent IS NULL OR agent = @agent) ORDER BY slot_at DESC LIMIT @limit',
       ),
+      // runs_by_agent (agent, id) walked backwards: the newest finished runs of one agent, without a scan
+      recentDurations: p(
+        "SELECT duration_ms AS d FROM runs WHERE agent = ? AND status NOT IN ('queued', 'running') AND duration_ms IS NOT NULL ORDER BY id DESC LIMIT ?",
+      ),
       skippedSince: p(
         "SELECT COUNT(*) AS n FROM skipped WHERE recorded_at >= ? AND reason NOT IN ('paused', 'missed')",
       ),
@@ -305,6 +309,10 @@ export class Store {
       until: number;
       reason: string | null;
     }[];
+  }
+  /** The durations of an agent's newest `limit` finished runs, newest first. */
+  recentDurations(agent: string, limit: number): number[] {
+    return (this.stmts.recentDurations.all(agent, limit) as { d: number }[]).map((r) => r.d);
   }
   /** Slots skipped since `since` because the agent's previous run was still queued or running. */
   skippedSince(since: number): number {
