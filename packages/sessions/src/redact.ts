@@ -14,7 +14,10 @@
  * credentials, a PEM header) to the rules: most transcript text never reaches them.
  */
 import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-recommend';
+import { collectCurlSpans } from './curl-auth.js';
+import { isPlaceholder, isWordsAfterPrefix } from './placeholder.js';
 import { tokenSpans } from './secret-tokens.js';
+import { shortSecretSpans } from './short-secrets.js';
 
 export interface RedactorOptions {
   /** Credential values to redact wherever they appear (values shorter than 4 characters are ignored). */
@@ -75,8 +78,23 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       const lines = candidateLines(text);
       collectSecretlintSpans(text, spans, lines);
       collectTokenSpans(text, spans, lines);
+      if (text.includes('curl')) collectCurlSpans(text, spans);
+      shortSecretSpans(text, spans);
       if (spans.length === 0) return { text, count: 0 };
-      return applySpans(text, spans);
+      // `AKIAXXXXXXXXXXXXXXXX`, `glc_1111…`: the place of a key, not a key (configured values are redacted as given)
+      const kept = spans.filter(
+        (s) =>
+          s.kind === 'credential' ||
+          s.kind === 'private-key' ||
+          !(
+            isPlaceholder(text.slice(s.start, s.end)) ||
+            isWordsAfterPrefix(text.slice(s.start, s.end)) ||
+            // a prefix filled out with marks: `xoxp-5723…-####################`
+            /^[-_.]?[#*xX]{8}/.test(text.slice(s.end, s.end + 9))
+          ),
+      );
+      if (kept.length === 0) return { text, count: 0 };
+      return applySpans(text, kept);
     },
   };
 }
@@ -93,7 +111,7 @@ const ENV_LINE =
   /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
 const INLINE_ASSIGNMENT = /(?:^|[\s;&|(`])([A-Z][A-Z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;&|)`'"]+)/g;
 const PLACEHOLDER =
-  /^(?:|null|none|true|false|undefined|changeme|change_me|example|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\{\{.*\}\}|\{\{.*\}\}|\[REDACTED[^\]]*\])$/i;
+  /^(?:|null|none|true|false|undefined|changeme|change_me|example|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\{[^}]*\}|\[[^\]]*\]|\$\{\{.*\}\}|\{\{.*\}\}|\[REDACTED[^\]]*\])$/i;
 
 function collectEnvSpans(text: string, spans: Span[]): void {
   const learned: string[] = [];

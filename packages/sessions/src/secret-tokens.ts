@@ -10,6 +10,8 @@
  * Only lines the caller's prefilter passes get here: every pattern below needs a run of 16+ token characters.
  */
 
+import { isWordsAfterPrefix } from './placeholder.js';
+
 /** The vendor formats (alternatives of `VENDOR`), exported for the gate's test. */
 export const VENDOR_PATTERNS = [
   // AI providers
@@ -104,6 +106,9 @@ export const VENDOR_PATTERNS = [
   String.raw`dnkey-[\w=-]{26,}`,
   String.raw`pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}`,
   String.raw`glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}`,
+  // session links and framework keys gitleaks counts as secrets (a Claude Code session URL gives remote control)
+  String.raw`(?:https?://)?[Cc][Ll][Aa][Uu][Dd][Ee]\.[Aa][Ii]/code/session_[A-Za-z0-9]{16,}`,
+  String.raw`django-insecure-[^\s"'\x60]{8,250}`,
   // JSON Web Tokens
   String.raw`ey[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_/\\-]{10,}\.[A-Za-z0-9_/\\=-]*`,
 ];
@@ -126,7 +131,7 @@ export const VENDOR_GATE = new RegExp(
     String.raw`[srp]k_(?:test|live|prod)_|EAA|sq0|shp|shippo_|FLW|duffel_|(?:live|test)_(?:pub_)?[a-f0-9]{8}`,
     String.raw`access-(?:sandbox|development|production)-|\d{15}[|%]|A{22}|A3-|ops_|p8e-|AGE-SECRET|ATATT3`,
     String.raw`\.acc[_-]|dp\.pt\.|dnkey-|sl\.|dt0c01\.|EZ[AT]K|fio-u-|eyJrIjoi|s-s4t2|lin_api_|_mmk|NR(?:JS|II|AK)-`,
-    String.raw`ntn_|API-[A-Z0-9]{8}|PMAK-|sntry|sm_|tfp_|pk\.|\.ey`,
+    String.raw`ntn_|API-[A-Z0-9]{8}|PMAK-|sntry|sm_|tfp_|pk\.|\.ey|/code/session_|django-insecure-`,
   ].join('|'),
 );
 
@@ -152,6 +157,7 @@ export function tokenSpans(
     }
   if (VENDOR_GATE.test(line))
     for (const m of line.matchAll(VENDOR)) {
+      if (isWordsAfterPrefix(m[0])) continue;
       out.push({ start: base + m.index, end: base + m.index + m[0].length, kind: 'key' });
       vendorEnd = Math.max(vendorEnd, m.index + m[0].length);
     }
@@ -263,6 +269,9 @@ export function looksRandom(token: string): boolean {
   if (/^[\d.:-]+$/.test(token)) return false;
   // a file name (`<uuid>.json`, `torch-2.7.1-cp311-none-macosx_11_0_arm64.whl`, `favicon_32_cb_58284776.png`)
   if (/\.[a-z][a-z0-9]{0,7}$/.test(token) && /[-_.]/.test(token.replace(/\.[a-z][a-z0-9]{0,7}$/, '')))
+    return false;
+  // a name holding a UUID (`_api_org_96726c78_4ae3_402f_b08b_7a78c6903d2a`, a fixture or test name)
+  if (/[A-Za-z][_-][0-9a-f]{8}[_-][0-9a-f]{4}[_-][0-9a-f]{4}[_-][0-9a-f]{4}[_-][0-9a-f]{12}$/.test(token))
     return false;
   // an identifier in camel case (`BlinkMacSystemFont`, `ExitPlanModeOutput`): words, no digits
   if (/^[a-z]*(?:[A-Z][a-z]{2,})+$/.test(token)) return false;

@@ -155,6 +155,67 @@ describe('createRedactor', () => {
       expect(redact(text).text, text).toBe(text);
   });
 
+  test('placeholders in the place of a key stay readable; a key beside them does not', () => {
+    const { redact } = createRedactor();
+    for (const text of [
+      'key = AKIAXXXXXXXXXXXXXXXX',
+      'GSK_API_KEY=gsk_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+      '   API_KEY="glc_111111111111111111111111111111111111111111="',
+      'LANGCHAIN_API_KEY=ls__0123456789abcdef0123456789abcdef',
+      '"token4": "xoxp-572370529330-573807301142-572331691188-####################"',
+      'GR1348941123123123123123123123',
+      '- (id)hf_requiredCharacteristicTypesForDisplayMetadata;',
+      'xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere',
+      'DB_PASSWORD=[value]',
+      'password = "${aws_db_instance.default.password}"',
+    ])
+      expect(redact(text).text, text).toBe(text);
+    const key = `ghp_${r(36, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}`;
+    expect(redact(`placeholder AKIAXXXXXXXXXXXXXXXX, real ${key}`).text).toBe(
+      'placeholder AKIAXXXXXXXXXXXXXXXX, real [REDACTED:github]',
+    );
+  });
+
+  test('curl credentials: the password of -u/--user and an auth header value; templated ones stay', () => {
+    const { redact } = createRedactor();
+    expect(redact('curl --cacert ca.crt -u elastic:P@ssw0rd$1 https://localhost:9200').text).toMatch(
+      /^curl --cacert ca\.crt -u elastic:\[REDACTED:[a-z-]+\] https:\/\/localhost:9200$/,
+    );
+    expect(redact('curl --user kevin:hunter2hunter https://example.com').text).toBe(
+      'curl --user kevin:[REDACTED:curl-auth] https://example.com',
+    );
+    expect(redact('curl -X POST --header "Api-Token: Sk94HG7f6KB"').text).not.toContain('Sk94HG7f6KB');
+    expect(redact('curl -H "Token: 3fea6af1349166ea" http://localhost:8080/api').text).not.toContain(
+      '3fea6af1',
+    );
+    for (const text of [
+      'curl -u "${username}":"${password}"',
+      'curl -u <user:password> https://test.com/endpoint',
+      'curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/',
+      'curl http://127.0.0.1:5000/file --user user:pass --digest',
+      'curl -XGET -i -u "${{ env.ELK_ID }}:${{ build.env.ELK_PASS }}"',
+      'curl -H "Authorization: Bearer $(gcloud auth print-access-token)" https://example.com',
+      'curl -H "Authorization: Bearer XXXXXXXXXXXX" https://example.com',
+    ])
+      expect(redact(text).text, text).toBe(text);
+  });
+
+  test('a short machine-made password standing alone is redacted; words, identifiers, versions and colours are not', () => {
+    const { redact } = createRedactor();
+    for (const pw of ['d2LkV78zLx!t', 'pRf7vG2h1L8nQkW9', 'ZqL5kVrX1n8tA2', 'h0pk1ns~21s'])
+      expect(redact(`The password is ${pw} for now.`).text, pw).toBe(
+        'The password is [REDACTED:password] for now.',
+      );
+    for (const text of [
+      'use toBase64Url and H264Decoder from utf8mb4 tables',
+      'colour #3B82F6aa12 and handle @ab12cd34ef',
+      'node v24.21.0, python3.11, x86_64, arm64v8, sha256sum',
+      'commit 3fea6af1349166ea and Win10x64 builds',
+      'Implementation2024 of RefreshTokens',
+    ])
+      expect(redact(text).text, text).toBe(text);
+  });
+
   test('the skipping prefilter finds exactly the lines a character-by-character scan finds', () => {
     let x = 99;
     const rand = () => {

@@ -1,0 +1,91 @@
+/**
+ * Short machine-made passwords and tokens standing alone (`d2LkV78zLx!t`, `pRf7vG2h1L8nQkW9`, `Sk94HG7f6KB`): 10-40
+ * characters that mix digits all through letters of both cases or symbols, with no run of more than four letters.
+ * gitleaks finds such values only after a key (`curl -u user:…`, `password = …`); a session repeats them bare
+ * ("the password is …"). Words, identifiers (`toBase64Url`, `H264Decoder`), versions, hex and paths have longer
+ * letter runs, one case, or sit in a path or a dotted name, and are left alone.
+ */
+
+interface Span {
+  start: number;
+  end: number;
+  kind: string;
+}
+
+/** `[A-Za-z0-9!@#$%^&*~]`: 1; what may stand next to such a value (white space, quotes, brackets, `,;:=`): 2. */
+const CLASS = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*~')
+  CLASS[c.charCodeAt(0)] = 1;
+for (const c of ' \t\n\r"\'`()[]{}<>,;:=') CLASS[c.charCodeAt(0)] = 2;
+
+const isRunChar = (c: number) => c < 128 && CLASS[c] === 1;
+/** start or end of the text (NaN), or a boundary character */
+const isBoundary = (c: number) => Number.isNaN(c) || (c < 128 && CLASS[c] === 2);
+
+const MIN = 10;
+const MAX = 40;
+
+/** Spans of short stand-alone passwords in `text`. Runs are found by probing every 10th character. */
+export function shortSecretSpans(text: string, out: Span[]): void {
+  const n = text.length;
+  let i = 0;
+  while (i + MIN <= n) {
+    const probe = i + MIN - 1;
+    if (!isRunChar(text.charCodeAt(probe))) {
+      i = probe + 1;
+      continue;
+    }
+    // a run of 10 through the probe covers i..probe: a break in it means the next probe starts after the break
+    let q = probe - 1;
+    while (q >= i && isRunChar(text.charCodeAt(q))) q--;
+    if (q >= i) {
+      i = q + 1;
+      continue;
+    }
+    let start = i;
+    while (start > 0 && isRunChar(text.charCodeAt(start - 1))) start--;
+    let end = probe + 1;
+    while (end < n && isRunChar(text.charCodeAt(end))) end++;
+    if (
+      end - start <= MAX &&
+      isBoundary(text.charCodeAt(start - 1)) &&
+      isBoundary(text.charCodeAt(end)) &&
+      looksMachineMade(text, start, end)
+    )
+      out.push({ start, end, kind: 'password' });
+    i = end + 1;
+  }
+}
+
+function looksMachineMade(text: string, start: number, end: number): boolean {
+  let lower = 0;
+  let upper = 0;
+  let digit = 0;
+  let symbol = 0;
+  let letterRun = 0;
+  let hexOnly = true;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 97 && c <= 122) {
+      lower++;
+      if (c > 102) hexOnly = false;
+    } else if (c >= 65 && c <= 90) {
+      upper++;
+      hexOnly = false;
+    } else if (c >= 48 && c <= 57) {
+      digit++;
+      letterRun = 0;
+      continue;
+    } else {
+      symbol++;
+      letterRun = 0;
+      continue;
+    }
+    if (++letterRun > 4) return false;
+  }
+  if (digit < 2 || lower + upper < 4 || symbol > 3 || hexOnly) return false;
+  if (!((upper > 0 && lower > 0) || symbol > 0)) return false;
+  // a leading `#`/`@`/`$` names a colour, a handle or a variable, not a value
+  const first = text.charCodeAt(start);
+  return !(first === 35 || first === 64 || first === 36);
+}
