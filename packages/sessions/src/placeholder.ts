@@ -32,7 +32,9 @@ export function isPlaceholder(value: string): boolean {
   }
   if (max * 20 >= (core.length - 4) * 19) return true;
   let repeated = 0;
-  for (const m of core.matchAll(/(.{2,4})\1{3,}/g)) if (new Set(m[1]).size > 1) repeated += m[0].length;
+  // a unit of digits or of one case (`123123…`, `abab…`); a made-up key such as `Zq9Zq9…` still reads as a key
+  for (const m of core.matchAll(/(\d{2,4}|[a-z]{2,4}|[A-Z]{2,4})\1{3,}/g))
+    if (new Set(m[1]).size > 1) repeated += m[0].length;
   return repeated * 5 >= core.length * 3 || ascending(core) * 5 >= core.length * 3;
 }
 
