@@ -100,6 +100,8 @@ const MAX_TIMER_MS = 60 * 60_000;
 const DISK_RETRY_MS = 2000;
 /** Slots this far in the past at start-up are "missed" (anything closer is just due). */
 const MISSED_AFTER_MS = 1000;
+/** How long after its creation a container a killed daemon left `created` may still start. */
+const SETTLE_CREATED_MS = 5000;
 
 export class Daemon extends EventEmitter {
   readonly startedAt = new Date();
@@ -989,11 +991,16 @@ export class Daemon extends EventEmitter {
 
   /**
    * A container seen as `created` may be starting (the previous daemon's start request reached the
-   * engine before the kill): give it a few seconds to show it is running before calling it never-started.
+   * engine before the kill): give it a few seconds from its creation to show it is running before calling
+   * it never-started. Counted from its creation, not from now: a daemon killed again while waiting leaves
+   * the next one less to wait, so a crash-looping daemon cannot be held here for ever.
    */
   private async settleCreated(backend: ReturnType<typeof backendFor>, run: LiveRun): Promise<LiveRun> {
-    for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+    const created = Date.parse(run.createdAt);
+    // +1 s: the engine reports creation times in whole seconds
+    const deadline = (Number.isFinite(created) ? created + 1000 : Date.now()) + SETTLE_CREATED_MS;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
       const now = (await backend.findLive({ stateDir: this.stateDir }).catch(() => [])).find(
         (l) => l.runId === run.runId,
       );

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Backend, backendFor, type LiveRun, registerBackend } from '@habitat/runner';
 import { expect, test } from 'vitest';
 import { openStore, startDaemon } from '../src/index.js';
 
@@ -94,4 +95,88 @@ test('a run that ended while the daemon was down: its exit code and wake request
   store.close();
   // the agent was not run again (its next run is the wake-up in 2 hours)
   expect(readFileSync(truth, 'utf8')).toBe('');
+});
+
+/**
+ * A stand-in Docker backend whose one container stays `created` until it is removed: what a daemon killed
+ * between creating a run's container and starting it leaves. Counts how often the daemon looks.
+ */
+function createdContainer(runId: string, createdAt: Date) {
+  const real = backendFor('docker');
+  let present = true;
+  const seen = { lookups: 0, removed: false };
+  const fake: Backend = {
+    ...real,
+    findLive: async () => {
+      seen.lookups++;
+      const live: LiveRun = {
+        backend: 'docker',
+        runId,
+        agent: 'a',
+        ref: 'c0ffee',
+        state: 'created',
+        createdAt: createdAt.toISOString(),
+      };
+      return present ? [live] : [];
+    },
+    cleanup: async () => [],
+    abandon: async () => {
+      present = false;
+      seen.removed = true;
+      return 'removed';
+    },
+    ended: (run) => ({ started: Boolean(run.ref) }),
+  };
+  registerBackend(fake);
+  return { seen, restore: () => registerBackend(real) };
+}
+
+function leftCreated(stateDir: string, id: string) {
+  const store = openStore(stateDir);
+  store.insertRun({ id, agent: 'a', trigger: 'schedule', status: 'queued', queued_at: Date.now() });
+  store.markStarted(id, Date.now() - 1000, 'docker', null);
+  store.markProcess(id, null, 'c0ffee');
+  store.close();
+}
+
+test('a container left created long ago is removed at once and its run started again, once', async () => {
+  const { root, stateDir, truth } = fleet(
+    'run: { command: [sh, -c, "echo $HABITAT_RUN_ID >> TRUTH"] }\nschedule: manual\n',
+  );
+  const id = '01JCREATEDLONGAGO000000000';
+  leftCreated(stateDir, id);
+  // created 20 s ago: a start request of the killed daemon would have landed long since
+  const fake = createdContainer(id, new Date(Date.now() - 20_000));
+  try {
+    const daemon = await startDaemon({ root, watch: false, socket: false });
+    await daemon.idle();
+    await daemon.stop(500);
+    expect(fake.seen.removed).toBe(true);
+    // the first look only: no waiting for a start that cannot come
+    expect(fake.seen.lookups).toBe(1);
+    expect(readFileSync(truth, 'utf8').trim().split('\n')).toEqual([id]);
+  } finally {
+    fake.restore();
+  }
+});
+
+test('a container created a moment ago gets a few seconds to start before it is called never-started', {
+  timeout: 20_000,
+}, async () => {
+  const { root, stateDir, truth } = fleet(
+    'run: { command: [sh, -c, "echo $HABITAT_RUN_ID >> TRUTH"] }\nschedule: manual\n',
+  );
+  const id = '01JCREATEDJUSTNOW000000000';
+  leftCreated(stateDir, id);
+  const fake = createdContainer(id, new Date());
+  try {
+    const daemon = await startDaemon({ root, watch: false, socket: false });
+    await daemon.idle();
+    await daemon.stop(500);
+    expect(fake.seen.removed).toBe(true);
+    expect(fake.seen.lookups).toBeGreaterThan(5);
+    expect(readFileSync(truth, 'utf8').trim().split('\n')).toEqual([id]);
+  } finally {
+    fake.restore();
+  }
 });
