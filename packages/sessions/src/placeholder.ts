@@ -9,7 +9,7 @@ const counts = new Uint16Array(128);
 
 /**
  * Placeholder marks (`x`, `#`, `*`) fill 60% of the value's letters and digits, or one character nearly all of it,
- * or a 2-4 character unit repeats through 60% of it, or 60% of it counts up (`0123456789abcdef…`).
+ * or a 2-4 character unit repeats through 60% of it, or 75% of it counts up (`0123456789abcdef…`).
  */
 export function isPlaceholder(value: string): boolean {
   const core = value.replace(/[^A-Za-z0-9#*]/g, '');
@@ -35,7 +35,7 @@ export function isPlaceholder(value: string): boolean {
   // a unit of digits or of one case (`123123…`, `abab…`); a made-up key such as `Zq9Zq9…` still reads as a key
   for (const m of core.matchAll(/(\d{2,4}|[a-z]{2,4}|[A-Z]{2,4})\1{3,}/g))
     if (new Set(m[1]).size > 1) repeated += m[0].length;
-  return repeated * 5 >= core.length * 3 || ascending(core) * 5 >= core.length * 3;
+  return repeated * 5 >= core.length * 3 || ascending(core) * 4 >= core.length * 3;
 }
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

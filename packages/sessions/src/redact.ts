@@ -111,7 +111,7 @@ const ENV_LINE =
   /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
 const INLINE_ASSIGNMENT = /(?:^|[\s;&|(`])([A-Z][A-Z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;&|)`'"]+)/g;
 const PLACEHOLDER =
-  /^(?:|null|none|true|false|undefined|changeme|change_me|example|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\{[^}]*\}|\[[^\]]*\]|\$\{\{.*\}\}|\{\{.*\}\}|\[REDACTED[^\]]*\])$/i;
+  /^(?:|null|none|true|false|undefined|changeme|change_me|example|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$?\{[^}]*\}|\[[^\]]*\]|\$\{\{.*\}\}|\{\{.*\}\}|\[REDACTED[^\]]*\])$/i;
 
 function collectEnvSpans(text: string, spans: Span[]): void {
   const learned: string[] = [];

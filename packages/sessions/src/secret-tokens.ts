@@ -98,7 +98,7 @@ export const VENDOR_PATTERNS = [
   String.raw`[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk`,
   String.raw`NR(?:JS|II|AK)-[\w-]{16,}`,
   String.raw`ntn_[0-9]{11}[A-Za-z0-9]{30,}`,
-  String.raw`API-[A-Z0-9]{26}`,
+  String.raw`API-[A-Z0-9]{26}(?![A-Za-z0-9])`,
   String.raw`PMAK-[A-Fa-f0-9]{20,}-[A-Fa-f0-9]{30,}`,
   String.raw`sntry[us]_[\w+/=]{40,}`,
   String.raw`sm_(?:aat|pat|sat)_[A-Za-z0-9]{16}`,
@@ -275,6 +275,9 @@ export function looksRandom(token: string): boolean {
     return false;
   // an identifier in camel case (`BlinkMacSystemFont`, `ExitPlanModeOutput`): words, no digits
   if (/^[a-z]*(?:[A-Z][a-z]{2,})+$/.test(token)) return false;
+  // ... with short words in it (`sumOfValuesInRange`): words of 3.5 letters on average, not alternating case
+  if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(token) && token.length / token.replace(/[a-z]/g, '').length >= 4.5)
+    return false;
   // an id stamped with its creation time in ms (`94mvt-1759537055888-4c75013471a9`, a request id)
   if (/(?:^|[-_])1\d{12}(?:[-_]|$)/.test(token)) return false;
   // a name made of words (`setup-uv-1-x86_64-unknown-linux-gnu-…`): two or more lower-case words of 4+ letters

@@ -168,6 +168,9 @@ describe('createRedactor', () => {
       'xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere',
       'DB_PASSWORD=[value]',
       'password = "${aws_db_instance.default.password}"',
+      'SUMO_ACCESS_KEY={SumoAccessKey}',
+      '- (NSInteger)sumOfValuesInRange:(NSRange)range;',
+      'https://fog-ringer-f42.notion.site/API-BD80F56CDC1441E6BF6011AB6D852875',
     ])
       expect(redact(text).text, text).toBe(text);
     const key = `ghp_${r(36, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}`;
