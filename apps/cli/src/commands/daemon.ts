@@ -135,18 +135,20 @@ export function registerDaemonCommands(program: Command): void {
           await daemon.stop(0);
           if (opts.json) printJson(results.map((r) => runFromResult(r)));
           else {
+            // nothing due is said once (an empty table would add "(none)" under it)
             if (results.length === 0) printLine('nothing was due');
-            printTable(
-              ['agent', 'run', 'status', 'exit', 'duration', 'wake at'],
-              results.map((r) => [
-                r.agent,
-                r.runId,
-                r.status,
-                formatExit(r.exitCode, r.signal),
-                dur(r.durationMs),
-                r.wakeAt ? `${time(r.wakeAt)} ${r.wakeReason ?? ''}` : '-',
-              ]),
-            );
+            else
+              printTable(
+                ['agent', 'run', 'status', 'exit', 'duration', 'wake at'],
+                results.map((r) => [
+                  r.agent,
+                  r.runId,
+                  r.status,
+                  formatExit(r.exitCode, r.signal),
+                  dur(r.durationMs),
+                  r.wakeAt ? `${time(r.wakeAt)} ${r.wakeReason ?? ''}` : '-',
+                ]),
+              );
           }
           if (results.some((r) => r.status !== 'succeeded')) process.exitCode = 1;
           return;
