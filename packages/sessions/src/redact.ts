@@ -17,7 +17,7 @@ import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-r
 import { collectCurlSpans } from './curl-auth.js';
 import { isPlaceholder, isWordsAfterPrefix } from './placeholder.js';
 import { tokenSpans } from './secret-tokens.js';
-import { shortSecretSpans } from './short-secrets.js';
+import { hexPairSpans, shortSecretSpans } from './short-secrets.js';
 
 export interface RedactorOptions {
   /** Credential values to redact wherever they appear (values shorter than 4 characters are ignored). */
@@ -80,6 +80,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       collectTokenSpans(text, spans, lines);
       if (text.includes('curl')) collectCurlSpans(text, spans);
       shortSecretSpans(text, spans);
+      if (text.includes(':')) hexPairSpans(text, spans);
       if (spans.length === 0) return { text, count: 0 };
       // `AKIAXXXXXXXXXXXXXXXX`, `glc_1111…`: the place of a key, not a key (configured values are redacted as given)
       const kept = spans.filter(

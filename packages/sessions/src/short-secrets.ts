@@ -6,6 +6,8 @@
  * letter runs, one case, or sit in a path or a dotted name, and are left alone.
  */
 
+import { namedAsId } from './secret-tokens.js';
+
 interface Span {
   start: number;
   end: number;
@@ -88,4 +90,24 @@ function looksMachineMade(text: string, start: number, end: number): boolean {
   // a leading `#`/`@`/`$` names a colour, a handle or a variable, not a value
   const first = text.charCodeAt(start);
   return !(first === 35 || first === 64 || first === 36);
+}
+
+/** `user:password` of two 8-digit hex halves standing alone (Sidekiq Enterprise's gem credentials, `BUNDLE_…`). */
+const HEX_PAIR = /^[0-9a-fA-F]{8}:[0-9a-fA-F]{8}$/;
+/** what may not touch the pair: word characters, `:`, `.`, `/`, `@`, `-` (paths, addresses, ranges) */
+const ATTACHED = /[\w:./@-]/;
+
+/**
+ * Spans of bare hex credential pairs, unless the text around names them ids (git output, digests, sessions). Found
+ * from each `:` (a regex tried at every position cost more than the rest of this module).
+ */
+export function hexPairSpans(text: string, out: Span[]): void {
+  for (let at = text.indexOf(':', 8); at >= 0 && at + 8 < text.length; at = text.indexOf(':', at + 1)) {
+    const start = at - 8;
+    const end = at + 9;
+    if (!HEX_PAIR.test(text.slice(start, end))) continue;
+    if (start > 0 && ATTACHED.test(text[start - 1] as string)) continue;
+    if (end < text.length && /[\w:/-]/.test(text[end] as string)) continue;
+    if (!namedAsId(text, start, end)) out.push({ start, end, kind: 'token' });
+  }
 }

@@ -207,6 +207,11 @@ describe('createRedactor', () => {
 
   test('a short machine-made password standing alone is redacted; words, identifiers, versions and colours are not', () => {
     const { redact } = createRedactor();
+    expect(redact('export BUNDLE_GEMS__CONTRIBSYS__COM = "cafebabe:deadbeef"').text).not.toContain(
+      'deadbeef',
+    );
+    expect(redact('the gem server login is cafeb4b3:d3adb33f for now').text).not.toContain('d3adb33f');
+    expect(redact('git log shows a1b2c3d4:e5f6a7b8 as the range').text).toContain('a1b2c3d4:e5f6a7b8');
     for (const pw of ['d2LkV78zLx!t', 'pRf7vG2h1L8nQkW9', 'ZqL5kVrX1n8tA2', 'h0pk1ns~21s'])
       expect(redact(`The password is ${pw} for now.`).text, pw).toBe(
         'The password is [REDACTED:password] for now.',
