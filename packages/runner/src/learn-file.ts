@@ -78,8 +78,9 @@ export async function readLearnFile(
   const read = await readRunDirFile(file, MAX_LEARN_FILE_BYTES);
   if (read.kind === 'missing') return { learnings: [] };
   if (read.kind === 'refused') return { learnings: [], warning: `learn file: ${read.problem}, ignored` };
-  const parsed = parseLearnFile(read.text, scrub);
-  if (read.size > MAX_LEARN_FILE_BYTES)
-    parsed.warning = `learn file: only its first ${MAX_LEARN_FILE_BYTES} bytes were read`;
+  // Cut at the cap: the line the cut falls in is not a lesson (its end, and maybe half a character, are missing).
+  const cut = read.size > MAX_LEARN_FILE_BYTES;
+  const parsed = parseLearnFile(cut ? read.text.slice(0, read.text.lastIndexOf('\n') + 1) : read.text, scrub);
+  if (cut) parsed.warning = `learn file: only its first ${MAX_LEARN_FILE_BYTES} bytes were read`;
   return parsed;
 }

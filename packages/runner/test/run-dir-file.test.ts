@@ -58,4 +58,14 @@ describe('files an agent leaves in its run dir', () => {
     const big = await readRunDirFile(file, 4096);
     expect(big.kind === 'file' && [big.text.length, big.size]).toEqual([4096, content.length]);
   });
+
+  test('a learn file over the cap: whole lines only, never the line the cut falls in', async () => {
+    const file = path.join(dir, 'learn');
+    const line = (i: number) => `lesson ${i}: ${'é'.repeat(1900)}`; // ~3.8 KB a line, 2-byte characters
+    writeFileSync(file, `${Array.from({ length: 30 }, (_, i) => line(i)).join('\n')}\n`);
+    const { learnings, warning } = await readLearnFile(file);
+    expect(warning).toBe('learn file: only its first 65536 bytes were read');
+    expect(learnings).toHaveLength(17); // 17 whole lines in 64 KiB, fewer than MAX_LEARNINGS
+    expect(learnings.every((l, i) => l.text === line(i))).toBe(true); // the cut 18th line is not among them
+  });
 });
