@@ -52,6 +52,10 @@ describe('habitat knowledge', () => {
     const outcome = JSON.parse(moved.stdout) as { outcome: string; conflicts: { reason: string }[] };
     expect(outcome.outcome).toBe('conflict');
     expect(outcome.conflicts[0]!.reason).toMatch(/changed from/);
+    // list says which one is stale, as search does (it showed both as plain `active`)
+    const listed = (await habitat('knowledge', 'list')).stdout.split('\n');
+    expect(listed.find((l) => l.includes('is in us-east-1'))).toMatch(/active, stale: contradicted by k-/);
+    expect(listed.find((l) => l.includes('moved from us-east-1'))).not.toContain('stale');
     await add('Stripe webhook verification needs the raw request body, not express.json().', 'billing');
 
     // Asked from another project: the billing learning still comes back, labelled with its project.

@@ -59,6 +59,7 @@ export {
   retractedHits,
   type SearchOptions,
   searchKnowledge,
+  staleOf,
   type Tuning,
 } from './search.js';
 export {

@@ -168,6 +168,14 @@ function scopeMatch(l: Learning, options: SearchOptions): KnowledgeHit['scopeMat
   return l.scope.name === options.project ? 'project' : 'other';
 }
 
+/**
+ * Why `l` is served as stale, as search marks it (undefined: it is not): past its validUntil, or an active learning
+ * written later contradicts or supersedes it. For listings that show a learning without searching for it.
+ */
+export function staleOf(index: KnowledgeIndex, l: Learning, now = new Date()): KnowledgeHit['stale'] {
+  return staleness(index, l, now);
+}
+
 /** Stale when past its validUntil, or when an active learning written later contradicts or supersedes it. */
 function staleness(index: KnowledgeIndex, l: Learning, now: Date): KnowledgeHit['stale'] {
   if (l.validUntil && Date.parse(l.validUntil) < now.getTime())

@@ -167,12 +167,19 @@ export function registerKnowledgeCommands(program: Command): void {
       const all = index
         .all(opts.status ? { status: opts.status } : {})
         .slice(0, opts.limit === undefined ? undefined : Number(opts.limit));
+      // `active` in its file, but served as stale (search says why): say so here too
+      const { staleOf } = await import('@habitat/knowledge');
+      const status = (l: (typeof all)[number]) => {
+        const stale = l.status === 'active' ? staleOf(index, l) : undefined;
+        if (!stale) return l.status;
+        return stale.reason === 'newer'
+          ? `${l.status}, stale: contradicted by ${stale.by}`
+          : `${l.status}, stale: valid until ${stale.since.slice(0, 10)}`;
+      };
+      const rows = all.map((l) => [l.id, l.title, status(l), scopeText(l), l.confidence, l.tags.join(', ')]);
       index.close();
       if (opts.json) return printJson(all.map(learningJson));
-      printTable(
-        ['id', 'title', 'status', 'scope', 'confidence', 'tags'],
-        all.map((l) => [l.id, l.title, l.status, scopeText(l), l.confidence, l.tags.join(', ')]),
-      );
+      printTable(['id', 'title', 'status', 'scope', 'confidence', 'tags'], rows);
     });
 
   k.command('show <id>')
