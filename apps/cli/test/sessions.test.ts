@@ -219,7 +219,7 @@ describe('habitat sessions', () => {
       env: { ...process.env, NO_COLOR: '1', HOME: root },
     });
     expect(tty.stdout).toMatch(/indexing 1\/1 files, [\d.]+\/[\d.]+ MB, [\d.]+ MB\/s/);
-    expect(tty.stdout).toContain('1 files: 1 new');
+    expect(tty.stdout).toContain('1 file: 1 new'); // (it said "1 files")
   });
 
   test('stats and search --json answer on the lean path exactly as the full CLI does', async () => {

@@ -276,13 +276,18 @@ function progressLine(): { onProgress?: IndexOptions['onProgress']; done: () => 
   };
 }
 
+/** `1 file`, `2 files` */
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 function printReport(report: IndexReport): void {
   printLine(
-    `${report.files} files: ${report.added} new, ${report.appended} appended, ${report.reindexed} re-indexed, ${report.unchanged} unchanged, ${report.pruned} pruned; ${report.events} events in ${report.durationMs} ms`,
+    `${count(report.files, 'file')}: ${report.added} new, ${report.appended} appended, ${report.reindexed} re-indexed, ${report.unchanged} unchanged, ${report.pruned} pruned; ${count(report.events, 'event')} in ${report.durationMs} ms`,
   );
   if (report.malformed || report.unknown)
     printLine(
-      pc.yellow(`${report.malformed} malformed lines and ${report.unknown} records of unknown type skipped`),
+      pc.yellow(
+        `${count(report.malformed, 'malformed line')} and ${count(report.unknown, 'record')} of unknown type skipped`,
+      ),
     );
   for (const e of report.errors) printLine(pc.yellow(`skipped ${e.path}: ${e.message}`));
 }
