@@ -126,7 +126,12 @@ export interface Backend {
    * started, and its exit code if the backend kept one. A run that never started is safe to start again;
    * one that did is never run twice. Without this method a run counts as started, exit code unknown.
    */
-  ended?(run: AbandonedRun & { stateDir: string }): { started: boolean; exitCode?: number };
+  ended?(run: AbandonedRun & { stateDir: string }): {
+    started: boolean;
+    exitCode?: number;
+    /** when it ended (epoch ms), where the backend kept that with the exit code */
+    endedAt?: number;
+  };
   /**
    * Remove what no open run needs any more (a repeated run's leftovers, unused secrets). Returns a line
    * per thing removed, for the log.

@@ -315,8 +315,12 @@ export const dockerBackend: Backend = {
   // A run whose container id was recorded had started. Its container is removed only after its exit
   // status is marked in the run dir, so a run that ended is never taken for a lost one.
   ended: (run) => {
-    const { exitCode } = wrapperMarks(runDirOf(run.stateDir, run.runId));
-    return { started: Boolean(run.ref), ...(exitCode !== undefined ? { exitCode } : {}) };
+    const { exitCode, endedAt } = wrapperMarks(runDirOf(run.stateDir, run.runId));
+    return {
+      started: Boolean(run.ref),
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(endedAt !== undefined ? { endedAt } : {}),
+    };
   },
   // Every path of startContainer/followContainer removes its container.
   cleanup: async () => [],

@@ -135,8 +135,8 @@ export function writeExitMark(runDir: string, exitCode: number): void {
   }
 }
 
-/** What the wrapper left in a run dir. */
-export function wrapperMarks(runDir: string): { started: boolean; exitCode?: number } {
+/** What the wrapper left in a run dir; `endedAt` is when the exit status was written (its mtime). */
+export function wrapperMarks(runDir: string): { started: boolean; exitCode?: number; endedAt?: number } {
   const read = (f: string) => {
     try {
       return readFileSync(path.join(runDir, f), 'utf8').trim();
@@ -146,7 +146,18 @@ export function wrapperMarks(runDir: string): { started: boolean; exitCode?: num
   };
   const exit = read(EXIT_FILE);
   const code = exit !== undefined && /^\d+$/.test(exit) ? Number(exit) : undefined;
-  return { started: read(STARTED_FILE) !== undefined, ...(code !== undefined ? { exitCode: code } : {}) };
+  let endedAt: number | undefined;
+  if (code !== undefined)
+    try {
+      endedAt = statSync(path.join(runDir, EXIT_FILE)).mtimeMs;
+    } catch {
+      // went in between
+    }
+  return {
+    started: read(STARTED_FILE) !== undefined,
+    ...(code !== undefined ? { exitCode: code } : {}),
+    ...(endedAt !== undefined ? { endedAt } : {}),
+  };
 }
 
 /**

@@ -858,7 +858,12 @@ export class Daemon extends EventEmitter {
             ? 'it ended as its coordinator was killed; its exit status was kept in its run dir'
             : `it ended while the coordinator was down; ${kept ? 'its output after the kill was kept by its wrapper' : 'its output went with that coordinator'}`
           : await this.abandon(row);
-      const at = new Date(now).toISOString();
+      // A run that ended while no daemon was up ended when its exit status was written, not now.
+      const endedAt =
+        ended.exitCode !== undefined && ended.endedAt !== undefined
+          ? Math.max(row.started_at ?? row.queued_at, Math.min(now, Math.round(ended.endedAt)))
+          : now;
+      const at = new Date(endedAt).toISOString();
       const result: RunResult = {
         runId: row.id,
         agent: row.agent,
@@ -866,7 +871,7 @@ export class Daemon extends EventEmitter {
         backend: backend.name,
         startedAt: new Date(row.started_at ?? row.queued_at).toISOString(),
         endedAt: at,
-        durationMs: now - (row.started_at ?? row.queued_at),
+        durationMs: endedAt - (row.started_at ?? row.queued_at),
         exitCode: ended.exitCode ?? null,
         signal: null,
         status: ended.exitCode === undefined ? 'lost' : ended.exitCode === 0 ? 'succeeded' : 'failed',

@@ -1,7 +1,7 @@
 // What a kill -9 leaves behind, reconciled by the next daemon: never a second execution, never a lost
 // wake request, never a signal to a process that is not the run's.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Backend, backendFor, type LiveRun, registerBackend } from '@habitat/runner';
@@ -82,6 +82,10 @@ test('a run that ended while the daemon was down: its exit code and wake request
   writeFileSync(path.join(runDir, '.started'), '123');
   writeFileSync(path.join(runDir, '.exit'), '0');
   writeFileSync(path.join(runDir, 'wake'), '2h\nquota\n');
+  // it ended 300 ms after it started (leftRunning: a second ago), well before the next daemon came up
+  const startedAt = openStore(stateDir, { readonly: true }).run(id)!.started_at!;
+  utimesSync(path.join(runDir, '.exit'), new Date(startedAt + 300), new Date(startedAt + 300));
+  await new Promise((r) => setTimeout(r, 400));
   const daemon = await startDaemon({ root, watch: false, socket: false });
   await new Promise((r) => setTimeout(r, 1500));
   await daemon.stop(500);
@@ -89,6 +93,9 @@ test('a run that ended while the daemon was down: its exit code and wake request
   const row = store.run(id)!;
   expect(row.status).toBe('succeeded');
   expect(row.exit_code).toBe(0);
+  // its end is when its exit status was written, not when a daemon found it
+  expect(row.ended_at).toBe(startedAt + 300);
+  expect(row.duration_ms).toBe(300);
   const plan = store.plan('a')!;
   expect(plan.next_reason).toBe('wake');
   expect(plan.next_at! - Date.now()).toBeGreaterThan(110 * 60_000);
