@@ -27,35 +27,32 @@ const isBoundary = (c: number) => Number.isNaN(c) || (c < 128 && CLASS[c] === 2)
 const MIN = 10;
 const MAX = 40;
 
-/** Spans of short stand-alone passwords in `text`. Runs are found by probing every 10th character. */
+const DIGIT = /[0-9]/g;
+
+/**
+ * Spans of short stand-alone passwords in `text`. Such a value holds digits: runs are found from each digit (the
+ * regex engine finds them fast, and `test` allocates no match), each run judged once.
+ */
 export function shortSecretSpans(text: string, out: Span[]): void {
   const n = text.length;
-  let i = 0;
-  while (i + MIN <= n) {
-    const probe = i + MIN - 1;
-    if (!isRunChar(text.charCodeAt(probe))) {
-      i = probe + 1;
-      continue;
-    }
-    // a run of 10 through the probe covers i..probe: a break in it means the next probe starts after the break
-    let q = probe - 1;
-    while (q >= i && isRunChar(text.charCodeAt(q))) q--;
-    if (q >= i) {
-      i = q + 1;
-      continue;
-    }
-    let start = i;
+  DIGIT.lastIndex = 0;
+  while (DIGIT.test(text)) {
+    const d = DIGIT.lastIndex - 1;
+    let start = d;
     while (start > 0 && isRunChar(text.charCodeAt(start - 1))) start--;
-    let end = probe + 1;
+    let end = d + 1;
     while (end < n && isRunChar(text.charCodeAt(end))) end++;
+    const len = end - start;
     if (
-      end - start <= MAX &&
+      len >= MIN &&
+      len <= MAX &&
       isBoundary(text.charCodeAt(start - 1)) &&
       isBoundary(text.charCodeAt(end)) &&
       looksMachineMade(text, start, end)
     )
       out.push({ start, end, kind: 'password' });
-    i = end + 1;
+    if (end >= n) break;
+    DIGIT.lastIndex = end + 1;
   }
 }
 
@@ -103,6 +100,8 @@ const ATTACHED = /[\w:./@-]/;
  */
 export function hexPairSpans(text: string, out: Span[]): void {
   for (let at = text.indexOf(':', 8); at >= 0 && at + 8 < text.length; at = text.indexOf(':', at + 1)) {
+    // most colons (JSON keys, times, URLs) fail on the character next to them: check codes before slicing
+    if (!isHex(text.charCodeAt(at - 1)) || !isHex(text.charCodeAt(at + 1))) continue;
     const start = at - 8;
     const end = at + 9;
     if (!HEX_PAIR.test(text.slice(start, end))) continue;
@@ -110,4 +109,8 @@ export function hexPairSpans(text: string, out: Span[]): void {
     if (end < text.length && /[\w:/-]/.test(text[end] as string)) continue;
     if (!namedAsId(text, start, end)) out.push({ start, end, kind: 'token' });
   }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
