@@ -16,6 +16,13 @@ import type { Learning } from './types.js';
 
 export const KNOWLEDGE_DB = 'knowledge.db';
 
+/**
+ * When a file last changed, as the sync compares it (the `mtime` column): the later of its mtime and ctime. An
+ * edit that keeps the size and sets the mtime back (`touch -d`, some sync tools) still moves the ctime, which
+ * nothing but the kernel sets.
+ */
+const changeStamp = (info: { mtimeMs: number; ctimeMs: number }) => Math.max(info.mtimeMs, info.ctimeMs);
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, mtime REAL NOT NULL, size INTEGER NOT NULL, id TEXT);
   CREATE TABLE IF NOT EXISTS learnings (
@@ -292,7 +299,7 @@ export class KnowledgeIndex {
     for (const name of names) {
       const file = path.join(dir, name);
       report.files++;
-      let info: { mtimeMs: number; size: number };
+      let info: { mtimeMs: number; ctimeMs: number; size: number };
       try {
         info = statSync(file);
       } catch {
@@ -300,8 +307,9 @@ export class KnowledgeIndex {
       }
       const prev = indexed.get(file);
       indexed.delete(file);
-      if (prev && prev.mtime === info.mtimeMs && prev.size === info.size) continue;
-      changed.push({ file, mtime: info.mtimeMs, size: info.size });
+      const stamp = changeStamp(info);
+      if (prev && prev.mtime === stamp && prev.size === info.size) continue;
+      changed.push({ file, mtime: stamp, size: info.size });
       if (prev) report.updated++;
       else report.added++;
     }
@@ -390,7 +398,7 @@ export class KnowledgeIndex {
     const dir = path.dirname(file);
     this.db.transaction(() => {
       this.put(learning);
-      this.stmt.file.run(file, info.mtimeMs, info.size, learning.id);
+      this.stmt.file.run(file, changeStamp(info), info.size, learning.id);
       // The directory changed because of this write: when the index was in sync with it before, it still is.
       const stored = Number(this.meta('dirMtime'));
       if (this.syncedDir?.dir === dir && this.meta('dir') === dir && stored === this.syncedDir.mtime) {

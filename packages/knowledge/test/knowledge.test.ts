@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SessionEvent } from '@habitat/sessions';
 import { testdir } from '@habitat/testkit';
@@ -57,6 +57,13 @@ describe('the store: markdown files are the truth', () => {
     const reopened = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir: dir });
     expect(reopened.report.updated).toBe(1);
     expect(reopened.index.get(learning.id)!.body).toContain('edited by hand');
+    // Edited in place to the same size with its mtime set back: the ctime still tells.
+    const before = statSync(file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('edited by hand', 'EDITED by hand'));
+    utimesSync(file, before.atime, before.mtime);
+    expect(statSync(file).size).toBe(before.size);
+    expect((await reopened.index.sync(dir, { full: true })).updated).toBe(1);
+    expect(reopened.index.get(learning.id)!.body).toContain('EDITED by hand');
     rmSync(file);
     expect((await reopened.index.sync(dir)).removed).toBe(1);
     expect(reopened.index.get(learning.id)).toBeUndefined();
