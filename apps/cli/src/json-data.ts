@@ -183,6 +183,17 @@ export function learningJson(l: Learning) {
 }
 export type LearningJson = ReturnType<typeof learningJson>;
 
+/** Why a learning is served as stale (search hits, listings), or null. */
+export function staleJson(stale: KnowledgeHit['stale']) {
+  return stale ? { reason: stale.reason, by: stale.by ?? null, since: stale.since } : null;
+}
+
+/** `knowledge list --json`: a learning and, when its file says active, whether it is served as stale. */
+export function listedLearningJson(l: Learning, stale: KnowledgeHit['stale']) {
+  return { ...learningJson(l), stale: staleJson(stale) };
+}
+export type ListedLearningJson = ReturnType<typeof listedLearningJson>;
+
 export function hitJson(h: KnowledgeHit) {
   return {
     learning: learningJson(h.learning),
@@ -190,7 +201,7 @@ export function hitJson(h: KnowledgeHit) {
     evidence: h.evidence,
     matched: h.matched ?? null,
     snippet: h.snippet,
-    stale: h.stale ? { reason: h.stale.reason, by: h.stale.by ?? null, since: h.stale.since } : null,
+    stale: staleJson(h.stale),
     scopeMatch: h.scopeMatch,
   };
 }

@@ -29,6 +29,7 @@ import type {
   IndexReportJson,
   KnowledgeStatsJson,
   LearningJson,
+  ListedLearningJson,
   SearchJson,
   SessionDetailJson,
   SessionJson,
@@ -62,7 +63,7 @@ test('the TypeScript types of the JSON output are the schemas', () => {
   expectTypeOf<SessionDetailJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['sessions-show']>>();
   expectTypeOf<AddJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-add']>>();
   expectTypeOf<HitJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-search']>>();
-  expectTypeOf<LearningJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-list']>>();
+  expectTypeOf<ListedLearningJson[]>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-list']>>();
   expectTypeOf<LearningJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-show']>>();
   expectTypeOf<ContextJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-context']>>();
   expectTypeOf<KnowledgeStatsJson>().toEqualTypeOf<z.infer<(typeof CONTRACT)['knowledge-stats']>>();
@@ -218,6 +219,9 @@ test('knowledge, accounts and doctor --json keep to their schemas; pause and res
   const all = CONTRACT['knowledge-list'].parse(json(root, 'knowledge', 'list').value);
   expect(CONTRACT['knowledge-list'].parse(json(root, 'knowledge', 'list', '-n', '1').value)).toHaveLength(1);
   expect(all.find((l) => l.scope.kind === 'org')?.scope.name).toBeNull();
+  // the contradicted one says so, as in search and the text listing
+  expect(all.find((l) => l.body.includes('is in us-east-1'))?.stale).toMatchObject({ reason: 'newer' });
+  expect(all.find((l) => l.body.includes('moved from'))?.stale).toBeNull();
   CONTRACT['knowledge-show'].parse(json(root, 'knowledge', 'show', all[0]!.id).value);
   CONTRACT['knowledge-context'].parse(
     json(root, 'knowledge', 'context', '--task', 'presign an uploads URL').value,

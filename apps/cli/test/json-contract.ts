@@ -370,23 +370,25 @@ const learning = z
   })
   .meta({ title: 'A learning' });
 
+const stale = nullable(
+  z.strictObject({
+    reason: z
+      .enum(['newer', 'expired', 'older'])
+      .describe(
+        'newer: contradicted by a newer learning; expired: past validUntil; older (briefs only): a newer learning of its scope is about the same subject',
+      ),
+    by: nullable(z.string()),
+    since: z.string(),
+  }),
+);
+
 const hit = z.strictObject({
   learning,
   score: z.number().describe('ranking score, higher is better; only the order is meaningful'),
   evidence: z.number().describe('0..1: how much of the query the learning covers, comparable across queries'),
   matched: nullable(z.number().int()).describe("how many of the query's key terms the learning contains"),
   snippet: z.string(),
-  stale: nullable(
-    z.strictObject({
-      reason: z
-        .enum(['newer', 'expired', 'older'])
-        .describe(
-          'newer: contradicted by a newer learning; expired: past validUntil; older (briefs only): a newer learning of its scope is about the same subject',
-        ),
-      by: nullable(z.string()),
-      since: z.string(),
-    }),
-  ),
+  stale,
   scopeMatch: z.enum(['agent', 'project', 'org', 'other']),
 });
 
@@ -403,7 +405,7 @@ export const knowledgeSearch = z
   .array(hit)
   .meta({ id: 'knowledge-search', title: 'habitat knowledge search --json (best first)' });
 export const knowledgeList = z
-  .array(learning)
+  .array(learning.extend({ stale: stale.describe('an active learning served as stale, and why') }))
   .meta({ id: 'knowledge-list', title: 'habitat knowledge list --json' });
 export const knowledgeShow = learning.meta({ id: 'knowledge-show', title: 'habitat knowledge show --json' });
 export const knowledgeContext = z

@@ -14,7 +14,14 @@ import { formsOf } from '@habitat/runner';
 import type { Command } from 'commander';
 import { coordinatorRoot } from '../cli.js';
 import { intFlag } from '../flags.js';
-import { addJson, extractJson, knowledgeStatsJson, learningJson, syncReportJson } from '../json-data.js';
+import {
+  addJson,
+  extractJson,
+  knowledgeStatsJson,
+  learningJson,
+  listedLearningJson,
+  syncReportJson,
+} from '../json-data.js';
 import { CliError, formatTime, printJson, printLine, printTable } from '../output.js';
 import { listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
 
@@ -169,16 +176,23 @@ export function registerKnowledgeCommands(program: Command): void {
         .slice(0, opts.limit === undefined ? undefined : Number(opts.limit));
       // `active` in its file, but served as stale (search says why): say so here too
       const { staleOf } = await import('@habitat/knowledge');
-      const status = (l: (typeof all)[number]) => {
-        const stale = l.status === 'active' ? staleOf(index, l) : undefined;
+      const stales = all.map((l) => (l.status === 'active' ? staleOf(index, l) : undefined));
+      index.close();
+      if (opts.json) return printJson(all.map((l, i) => listedLearningJson(l, stales[i])));
+      const status = (l: (typeof all)[number], stale: (typeof stales)[number]) => {
         if (!stale) return l.status;
         return stale.reason === 'newer'
           ? `${l.status}, stale: contradicted by ${stale.by}`
           : `${l.status}, stale: valid until ${stale.since.slice(0, 10)}`;
       };
-      const rows = all.map((l) => [l.id, l.title, status(l), scopeText(l), l.confidence, l.tags.join(', ')]);
-      index.close();
-      if (opts.json) return printJson(all.map(learningJson));
+      const rows = all.map((l, i) => [
+        l.id,
+        l.title,
+        status(l, stales[i]),
+        scopeText(l),
+        l.confidence,
+        l.tags.join(', '),
+      ]);
       printTable(['id', 'title', 'status', 'scope', 'confidence', 'tags'], rows);
     });
 
