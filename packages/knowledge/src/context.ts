@@ -73,7 +73,21 @@ function entryOf(hit: KnowledgeHit): string {
         ? ` **[older: ${hit.stale.by} of ${hit.stale.since.slice(0, 10)} is about the same and newer; check this still holds]**`
         : ` **[stale: valid until ${hit.stale.since.slice(0, 10)}]**`
     : '';
-  return `- **${l.title}**${stale} — ${l.body.replace(/\s+/g, ' ').trim()} _(${meta.join(' · ')})_\n`;
+  const rest = bodyAfterTitle(l.title, l.body.replace(/\s+/g, ' ').trim());
+  return `- **${l.title}**${stale}${rest ? ` — ${rest}` : ''} _(${meta.join(' · ')})_\n`;
+}
+
+/**
+ * The body without the words the title already says: a title is often the body's first clause, and a brief
+ * that reads "**X** — X; then…" spends the agent's attention twice on X.
+ */
+export function bodyAfterTitle(title: string, body: string): string {
+  const head = title.replace(/[\s.…:;,]+$/u, '');
+  if (head.length < 8 || !body.toLowerCase().startsWith(head.toLowerCase())) return body;
+  return body
+    .slice(head.length)
+    .replace(/^[\s.…:;,—–-]+/u, '')
+    .trim();
 }
 
 /** Same subject: stemmed key-term Jaccard at least this (on the first eval set: 19 of 20 changed facts, 3 of 723 other pairs of a project). */

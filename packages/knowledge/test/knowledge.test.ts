@@ -271,6 +271,20 @@ describe('capture', () => {
     expect(held.learning.status).toBe('pending');
   });
 
+  test('a brief does not repeat the title its body starts with', async () => {
+    const { dir, index } = await kb();
+    const { learning } = await add(
+      index,
+      dir,
+      'Postgres 16 rejects md5 auth by default; set password_encryption=scram-sha-256 before migrating.',
+    );
+    const brief = buildContext(index, { task: 'postgres 16 md5 auth password_encryption' });
+    expect(brief.hits.map((h) => h.learning.id)).toEqual([learning.id]);
+    expect(brief.markdown).toContain(`**${learning.title}** — `);
+    expect(brief.markdown).toContain('scram-sha-256 before migrating');
+    expect(brief.markdown.split('rejects md5 auth').length - 1).toBe(1);
+  });
+
   test('a stale fact is never served without the newer learning that replaces it', async () => {
     const { dir, index } = await kb();
     const old = await add(index, dir, 'The Android app supports Android 5 and later (minSdkVersion 21).', {
