@@ -87,6 +87,8 @@ describe('habitat knowledge', () => {
     expect(brief.stdout.indexOf('presign with eu-central-1')).toBeLessThan(brief.stdout.indexOf('[stale'));
     expect((await habitat('knowledge', 'context', '--task', 'bake sourdough bread')).stdout).toBe('');
 
+    // `knowledge context` by hand is not a brief given to a run, and the text says what it counts
+    expect((await habitat('knowledge', 'stats')).stdout).toMatch(/^0 brief\(s\) given to runs, 0 empty/);
     const stats = await habitat('knowledge', 'stats', '--json');
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ briefs: 0, neverServed: expect.any(Array) });

@@ -300,7 +300,7 @@ export function registerKnowledgeCommands(program: Command): void {
       if (opts.json) return printJson(knowledgeStatsJson(stats));
       const limit = Number(opts.limit);
       printLine(
-        `${stats.briefs} brief(s)${since ? ` since ${since}` : ''}, ${stats.emptyBriefs} empty, ${stats.tokens} tokens in all${stats.briefs ? ` (${Math.round(stats.tokens / stats.briefs)} a brief)` : ''}`,
+        `${stats.briefs} brief(s) given to runs${since ? ` since ${since}` : ''}, ${stats.emptyBriefs} empty, ${stats.tokens} tokens in all${stats.briefs ? ` (${Math.round(stats.tokens / stats.briefs)} a brief)` : ''}`,
       );
       if (stats.run) {
         for (const b of stats.run)
