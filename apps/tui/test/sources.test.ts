@@ -16,7 +16,10 @@ afterEach(() => {
   for (const o of open.splice(0)) o.stop();
 });
 
-function start(root: string, options: { retryMs?: number } = {}): { sources: Sources; actions: Action[] } {
+function start(
+  root: string,
+  options: { retryMs?: number; maxRetryMs?: number } = {},
+): { sources: Sources; actions: Action[] } {
   const actions: Action[] = [];
   const sources = startSources({
     root,
@@ -24,6 +27,7 @@ function start(root: string, options: { retryMs?: number } = {}): { sources: Sou
     knowledgeDir: path.join(root, 'knowledge'),
     dispatch: (a) => actions.push(a),
     retryMs: options.retryMs ?? 60_000,
+    ...(options.maxRetryMs ? { maxRetryMs: options.maxRetryMs } : {}),
     refreshMs: 60_000,
   });
   open.push(sources);
@@ -129,7 +133,8 @@ test('no daemon: read-only with the reason; a daemon that appears later is found
   const root = testdir({ 'agents/a.yaml': 'run: { command: ["true"] }\nschedule: manual\n' });
   const stateDir = path.join(root, '.habitat');
   mkdirSync(stateDir);
-  const { actions } = start(root, { retryMs: 100 });
+  // retries kept frequent: under load the back-off could outgrow the wait below
+  const { actions } = start(root, { retryMs: 100, maxRetryMs: 200 });
   await waitFor(() => last(actions, 'connection')?.connection.mode === 'offline');
   expect(last(actions, 'snapshot')!.agents.map((a) => a.agent)).toEqual(['a']);
   // A minimal daemon: answers status and subscribe, then sends one event.
