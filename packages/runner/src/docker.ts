@@ -96,14 +96,7 @@ async function startWithDockerode(spec: RunSpec, onOutput: OutputSink): Promise<
         const status = (await container.wait()) as { StatusCode: number };
         await ended;
         writeExitMark(runDirOf(spec.stateDir, spec.runId), status.StatusCode);
-        return {
-          exitCode: status.StatusCode,
-          signal: null,
-          timedOut: false,
-          cancelled: false,
-          containerId: container.id,
-          ref: container.id,
-        };
+        return containerExit(container.id, status.StatusCode);
       } finally {
         await remove();
       }
@@ -144,14 +137,7 @@ async function startOnSocket(engine: Engine, spec: RunSpec, onOutput: OutputSink
         const exitCode = await exited;
         await ended;
         writeExitMark(runDirOf(spec.stateDir, spec.runId), exitCode);
-        return {
-          exitCode,
-          signal: null,
-          timedOut: false,
-          cancelled: false,
-          containerId: id,
-          ref: id,
-        };
+        return containerExit(id, exitCode);
       } finally {
         await remove();
       }
@@ -169,6 +155,16 @@ async function startOnSocket(engine: Engine, spec: RunSpec, onOutput: OutputSink
 
 /** Where startRun put the run's dir (runPaths), which the container sees as /habitat/run. */
 const runDirOf = (stateDir: string, runId: string) => path.join(stateDir, 'runs', runId);
+
+/** How a container run ended: its exit status (Docker reports a signal as 128+N). */
+const containerExit = (id: string, exitCode: number): BackendExit => ({
+  exitCode,
+  signal: null,
+  timedOut: false,
+  cancelled: false,
+  containerId: id,
+  ref: id,
+});
 
 /** Default process limit of a container (`isolation.pids` overrides). */
 export const DEFAULT_PIDS = 512;
@@ -267,14 +263,7 @@ export async function followContainer(
     const status = (await container.wait()) as { StatusCode: number };
     await ended;
     if (runDir) writeExitMark(runDir, status.StatusCode);
-    return {
-      exitCode: status.StatusCode,
-      signal: null,
-      timedOut: false,
-      cancelled: false,
-      containerId: id,
-      ref: id,
-    };
+    return containerExit(id, status.StatusCode);
   } finally {
     await container.remove({ force: true }).catch(() => {});
   }

@@ -159,6 +159,8 @@ describe.skipIf(!docker)('docker backend', () => {
     expect(dockerBackend.ended!({ runId, ref: exit.ref ?? null, stateDir })).toEqual({
       started: true,
       exitCode: 7,
+      // when the exit status was marked, a moment ago
+      endedAt: expect.closeTo(Date.now(), -4),
     });
   });
 
@@ -190,7 +192,11 @@ describe.skipIf(!docker)('docker backend', () => {
     const exit = await dockerBackend.follow(live!, () => {}, { stateDir });
     expect(exit.exitCode).toBe(3);
     expect(containersOf(runId)).toBe('');
-    expect(dockerBackend.ended!({ runId, ref: id, stateDir })).toEqual({ started: true, exitCode: 3 });
+    expect(dockerBackend.ended!({ runId, ref: id, stateDir })).toEqual({
+      started: true,
+      exitCode: 3,
+      endedAt: expect.closeTo(Date.now(), -4),
+    });
   });
 
   test('a missing image is a clear error that names it', async () => {

@@ -16,7 +16,7 @@
 import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import { collectCurlSpans } from './curl-auth.js';
 import { isPlaceholder, isWordsAfterPrefix } from './placeholder.js';
-import { tokenSpans } from './secret-tokens.js';
+import { isTokenChar, tokenSpans } from './secret-tokens.js';
 import { hexPairSpans, shortSecretSpans } from './short-secrets.js';
 
 export interface RedactorOptions {
@@ -260,20 +260,7 @@ function rules(): PreparedRule[] {
 const MIN_TOKEN = 16;
 
 /** `[A-Za-z0-9_+/=.~-]`: the characters of a token. */
-function isTokenCode(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 48 && c <= 57) ||
-    c === 95 ||
-    c === 45 ||
-    c === 43 ||
-    c === 47 ||
-    c === 61 ||
-    c === 46 ||
-    c === 126
-  );
-}
+const isTokenCode = (c: number) => isTokenChar(c, true);
 
 /**
  * Start/end offsets of the lines of `text` that could hold a key: a run of 16+ token characters with an upper-case

@@ -181,8 +181,8 @@ export function tokenSpans(
   }
 }
 
-/** `[A-Za-z0-9_+/.~-]` */
-function isTokenChar(c: number): boolean {
+/** `[A-Za-z0-9_+/.~-]`, and `=` too with `withEquals` (base64 padding: the line prefilter counts it in a run). */
+export function isTokenChar(c: number, withEquals = false): boolean {
   return (
     (c >= 97 && c <= 122) ||
     (c >= 65 && c <= 90) ||
@@ -192,7 +192,8 @@ function isTokenChar(c: number): boolean {
     c === 43 ||
     c === 47 ||
     c === 46 ||
-    c === 126
+    c === 126 ||
+    (withEquals && c === 61)
   );
 }
 
