@@ -147,6 +147,7 @@ export function indexReportJson(r: IndexReport) {
     events: r.events,
     malformed: r.malformed,
     unknown: r.unknown,
+    unknownTypes: r.unknownTypes.map((u) => ({ path: u.path, line: u.line, type: u.type })),
     errors: r.errors.map((e) => ({ path: e.path, message: e.message })),
     durationMs: r.durationMs,
   };

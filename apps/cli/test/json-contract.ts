@@ -290,6 +290,11 @@ export const sessionsIndex = z
     events: z.number().int(),
     malformed: z.number().int(),
     unknown: z.number().int(),
+    unknownTypes: z
+      .array(z.strictObject({ path: z.string(), line: z.number().int(), type: z.string() }))
+      .describe(
+        'the first record of unknown type of each file (at most 10): its type ("?" without one) and line',
+      ),
     errors: z.array(z.strictObject({ path: z.string(), message: z.string() })),
     durationMs: z.number(),
   })

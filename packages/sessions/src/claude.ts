@@ -8,6 +8,18 @@ export interface ParseStats {
   lines: number;
   malformed: number;
   unknown: number;
+  /** the first record of unknown type: its `type` (`?` without one) and line, so a report can name it */
+  firstUnknown?: { type: string; line: number };
+}
+
+/** Count a record of unknown type, keeping the first one's type and line. */
+export function noteUnknown(stats: ParseStats, record: unknown): void {
+  stats.unknown++;
+  if (stats.firstUnknown) return;
+  const r = record && typeof record === 'object' ? (record as Record<string, unknown>) : {};
+  const type = [r.type, r.record_type, r.role].find((v) => typeof v === 'string') as string | undefined;
+  // a type name, not content: short and plain, or not shown
+  stats.firstUnknown = { type: type && /^[\w.:/-]{1,60}$/.test(type) ? type : '?', line: stats.lines };
 }
 
 /** Record types that carry no conversation but are known bookkeeping (not counted as unknown). */
@@ -57,7 +69,7 @@ export function parseClaudeFile(
       stats.malformed++;
       return;
     }
-    if (!handleClaudeRecord(record, w, stats.lines)) stats.unknown++;
+    if (!handleClaudeRecord(record, w, stats.lines)) noteUnknown(stats, record);
   });
   return stats;
 }

@@ -22,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as zlib from 'node:zlib';
-import type { ParseStats } from './claude.js';
+import { noteUnknown, type ParseStats } from './claude.js';
 import { readLines } from './lines.js';
 import type { FileTouch } from './types.js';
 import { promptOf, type SessionWriter } from './writer.js';
@@ -57,7 +57,7 @@ export function parseCodexFile(path: string, start: number, w: SessionWriter, st
       stats.malformed++;
       return;
     }
-    if (!state.record(rec)) stats.unknown++;
+    if (!state.record(rec)) noteUnknown(stats, rec);
   };
   if (path.endsWith('.json')) {
     // the TypeScript CLI: one object, rewritten whole
@@ -76,7 +76,7 @@ export function parseCodexFile(path: string, start: number, w: SessionWriter, st
     for (const item of Array.isArray(doc.items) ? (doc.items as Json[]) : []) {
       stats.lines++;
       if (!item || typeof item !== 'object' || !state.item(item, ts ? Date.parse(ts) : undefined))
-        stats.unknown++;
+        noteUnknown(stats, item);
     }
     return stats;
   }

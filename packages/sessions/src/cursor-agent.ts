@@ -8,7 +8,7 @@
 import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describeToolCall, type ParseStats } from './claude.js';
+import { describeToolCall, noteUnknown, type ParseStats } from './claude.js';
 import { readLines } from './lines.js';
 import type { SessionWriter } from './writer.js';
 
@@ -60,7 +60,7 @@ export function parseAgentTranscript(
       stats.malformed++;
       return;
     }
-    if (!message(r, w)) stats.unknown++;
+    if (!message(r, w)) noteUnknown(stats, r);
   });
   return stats;
 }

@@ -66,6 +66,8 @@ export interface IndexReport {
   events: number;
   malformed: number;
   unknown: number;
+  /** where records of unknown type were (the first of each file, at most 10): what a person checks first */
+  unknownTypes: Array<{ path: string; line: number; type: string }>;
   /** files that could not be read: reported, never fatal */
   errors: Array<{ path: string; message: string }>;
   durationMs: number;
@@ -157,6 +159,7 @@ function plan(options: IndexOptions): Pass {
       events: 0,
       malformed: 0,
       unknown: 0,
+      unknownTypes: [],
       errors: [],
       durationMs: 0,
     };
@@ -419,6 +422,8 @@ function finishJob(pass: Pass, job: Planned, stats: ParseStats): void {
   });
   pass.report.malformed += stats.malformed;
   pass.report.unknown += stats.unknown;
+  if (stats.firstUnknown && pass.report.unknownTypes.length < 10)
+    pass.report.unknownTypes.push({ path: job.path, ...stats.firstUnknown });
   pass.report[job.outcome]++;
   progress(pass, job);
 }

@@ -1,5 +1,5 @@
 /** Parse one session file into chunks for the Applier. */
-import { handleClaudeRecord, type ParseStats, parseClaudeFile } from './claude.js';
+import { handleClaudeRecord, noteUnknown, type ParseStats, parseClaudeFile } from './claude.js';
 import { parseCodexFile } from './codex.js';
 import { parseAgentStore, parseAgentTranscript } from './cursor-agent.js';
 import type { SourceKind } from './discover.js';
@@ -47,7 +47,8 @@ function parseHabitatLog(path: string, start: number, w: SessionWriter, startLin
       return;
     }
     try {
-      if (!handleClaudeRecord(JSON.parse(line) as Record<string, unknown>, w, stats.lines)) stats.unknown++;
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (!handleClaudeRecord(record, w, stats.lines)) noteUnknown(stats, record);
     } catch {
       stats.malformed++;
     }

@@ -106,6 +106,10 @@ describe('indexSessions', () => {
     ]);
     const report = index();
     expect(report).toMatchObject({ added: 1, malformed: 1, unknown: 1, errors: [] });
+    // named, with where it is: the line after the 9 before it
+    expect(report.unknownTypes).toEqual([
+      { path: expect.stringMatching(/s1\.jsonl$/), line: 10, type: 'brand-new-record' },
+    ]);
     const ix = openSessionIndex(join(dir, 'sessions.db'));
     const s = ix.getSession('s1');
     expect(s).toMatchObject({

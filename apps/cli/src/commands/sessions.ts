@@ -289,6 +289,9 @@ function printReport(report: IndexReport): void {
         `${count(report.malformed, 'malformed line')} and ${count(report.unknown, 'record')} of unknown type skipped`,
       ),
     );
+  // name them: a type a newer agent version writes reads differently from a damaged file
+  for (const u of report.unknownTypes.slice(0, 3))
+    printLine(pc.yellow(`  unknown type "${u.type}" first at ${u.path}:${u.line}`));
   for (const e of report.errors) printLine(pc.yellow(`skipped ${e.path}: ${e.message}`));
 }
 
