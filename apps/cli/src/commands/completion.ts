@@ -44,10 +44,7 @@ _habitat() {
     w=\${COMP_WORDS[i]}
     [[ $w == -* ]] && continue
     case "\${path:+$path }$w" in
-${all(root)
-  .filter((n) => n.path.length > 0)
-  .map((n) => `      ${quote(n.path.join(' '))}) path=${quote(n.path.join(' '))} ;;`)
-  .join('\n')}
+${pathCases(root)}
     esac
   done
   case "$path" in
@@ -58,6 +55,14 @@ ${cases.join('\n')}
 }
 complete -o default -F _habitat habitat
 `;
+}
+
+/** The `case` arms (bash and zsh alike) that follow the words typed so far down the command tree. */
+function pathCases(root: Node): string {
+  return all(root)
+    .filter((n) => n.path.length > 0)
+    .map((n) => `      ${quote(n.path.join(' '))}) path=${quote(n.path.join(' '))} ;;`)
+    .join('\n');
 }
 
 function zsh(root: Node): string {
@@ -77,10 +82,7 @@ _habitat() {
     w=\${words[i]}
     [[ $w == -* ]] && continue
     case "\${path:+$path }$w" in
-${all(root)
-  .filter((n) => n.path.length > 0)
-  .map((n) => `      ${quote(n.path.join(' '))}) path=${quote(n.path.join(' '))} ;;`)
-  .join('\n')}
+${pathCases(root)}
     esac
   done
   case "$path" in
