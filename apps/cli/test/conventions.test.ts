@@ -58,7 +58,7 @@ describe('finding the coordinator', () => {
 
   test('outside any coordinator, commands say so (exit 2) and create nothing', () => {
     const outside = testdir();
-    for (const args of [['validate'], ['list'], ['up', '--once'], ['sessions', 'list'], ['status']]) {
+    for (const args of [['validate'], ['list'], ['up', '--once'], ['status']]) {
       const out = habitat(outside, args);
       expect(out.status, args.join(' ')).toBe(2);
       expect(out.stderr).toContain('no coordinator here');
@@ -68,6 +68,64 @@ describe('finding the coordinator', () => {
     expect(mcp.status).toBe(2);
     expect(existsSync(path.join(outside, '.habitat'))).toBe(false);
   });
+});
+
+test("outside any coordinator, sessions commands index the user's own logs in the user state dir (as ccusage reads them from anywhere)", () => {
+  const home = testdir();
+  const outside = testdir();
+  const project = path.join(home, '.claude', 'projects', '-srv-api');
+  mkdirSync(project, { recursive: true });
+  const at = (s: number) => new Date(Date.UTC(2026, 2, 3, 12, 0, s)).toISOString();
+  const usage = {
+    input_tokens: 11,
+    output_tokens: 7,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+  };
+  const lines = [
+    {
+      type: 'user',
+      sessionId: 's1',
+      cwd: '/srv/api',
+      timestamp: at(0),
+      message: { role: 'user', content: 'deploy the api' },
+    },
+    {
+      type: 'assistant',
+      sessionId: 's1',
+      cwd: '/srv/api',
+      timestamp: at(2),
+      requestId: 'r1',
+      message: {
+        id: 'm1',
+        model: 'claude-sonnet-4-5',
+        role: 'assistant',
+        content: [{ type: 'text', text: 'deployed' }],
+        usage,
+      },
+    },
+  ];
+  writeFileSync(path.join(project, 's1.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  const env = { HOME: home, XDG_STATE_HOME: undefined, XDG_CONFIG_HOME: undefined };
+  // the first call indexes (full CLI), the second reads the index (the fast path): both from the user state dir
+  for (const round of [1, 2]) {
+    const stats = habitat(outside, ['sessions', 'stats', '--by', 'day', '--json'], env);
+    expect(stats.status, `${round}: ${stats.stderr}`).toBe(0);
+    const rows = JSON.parse(stats.stdout) as { key: string; outputTokens: number }[];
+    expect(rows.map((r) => [r.key, r.outputTokens])).toEqual([['2026-03-03', 7]]);
+  }
+  const list = habitat(outside, ['sessions', 'list', '--json'], env);
+  expect(list.status, list.stderr).toBe(0);
+  expect((JSON.parse(list.stdout) as { project: string }[]).map((s) => s.project)).toEqual(['/srv/api']);
+  expect(existsSync(path.join(home, '.local', 'state', 'habitat', 'sessions.db'))).toBe(true);
+  expect(existsSync(path.join(outside, '.habitat'))).toBe(false);
+  // XDG_STATE_HOME moves it; -C and HABITAT_DIR still must name a coordinator
+  const xdg = path.join(home, 'xdg');
+  expect(habitat(outside, ['sessions', 'list', '--json'], { ...env, XDG_STATE_HOME: xdg }).status).toBe(0);
+  expect(existsSync(path.join(xdg, 'habitat', 'sessions.db'))).toBe(true);
+  const viaFlag = habitat(outside, ['-C', outside, 'sessions', 'list'], env);
+  expect(viaFlag.status).toBe(2);
+  expect(viaFlag.stderr).toContain('no coordinator here');
 });
 
 describe('init and new agent', () => {

@@ -63,10 +63,11 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
   const limit = values.get('--limit') ?? '20';
   if (!/^\d+$/.test(limit)) return false;
   try {
-    const { resolveCoordinator } = await import('../coordinator.js');
-    const root = resolveCoordinator(dir);
+    const { sessionsRoot, userStateDir } = await import('../sessions-home.js');
+    const root = sessionsRoot(dir);
     let stateDir = values.get('--state-dir');
     if (stateDir !== undefined) stateDir = resolve(stateDir);
+    else if (root === undefined) stateDir = userStateDir();
     else {
       const { loadSettings } = await import('@habitat/config');
       stateDir = (await loadSettings(root)).settings.stateDir;

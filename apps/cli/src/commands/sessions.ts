@@ -1,6 +1,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/config';
+import {
+  type CoordinatorSettings,
+  loadCoordinator,
+  loadSettings,
+  readCredentialValues,
+} from '@habitat/config';
 import { formsOf } from '@habitat/runner';
 import {
   describeEvent,
@@ -14,7 +19,7 @@ import {
   type StatsGroup,
 } from '@habitat/sessions';
 import { type Command, Option } from 'commander';
-import { coordinatorRoot, withTableFormat } from '../cli.js';
+import { withTableFormat } from '../cli.js';
 import { intFlag } from '../flags.js';
 import {
   indexReportJson,
@@ -25,16 +30,8 @@ import {
   sessionStatsJson,
 } from '../json-data.js';
 import { applyDaemonHeapSettings } from '../memory.js';
-import {
-  CliError,
-  formatDuration,
-  formatTime,
-  pc,
-  printJson,
-  printLine,
-  printTable,
-  UsageError,
-} from '../output.js';
+import { CliError, formatTime, pc, printJson, printLine, printTable, UsageError } from '../output.js';
+import { sessionsRoot, userStateDir } from '../sessions-home.js';
 
 interface SourceFlags {
   stateDir?: string;
@@ -66,7 +63,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function sourceOptions(cmd: Command): Command {
   return cmd
-    .option('--state-dir <dir>', 'habitat state dir (default: from habitat.yaml, else <root>/.habitat)')
+    .option(
+      '--state-dir <dir>',
+      'habitat state dir (default: from habitat.yaml, else <root>/.habitat; outside a coordinator ~/.local/state/habitat)',
+    )
     .option('--claude-dir <dir>', 'a Claude Code config dir to index (repeatable)', collect)
     .option('--codex-dir <dir>', 'a Codex home to index (repeatable)', collect)
     .option('--cursor-dir <dir>', 'a Cursor data dir or state.vscdb to index (repeatable)', collect)
@@ -147,20 +147,36 @@ const cursorDirs = (dirs: string[]) =>
 const cutStart = (text: string, max: number) => (text.length > max ? `…${text.slice(-(max - 1))}` : text);
 const cutEnd = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/** What sessions commands read from the coordinator, or the user-level defaults outside one (sessions-home.ts). */
+interface SessionsSettings {
+  root?: string;
+  stateDir: string;
+  agentsDir?: string;
+  sessions: CoordinatorSettings['sessions'];
+}
+
+async function sessionsSettings(cmd: Command): Promise<SessionsSettings> {
+  const root = sessionsRoot((cmd.optsWithGlobals() as { dir?: string }).dir);
+  if (root === undefined)
+    return { stateDir: userStateDir(), sessions: { claude: [], codex: [], cursor: [], defaults: true } };
+  const { settings } = await loadSettings(root);
+  return { root, stateDir: settings.stateDir, agentsDir: settings.agentsDir, sessions: settings.sessions };
+}
+
 /** Where the index lives and what to read, from flags and habitat.yaml. */
 async function indexOptions(
   cmd: Command,
   flags: SourceFlags,
   withSecrets = false,
-): Promise<IndexOptions & { dbPath: string }> {
-  const root = coordinatorRoot(cmd);
-  const { settings } = await loadSettings(root);
+): Promise<IndexOptions & { dbPath: string; settings: SessionsSettings }> {
+  const settings = await sessionsSettings(cmd);
   const stateDir = flags.stateDir ? resolve(flags.stateDir) : settings.stateDir;
   const flagged =
     (flags.claudeDir?.length ?? 0) + (flags.codexDir?.length ?? 0) + (flags.cursorDir?.length ?? 0) > 0;
-  const options: IndexOptions & { dbPath: string } = {
+  const options: IndexOptions & { dbPath: string; settings: SessionsSettings } = {
     stateDir,
     dbPath: join(stateDir, 'sessions.db'),
+    settings,
     sources: {
       claude: [...settings.sessions.claude, ...claudeDirs(flags.claudeDir ?? [])],
       codex: [...settings.sessions.codex, ...codexDirs(flags.codexDir ?? [])],
@@ -170,14 +186,13 @@ async function indexOptions(
       stateDir,
     },
   };
-  if (withSecrets) options.secrets = await credentialValues(root, settings.agentsDir);
+  if (withSecrets) options.secrets = await credentialValues(settings);
   return options;
 }
 
 async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promise<SessionIndex> {
-  const options = await indexOptions(cmd, flags);
+  const { settings, ...options } = await indexOptions(cmd, flags);
   if (flags.refresh || !existsSync(options.dbPath)) {
-    const { settings } = await loadSettings(coordinatorRoot(cmd));
     const { indexSessions } = await indexer();
     // the daemon's V8 settings keep a cold build's RSS near its live heap (64 MB: 233 -> 157 MB peak)
     applyDaemonHeapSettings();
@@ -185,7 +200,7 @@ async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promis
     try {
       indexSessions({
         ...options,
-        secrets: await credentialValues(coordinatorRoot(cmd), settings.agentsDir),
+        secrets: await credentialValues(settings),
         onProgress: bar.onProgress,
       });
     } finally {
@@ -196,10 +211,11 @@ async function openIndex(cmd: Command, flags: SourceFlags & FilterFlags): Promis
 }
 
 /** Every agent's credential values, so the index never holds them (only needed when indexing). */
-async function credentialValues(root: string, agentsDir: string): Promise<string[]> {
-  if (!existsSync(agentsDir)) return [];
+async function credentialValues(settings: SessionsSettings): Promise<string[]> {
+  if (settings.root === undefined || settings.agentsDir === undefined || !existsSync(settings.agentsDir))
+    return [];
   const secrets: string[] = [];
-  const coordinator = await loadCoordinator(root);
+  const coordinator = await loadCoordinator(settings.root);
   for (const agent of coordinator.agents) {
     try {
       // each value in every form the run logs scrub (hex, base64, URL-encoded...)
@@ -306,7 +322,7 @@ export function registerSessionsCommands(program: Command): void {
     .option('--watch', 'keep indexing as sources change')
     .option('--json', 'JSON report')
     .action(async (flags: SourceFlags & { watch?: boolean; json?: boolean }, cmd: Command) => {
-      const options = await indexOptions(cmd, flags, true);
+      const { settings: _, ...options } = await indexOptions(cmd, flags, true);
       const show = (r: IndexReport) =>
         flags.json ? process.stdout.write(`${JSON.stringify(indexReportJson(r))}\n`) : printReport(r);
       const { indexSessions, watchSessions } = await indexer();
