@@ -61,39 +61,57 @@ export class UsageSet {
 }
 
 /**
- * "Maybe seen" for usage keys on a cold build, in constant memory (a Bloom filter of 32 Mbit, 3 probes): a key it
- * has not seen is certainly new and needs no look in the database; a false "maybe" (about 0.1% at a million keys)
- * only costs that look.
+ * A usage key's 64-bit hash as two 32-bit halves (cyrb53's two multiply-xor lanes and final mix, both lanes kept
+ * whole), `seed` telling the kinds of key apart. The index stores it in place of the key text (`usage_keys.hash`).
+ *
+ * Why a collision does not matter in practice: keys are message + request ids the API hands out, not chosen by an
+ * adversary, and two keys that differ in one character never collide (each lane is a bijection per character and
+ * the final mix is invertible). Taking the hash as uniform over 2^64, n keys collide with probability at most
+ * n^2 / 2^65: about 3e-8 for a million keys (two per API message, ~2.5 GB of Claude logs). A collision would make
+ * two messages one (the larger kept), i.e. one message's tokens missing from a total.
+ */
+export function keyHash(s: string, seed: number): [number, number] {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return [h1 >>> 0, h2 >>> 0];
+}
+
+/** The two halves as the signed 64-bit integer SQLite stores. */
+export function keyInt([hi, lo]: [number, number]): bigint {
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+}
+
+/**
+ * "Maybe seen" for usage keys on a cold build, in constant memory (a Bloom filter of 32 Mbit, 3 probes over the
+ * key's hash): a key it has not seen is certainly new and needs no look in the database; a false "maybe" (about
+ * 0.1% at a million keys) only costs that look.
  */
 export class KeyFilter {
   private readonly bits = new Uint32Array(1 << 20);
 
-  add(key: string): void {
-    const [a, b] = hashes(key);
+  add([a, b]: [number, number]): void {
+    const step = b | 1;
     for (let i = 0; i < 3; i++) {
-      const bit = ((a + i * b) >>> 7) & 0x1ffffff;
+      const bit = ((a + i * step) >>> 7) & 0x1ffffff;
       this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31));
     }
   }
 
-  has(key: string): boolean {
-    const [a, b] = hashes(key);
+  has([a, b]: [number, number]): boolean {
+    const step = b | 1;
     for (let i = 0; i < 3; i++) {
-      const bit = ((a + i * b) >>> 7) & 0x1ffffff;
+      const bit = ((a + i * step) >>> 7) & 0x1ffffff;
       if (((this.bits[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return false;
     }
     return true;
   }
-}
-
-/** Two FNV-1a hashes of a string (different offsets), for double hashing. */
-function hashes(s: string): [number, number] {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return [a >>> 0, (b >>> 0) | 1];
 }

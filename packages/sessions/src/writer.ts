@@ -9,7 +9,7 @@ import { costOf } from './prices.js';
 import type { Redactor } from './redact.js';
 import type { DB } from './store.js';
 import type { EventKind, EventRole, FileTouch, SessionSource } from './types.js';
-import { type KeyFilter, replaces, UsageSet } from './usage.js';
+import { type KeyFilter, keyHash, keyInt, replaces, UsageSet } from './usage.js';
 
 /** What a parser hands over for one event (times in ms since the epoch). */
 export interface EventInput {
@@ -130,6 +130,9 @@ type UsageHit = [number, number, number, string | null, number, number, number, 
 type Bucket = [number, number, number, number, number, number, number];
 
 const CHUNK_EVENTS = 1000;
+/** `keyHash` seeds: message keys and replay keys are hashed apart */
+const KEY_SEED = 0x6b;
+const REPLAY_SEED = 0x72;
 const CHUNK_CHARS = 1 << 20;
 
 /** Builds one session's rows from parser calls. */
@@ -284,15 +287,23 @@ export class Applier {
   private buckets = new Map<number, Bucket>();
   /** on a cold build (the database held no usage): the usage keys written so far ("maybe seen") */
   seenKeys?: KeyFilter;
+  /** the last event id given out (read from the database at the first event of a pass) */
+  private lastId?: number;
   private tools = new Map<string, [number, number]>();
 
   constructor(db: DB) {
     this.db = db;
     this.stmts = {
       event: db.prepare(
-        `INSERT INTO events (sid, seq, ts, role, kind, uuid, parent_uuid, sidechain, tool_name, tool_use_id, is_error, model, text, thinking, input)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (id, sid, seq, ts, role, kind, uuid, parent_uuid, sidechain, tool_name, tool_use_id, is_error, model, text, thinking, input)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // ids are never given twice, also after the newest rows were deleted: the full-text index knows ids up to fts_max
+      lastId: db
+        .prepare(
+          "SELECT max(coalesce((SELECT max(id) FROM events), 0), coalesce((SELECT value FROM meta WHERE key = 'fts_max'), 0))",
+        )
+        .pluck(),
       touch: db.prepare('INSERT INTO touches (sid, event_id, path, op) VALUES (?, ?, ?, ?)'),
       command: db.prepare('INSERT INTO commands (sid, event_id, command) VALUES (?, ?, ?)'),
       usage: db.prepare(
@@ -301,10 +312,10 @@ export class Applier {
       usageUpdate: db.prepare(
         'UPDATE usage SET sid = ?, ts = ?, model = ?, input = ?, output = ?, cache_read = ?, cache_creation = ?, cost = ?, sidechain = ? WHERE uid = ?',
       ),
-      usageKey: db.prepare('INSERT OR IGNORE INTO usage_keys (key, uid) VALUES (?, ?)'),
+      usageKey: db.prepare('INSERT OR IGNORE INTO usage_keys (hash, uid) VALUES (?, ?)'),
       usageByKey: db
         .prepare(
-          'SELECT u.uid, u.sid, u.ts, u.model, u.input, u.output, u.cache_read, u.cache_creation, u.sidechain FROM usage_keys k JOIN usage u ON u.uid = k.uid WHERE k.key = ?',
+          'SELECT u.uid, u.sid, u.ts, u.model, u.input, u.output, u.cache_read, u.cache_creation, u.sidechain FROM usage_keys k JOIN usage u ON u.uid = k.uid WHERE k.hash = ?',
         )
         .raw(),
       sessionTokens: db.prepare(
@@ -371,24 +382,25 @@ export class Applier {
       let toolName = toolNameIn;
       if (kind === 'tool_result' && !toolName && toolUseId)
         toolName = (s.toolName.get(sid, toolUseId) as string | undefined) ?? null;
-      const id = Number(
-        s.event.run(
-          sid,
-          e[0],
-          ts,
-          e[2],
-          kind,
-          e[4],
-          e[5],
-          e[6],
-          toolName,
-          toolUseId,
-          isError,
-          e[10],
-          e[11],
-          e[12],
-          e[13],
-        ).lastInsertRowid,
+      this.lastId ??= s.lastId.get() as number;
+      const id = ++this.lastId;
+      s.event.run(
+        id,
+        sid,
+        e[0],
+        ts,
+        e[2],
+        kind,
+        e[4],
+        e[5],
+        e[6],
+        toolName,
+        toolUseId,
+        isError,
+        e[10],
+        e[11],
+        e[12],
+        e[13],
       );
       if (e[14]) for (const [path, op] of e[14]) s.touch.run(sid, id, path, op);
       if (e[15]) for (const c of e[15]) s.command.run(sid, id, c);
@@ -427,13 +439,15 @@ export class Applier {
     const [key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain] = u;
     const cost = model ? costOf(model, { input, output, cacheRead, cacheCreation }) : undefined;
     let hit: UsageHit | undefined;
-    const k = key === null ? null : `k${key}`;
-    const r = replayKey === null ? null : `r${replayKey}`;
+    const k = key === null ? null : keyHash(key, KEY_SEED);
+    const r = replayKey === null ? null : keyHash(replayKey, REPLAY_SEED);
+    const kInt = k === null ? null : keyInt(k);
+    const rInt = r === null ? null : keyInt(r);
     // a cold build knows every key it wrote: only a key seen before needs a look in the database
     const known = this.seenKeys;
-    if (k !== null && (!known || known.has(k))) hit = s.usageByKey.get(k) as UsageHit | undefined;
+    if (k !== null && (!known || known.has(k))) hit = s.usageByKey.get(kInt) as UsageHit | undefined;
     if (k !== null && !hit && r !== null && (!known || known.has(r))) {
-      for (const h of s.usageByKey.all(r) as UsageHit[])
+      for (const h of s.usageByKey.all(rInt) as UsageHit[])
         if (sidechain === 1 || h[8] === 1) {
           hit = h;
           break;
@@ -470,11 +484,11 @@ export class Applier {
       this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
     }
     if (k !== null) {
-      s.usageKey.run(k, uid);
+      s.usageKey.run(kInt, uid);
       known?.add(k);
     }
     if (r !== null) {
-      s.usageKey.run(r, uid);
+      s.usageKey.run(rInt, uid);
       known?.add(r);
     }
   }
