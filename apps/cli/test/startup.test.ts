@@ -1,7 +1,7 @@
 // What a read-only command loads: only the modules it uses (issue 17). Checked on the built CLI with a
 // module-load hook, and, for what is bundled, with the bundle's metafile (which sources each chunk holds).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { testdir } from '@habitat/testkit';
 import { expect, test } from 'vitest';
@@ -9,9 +9,13 @@ import { expect, test } from 'vitest';
 const DIST = path.resolve(__dirname, '../dist');
 const CLI = path.join(DIST, 'index.js');
 const HOOK = path.resolve(__dirname, 'fixtures/record-loads.mjs');
-const metafile = JSON.parse(readFileSync(path.join(DIST, 'metafile-esm.json'), 'utf8')) as {
-  outputs: Record<string, { inputs: Record<string, unknown> }>;
-};
+type Metafile = { outputs: Record<string, { inputs: Record<string, unknown> }> };
+const metafile = JSON.parse(readFileSync(path.join(DIST, 'metafile-esm.json'), 'utf8')) as Metafile;
+// the knowledge fast path's own bundle (tsup.config.ts)
+Object.assign(
+  metafile.outputs,
+  (JSON.parse(readFileSync(path.join(DIST, 'fast', 'metafile-esm.json'), 'utf8')) as Metafile).outputs,
+);
 
 /** Run a command; the modules it loaded: files outside the bundle, and the sources inside the chunks it loaded. */
 function loads(cwd: string, env: Record<string, string>, ...args: string[]): string[] {
@@ -164,4 +168,63 @@ test('sessions search and stats --json on an index load the query module only: n
       args.join(' '),
     ).toEqual([]);
   }
+});
+
+test('knowledge search and context on a current index: one bundle file, no commander, YAML, zod or (where node:sqlite is quiet) better-sqlite3; a changed file goes to the full CLI once', () => {
+  const root = testdir({ 'habitat.yaml': '{}\n' });
+  const env = { HOME: root, HABITAT_CACHE_DIR: path.join(root, 'cache') };
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+  expect(
+    cli('knowledge', 'add', 'The staging deploy needs the canary flag before the migration.').status,
+  ).toBe(0);
+  expect(cli('knowledge', 'search', 'canary').status).toBe(0); // writes the settings snapshot
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const quietSqlite = major > 24 || (major === 24 && minor >= 15);
+  const files = (args: string[]) => {
+    const record = path.join(root, `files-${args.join('-')}.txt`);
+    const run = spawnSync(process.execPath, ['--import', HOOK, CLI, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ...env, HABITAT_TEST_LOADS: record },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    return {
+      stdout: run.stdout,
+      urls: readFileSync(record, 'utf8')
+        .split('\n')
+        .filter((u) => u.startsWith('file:')),
+    };
+  };
+  for (const args of [
+    ['knowledge', 'search', 'canary', 'flag'],
+    ['knowledge', 'context', '--task', 'deploy staging with the canary flag'],
+  ]) {
+    const { urls, stdout } = files(args);
+    expect(stdout, args.join(' ')).toContain('canary');
+    const ours = urls
+      .filter((u) => u.includes('/dist/'))
+      .map((u) => path.relative(DIST, new URL(u).pathname));
+    expect(ours, args.join(' ')).toEqual(['index.js', path.join('fast', 'knowledge.js')]);
+    const modules = loads(root, env, ...args);
+    expect(modules.filter((m) => HEAVY.test(m) || /commander/.test(m))).toEqual([]);
+    if (quietSqlite) expect(modules.filter((m) => /better-sqlite3/.test(m))).toEqual([]);
+  }
+  // A learning edited by hand: the index is not current, the full CLI syncs it (and answers), then the fast path again.
+  const dir = path.join(root, 'knowledge');
+  const name = readdirSync(dir).find((n) => n.endsWith('.md'))!;
+  writeFileSync(
+    path.join(dir, name),
+    readFileSync(path.join(dir, name), 'utf8').replace('canary flag', 'canary gate'),
+  );
+  const synced = files(['knowledge', 'search', 'gate']);
+  expect(synced.stdout).toContain('canary gate');
+  expect(synced.urls.some((u) => /\/dist\/main-/.test(u))).toBe(true);
+  const again = files(['knowledge', 'search', 'gate']);
+  expect(again.stdout).toBe(synced.stdout);
+  expect(again.urls.some((u) => /\/dist\/main-/.test(u))).toBe(false);
 });

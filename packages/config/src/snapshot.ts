@@ -126,9 +126,14 @@ function nameOf(text: string): string {
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
+declare const __HABITAT_BUILD_ID__: string | undefined;
 let code: string | undefined;
-/** This build of the loader: a snapshot written by other code (another version, a rebuild) is not used. */
+/**
+ * This build of the loader: a snapshot written by other code (another version, a rebuild) is not used. A bundle
+ * that holds the loader twice (the CLI's split build and its knowledge fast path) defines one id for both.
+ */
 function codeId(): string {
+  if (code === undefined && typeof __HABITAT_BUILD_ID__ === 'string') code = __HABITAT_BUILD_ID__;
   if (code === undefined) {
     try {
       const st = statSync(fileURLToPath(import.meta.url));

@@ -6,11 +6,12 @@
 // nothing; when it changed, or after `sweepMs`, a full sweep lists and stats every file and reads the changed
 // ones. Small knowledge bases are swept every time (it costs less than a millisecond per hundred files), so an
 // edit in place is seen at once there; in a large one at the next sweep or `habitat knowledge index`.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { readCanonical } from './front-matter.js';
+import { betterSqlite3, openReadOnly } from './sqlite-read.js';
 import { keyTerms, stem } from './text.js';
 import type { Learning } from './types.js';
 
@@ -70,6 +71,7 @@ export function stemsOf(l: Pick<Learning, 'title' | 'tags' | 'body'>): string {
 
 const STATEMENTS = {
   rowOf: 'SELECT rowid, title, tags, body FROM learnings WHERE id = ?',
+  pathOf: 'SELECT path FROM learnings WHERE id = ?',
   get: 'SELECT json FROM learnings WHERE id = ? OR id = ?',
   count: 'SELECT count(*) AS n FROM learnings',
   hasStatus: 'SELECT 1 AS y FROM learnings WHERE status = ? LIMIT 1',
@@ -93,6 +95,12 @@ const DEFAULT_SWEEP_MS = 10 * 60_000;
 const STEM_BULK = 5000;
 /** Files read, parsed and written per transaction: bounded memory for any number of files. */
 const BATCH = 200;
+/**
+ * A directory mtime is trusted to say "nothing was added, removed or renamed since" only when the sweep that
+ * recorded it began at least this long after it: timestamps are coarse (a kernel tick on ext4, 1-2 s on some
+ * file systems), so a change in the same tick as a sweep's listing may leave the mtime as it was.
+ */
+const RACY_MS = 2000;
 
 export interface SyncReport {
   files: number;
@@ -113,15 +121,34 @@ export interface SyncOptions {
   sweepBelow?: number;
 }
 
+interface Changed {
+  file: string;
+  mtime: number;
+  size: number;
+}
+
+interface Survey {
+  report: SyncReport;
+  dirMtime: number | undefined;
+  /** when the survey began (before the directory was listed) */
+  startedAt: number;
+  known: number;
+  changed: Changed[];
+  gone: { path: string; id: string | null }[];
+  /** whether a sync would write anything */
+  writes: boolean;
+}
+
 /** The index database; the markdown files stay the truth. */
 export class KnowledgeIndex {
   readonly db: Database.Database;
   private readonly stmt: Record<keyof typeof STATEMENTS, Database.Statement>;
   private syncedDir: { dir: string; mtime: number } | undefined;
 
-  constructor(file: string, options: { readonly?: boolean } = {}) {
-    this.db = new Database(file, { readonly: options.readonly ?? false });
-    if (!options.readonly) {
+  /** `db`: a connection opened already (openKnowledgeIfCurrent's read-only one); it is read as it is. */
+  constructor(file: string, options: { readonly?: boolean; db?: Database.Database } = {}) {
+    this.db = options.db ?? new (betterSqlite3())(file, { readonly: options.readonly ?? false });
+    if (!options.readonly && !options.db) {
       // Opening an index that is already current runs one pragma: no schema statements to parse.
       const version = this.db.pragma('user_version', { simple: true }) as number;
       if (version !== SCHEMA_VERSION) {
@@ -129,7 +156,7 @@ export class KnowledgeIndex {
         this.db.transaction(() => {
           if (version !== 0) {
             for (const table of DERIVED) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
-            this.db.exec("DELETE FROM meta WHERE key IN ('dir', 'dirMtime', 'sweptAt')");
+            this.db.exec("DELETE FROM meta WHERE key IN ('dir', 'dirMtime', 'dirCheckedAt', 'sweptAt')");
           }
           this.db.exec(SCHEMA);
           this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -265,20 +292,34 @@ export class KnowledgeIndex {
     return (this.stmt.meta.get(key) as { value: string } | undefined)?.value;
   }
 
-  /** Bring the index up to date with `dir`: new and changed files read, vanished ones dropped. */
-  async sync(dir: string, options: SyncOptions = {}): Promise<SyncReport> {
+  /**
+   * What a sync of `dir` would do, read without writing anything: `skipped` (the directory has not changed since
+   * a sweep), or the files to read and drop, and whether the sweep would write at all.
+   */
+  private survey(dir: string, options: SyncOptions): Survey {
     const report: SyncReport = { files: 0, added: 0, updated: 0, removed: 0, errors: [], mode: 'swept' };
+    const startedAt = Date.now();
     const dirMtime = mtimeOf(dir);
     const known = this.size();
+    const storedDir = this.meta('dir');
+    const storedMtime = Number(this.meta('dirMtime'));
+    const checkedAt = Number(this.meta('dirCheckedAt') ?? this.meta('sweptAt') ?? 0);
     const unchanged =
-      this.meta('dir') === dir &&
+      storedDir === dir &&
       dirMtime !== undefined &&
-      Number(this.meta('dirMtime')) === dirMtime &&
-      Date.now() - Number(this.meta('sweptAt') ?? 0) < (options.sweepMs ?? DEFAULT_SWEEP_MS);
-    if (!options.full && unchanged && known > (options.sweepBelow ?? ALWAYS_SWEEP_FILES)) {
-      this.syncedDir = { dir, mtime: dirMtime };
-      return { ...report, files: known, mode: 'skipped' };
-    }
+      storedMtime === dirMtime &&
+      checkedAt - dirMtime >= RACY_MS &&
+      startedAt - Number(this.meta('sweptAt') ?? 0) < (options.sweepMs ?? DEFAULT_SWEEP_MS);
+    if (!options.full && unchanged && known > (options.sweepBelow ?? ALWAYS_SWEEP_FILES))
+      return {
+        report: { ...report, files: known, mode: 'skipped' },
+        dirMtime,
+        startedAt,
+        known,
+        changed: [],
+        gone: [],
+        writes: false,
+      };
     let names: string[] = [];
     try {
       names = readdirSync(dir).filter((n) => n.endsWith('.md') && n !== 'README.md');
@@ -295,11 +336,11 @@ export class KnowledgeIndex {
         }[]
       ).map((r) => [r.path, r]),
     );
-    const changed: { file: string; mtime: number; size: number }[] = [];
+    const changed: Changed[] = [];
     for (const name of names) {
       const file = path.join(dir, name);
       report.files++;
-      let info: { mtimeMs: number; ctimeMs: number; size: number };
+      let info: { mtimeMs: number; ctimeMs: number; size: number } | undefined;
       try {
         info = statSync(file);
       } catch {
@@ -313,6 +354,29 @@ export class KnowledgeIndex {
       if (prev) report.updated++;
       else report.added++;
     }
+    // A sweep that found nothing to do writes nothing, unless the sweep time matters (a large knowledge base):
+    // small ones sweep on every call, and a write per search would cost more than the sweep.
+    const nothing =
+      changed.length === 0 &&
+      indexed.size === 0 &&
+      storedDir === dir &&
+      storedMtime === (dirMtime ?? 0) &&
+      report.files <= (options.sweepBelow ?? ALWAYS_SWEEP_FILES);
+    return { report, dirMtime, startedAt, known, changed, gone: [...indexed.values()], writes: !nothing };
+  }
+
+  /** Whether the index answers for `dir` as it is: a sync would change nothing (it writes nothing). */
+  current(dir: string, options: SyncOptions = {}): boolean {
+    return !this.survey(dir, options).writes;
+  }
+
+  /** Bring the index up to date with `dir`: new and changed files read, vanished ones dropped. */
+  async sync(dir: string, options: SyncOptions = {}): Promise<SyncReport> {
+    const { report, dirMtime, startedAt, known, changed, gone, writes } = this.survey(dir, options);
+    if (report.mode === 'skipped') {
+      this.syncedDir = { dir, mtime: dirMtime! };
+      return report;
+    }
     // Into an empty index, rows go in first and FTS5 builds its index once from them at the end ('rebuild'):
     // one pass over all the text instead of a segment per transaction to merge later.
     const bulk = known === 0 && changed.length > BATCH;
@@ -324,23 +388,19 @@ export class KnowledgeIndex {
     } finally {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     }
-    // A sweep that found nothing to do writes nothing, unless the sweep time matters (a large knowledge base):
-    // small ones sweep on every call, and a write per search would cost more than the sweep.
-    const nothing =
-      changed.length === 0 &&
-      indexed.size === 0 &&
-      this.meta('dir') === dir &&
-      Number(this.meta('dirMtime')) === (dirMtime ?? 0) &&
-      report.files <= (options.sweepBelow ?? ALWAYS_SWEEP_FILES);
-    if (!nothing)
+    if (writes)
       this.db.transaction(() => {
-        for (const gone of indexed.values()) {
-          if (gone.id) this.remove(gone.id);
-          this.stmt.fileDelete.run(gone.path);
+        for (const g of gone) {
+          // A renamed file (git mv) was read under its new path above: its learning is not the old path's any more.
+          const now = g.id ? (this.stmt.pathOf.get(g.id) as { path: string | null } | undefined) : undefined;
+          if (g.id && (now?.path == null || now.path === g.path)) this.remove(g.id);
+          this.stmt.fileDelete.run(g.path);
           report.removed++;
         }
         this.stmt.setMeta.run('dir', dir);
         this.stmt.setMeta.run('dirMtime', String(dirMtime ?? 0));
+        // when the listing began: the directory's mtime is trusted only if it was older than that (RACY_MS)
+        this.stmt.setMeta.run('dirCheckedAt', String(startedAt));
         this.stmt.setMeta.run('sweptAt', String(Date.now()));
       })();
     if (bulk) this.db.exec("INSERT INTO fts(fts) VALUES('rebuild')");
@@ -352,11 +412,7 @@ export class KnowledgeIndex {
   }
 
   /** Read, parse and index changed files, a batch at a time (bounded memory for any number of files). */
-  private async readChanged(
-    changed: { file: string; mtime: number; size: number }[],
-    report: SyncReport,
-    bulk: boolean,
-  ): Promise<void> {
+  private async readChanged(changed: Changed[], report: SyncReport, bulk: boolean): Promise<void> {
     // Stemming every learning costs ~20 µs of JavaScript each: a third more CPU for a first build of 100,000.
     // Past STEM_BULK files a first build leaves it to the query (search stems a candidate without them).
     const stems = !bulk || changed.length <= STEM_BULK;
@@ -405,6 +461,9 @@ export class KnowledgeIndex {
         const now = mtimeOf(dir);
         if (now !== undefined) {
           this.stmt.setMeta.run('dirMtime', String(now));
+          // Our own write is trusted at once, as a sweep's listing would be (RACY_MS): a write by another
+          // process in the same timestamp tick is seen at the next sweep.
+          this.stmt.setMeta.run('dirCheckedAt', String(now + RACY_MS));
           this.syncedDir = { dir, mtime: now };
         }
       }
@@ -422,6 +481,32 @@ function mtimeOf(dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `<stateDir>/knowledge.db` opened read-only when it answers for `knowledgeDir` as it is — its layout is this
+ * code's and a sync would write nothing — else undefined (then openKnowledge syncs it). A read-only open runs
+ * one pragma and no schema statements, and uses node:sqlite where it loads quietly (sqlite-read.ts).
+ */
+export function openKnowledgeIfCurrent(
+  options: { stateDir: string; knowledgeDir: string } & SyncOptions,
+): KnowledgeIndex | undefined {
+  const file = path.join(options.stateDir, KNOWLEDGE_DB);
+  if (!existsSync(file)) return undefined;
+  let db: Database.Database | undefined;
+  try {
+    db = openReadOnly(file);
+    if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+      db.close();
+      return undefined;
+    }
+    const index = new KnowledgeIndex(file, { db });
+    if (index.current(options.knowledgeDir, options)) return index;
+  } catch {
+    // locked, damaged, a layout being rebuilt: the read-write open deals with it
+  }
+  db?.close();
+  return undefined;
 }
 
 /** Open `<stateDir>/knowledge.db` and sync it with `knowledgeDir`. */

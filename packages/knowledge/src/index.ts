@@ -47,6 +47,7 @@ export {
   KNOWLEDGE_DB,
   KnowledgeIndex,
   openKnowledge,
+  openKnowledgeIfCurrent,
   type SyncOptions,
   type SyncReport,
 } from './index-db.js';

@@ -4,6 +4,11 @@
  * knowledge-read.ts's, as under commander. Anything else (an unknown or repeated flag, --help, a bad number, an
  * error of any kind) returns false before anything is printed, and the full CLI handles the command with its own
  * messages and exit codes. HABITAT_KNOWLEDGE_FAST=0 turns the path off.
+ *
+ * It answers only from an index that is current, opened read-only (no schema statements, no better-sqlite3 where
+ * node:sqlite loads quietly), with the settings from their snapshot: a sync with something to write, a first
+ * build, a settings file to validate or an embeddings endpoint go to the full CLI. The build bundles this module
+ * with what it uses into one file (dist/fast/knowledge.js, see tsup.config.ts): each module loaded is start-up.
  */
 
 const SEARCH_VALUES = new Set(['--project', '--agent', '--tags', '-n', '--limit']);
@@ -81,12 +86,13 @@ export async function knowledgeFast(argv: string[]): Promise<boolean> {
     const { resolveCoordinator } = await import('../coordinator.js');
     const { loadSettings } = await import('@habitat/config');
     const { settings } = await loadSettings(resolveCoordinator(parsed.dir));
-    const { openKnowledge } = await import('@habitat/knowledge');
-    const opened = await openKnowledge({ stateDir: settings.stateDir, knowledgeDir: settings.knowledgeDir });
-    index = opened.index;
     const read = await import('./knowledge-read.js');
+    // The embeddings endpoint (a network call, its warning) is the full CLI's.
+    if (read.embeddingsOf(settings)) return false;
+    const { openKnowledgeIfCurrent } = await import('@habitat/knowledge');
+    index = openKnowledgeIfCurrent({ stateDir: settings.stateDir, knowledgeDir: settings.knowledgeDir });
+    if (!index) return false;
     // From here on the command is answered here: a failure is a real one, not something to run twice.
-    for (const e of opened.report.errors) process.stderr.write(`warning: ${e}\n`);
     const json = flags.has('--json');
     const agent = values.get('--agent');
     const project = values.get('--project');
