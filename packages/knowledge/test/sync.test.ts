@@ -47,8 +47,7 @@ async function truth(dir: string): Promise<Map<string, string>> {
   const { learnings } = await readLearnings(dir);
   return new Map(learnings.map((l) => [l.id, `${l.title}\n${l.body}`]));
 }
-const indexed = (index: KnowledgeIndex) =>
-  new Map(index.all().map((l) => [l.id, `${l.title}\n${l.body}`]));
+const indexed = (index: KnowledgeIndex) => new Map(index.all().map((l) => [l.id, `${l.title}\n${l.body}`]));
 
 /** As if the change was a while ago: the directory's mtime moved into the past (see RACY_MS). */
 function age(dir: string): void {
@@ -110,7 +109,10 @@ describe('sync follows every kind of change', () => {
 
       // An edit in place (the same inode; the directory does not change).
       const inPlace = fileOf(learnings[1]!);
-      writeFileSync(inPlace, readFileSync(inPlace, 'utf8').replace('before the migration', 'after edited checks'));
+      writeFileSync(
+        inPlace,
+        readFileSync(inPlace, 'utf8').replace('before the migration', 'after edited checks'),
+      );
       if (sweepBelow === 0) {
         // A large knowledge base sees it at its next full sweep (every 10 minutes, `habitat knowledge index`).
         const stale = keep(openKnowledgeIfCurrent(opts));
@@ -146,7 +148,9 @@ describe('the read-only open', () => {
   test('answers as the read-write index does, with node:sqlite and with better-sqlite3; refuses what it cannot', async () => {
     const { dir, stateDir } = await base(6);
     const opts = { stateDir, knowledgeDir: dir };
-    expect(openKnowledgeIfCurrent({ stateDir: path.join(stateDir, 'none'), knowledgeDir: dir })).toBeUndefined();
+    expect(
+      openKnowledgeIfCurrent({ stateDir: path.join(stateDir, 'none'), knowledgeDir: dir }),
+    ).toBeUndefined();
     const rw = keep((await openKnowledge(opts)).index);
     for (const sqlite of [undefined, 'better-sqlite3']) {
       if (sqlite) process.env.HABITAT_SQLITE = sqlite;
