@@ -48,7 +48,7 @@ for (const stream of [process.stdout, process.stderr])
 /**
  * Read-only commands people run all the time answer without commander and the rest of the CLI:
  * `sessions stats|search --json` on an existing index (sessions-fast.ts), `knowledge search|context`
- * (knowledge-fast.ts), `status`, `next`, `history` (daemon-fast.ts). Each returns false for anything it does not handle exactly as the full command would.
+ * (knowledge-fast.ts), `status`, `next`, `history` (daemon-fast.ts), `run` (run-fast.ts). Each returns false for anything it does not handle exactly as the full command would.
  */
 async function fastPath(argv: string[]): Promise<boolean> {
   const first = argv.slice(0, 3);
@@ -57,6 +57,7 @@ async function fastPath(argv: string[]): Promise<boolean> {
     return (await import('./commands/knowledge-fast.js')).knowledgeFast(argv);
   if (first.some((a) => a === 'status' || a === 'next' || a === 'history'))
     return (await import('./commands/daemon-fast.js')).daemonFast(argv);
+  if (first.includes('run')) return (await import('./commands/run-fast.js')).runFast(argv);
   return false;
 }
 

@@ -1,7 +1,7 @@
 // habitat run / logs / history through the built CLI, with a claude agent whose `claude` prints a real
 // Claude Code stream (packages/testkit/fixtures/limits: recorded from Claude Code 2.1.330).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '@habitat/scheduler';
 import { limitFixture, testdir } from '@habitat/testkit';
@@ -156,3 +156,33 @@ test('kill -9 of a foreground run leaves no credential file once the daemon star
   expect(up.status, up.stderr).toBe(0);
   expect(readdirSync(secrets)).toEqual([]);
 }, 30_000);
+
+test('a damaged scheduler state: `habitat run` runs and says it was not recorded, `habitat up` refuses to start; both name the file and the fix', () => {
+  const { root, habitat } = fleet();
+  expect(habitat('run', 'feed', '-q').status).toBe(0);
+  const file = path.join(root, '.habitat', 'scheduler.db');
+  const store = openStore(path.join(root, '.habitat'));
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  // every page but the first (its header and the schema) overwritten with garbage
+  const fd = openSync(file, 'r+');
+  for (let page = 1; page < statSync(file).size / 4096; page++)
+    writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, page * 4096);
+  closeSync(fd);
+  const fix = `restore it from a backup, or move it away (mv ${file} ${file}.broken)`;
+  const run = habitat('run', 'feed', '-q');
+  expect(run.status, run.stderr).toBe(0);
+  expect(run.stderr).toContain(
+    `warning: not recorded in the scheduler state: ${file} is not a usable SQLite database (corrupt or overwritten).`,
+  );
+  expect(run.stderr).toContain(fix);
+  // the read-only commands (their open reads only the header and the schema) name it as well
+  for (const read of [habitat('history'), habitat('status')]) {
+    expect(read.status).toBe(1);
+    expect(read.stderr).toContain(`${file} is not a usable SQLite database`);
+  }
+  const up = habitat('up', '--once', '--no-layers');
+  expect(up.status).toBe(1);
+  expect(up.stderr).toMatch(/scheduler\.db (fails SQLite's integrity check|is not a usable SQLite database)/);
+  expect(up.stderr).toContain(fix);
+});

@@ -129,6 +129,55 @@ test('the fast status/next/history print what the full commands print, errors an
   }
 });
 
+test('`habitat run` starts without commander, and prints what the full command prints, errors and exit codes included', () => {
+  const root = testdir({
+    'habitat.yaml': '',
+    'agents/ok.yaml': 'run: { command: [echo, fine] }\n',
+    'agents/three.yaml': 'run: { command: [sh, -c, "echo out; echo err >&2; exit 3"] }\n',
+    'agents/broken.yaml': 'run: { command: [echo] }\nschedule: { evry: 1h }\n',
+  });
+  const env = { ...process.env, HOME: root, HABITAT_CACHE_DIR: path.join(root, 'cache'), NO_COLOR: '1' };
+  const modules = loads(root, env, 'run', 'ok');
+  expect(modules.filter((m) => /node_modules\/(\.pnpm\/)?commander[@/]/.test(m))).toEqual([]);
+  // a run's id, times and duration differ from run to run: compared without them
+  const stable = (text: string) =>
+    text
+      .replace(/[0-9A-HJKMNP-TV-Z]{26}/g, '<id>')
+      .replace(/\d{8}-\d{6}/g, '<stamp>')
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+      .replace(/"durationMs": \d+/g, '"durationMs": <n>')
+      .replace(/ in \d+(\.\d+)?m?s /g, ' in <n> ');
+  const run = (args: string[], extra: Record<string, string> = {}) => {
+    const out = spawnSync(process.execPath, [CLI, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...env, ...extra },
+    });
+    return { status: out.status, stdout: stable(out.stdout), stderr: stable(out.stderr) };
+  };
+  const cases = [
+    ['run', 'ok'],
+    ['run', 'three', '--json'],
+    ['-C', '.', 'run', '-q', 'three'],
+    ['--dir=.', 'run', 'ok', '--raw', '--utc'],
+    ['run', 'ok', '--quiet', '--json'],
+    ['run', 'nobody'],
+    ['run', 'broken'],
+    ['run'],
+    ['run', 'ok', 'extra'],
+    ['run', 'ok', '--bogus'],
+    ['run', '--json=1', 'ok'],
+    ['run', '--help'],
+    ['-C', 'no/such/dir', 'run', 'ok'],
+  ];
+  for (const args of cases) {
+    const fast = run(args);
+    const full = run(args, { HABITAT_RUN_FAST: '0' });
+    expect(fast, args.join(' ')).toEqual(full);
+  }
+  expect(run(['run', 'three']).status).toBe(3);
+});
+
 test('the built --help is the live help', () => {
   const built = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
   const live = spawnSync(process.execPath, [CLI, '--help'], {

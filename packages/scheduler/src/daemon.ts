@@ -245,7 +245,7 @@ export class Daemon extends EventEmitter {
     for (;;) {
       if (this.stopping) return undefined;
       try {
-        return openStore(this.stateDir);
+        return openStore(this.stateDir, { check: true }); // damage is caught here, before planning from it
       } catch (error) {
         if (!isStorageFull(error)) throw error;
         if (this.now() - warned > 60_000) {

@@ -10,7 +10,7 @@ export { type CapacityEstimate, capacityWarning, checkCapacity, estimateCapacity
 export { connectDaemon, type DaemonClient, daemonRunning } from './client.js';
 export { Daemon, type DaemonEvent, type DaemonOptions, type Launcher, startDaemon } from './daemon.js';
 export { SchedulerError, type SchedulerErrorCode } from './errors.js';
-export { recordForegroundRun } from './foreground.js';
+export { type ForegroundRecorder, openForegroundRecorder, recordForegroundRun } from './foreground.js';
 export {
   checkListen,
   type HttpOptions,
@@ -55,4 +55,4 @@ export {
   nextRuns,
   type StatusReport,
 } from './status.js';
-export { DB_FILE, openStore, type PlanRow, type RunRow, Store, type WakeRow } from './store.js';
+export { DB_FILE, openStore, type PlanRow, type RunRow, Store, stateError, type WakeRow } from './store.js';

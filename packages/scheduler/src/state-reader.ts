@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadCoordinator } from '@habitat/config';
 import { SchedulerError } from './errors.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
-import { DB_FILE, openStore, type RunRow, type Store } from './store.js';
+import { DB_FILE, openStore, type RunRow, type Store, stateError } from './store.js';
 
 /** Read-only access to the scheduler state when the daemon is down. */
 export interface StateReader {
@@ -33,22 +33,32 @@ export function openStateReadOnly(
   // aside so that a read-only command does not create the coordinator's state dir.
   const empty = missing ? mkdtempSync(path.join(tmpdir(), 'habitat-empty-state-')) : undefined;
   const store = empty ? openStore(empty) : openStore(stateDir, { readonly: true });
+  // damage met by a query (the open reads only the header and the schema) named as the open names it
+  const named = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      throw stateError(path.join(stateDir, DB_FILE), error);
+    }
+  };
   return {
     store,
     async status() {
       const coordinator = await loadCoordinator(root);
-      return buildStatus({
-        store,
-        agents: coordinator.agents,
-        diagnostics: coordinator.diagnostics,
-        root: coordinator.settings.root,
-        stateDir,
-        daemon: { live: false },
-        now: Date.now(),
-      });
+      return named(() =>
+        buildStatus({
+          store,
+          agents: coordinator.agents,
+          diagnostics: coordinator.diagnostics,
+          root: coordinator.settings.root,
+          stateDir,
+          daemon: { live: false },
+          now: Date.now(),
+        }),
+      );
     },
-    history: (agent, limit = 50) => store.history(agent, limit),
-    stats: (agent) => computeStats(store, agent ? { agent } : {}),
+    history: (agent, limit = 50) => named(() => store.history(agent, limit)),
+    stats: (agent) => named(() => computeStats(store, agent ? { agent } : {})),
     close: () => {
       store.close();
       if (empty) rmSync(empty, { recursive: true, force: true });

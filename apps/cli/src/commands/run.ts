@@ -14,11 +14,11 @@ import {
   connectDaemon,
   type DaemonClient,
   type DaemonEvent,
+  type ForegroundRecorder,
   lockHeld,
-  recordForegroundRun,
 } from '@habitat/scheduler';
 import type { Command } from 'commander';
-import { coordinatorRoot } from '../cli.js';
+import { resolveCoordinator } from '../coordinator.js';
 import { runFromResult } from '../json.js';
 import {
   CliError,
@@ -90,11 +90,9 @@ export function outputWriter(
 
 /** Run an agent once in this process, streaming its (scrubbed) output; the seam the daemon route bypasses. */
 export async function runInForeground(
-  root: string,
-  name: string,
+  { coordinator, agent }: { coordinator: Coordinator; agent: AgentConfig },
   opts: RunOutputOptions,
 ): Promise<RunResult> {
-  const { coordinator, agent } = await requireAgent(root, name);
   const out = outputWriter(agent, opts);
   const controller = new AbortController();
   const onSignal = () => controller.abort('interrupted');
@@ -108,14 +106,19 @@ export async function runInForeground(
       trigger: 'manual',
       signal: controller.signal,
     });
+    // No daemon is up: the run is recorded in the scheduler state so history, status and the next `up` see it.
+    // The store is loaded and opened once the agent has started (this process waits idle for it then), so
+    // only the write is left between the agent's exit and this command's.
+    let recorder: Promise<ForegroundRecorder> | undefined;
+    const openRecorder = () => (recorder ??= foregroundRecorder(coordinator.settings.stateDir));
     handle.on((event) => {
       if (event.type === 'output') out.write(event.stream, event.text);
+      else if (event.type === 'started') void openRecorder();
     });
     const result = await handle.result;
     out.end();
     try {
-      // No daemon is up: record the run in the scheduler state so history, status and the next `up` see it.
-      recordForegroundRun(coordinator.settings.stateDir, agent, result);
+      (await openRecorder()).record(agent, result);
     } catch (error) {
       result.warnings.push(`not recorded in the scheduler state: ${(error as Error).message}`);
     }
@@ -126,6 +129,20 @@ export async function runInForeground(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The scheduler store for a foreground run; loaded on demand (its SQLite addon is not needed to start one). */
+async function foregroundRecorder(stateDir: string): Promise<ForegroundRecorder> {
+  try {
+    const { openForegroundRecorder } = await import('@habitat/scheduler');
+    return openForegroundRecorder(stateDir);
+  } catch (error) {
+    return {
+      record() {
+        throw error;
+      },
+    };
   }
 }
 
@@ -177,6 +194,45 @@ export function exitCodeOfRun(result: Pick<RunResult, 'exitCode' | 'signal'>): n
   return number ? 128 + number : 1;
 }
 
+/** `habitat run <agent>` in the coordinator at `root`: through the daemon when one is up, else here. */
+export async function runCommand(root: string, name: string, opts: RunOutputOptions): Promise<void> {
+    const found = await requireAgent(root, name);
+    const { coordinator, agent } = found;
+    const stateDir = coordinator.settings.stateDir;
+    const client = await connectDaemon(stateDir, { timeoutMs: 1000 }).catch(async (error: Error) => {
+      // Only with no daemon at all does the run happen here: one that is up but not answering would
+      // never hear of it, and the run would go unrecorded beside the fleet it belongs to.
+      if (await lockHeld(stateDir)) {
+        throw new CliError(
+          `${error.message}; not running ${name} in the foreground while that daemon holds ${stateDir}`,
+          1,
+          'daemon-busy',
+        );
+      }
+      return undefined;
+    });
+    let result: RunResult;
+    if (client) {
+      try {
+        result = await runThroughDaemon(client, agent, opts);
+      } finally {
+        client.close();
+      }
+    } else result = await runInForeground(found, opts);
+    if (opts.json) printJson(runFromResult(result));
+    else {
+      const wake = result.wakeAt
+        ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
+        : '';
+      process.stderr.write(
+        `habitat: ${result.agent} ${result.status} in ${formatDuration(result.durationMs)} (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
+      );
+      for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
+      if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);
+    }
+    process.exitCode = exitCodeOfRun(result);
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run <agent>')
@@ -184,43 +240,7 @@ export function registerRunCommands(program: Command): void {
     .option('--json', 'print the result object at the end (agent output goes to stderr)')
     .option('-q, --quiet', "don't stream the agent's output")
     .option('--raw', "print a Claude agent's stream-json exactly as it comes (default: rendered for people)")
-    .action(async (name: string, opts: RunOutputOptions, cmd: Command) => {
-      const root = coordinatorRoot(cmd);
-      const { coordinator, agent } = await requireAgent(root, name);
-      const stateDir = coordinator.settings.stateDir;
-      const client = await connectDaemon(stateDir, { timeoutMs: 1000 }).catch(async (error: Error) => {
-        // Only with no daemon at all does the run happen here: one that is up but not answering would
-        // never hear of it, and the run would go unrecorded beside the fleet it belongs to.
-        if (await lockHeld(stateDir)) {
-          throw new CliError(
-            `${error.message}; not running ${name} in the foreground while that daemon holds ${stateDir}`,
-            1,
-            'daemon-busy',
-          );
-        }
-        return undefined;
-      });
-      let result: RunResult;
-      if (client) {
-        try {
-          result = await runThroughDaemon(client, agent, opts);
-        } finally {
-          client.close();
-        }
-      } else result = await runInForeground(root, name, opts);
-      if (opts.json) printJson(runFromResult(result));
-      else {
-        const wake = result.wakeAt
-          ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
-          : '';
-        process.stderr.write(
-          `habitat: ${result.agent} ${result.status} in ${formatDuration(result.durationMs)} (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
-        );
-        for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
-        if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);
-      }
-      process.exitCode = exitCodeOfRun(result);
-    });
+    .action((name: string, opts: RunOutputOptions, cmd: Command) => runCommand(resolveCoordinator((cmd.optsWithGlobals() as { dir?: string }).dir), name, opts));
 
   program
     .command('wake')
