@@ -2,6 +2,7 @@
 // same image and command with the same network setting. Target: median ratio <= 1.3. Interleaved round by
 // round (the order alternates), medians.
 //   node bench/docker-run.ts [rounds=10]   (needs habitat-test:latest: cd packages/testkit && pnpm vitest run test/docker.test.ts)
+// HABITAT_BENCH_BASE_CLI=<another build's dist/index.js> times that build too, in the same rounds (before/after).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import path from 'node:path';
 const rounds = Number(process.argv[2] ?? 10);
 const IMAGE = process.env.HABITAT_BENCH_IMAGE ?? 'habitat-test:latest';
 const CLI = path.resolve(import.meta.dirname, '../dist/index.js');
+const BASE_CLI = process.env.HABITAT_BENCH_BASE_CLI;
 if (spawnSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status !== 0) {
   process.stderr.write(
     `image ${IMAGE} is missing: cd packages/testkit && pnpm vitest run test/docker.test.ts\n`,
@@ -55,6 +57,7 @@ const habitat = () => time(process.execPath, [CLI, 'run', 'trivial']);
 // Informational: the same run through dockerode (what an engine at a tcp:// or ssh:// DOCKER_HOST uses).
 const viaDockerode = () =>
   time(process.execPath, [CLI, 'run', 'trivial'], { HABITAT_DOCKER_CLIENT: 'dockerode' });
+const viaBase = () => time(process.execPath, [BASE_CLI!, 'run', 'trivial']);
 const docker = () => time('docker', ['run', '--rm', '--network', 'none', IMAGE, 'true']);
 // Informational: `docker run` with the hardening habitat applies to every container (no capabilities,
 // read-only root with a tmpfs /tmp, an init, a pids limit, no-new-privileges, the repo mounted).
@@ -88,16 +91,19 @@ habitat();
 docker();
 hardened();
 viaDockerode();
+if (BASE_CLI) viaBase();
 type Sample = { wall: number; cpu: number };
 const h: Sample[] = [];
 const d: Sample[] = [];
 const x: Sample[] = [];
 const o: Sample[] = [];
+const b: Sample[] = [];
 const steps = [
   () => d.push(docker()),
   () => h.push(habitat()),
   () => x.push(hardened()),
   () => o.push(viaDockerode()),
+  ...(BASE_CLI ? [() => b.push(viaBase())] : []),
 ];
 for (let r = 0; r < rounds; r++) for (let i = 0; i < steps.length; i++) steps[(i + r) % steps.length]!();
 const median = (v: number[]) => {
@@ -112,5 +118,8 @@ process.stdout.write(
     '| figure | median | baseline median | ratio | target | CPU (process) |\n| --- | --- | --- | --- | --- | --- |\n' +
     `| \`habitat run\` (whole process), trivial Docker agent, network none | ${wall(h).toFixed(0)} ms | \`docker run --rm --network none\` ${wall(d).toFixed(0)} ms | ${ratio.toFixed(2)}x | <= 1.3x ${ratio <= 1.3 ? 'PASS' : 'MISS'} | ${cpu(h).toFixed(0)} ms vs ${cpu(d).toFixed(0)} ms |\n` +
     `| same, against \`docker run\` with habitat's hardening (informational) | ${wall(h).toFixed(0)} ms | ${wall(x).toFixed(0)} ms | ${(wall(h) / wall(x)).toFixed(2)}x | | ${cpu(h).toFixed(0)} ms vs ${cpu(x).toFixed(0)} ms |\n` +
-    `| \`habitat run\` through dockerode (HABITAT_DOCKER_CLIENT=dockerode; informational) | ${wall(o).toFixed(0)} ms | ${wall(d).toFixed(0)} ms | ${(wall(o) / wall(d)).toFixed(2)}x | | ${cpu(o).toFixed(0)} ms |\n`,
+    `| \`habitat run\` through dockerode (HABITAT_DOCKER_CLIENT=dockerode; informational) | ${wall(o).toFixed(0)} ms | ${wall(d).toFixed(0)} ms | ${(wall(o) / wall(d)).toFixed(2)}x | | ${cpu(o).toFixed(0)} ms |\n` +
+    (BASE_CLI
+      ? `| \`habitat run\` of the build at HABITAT_BENCH_BASE_CLI (before/after) | ${wall(b).toFixed(0)} ms | ${wall(d).toFixed(0)} ms | ${(wall(b) / wall(d)).toFixed(2)}x | | ${cpu(b).toFixed(0)} ms |\n`
+      : ''),
 );
