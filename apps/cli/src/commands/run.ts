@@ -196,41 +196,41 @@ export function exitCodeOfRun(result: Pick<RunResult, 'exitCode' | 'signal'>): n
 
 /** `habitat run <agent>` in the coordinator at `root`: through the daemon when one is up, else here. */
 export async function runCommand(root: string, name: string, opts: RunOutputOptions): Promise<void> {
-    const found = await requireAgent(root, name);
-    const { coordinator, agent } = found;
-    const stateDir = coordinator.settings.stateDir;
-    const client = await connectDaemon(stateDir, { timeoutMs: 1000 }).catch(async (error: Error) => {
-      // Only with no daemon at all does the run happen here: one that is up but not answering would
-      // never hear of it, and the run would go unrecorded beside the fleet it belongs to.
-      if (await lockHeld(stateDir)) {
-        throw new CliError(
-          `${error.message}; not running ${name} in the foreground while that daemon holds ${stateDir}`,
-          1,
-          'daemon-busy',
-        );
-      }
-      return undefined;
-    });
-    let result: RunResult;
-    if (client) {
-      try {
-        result = await runThroughDaemon(client, agent, opts);
-      } finally {
-        client.close();
-      }
-    } else result = await runInForeground(found, opts);
-    if (opts.json) printJson(runFromResult(result));
-    else {
-      const wake = result.wakeAt
-        ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
-        : '';
-      process.stderr.write(
-        `habitat: ${result.agent} ${result.status} in ${formatDuration(result.durationMs)} (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
+  const found = await requireAgent(root, name);
+  const { coordinator, agent } = found;
+  const stateDir = coordinator.settings.stateDir;
+  const client = await connectDaemon(stateDir, { timeoutMs: 1000 }).catch(async (error: Error) => {
+    // Only with no daemon at all does the run happen here: one that is up but not answering would
+    // never hear of it, and the run would go unrecorded beside the fleet it belongs to.
+    if (await lockHeld(stateDir)) {
+      throw new CliError(
+        `${error.message}; not running ${name} in the foreground while that daemon holds ${stateDir}`,
+        1,
+        'daemon-busy',
       );
-      for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
-      if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);
     }
-    process.exitCode = exitCodeOfRun(result);
+    return undefined;
+  });
+  let result: RunResult;
+  if (client) {
+    try {
+      result = await runThroughDaemon(client, agent, opts);
+    } finally {
+      client.close();
+    }
+  } else result = await runInForeground(found, opts);
+  if (opts.json) printJson(runFromResult(result));
+  else {
+    const wake = result.wakeAt
+      ? `, wake at ${result.wakeAt}${result.wakeReason ? ` (${result.wakeReason})` : ''}`
+      : '';
+    process.stderr.write(
+      `habitat: ${result.agent} ${result.status} in ${formatDuration(result.durationMs)} (exit ${formatExit(result.exitCode, result.signal)})${wake}\n  log: ${result.logPath}\n`,
+    );
+    for (const w of result.warnings) process.stderr.write(`  warning: ${w}\n`);
+    if (result.error) process.stderr.write(`  error: ${result.error.message}\n`);
+  }
+  process.exitCode = exitCodeOfRun(result);
 }
 
 export function registerRunCommands(program: Command): void {
@@ -240,7 +240,9 @@ export function registerRunCommands(program: Command): void {
     .option('--json', 'print the result object at the end (agent output goes to stderr)')
     .option('-q, --quiet', "don't stream the agent's output")
     .option('--raw', "print a Claude agent's stream-json exactly as it comes (default: rendered for people)")
-    .action((name: string, opts: RunOutputOptions, cmd: Command) => runCommand(resolveCoordinator((cmd.optsWithGlobals() as { dir?: string }).dir), name, opts));
+    .action((name: string, opts: RunOutputOptions, cmd: Command) =>
+      runCommand(resolveCoordinator((cmd.optsWithGlobals() as { dir?: string }).dir), name, opts),
+    );
 
   program
     .command('wake')
