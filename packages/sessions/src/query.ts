@@ -1,5 +1,6 @@
 import { parseDuration } from '@habitat/config/core';
 import { SessionsError } from './errors.js';
+import { and, leaf, or, type QueryNode, Ranker, type RankTuning } from './query-rank.js';
 import { type DB, openDatabase } from './store.js';
 import type {
   EventKind,
@@ -112,15 +113,18 @@ interface EventRowDb {
   input: string | null;
 }
 
-/** Matches ranked per search (newest first); beyond it, older matches of a very common term are not ranked. */
+/** Matches FTS5's bm25 ranks per search (newest first) when every word is rare (fewer matches than this). */
 const SEARCH_WINDOW = 2000;
 
 /** Read access to a sessions database (`<stateDir>/sessions.db`). */
 export class SessionIndex {
   readonly db: DB;
+  private readonly ranker: Ranker;
 
-  constructor(db: DB) {
+  /** `tuning` is for tests and benchmarks (see query-rank.ts). */
+  constructor(db: DB, tuning: RankTuning = {}) {
     this.db = db;
+    this.ranker = new Ranker(db, { exactBelow: SEARCH_WINDOW, ...tuning });
   }
 
   close(): void {
@@ -221,28 +225,28 @@ export class SessionIndex {
   search(query: string, options: SearchOptions = {}): SearchResult {
     const terms = splitTerms(query);
     if (terms.length === 0) return { mode: 'none', terms, hits: [] };
-    const quoted = terms.map((t) => `"${t.replace(/"/g, '""')}"`);
-    const strict = this.runSearch(quoted.join(' AND '), options, terms, false);
+    const exact = terms.map((t) => leaf(t));
+    const strict = this.runSearch(and(...exact), options, terms, false);
     if (strict.length > 0) return { mode: 'all', terms, hits: strict };
     if (terms.length > 1) {
       // Every word, inflected ("limited", "limits") or run together ("ratelimit"), before any single word: an
       // event with only the rarer word (sample_rate code for "rate limit") otherwise outranks one with both.
       // Only words of 3+ letters become prefixes (a short prefix expands to most of the vocabulary).
-      const stem = (t: string, q: string) => (t.length >= 3 ? `${q}*` : q);
       const joined =
         terms
           .join('')
           .toLowerCase()
           .match(/[\p{L}\p{N}]+/gu)
           ?.join('') ?? '';
-      const every = `(${terms.map((t, i) => stem(t, quoted[i]!)).join(' AND ')})${joined ? ` OR "${joined}"*` : ''}`;
+      const each = and(...terms.map((t) => leaf(t, t.length >= 3)));
+      const every = joined ? or(each, leaf(joined, true)) : each;
       const all = this.runSearch(every, options, [...terms, joined], true);
       if (all.length > 0) return { mode: 'all', terms, hits: all };
       // relaxed: any of the words, then any word as a prefix (prefix queries read every matching term: last resort)
-      const any = this.runSearch(quoted.join(' OR '), options, terms, false);
+      const any = this.runSearch(or(...exact), options, terms, false);
       if (any.length > 0) return { mode: 'any', terms, hits: any };
     }
-    const relaxed = this.runSearch(quoted.map((q) => `${q}*`).join(' OR '), options, terms, true);
+    const relaxed = this.runSearch(or(...terms.map((t) => leaf(t, true))), options, terms, true);
     return { mode: relaxed.length > 0 ? 'any' : 'none', terms, hits: relaxed };
   }
 
@@ -361,24 +365,22 @@ export class SessionIndex {
       );
   }
 
-  private runSearch(match: string, options: SearchOptions, terms: string[], prefix: boolean): SearchHit[] {
+  private runSearch(node: QueryNode, options: SearchOptions, terms: string[], prefix: boolean): SearchHit[] {
     const [open, close] = options.highlight ?? ['«', '»'];
     const where = filterSql(options);
     const limit = options.limit ?? 20;
     try {
-      // bm25 over the newest SEARCH_WINDOW matches: FTS5 walks matches newest first and stops there, so a
-      // common word costs the same at 1 GB as at 10 MB; rarer queries (fewer matches) are ranked exactly
-      const top = this.db
-        .prepare(
-          `SELECT id, score FROM (
-             SELECT f.rowid AS id, f.rank AS score
-             FROM events_fts f ${where.sql ? 'JOIN events e ON e.id = f.rowid JOIN sessions s ON s.sid = e.sid' : ''}
-             WHERE events_fts MATCH ? ${where.sql.replace(/^WHERE/, 'AND')}
-             ORDER BY f.rowid DESC LIMIT ${SEARCH_WINDOW})
-           ORDER BY score LIMIT ?`,
-        )
-        .raw()
-        .all(match, ...where.params, limit) as Array<[number, number]>;
+      // FTS5's bm25 over the newest SEARCH_WINDOW matches when every word is rare; else the newest matches ranked
+      // by the same formula without FTS5's whole-doclist IDF pass (query-rank.ts)
+      const top = this.ranker
+        .rank(node, {
+          join: where.sql ? 'JOIN events e ON e.id = f.rowid JOIN sessions s ON s.sid = e.sid' : '',
+          where: where.sql.replace(/^WHERE/, 'AND'),
+          params: where.params,
+          limit,
+          ftsWindow: SEARCH_WINDOW,
+        })
+        .map((r) => [r.id, r.score] as [number, number]);
       if (top.length === 0) return [];
       // snippets cut here from the stored text: a second FTS query per hit would expand prefix terms again each time
       const meta = this.db.prepare(
@@ -425,7 +427,7 @@ export class SessionIndex {
     } catch (error) {
       throw new SessionsError(
         'bad-query',
-        `search failed for ${JSON.stringify(match)}: ${(error as Error).message}`,
+        `search failed for ${JSON.stringify(terms.join(' '))}: ${(error as Error).message}`,
       );
     }
   }
@@ -460,8 +462,14 @@ export function snippetOf(
   };
   for (const field of fields) {
     if (!field) continue;
-    const words = [...field.matchAll(/[\p{L}\p{N}]+/gu)];
-    const first = words.findIndex((m) => matches(m[0]));
+    // words up to the first match and 15 after it, not the whole field (tool output runs to megabytes)
+    const words: RegExpExecArray[] = [];
+    let first = -1;
+    for (const m of field.matchAll(/[\p{L}\p{N}]+/gu)) {
+      words.push(m);
+      if (first < 0 && matches(m[0])) first = words.length - 1;
+      if (first >= 0 && words.length >= Math.max(0, first - 5) + 16) break;
+    }
     if (first < 0) continue;
     const from = Math.max(0, first - 5);
     const to = Math.min(words.length, from + 16);

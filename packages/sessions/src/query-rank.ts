@@ -1,0 +1,330 @@
+/**
+ * How search ranks without paying for FTS5's bm25 on common words.
+ *
+ * FTS5's `bm25()` computes each phrase's IDF by walking the phrase's whole doclist once per query (`xQueryPhrase`):
+ * at 1 GB a word in 20% of the events costs 5–10 ms per phrase, whatever the LIMIT. Here each phrase is first
+ * probed (its newest `exactBelow` matches, a fraction of a millisecond). When every phrase has fewer matches than
+ * that, the query runs as it always did, FTS5's bm25 over the newest matches: the same hits and scores. When one is
+ * common, the newest `window` matches of the query are ranked here by the same formula (k1 1.2, b 0.75, every
+ * column weight 1): term frequencies counted in the stored text with the tokenizer's rules, each row's length from
+ * FTS5's own docsize table, the average from its totals record, and a common phrase's document frequency
+ * estimated from how densely its newest matches lie (exact for the rare ones).
+ */
+import type { DB } from './store.js';
+
+/** One quoted query term as FTS5 reads it: its tokens, the last one a prefix when `prefix`. */
+export interface Leaf {
+  kind: 'leaf';
+  /** the term as typed (quoted for FTS5) */
+  term: string;
+  prefix: boolean;
+  tokens: string[];
+}
+export interface Group {
+  kind: 'and' | 'or';
+  items: QueryNode[];
+}
+export type QueryNode = Leaf | Group;
+
+export function leaf(term: string, prefix = false): Leaf {
+  return { kind: 'leaf', term, prefix, tokens: tokensOf(term) };
+}
+export const and = (...items: QueryNode[]): Group => ({ kind: 'and', items });
+export const or = (...items: QueryNode[]): Group => ({ kind: 'or', items });
+
+export interface RankTuning {
+  /** a phrase with fewer matches than this is rare: FTS5's bm25 when every phrase is rare (default 2000) */
+  exactBelow?: number;
+  /** newest matches ranked here when some phrase is common (default 500; never fewer than the limit) */
+  window?: number;
+  /** most terms a prefix stands for (the most frequent of those read; default 64) */
+  maxExpansion?: number;
+  /** tests: always FTS5's bm25 (`fts`, the query as it ran before this module) or always this module's (`own`) */
+  path?: 'auto' | 'fts' | 'own';
+}
+
+export interface RankedRow {
+  id: number;
+  score: number;
+}
+
+export interface RankRequest {
+  /** FROM/WHERE additions for filters: `join` after `events_fts f`, `where` and-ed to the MATCH */
+  join: string;
+  where: string;
+  params: unknown[];
+  limit: number;
+  /** ranking FTS5 applies today, over this many newest matches */
+  ftsWindow: number;
+}
+
+/** The FTS5 query text of a node; `expand` may name the terms a one-token prefix leaf stands for. */
+export function ftsMatch(node: QueryNode, expand?: (l: Leaf) => string[] | undefined, top = true): string {
+  if (node.kind === 'leaf') {
+    const terms = expand?.(node);
+    if (terms) return terms.length === 1 ? quote(terms[0]!) : `(${terms.map(quote).join(' OR ')})`;
+    return `${quote(node.term)}${node.prefix ? '*' : ''}`;
+  }
+  const text = node.items.map((i) => ftsMatch(i, expand, false)).join(node.kind === 'and' ? ' AND ' : ' OR ');
+  return top || node.items.length === 1 ? text : `(${text})`;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+export function leavesOf(node: QueryNode): Leaf[] {
+  return node.kind === 'leaf' ? [node] : node.items.flatMap(leavesOf);
+}
+
+/** Ranks searches on one database; keeps the prepared statements. */
+export class Ranker {
+  private readonly db: DB;
+  private readonly exactBelow: number;
+  private readonly window: number;
+  private readonly maxExpansion: number;
+  private readonly path: 'auto' | 'fts' | 'own';
+  private vocab = false;
+
+  constructor(db: DB, tuning: RankTuning = {}) {
+    this.db = db;
+    this.exactBelow = tuning.exactBelow ?? 2000;
+    this.window = tuning.window ?? 500;
+    this.maxExpansion = tuning.maxExpansion ?? 64;
+    this.path = tuning.path ?? 'auto';
+  }
+
+  /** The best `limit` rows for `node`, best first (scores as bm25's: lower is better). */
+  rank(node: QueryNode, req: RankRequest): RankedRow[] {
+    if (this.path === 'fts') return this.ftsRank(ftsMatch(node), req);
+    const expansions = new Map<Leaf, string[]>();
+    const expand = (l: Leaf) => expansions.get(l);
+    for (const l of leavesOf(node))
+      if (l.prefix && l.tokens.length === 1) expansions.set(l, this.expandPrefix(l.tokens[0]!));
+    // a prefix that stands for no term matches nothing: an AND holding it is empty, an OR drops it
+    const pruned = prune(node, (l) => expansions.get(l)?.length !== 0);
+    if (!pruned) return [];
+    const probes = new Map<Leaf, Probe>();
+    for (const l of leavesOf(pruned)) {
+      const p = this.probe(ftsMatch(l, expand));
+      if (p.count === 0 && pruned.kind !== 'or') return []; // an AND (or a lone phrase) with nothing
+      probes.set(l, p);
+    }
+    const rare = [...probes.values()].every((p) => p.count < this.exactBelow);
+    if (rare && this.path === 'auto') return this.ftsRank(ftsMatch(node), req);
+    return this.ownRank(pruned, ftsMatch(pruned, expand), probes, req);
+  }
+
+  /** Today's query: FTS5's bm25 over the newest matches. */
+  private ftsRank(match: string, req: RankRequest): RankedRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT id, score FROM (
+             SELECT f.rowid AS id, f.rank AS score FROM events_fts f ${req.join}
+             WHERE events_fts MATCH ? ${req.where}
+             ORDER BY f.rowid DESC LIMIT ${req.ftsWindow})
+           ORDER BY score LIMIT ?`,
+        )
+        .raw()
+        .all(match, ...req.params, req.limit) as Array<[number, number]>
+    ).map(([id, score]) => ({ id, score }));
+  }
+
+  /** The newest `window` matches, scored here by bm25's formula. */
+  private ownRank(node: QueryNode, match: string, probes: Map<Leaf, Probe>, req: RankRequest): RankedRow[] {
+    const ids = this.db
+      .prepare(
+        `SELECT f.rowid FROM events_fts f ${req.join} WHERE events_fts MATCH ? ${req.where}
+         ORDER BY f.rowid DESC LIMIT ?`,
+      )
+      .pluck()
+      .all(match, ...req.params, Math.max(this.window, req.limit)) as number[];
+    if (ids.length === 0) return [];
+    const totals = this.totals();
+    const span = this.rowidSpan();
+    const leaves = [...probes.keys()];
+    const idf = leaves.map((l) => {
+      const p = probes.get(l)!;
+      // a common phrase: its newest `exactBelow` matches lie in the last (max - lo) rowids; as dense everywhere
+      const df =
+        p.count < this.exactBelow
+          ? p.count
+          : Math.min(totals.rows, (p.count * (span.max - span.min + 1)) / (span.max - p.lo + 1));
+      const v = Math.log((totals.rows - df + 0.5) / (df + 0.5));
+      return v <= 0 ? 1e-6 : v;
+    });
+    const counters = leaves.map(counterOf);
+    const avgdl = totals.tokens / totals.rows;
+    const rows = this.db
+      .prepare(
+        `SELECT e.id, e.text, e.thinking, e.input, d.sz FROM json_each(?) j
+         JOIN events e ON e.id = j.value JOIN events_fts_docsize d ON d.id = j.value`,
+      )
+      .raw()
+      .all(JSON.stringify(ids)) as Array<[number, string | null, string | null, string | null, Uint8Array]>;
+    const scored: RankedRow[] = [];
+    for (const [id, ...row] of rows) {
+      const sz = row.pop() as Uint8Array;
+      const k = 1.2 * (0.25 + (0.75 * sumVarints(sz)) / avgdl);
+      const columns = (row as Array<string | null>).map(columnText);
+      let score = 0;
+      for (let i = 0; i < leaves.length; i++) {
+        const count = counters[i]!;
+        let tf = 0;
+        for (const c of columns) if (c) tf += count(c);
+        if (tf > 0) score += (idf[i]! * (tf * 2.2)) / (tf + k);
+      }
+      scored.push({ id, score: -score });
+    }
+    return scored.sort((a, b) => a.score - b.score || b.id - a.id).slice(0, req.limit);
+  }
+
+  /** How many of a phrase's newest matches there are, up to `exactBelow`, and the oldest of them. */
+  private probe(match: string): Probe {
+    const r = this.db
+      .prepare(
+        `SELECT count(*), coalesce(min(rowid), 0) FROM (
+           SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`,
+      )
+      .raw()
+      .get(match, this.exactBelow) as [number, number];
+    return { count: r[0], lo: r[1] };
+  }
+
+  /**
+   * The indexed terms a prefix stands for, the most frequent `maxExpansion` of them. fts5vocab walks each term's
+   * doclist to count it (a few ms for a common word), so an expanded prefix costs that once, where FTS5's own
+   * prefix query merges every matching doclist whole for each query that uses it.
+   */
+  private expandPrefix(prefix: string): string[] {
+    if (!this.vocab) {
+      this.db.exec(
+        'CREATE VIRTUAL TABLE IF NOT EXISTS temp.events_vocab USING fts5vocab(main, events_fts, row)',
+      );
+      this.vocab = true;
+    }
+    const terms = this.db
+      .prepare('SELECT term, doc FROM temp.events_vocab WHERE term >= ? AND term < ? LIMIT ?')
+      .raw()
+      .all(prefix, `${prefix}\u{10FFFF}`, this.maxExpansion * 8) as Array<[string, number]>;
+    if (terms.length <= this.maxExpansion) return terms.map(([t]) => t);
+    return terms
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, this.maxExpansion)
+      .map(([t]) => t);
+  }
+
+  /** Rows and tokens in the index (FTS5's averages record: varints, rows then each column's total). */
+  private totals(): { rows: number; tokens: number } {
+    const block = this.db.prepare('SELECT block FROM events_fts_data WHERE id = 1').pluck().get() as
+      | Uint8Array
+      | undefined;
+    if (!block) return { rows: 1, tokens: 1 };
+    const [rows, ...cols] = varints(block);
+    return {
+      rows: Math.max(1, rows ?? 1),
+      tokens: Math.max(
+        1,
+        cols.reduce((a, b) => a + b, 0),
+      ),
+    };
+  }
+
+  private rowidSpan(): { min: number; max: number } {
+    const [min, max] = this.db
+      // two subqueries: min() and max() in one SELECT would scan the table instead of reading both ends
+      .prepare(
+        'SELECT coalesce((SELECT min(id) FROM events_fts_docsize), 0), coalesce((SELECT max(id) FROM events_fts_docsize), 0)',
+      )
+      .raw()
+      .get() as [number, number];
+    return { min, max };
+  }
+}
+
+interface Probe {
+  count: number;
+  lo: number;
+}
+
+/** The node without the leaves `keep` refuses: an AND loses all, an OR the leaf; undefined when nothing is left. */
+function prune(node: QueryNode, keep: (l: Leaf) => boolean): QueryNode | undefined {
+  if (node.kind === 'leaf') return keep(node) ? node : undefined;
+  const items = node.items.map((i) => prune(i, keep));
+  if (node.kind === 'and')
+    return items.every(Boolean) ? { kind: 'and', items: items as QueryNode[] } : undefined;
+  const left = items.filter((i): i is QueryNode => i !== undefined);
+  return left.length === 0 ? undefined : { kind: 'or', items: left };
+}
+
+/** SQLite varints (FTS5 writes its sizes with them): big-endian 7-bit groups, the ninth byte whole. */
+function varints(b: Uint8Array): number[] {
+  const out: number[] = [];
+  let i = 0;
+  while (i < b.length) {
+    let v = 0;
+    let n = 0;
+    for (;;) {
+      const c = b[i++] ?? 0;
+      if (n === 8) {
+        v = v * 256 + c;
+        break;
+      }
+      v = v * 128 + (c & 0x7f);
+      n++;
+      if (c < 0x80) break;
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+function sumVarints(b: Uint8Array): number {
+  // docsize values are small: the one-byte case inline
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x80) s += c;
+    else return varints(b).reduce((a, x) => a + x, 0);
+  }
+  return s;
+}
+
+const TOKEN = '[\\p{L}\\p{N}\\p{Co}]';
+const SEP = '[^\\p{L}\\p{N}\\p{Co}]+';
+/** The combining marks unicode61 drops inside a token (sqlite3Fts5UnicodeIsdiacritic). */
+const DIACRITICS = /[\u0300-\u0304\u0306-\u030c\u030f\u0311\u031b\u0323-\u0328\u032d\u032e\u0330\u0331]/g;
+const FOLDABLE = /[\u00c0-\u024f\u1e00-\u1eff]|[\u0300-\u0331]/;
+
+/** Fold text the way `unicode61 remove_diacritics 2` does for Latin letters: é → e (case is left to the regex). */
+export function foldDiacritics(s: string): string {
+  if (!FOLDABLE.test(s)) return s;
+  return s.replace(/[\u00c0-\u024f\u1e00-\u1eff]/g, (c) => c.normalize('NFD')).replace(DIACRITICS, '');
+}
+
+/** A column's text for counting: folded when it holds a letter with a diacritic. */
+function columnText(text: string | null): string | undefined {
+  return text ? foldDiacritics(text) : undefined;
+}
+
+/** A query term's tokens as the tokenizer makes them: runs of letters, digits and private-use characters, folded. */
+export function tokensOf(term: string): string[] {
+  return foldDiacritics(term.toLowerCase()).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+}
+
+/** Counts a leaf's instances in one (folded) column, as FTS5 counts phrase instances (overlapping ones too). */
+export function counterOf(l: Leaf): (text: string) => number {
+  if (l.tokens.length === 0) return () => 0;
+  const body = l.tokens.map((t) => t.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join(SEP);
+  const re = new RegExp(`(?<!${TOKEN})${body}${l.prefix ? '' : `(?!${TOKEN})`}`, 'giu');
+  return (text) => {
+    let n = 0;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      n++;
+      re.lastIndex = m.index + 1;
+    }
+    return n;
+  };
+}

@@ -1,0 +1,277 @@
+/**
+ * Search ranking without FTS5's whole-doclist IDF pass (src/query-rank.ts), checked against FTS5's own bm25 on the
+ * real transcripts in `<repo>/../shared/real-sessions` and on a generated corpus where every word is common.
+ */
+import { appendFileSync, globSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateCorpus } from '../bench/gen-corpus.js';
+import { indexSessions } from '../src/index.js';
+import { type SearchHit, SessionIndex, snippetOf } from '../src/query.js';
+import type { RankTuning } from '../src/query-rank.js';
+import { openDatabase } from '../src/store.js';
+
+const real = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'real-sessions', 'claude');
+let dir: string;
+let realDb: string;
+let genDb: string;
+const open = (db: string, tuning: RankTuning = {}) => new SessionIndex(openDatabase(db), tuning);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'search-rank-'));
+  realDb = join(dir, 'real.db');
+  indexSessions({ dbPath: realDb, sources: { claude: [real], defaults: false } });
+  // every word of the generated corpus is in ~20% of the events: the common-word path runs on it
+  const corpus = join(dir, 'corpus');
+  generateCorpus({ out: corpus, bytes: 3 << 20, files: 12, seed: 7 });
+  genDb = join(dir, 'gen.db');
+  indexSessions({ dbPath: genDb, sources: { claude: [corpus], defaults: false } });
+  // then a session whose one event is about a docker container timeout, among thousands that name each word
+  const [file] = globSync('projects/**/*.jsonl', { cwd: corpus });
+  appendFileSync(
+    join(corpus, file as string),
+    `${JSON.stringify({
+      type: 'user',
+      sessionId: 'needle',
+      uuid: 'needle-1',
+      timestamp: '2026-11-30T12:00:00Z',
+      cwd: '/w/needle',
+      message: { role: 'user', content: 'docker container timeout: the docker container hit its timeout' },
+    })}\n`,
+  );
+  indexSessions({ dbPath: genDb, sources: { claude: [corpus], defaults: false } });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Terms of the real index at every document frequency, from the vocabulary itself (no hand-picked words). */
+function vocabulary(db: string, count: number): string[] {
+  const ix = open(db);
+  try {
+    ix.db.exec('CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, events_fts, row)');
+    const terms = ix.db
+      .prepare(
+        "SELECT term FROM temp.v WHERE doc >= 3 AND length(term) >= 3 AND term GLOB '[a-z]*' ORDER BY doc DESC",
+      )
+      .pluck()
+      .all() as string[];
+    const step = Math.max(1, Math.floor(terms.length / count));
+    return terms.filter((_, i) => i % step === 0).slice(0, count);
+  } finally {
+    ix.close();
+  }
+}
+
+const ids = (hits: SearchHit[]) => hits.map((h) => h.eventId);
+
+describe('on the real transcripts', () => {
+  test('the own path computes FTS5 bm25 score for score when it counts every match (ids, order and scores)', () => {
+    const terms = vocabulary(realDb, 60);
+    const queries = [
+      ...terms,
+      // two words, a phrase, a prefix (runs the prefix fallback), words not all present (the OR fallback)
+      ...terms.slice(0, 20).map((t, i) => `${t} ${terms[terms.length - 1 - i]}`),
+      ...terms.slice(0, 10).map((t, i) => `"${t} ${terms[i + 1]}"`),
+      ...terms.slice(0, 10).map((t) => `${t.slice(0, 4)}*`),
+      ...terms.slice(0, 5).map((t) => `${t} zzqqxx`),
+    ];
+    const fts = open(realDb, { path: 'fts' });
+    const own = open(realDb, { path: 'own', exactBelow: 1e9, window: 2000, maxExpansion: 1e6 });
+    let compared = 0;
+    try {
+      for (const q of queries) {
+        const a = fts.search(q, { limit: 100_000 });
+        const b = own.search(q, { limit: 100_000 });
+        expect(b.mode, q).toBe(a.mode);
+        // equal scores may come in either order: compare the sorted (score, id) pairs and the scores in order
+        expect(
+          b.hits.map((h) => h.score),
+          q,
+        ).toEqual(a.hits.map((h) => expect.closeTo(h.score, 9)));
+        expect(new Set(ids(b.hits)), q).toEqual(new Set(ids(a.hits)));
+        if (a.hits.length > 0) expect(b.hits[0]?.score, q).toBeCloseTo(a.hits[0]?.score ?? 0, 9);
+        compared += a.hits.length;
+      }
+    } finally {
+      fts.close();
+      own.close();
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  test('rare words (fewer matches than the window) get exactly the hits FTS5 bm25 gave, in every fallback', () => {
+    const terms = vocabulary(realDb, 40);
+    const queries = [
+      ...terms,
+      ...terms.slice(0, 10).map((t, i) => `${t} ${terms[i + 10]}`),
+      ...terms.slice(0, 10).map((t) => `${t.slice(0, 3)}*`),
+      'zzzz missing',
+      '"quoted phrase"',
+      'rate limit',
+    ];
+    const fts = open(realDb, { path: 'fts' });
+    const auto = open(realDb);
+    try {
+      for (const q of queries) expect(auto.search(q), q).toEqual(fts.search(q));
+    } finally {
+      fts.close();
+      auto.close();
+    }
+  });
+
+  test('with document frequencies estimated and the smaller window, the first hit is FTS5 bm25 first hit', () => {
+    // every word counts as common here (exactBelow 5): df estimated from the density of its newest matches
+    const terms = vocabulary(realDb, 80).slice(10);
+    const fts = open(realDb, { path: 'fts' });
+    const own = open(realDb, { exactBelow: 5 });
+    let same = 0;
+    let total = 0;
+    try {
+      for (const [i, t] of terms.entries()) {
+        const single = [fts.search(t), own.search(t)];
+        // one word: the IDF is a constant factor, so within the same matches the order must be the same
+        if (single[0]!.hits.length < 500) expect(ids(single[1]!.hits), t).toEqual(ids(single[0]!.hits));
+        const q = `${t} ${terms[(i * 7) % terms.length]}`;
+        const [a, b] = [fts.search(q), own.search(q)];
+        if (a.hits.length === 0) continue;
+        total++;
+        if (a.hits[0]?.eventId === b.hits[0]?.eventId) same++;
+      }
+    } finally {
+      fts.close();
+      own.close();
+    }
+    expect(total).toBeGreaterThan(30);
+    // two words of different rarity: the estimate may swap two close scores, rarely the first
+    expect(same / total).toBeGreaterThanOrEqual(0.9);
+  });
+
+  test('snippets: the lazy word scan cuts what the whole-field scan cut', () => {
+    const ix = open(realDb);
+    try {
+      const texts = ix.db
+        .prepare('SELECT text FROM events WHERE text IS NOT NULL ORDER BY id LIMIT 1500')
+        .pluck()
+        .all() as string[];
+      for (const [i, text] of texts.entries()) {
+        const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+        const terms = [words[(i * 13) % Math.max(1, words.length)] ?? 'x'];
+        for (const prefix of [false, true])
+          expect(snippetOf([null, text], terms, prefix, '«', '»')).toBe(
+            wholeFieldSnippet([null, text], terms, prefix, '«', '»'),
+          );
+      }
+    } finally {
+      ix.close();
+    }
+  });
+});
+
+describe('where every word is common (generated corpus)', () => {
+  test('the event about the words is first, as with FTS5 bm25', () => {
+    const fts = open(genDb, { path: 'fts' });
+    // the corpus is 3 MB, not 1 GB: the thresholds scaled down with it (2000 → 100 matches, window 500 → 100)
+    const auto = open(genDb, { exactBelow: 100, window: 100 });
+    try {
+      const needle = auto.db.prepare("SELECT id FROM events WHERE uuid = 'needle-1'").pluck().get();
+      for (const q of ['docker timeout', 'timeout docker container', 'docker container']) {
+        const [a, b] = [fts.search(q), auto.search(q)];
+        expect(a.hits[0]?.eventId, q).toBe(needle);
+        expect(b.hits[0]?.eventId, q).toBe(needle);
+      }
+      // the common path really ran: more matches than the exact path takes
+      const n = auto.db
+        .prepare(`SELECT count(*) FROM events_fts WHERE events_fts MATCH '"docker"'`)
+        .pluck()
+        .get() as number;
+      expect(n).toBeGreaterThan(100);
+    } finally {
+      fts.close();
+      auto.close();
+    }
+  });
+
+  test('one common word over the same window: the same order as FTS5 bm25 (the IDF is a constant factor)', () => {
+    const fts = open(genDb, { path: 'fts' });
+    const own = open(genDb, { window: 2000 });
+    try {
+      for (const q of ['docker', 'timeout', 'function', 'migration', 'the'])
+        expect(ids(own.search(q, { limit: 50 }).hits), q).toEqual(ids(fts.search(q, { limit: 50 }).hits));
+    } finally {
+      fts.close();
+      own.close();
+    }
+  });
+
+  test('a prefix stands for its most frequent terms, at most maxExpansion of them', () => {
+    const wide = open(genDb, { path: 'own', maxExpansion: 1e6, window: 1e9, exactBelow: 1e9 });
+    const narrow = open(genDb, { maxExpansion: 1, exactBelow: 1 });
+    try {
+      wide.db.exec('CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, events_fts, row)');
+      // a prefix that is no word itself (else the exact stage answers) and stands for several
+      const [prefix, top] = wide.db
+        .prepare(
+          `SELECT substr(term, 1, 4) AS p, max(term) FILTER (WHERE doc = (SELECT max(doc) FROM temp.v w WHERE substr(w.term, 1, 4) = substr(v.term, 1, 4)))
+           FROM temp.v v WHERE length(term) > 4 AND term GLOB '[a-z]*' GROUP BY p
+           HAVING count(*) >= 3 AND p NOT IN (SELECT term FROM temp.v) ORDER BY sum(doc) DESC LIMIT 1`,
+        )
+        .raw()
+        .get() as [string, string];
+      const all = wide.search(`${prefix}*`, { limit: 100_000 });
+      const some = narrow.search(`${prefix}*`, { limit: 100_000 });
+      expect(some.mode).toBe('any');
+      expect(some.hits.length).toBeGreaterThan(0);
+      expect(some.hits.length).toBeLessThan(all.hits.length);
+      const text = wide.db
+        .prepare(
+          "SELECT coalesce(text, '') || ' ' || coalesce(thinking, '') || ' ' || coalesce(input, '') FROM events WHERE id = ?",
+        )
+        .pluck();
+      for (const h of some.hits)
+        expect((text.get(h.eventId) as string).toLowerCase().split(/[^\p{L}\p{N}]+/u)).toContain(top);
+    } finally {
+      wide.close();
+      narrow.close();
+    }
+  });
+});
+
+/** The snippet as cut before the lazy scan (every word of the field first): the reference for the test above. */
+function wholeFieldSnippet(
+  fields: Array<string | null>,
+  terms: string[],
+  prefix: boolean,
+  open: string,
+  close: string,
+): string {
+  const wanted = new Set(terms);
+  const matches = (word: string) => {
+    const w = word.toLowerCase();
+    if (wanted.has(w)) return true;
+    if (prefix) for (const t of terms) if (w.startsWith(t)) return true;
+    return false;
+  };
+  for (const field of fields) {
+    if (!field) continue;
+    const words = [...field.matchAll(/[\p{L}\p{N}]+/gu)];
+    const first = words.findIndex((m) => matches(m[0]));
+    if (first < 0) continue;
+    const from = Math.max(0, first - 5);
+    const to = Math.min(words.length, from + 16);
+    const start = words[from]?.index ?? 0;
+    const last = words[to - 1];
+    const end = last ? (last.index ?? 0) + last[0].length : field.length;
+    let out = '';
+    let cursor = start;
+    for (let i = from; i < to; i++) {
+      const m = words[i];
+      if (!m || !matches(m[0])) continue;
+      const at = m.index ?? 0;
+      out += `${field.slice(cursor, at)}${open}${m[0]}${close}`;
+      cursor = at + m[0].length;
+    }
+    out += field.slice(cursor, end);
+    return `${start > 0 ? '…' : ''}${out}${end < field.length ? '…' : ''}`.replace(/\s+/g, ' ');
+  }
+  return (fields.find((f) => f) ?? '').slice(0, 120).replace(/\s+/g, ' ');
+}
