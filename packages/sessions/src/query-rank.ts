@@ -10,6 +10,7 @@
  * FTS5's own docsize table, the average from its totals record, and a common phrase's document frequency
  * estimated from how densely its newest matches lie (exact for the rare ones).
  */
+import type { Statement } from 'better-sqlite3';
 import type { DB } from './store.js';
 
 /** One quoted query term as FTS5 reads it: its tokens, the last one a prefix when `prefix`. */
@@ -85,6 +86,7 @@ export class Ranker {
   private readonly maxExpansion: number;
   private readonly path: 'auto' | 'fts' | 'own';
   private vocab = false;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(db: DB, tuning: RankTuning = {}) {
     this.db = db;
@@ -92,6 +94,16 @@ export class Ranker {
     this.window = tuning.window ?? 500;
     this.maxExpansion = tuning.maxExpansion ?? 64;
     this.path = tuning.path ?? 'auto';
+  }
+
+  /** A prepared statement, kept: preparing costs more than running the small ones. */
+  private sql(text: string): Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
   }
 
   /** The best `limit` rows for `node`, best first (scores as bm25's: lower is better). */
@@ -118,14 +130,13 @@ export class Ranker {
   /** Today's query: FTS5's bm25 over the newest matches. */
   private ftsRank(match: string, req: RankRequest): RankedRow[] {
     return (
-      this.db
-        .prepare(
-          `SELECT id, score FROM (
+      this.sql(
+        `SELECT id, score FROM (
              SELECT f.rowid AS id, f.rank AS score FROM events_fts f ${req.join}
              WHERE events_fts MATCH ? ${req.where}
              ORDER BY f.rowid DESC LIMIT ${req.ftsWindow})
            ORDER BY score LIMIT ?`,
-        )
+      )
         .raw()
         .all(match, ...req.params, req.limit) as Array<[number, number]>
     ).map(([id, score]) => ({ id, score }));
@@ -133,13 +144,18 @@ export class Ranker {
 
   /** The newest `window` matches, scored here by bm25's formula. */
   private ownRank(node: QueryNode, match: string, probes: Map<Leaf, Probe>, req: RankRequest): RankedRow[] {
-    const ids = this.db
-      .prepare(
-        `SELECT f.rowid FROM events_fts f ${req.join} WHERE events_fts MATCH ? ${req.where}
-         ORDER BY f.rowid DESC LIMIT ?`,
-      )
-      .pluck()
-      .all(match, ...req.params, Math.max(this.window, req.limit)) as number[];
+    const window = Math.max(this.window, req.limit);
+    const lone = leavesOf(node);
+    // one phrase and no filter: its probe already holds the newest matches
+    const ids =
+      lone.length === 1 && !req.where && window <= this.exactBelow
+        ? probes.get(lone[0]!)!.ids.slice(0, window)
+        : (this.sql(
+            `SELECT f.rowid FROM events_fts f ${req.join} WHERE events_fts MATCH ? ${req.where}
+               ORDER BY f.rowid DESC LIMIT ?`,
+          )
+            .pluck()
+            .all(match, ...req.params, window) as number[]);
     if (ids.length === 0) return [];
     const totals = this.totals();
     const span = this.rowidSpan();
@@ -154,42 +170,42 @@ export class Ranker {
       const v = Math.log((totals.rows - df + 0.5) / (df + 0.5));
       return v <= 0 ? 1e-6 : v;
     });
-    const counters = leaves.map(counterOf);
     const avgdl = totals.tokens / totals.rows;
-    const rows = this.db
-      .prepare(
-        `SELECT e.id, e.text, e.thinking, e.input, d.sz FROM json_each(?) j
-         JOIN events e ON e.id = j.value JOIN events_fts_docsize d ON d.id = j.value`,
-      )
+    // octet_length = length: the row is ASCII (SQLite counts in C), so the cheap regex counts exactly
+    const rows = this.sql(
+      `SELECT e.id, d.sz,
+           coalesce(length(e.text), 0) + coalesce(length(e.thinking), 0) + coalesce(length(e.input), 0)
+             = coalesce(octet_length(e.text), 0) + coalesce(octet_length(e.thinking), 0) + coalesce(octet_length(e.input), 0),
+           e.text, e.thinking, e.input
+         FROM json_each(?) j JOIN events e ON e.id = j.value JOIN events_fts_docsize d ON d.id = j.value`,
+    )
       .raw()
-      .all(JSON.stringify(ids)) as Array<[number, string | null, string | null, string | null, Uint8Array]>;
+      .all(JSON.stringify(ids)) as Array<
+      [number, Uint8Array, number, string | null, string | null, string | null]
+    >;
+    const counter = new TermCounter(leaves);
+    const tf = new Array<number>(leaves.length);
     const scored: RankedRow[] = [];
-    for (const [id, ...row] of rows) {
-      const sz = row.pop() as Uint8Array;
+    for (const [id, sz, ascii, ...columns] of rows) {
       const k = 1.2 * (0.25 + (0.75 * sumVarints(sz)) / avgdl);
-      const columns = (row as Array<string | null>).map(columnText);
+      tf.fill(0);
+      for (const c of columns) if (c) counter.add(c, ascii === 1, tf);
       let score = 0;
       for (let i = 0; i < leaves.length; i++) {
-        const count = counters[i]!;
-        let tf = 0;
-        for (const c of columns) if (c) tf += count(c);
-        if (tf > 0) score += (idf[i]! * (tf * 2.2)) / (tf + k);
+        const f = tf[i]!;
+        if (f > 0) score += (idf[i]! * (f * 2.2)) / (f + k);
       }
       scored.push({ id, score: -score });
     }
     return scored.sort((a, b) => a.score - b.score || b.id - a.id).slice(0, req.limit);
   }
 
-  /** How many of a phrase's newest matches there are, up to `exactBelow`, and the oldest of them. */
+  /** A phrase's newest matches, up to `exactBelow` of them (newest first). */
   private probe(match: string): Probe {
-    const r = this.db
-      .prepare(
-        `SELECT count(*), coalesce(min(rowid), 0) FROM (
-           SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`,
-      )
-      .raw()
-      .get(match, this.exactBelow) as [number, number];
-    return { count: r[0], lo: r[1] };
+    const ids = this.sql('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid DESC LIMIT ?')
+      .pluck()
+      .all(match, this.exactBelow) as number[];
+    return { count: ids.length, lo: ids[ids.length - 1] ?? 0, ids };
   }
 
   /**
@@ -204,8 +220,7 @@ export class Ranker {
       );
       this.vocab = true;
     }
-    const terms = this.db
-      .prepare('SELECT term, doc FROM temp.events_vocab WHERE term >= ? AND term < ? LIMIT ?')
+    const terms = this.sql('SELECT term, doc FROM temp.events_vocab WHERE term >= ? AND term < ? LIMIT ?')
       .raw()
       .all(prefix, `${prefix}\u{10FFFF}`, this.maxExpansion * 8) as Array<[string, number]>;
     if (terms.length <= this.maxExpansion) return terms.map(([t]) => t);
@@ -217,7 +232,7 @@ export class Ranker {
 
   /** Rows and tokens in the index (FTS5's averages record: varints, rows then each column's total). */
   private totals(): { rows: number; tokens: number } {
-    const block = this.db.prepare('SELECT block FROM events_fts_data WHERE id = 1').pluck().get() as
+    const block = this.sql('SELECT block FROM events_fts_data WHERE id = 1').pluck().get() as
       | Uint8Array
       | undefined;
     if (!block) return { rows: 1, tokens: 1 };
@@ -246,6 +261,7 @@ export class Ranker {
 interface Probe {
   count: number;
   lo: number;
+  ids: number[];
 }
 
 /** The node without the leaves `keep` refuses: an AND loses all, an OR the leaf; undefined when nothing is left. */
@@ -303,28 +319,71 @@ export function foldDiacritics(s: string): string {
   return s.replace(/[\u00c0-\u024f\u1e00-\u1eff]/g, (c) => c.normalize('NFD')).replace(DIACRITICS, '');
 }
 
-/** A column's text for counting: folded when it holds a letter with a diacritic. */
-function columnText(text: string | null): string | undefined {
-  return text ? foldDiacritics(text) : undefined;
-}
-
 /** A query term's tokens as the tokenizer makes them: runs of letters, digits and private-use characters, folded. */
 export function tokensOf(term: string): string[] {
   return foldDiacritics(term.toLowerCase()).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
 }
 
-/** Counts a leaf's instances in one (folded) column, as FTS5 counts phrase instances (overlapping ones too). */
-export function counterOf(l: Leaf): (text: string) => number {
-  if (l.tokens.length === 0) return () => 0;
-  const body = l.tokens.map((t) => t.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join(SEP);
-  const re = new RegExp(`(?<!${TOKEN})${body}${l.prefix ? '' : `(?!${TOKEN})`}`, 'giu');
-  return (text) => {
-    let n = 0;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      n++;
-      re.lastIndex = m.index + 1;
+const escapeRe = (t: string) => t.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/**
+ * Counts each leaf's instances in a column as FTS5 counts phrase instances (overlapping ones too). ASCII text has
+ * [A-Za-z0-9] for token characters: one regex for every leaf at once, several times faster than Unicode classes;
+ * other text is folded (é → e) and read with the tokenizer's classes, one leaf at a time.
+ */
+export class TermCounter {
+  private readonly unicode: Array<RegExp | undefined>;
+  /** one alternation of every leaf, a group each; undefined when two leaves could start at the same place */
+  private readonly ascii: RegExp | undefined;
+  private readonly asciiEach: Array<RegExp | undefined>;
+
+  constructor(leaves: Leaf[]) {
+    const tail = (l: Leaf, token: string) => (l.prefix ? '' : `(?!${token})`);
+    this.unicode = leaves.map((l) =>
+      l.tokens.length
+        ? new RegExp(`(?<!${TOKEN})${l.tokens.map(escapeRe).join(SEP)}${tail(l, TOKEN)}`, 'giu')
+        : undefined,
+    );
+    // a non-ASCII token is never in ASCII text
+    const bodies = leaves.map((l) =>
+      l.tokens.length && l.tokens.every((t) => /^[a-z0-9]+$/.test(t))
+        ? `${l.tokens.join('[^A-Za-z0-9]+')}${tail(l, '[A-Za-z0-9]')}`
+        : undefined,
+    );
+    this.asciiEach = bodies.map((b) => (b ? new RegExp(`(?<![A-Za-z0-9])${b}`, 'gi') : undefined));
+    const firsts = leaves.map((l) => l.tokens[0] ?? '');
+    const apart = firsts.every((a, i) =>
+      firsts.every((b, j) => i === j || !(a.startsWith(b) || b.startsWith(a))),
+    );
+    this.ascii =
+      apart && bodies.some(Boolean)
+        ? new RegExp(`(?<![A-Za-z0-9])(?:${bodies.map((b) => `(${b ?? '(?!)'})`).join('|')})`, 'gi')
+        : undefined;
+  }
+
+  /** Add each leaf's instances in `text` to `tf` (by leaf). */
+  add(text: string, ascii: boolean, tf: number[]): void {
+    if (ascii && this.ascii) {
+      const re = this.ascii;
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        let g = 1;
+        while (m[g] === undefined) g++;
+        tf[g - 1]! += 1;
+        re.lastIndex = m.index + 1;
+      }
+      return;
     }
-    return n;
-  };
+    const s = ascii ? text : foldDiacritics(text);
+    const each = ascii ? this.asciiEach : this.unicode;
+    for (let i = 0; i < each.length; i++) {
+      const re = each[i];
+      if (!re) continue;
+      re.lastIndex = 0;
+      for (let m = re.exec(s); m; m = re.exec(s)) {
+        tf[i]! += 1;
+        re.lastIndex = m.index + 1;
+      }
+    }
+  }
 }

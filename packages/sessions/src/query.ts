@@ -113,6 +113,23 @@ interface EventRowDb {
   input: string | null;
 }
 
+/** What a hit's snippet and metadata are made from. */
+interface HitRow {
+  id: number;
+  seq: number;
+  ts: number | null;
+  role: EventRole;
+  kind: EventKind;
+  tool_name: string | null;
+  text: string | null;
+  thinking: string | null;
+  input: string | null;
+  session_id: string;
+  title: string | null;
+  project: string | null;
+  source: SessionSource;
+}
+
 /** Matches FTS5's bm25 ranks per search (newest first) when every word is rare (fewer matches than this). */
 const SEARCH_WINDOW = 2000;
 
@@ -383,27 +400,20 @@ export class SessionIndex {
         .map((r) => [r.id, r.score] as [number, number]);
       if (top.length === 0) return [];
       // snippets cut here from the stored text: a second FTS query per hit would expand prefix terms again each time
-      const meta = this.db.prepare(
-        `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, e.text, e.thinking, e.input, s.id AS session_id, s.title, s.project, s.source
-         FROM events e JOIN sessions s ON s.sid = e.sid WHERE e.id = ?`,
+      // one statement for every hit, in rank order
+      const metas = new Map(
+        (
+          this.db
+            .prepare(
+              `SELECT e.id, e.seq, e.ts, e.role, e.kind, e.tool_name, e.text, e.thinking, e.input, s.id AS session_id, s.title, s.project, s.source
+               FROM json_each(?) j JOIN events e ON e.id = j.value JOIN sessions s ON s.sid = e.sid`,
+            )
+            .all(JSON.stringify(top.map(([id]) => id))) as HitRow[]
+        ).map((r) => [r.id, r]),
       );
       const tokens = terms.flatMap((t) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
       const rows = top.map(([id, score]) => {
-        const r = meta.get(id) as {
-          id: number;
-          seq: number;
-          ts: number | null;
-          role: EventRole;
-          kind: EventKind;
-          tool_name: string | null;
-          text: string | null;
-          thinking: string | null;
-          input: string | null;
-          session_id: string;
-          title: string | null;
-          project: string | null;
-          source: SessionSource;
-        };
+        const r = metas.get(id) as HitRow;
         return {
           ...r,
           score,
