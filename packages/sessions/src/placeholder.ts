@@ -38,6 +38,18 @@ export function isPlaceholder(value: string): boolean {
   return repeated * 5 >= core.length * 3 || ascending(core) * 4 >= core.length * 3;
 }
 
+/**
+ * Runs of 4+ of one character fill 60% of it (`sgp_5555555dAAAAA7777777CcccCFaaaaaaaaaaaaaa`, `ntn_00000…`): random
+ * text has none. Not applied to the formats the issue names (`ASIAUAAAAAAAAAAAAAAA` is a valid AWS key id).
+ */
+export function isFilledWithRuns(value: string): boolean {
+  const core = value.replace(/[^A-Za-z0-9]/g, '');
+  if (core.length < 16) return false;
+  let inRuns = 0;
+  for (const m of core.matchAll(/(.)\1{3,}/g)) inRuns += m[0].length;
+  return inRuns * 5 >= core.length * 3;
+}
+
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** Characters in runs of 6+ that follow each other in `0-9a-z` (`0123456789abcdef`, `abcdefghij`). */

@@ -15,8 +15,9 @@
  */
 import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import { collectCurlSpans } from './curl-auth.js';
-import { isPlaceholder, isWordsAfterPrefix } from './placeholder.js';
-import { isTokenChar, tokenSpans } from './secret-tokens.js';
+import { collectAttributePairs } from './named-values.js';
+import { isFilledWithRuns, isPlaceholder, isWordsAfterPrefix } from './placeholder.js';
+import { isTokenChar, keyBefore, NOT_SECRET_NAME, tokenSpans } from './secret-tokens.js';
 import { hexPairSpans, shortSecretSpans } from './short-secrets.js';
 
 export interface RedactorOptions {
@@ -74,6 +75,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           spans.push({ start: m.index, end: m.index + m[0].length, kind: 'credential' });
       }
       if (text.includes('=') || text.includes(':')) collectEnvSpans(text, spans);
+      const keep: Span[] = [];
+      if (text.includes('value')) collectAttributePairs(text, spans, keep, ATTRIBUTE_NAMES);
       // one pass finds the lines both layers below look at
       const lines = candidateLines(text);
       collectSecretlintSpans(text, spans, lines);
@@ -91,7 +94,15 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
             isPlaceholder(text.slice(s.start, s.end)) ||
             isWordsAfterPrefix(text.slice(s.start, s.end)) ||
             // a prefix filled out with marks: `xoxp-5723…-####################`
-            /^[-_.]?[#*xX]{8}/.test(text.slice(s.end, s.end + 9))
+            /^[-_.]?[#*xX]{8}/.test(text.slice(s.end, s.end + 9)) ||
+            (isFilledWithRuns(text.slice(s.start, s.end)) && !ALWAYS_KEY.test(text.slice(s.start, s.end))) ||
+            // the name of a file (`video_box.ico-7a388b….png`, `2018-250-xoxo-indieweb-1.jpg`): content-hashed
+            // assets and pictures, not keys; the formats the issue names are keys wherever they stand
+            (FILE_EXTENSION.test(text.slice(s.end, s.end + 8)) &&
+              !ALWAYS_KEY.test(text.slice(s.start, s.end))) ||
+            // shape rules only: a value its attribute names as no credential
+            ((s.kind === 'token' || s.kind === 'password') &&
+              keep.some((k) => s.start >= k.start && s.end <= k.end))
           ),
       );
       if (kept.length === 0) return { text, count: 0 };
@@ -100,16 +111,33 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   };
 }
 
+/** `.png`, `.json`, `.whl`…: what ends a file name (followed by a non-word character or the end). */
+const FILE_EXTENSION =
+  /^\.(?:png|jpe?g|gif|svg|webp|ico|bmp|css|js|mjs|cjs|map|html?|json|ya?ml|md|txt|pdf|zip|gz|tgz|whl|woff2?|ttf|otf|eot|mp[34]|wav|csv|xml|log)(?![A-Za-z0-9])/i;
+
+/** The key formats issue #11 names, redacted by their prefix wherever they stand, whatever their length. */
+const ALWAYS_KEY =
+  /^(?:sk-|AKIA|ASIA|ghp_|github_pat_|xox[abpr]-|AIza|hf_|npm_|-----BEGIN|ey[A-Za-z0-9_-]{8,}\.ey)/;
+
+const ATTRIBUTE_NAMES = {
+  secret: (name: string) => SECRET_KEY.test(name) && !NOT_SECRET_KEY.test(name),
+  notSecret: (name: string) => NOT_SECRET_NAME.test(keyBefore(name, name.length)),
+};
+
 // --- .env-style values -------------------------------------------------------------------------------
 
 const SECRET_KEY =
-  /(?:SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|(?:^|_)AUTH(?:$|_)|(?:^|_)DSN$|DATABASE_URL|CONNECTION_STRING|(?:^|_)KEY$|(?:^|_)PAT$|COOKIE)/i;
-/** Keys that name a count, a limit or a public value, not a secret (`MAX_THINKING_TOKENS`, `public_token`). */
+  /(?:SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PWD$|API_?KEY|ACCESS_?KEY|ACCESS_?ID$|PRIVATE_?KEY|CREDENTIAL|(?:^|_)AUTH(?:$|_)|(?:^|_)DSN$|DATABASE_URL|CONNECTION_STRING|(?:^|_)KEY$|(?:^|_)PAT$|COOKIE)/i;
+/**
+ * Keys that name a count, a limit or a public value, not a secret (`MAX_THINKING_TOKENS`, `public_token`). An
+ * access id (`SUMO_ACCESS_ID`, `AWS_ACCESS_KEY_ID`) is the half of a key pair gitleaks and AWS treat as secret.
+ */
 const NOT_SECRET_KEY =
-  /(?:TOKENS|_(?:LIMIT|MAX|MIN|COUNT|SIZE|LENGTH|TIMEOUT|SECONDS|TTL|PARALLELISM|NAME|ID|FILE|PATH|URL|ENDPOINT|TYPE|VERSION|PROVIDER)$|^(?:PUBLIC|PUB)_|^MAX_|_MIN_|_MAX_)/i;
+  /(?:TOKENS|_(?:LIMIT|MAX|MIN|COUNT|SIZE|LENGTH|TIMEOUT|SECONDS|TTL|PARALLELISM|NAME|(?<!ACCESS_|ACCESS_KEY_)ID|FILE|PATH|URL|ENDPOINT|TYPE|VERSION|PROVIDER)$|^(?:PUBLIC|PUB)_|^MAX_|_MIN_|_MAX_)/i;
 const UPPER_KEY = /^[A-Z0-9_.-]+$/;
+// `KEY=value`, `key: value`, and `"key" => "value"` (PHP arrays, Ruby hashes)
 const ENV_LINE =
-  /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
+  /^[ \t]*(?:export[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(=>|=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/gm;
 const INLINE_ASSIGNMENT = /(?:^|[\s;&|(`])([A-Z][A-Z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s;&|)`'"]+)/g;
 const PLACEHOLDER =
   /^(?:|null|none|true|false|undefined|changeme|change_me|example|\*+|x+|\.\.\.|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$?\{[^}]*\}|\[[^\]]*\]|\$\{\{.*\}\}|\{\{.*\}\}|\[REDACTED[^\]]*\])$/i;
@@ -161,7 +189,8 @@ function valueMaySecret(key: string, value: string): boolean {
 /** An unquoted value that is key material rather than code (`row.id`, `getToken()`, `string;`). */
 function keyLike(value: string): boolean {
   const v = value.replace(/[;,]$/, '');
-  if (v.length < 8 || /[()[\]{}<>\s$]/.test(v)) return false;
+  // `$TOKEN`, `${…}`, `$(cat f)` are references; a `$` inside a value (`…xC$utE`) is one of its characters
+  if (v.length < 8 || /[()[\]{}<>\s]|^\$|\$[{(]/.test(v)) return false;
   if (/^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)*$/.test(v)) return false; // identifiers, member access
   return /\d/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v));
 }

@@ -214,8 +214,58 @@ function checkToken(
   start += lead;
   token = token.replace(/[._/+~-]+$/, '');
   if (token.length < 16 || start + token.length <= vendorEnd) return;
-  if (looksRandom(token) || (shapeless(token) && !namedAsId(text, base + start, base + start + token.length)))
-    out.push({ start: base + start, end: base + start + token.length, kind: 'token' });
+  const at = base + start;
+  const random = looksRandom(token);
+  if (!random && !shapeless(token)) return;
+  // what names the value decides before its shape does: `CloudFront-Signature: …`, `name="authenticity_token"
+  // value="…"`, a URL's `?q=…` are not credentials however random they look
+  if (namedNotSecret(text, at) || inUrlQuery(text, at)) return;
+  if (random || !namedAsId(text, at, at + token.length))
+    out.push({ start: at, end: at + token.length, kind: 'token' });
+}
+
+/**
+ * The key right before a value, as a snake-case word: `requestId: x` → `request_id`, `"x-trace-id": "…"` →
+ * `x_trace_id`, `CloudFront-Signature: …` → `cloud_front_signature` (within 48 characters, on the value's line).
+ */
+export function keyBefore(text: string, start: number): string {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const head = text.slice(Math.max(lineStart, start - 48), start).replace(/[\s"'`:=,({[<*-]+$/, '');
+  return (/[A-Za-z0-9_.-]*$/.exec(head)?.[0] ?? '')
+    .replace(/[._-]+$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[.-]/g, '_')
+    .toLowerCase();
+}
+
+/**
+ * Names of values that are random by nature without granting access: ids, digests, signatures (derived from a key,
+ * not the key), nonces and anti-forgery tokens (`csrf_token`, Rails' `authenticity_token`: printed in every page).
+ */
+export const NOT_SECRET_NAME =
+  /(?:^|_)(?:ids?|uuid|guid|sha\d*|md5|hash|digest|checksum|integrity|etag|fingerprint|signature|nonce|salt|csrf(?:_token)?|xsrf(?:_token)?|authenticity_token|commit|revision|trace_id|span_id|request_id)$/;
+
+function namedNotSecret(text: string, start: number): boolean {
+  return NOT_SECRET_NAME.test(keyBefore(text, start));
+}
+
+/** A URL parameter whose name says secret (`?access_token=`, `&api_key=`, `?sig=` does not). */
+const SECRET_PARAM =
+  /(?:token|secret|passw(?:or)?d|pwd|api_?key|apikey|access_?key|(?:^|_)key|auth|credential|session)/i;
+
+/**
+ * In a URL's query the parameter name says what a value is: `?q=gAAAA…`, `?__biz=…`, `?v=…` are data, ids and
+ * cache busters; only a parameter named for a secret (`access_token`, `api_key`, `password`) is one.
+ */
+function inUrlQuery(text: string, start: number): boolean {
+  if (text.charCodeAt(start - 1) !== 61) return false; // `=`
+  let k = start - 2;
+  while (k >= 0 && /[\w.%-]/.test(text[k] as string)) k--;
+  const sep = text[k];
+  if (sep !== '?' && sep !== '&') return false;
+  const lineStart = text.lastIndexOf('\n', k) + 1;
+  if (text.lastIndexOf('://', k) < lineStart && sep === '?') return false;
+  return !SECRET_PARAM.test(text.slice(k + 1, start - 1));
 }
 
 /**
@@ -224,6 +274,9 @@ function checkToken(
  * look the same, so such a token counts as a secret only where nothing names it an id (see `namedAsId`).
  */
 function shapeless(token: string): boolean {
+  // hex in both cases is neither a digest (machines print one case) nor base62 key material (which is never all
+  // hex): a made-up example (`BcAeb6640ad7DAD46AD7…`) or an EIP-55 checksummed address, both public
+  if (/[a-f]/.test(token) && /[A-F]/.test(token) && /^[0-9a-fA-F]+$/.test(token)) return false;
   if (token.length >= 24 && /^[0-9a-fA-F]+$/.test(token)) return true;
   if (token.length === 36 && /^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/.test(token))
     return true;
@@ -251,16 +304,12 @@ export function namedAsId(text: string, start: number, end: number): boolean {
   const before = text.charCodeAt(start - 1);
   if (before === 47 || before === 64 || before === 35 || before === 92) return true;
   if (/^(?:\.[A-Za-z]|\.\.|\/)/.test(text.slice(end, end + 3))) return true;
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const head = text.slice(Math.max(lineStart, start - 48), start).replace(/[\s"'`:=,({[<*-]+$/, '');
-  const word = (/[A-Za-z0-9_.-]*$/.exec(head)?.[0] ?? '')
-    .replace(/[._-]+$/, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[.-]/g, '_')
-    .toLowerCase();
-  if (ID_WORD.test(word)) return true;
+  if (ID_WORD.test(keyBefore(text, start))) return true;
   return ID_CONTEXT.test(text.slice(Math.max(0, start - 240), Math.min(text.length, end + 80)));
 }
+
+/** class switches a lower-case + digit token needs: random ones have ~6 in 16 characters, `ntn_12345678901abc` 2 */
+const SWITCHES = 3;
 
 /** A token that reads like generated key material rather than a name, a path, a number or a digest. */
 export function looksRandom(token: string): boolean {
@@ -316,7 +365,7 @@ export function looksRandom(token: string): boolean {
     if (digit === 0) return core.length >= 24 && v < 0.22 && entropy(core) >= 3.8;
     // long, with digits scattered all through it (not a file or package name): no word is, whatever its vowels
     if (core.length >= 32 && digit >= 6 && switches >= 12 && !/[./]/.test(token)) return entropy(core) >= 3.5;
-    if (switches < 2 || v >= 0.36 || (v >= 0.28 && digit < 2)) return false;
+    if (switches < SWITCHES || v >= 0.36 || (v >= 0.28 && digit < 2)) return false;
     return entropy(core) >= 3.3;
   }
   if (core.length < 18) return false;

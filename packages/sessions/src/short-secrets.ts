@@ -62,31 +62,52 @@ function looksMachineMade(text: string, start: number, end: number): boolean {
   let digit = 0;
   let symbol = 0;
   let letterRun = 0;
+  let longestRun = 0;
+  let vowels = 0;
   let hexOnly = true;
+  // class switches (lower / upper / digit / symbol); lower-case letters standing alone
+  let switches = 0;
+  let lone = 0;
+  let prev = -1;
   for (let k = start; k < end; k++) {
     const c = text.charCodeAt(k);
+    let cls: number;
     if (c >= 97 && c <= 122) {
+      cls = 0;
       lower++;
       if (c > 102) hexOnly = false;
+      if (c === 97 || c === 101 || c === 105 || c === 111 || c === 117) vowels++;
     } else if (c >= 65 && c <= 90) {
+      cls = 1;
       upper++;
-      hexOnly = false;
-    } else if (c >= 48 && c <= 57) {
-      digit++;
-      letterRun = 0;
-      continue;
-    } else {
-      symbol++;
-      letterRun = 0;
-      continue;
-    }
-    if (++letterRun > 4) return false;
+      if (c > 70) hexOnly = false;
+    } else if (c >= 48 && c <= 57) cls = 2;
+    else cls = 3;
+    if (prev >= 0 && cls !== prev) switches++;
+    // a lower-case letter standing alone between capitals or digits (`biWiJu`): camel-case words never have one
+    if (cls === 0 && prev !== 0 && !isLower(text.charCodeAt(k + 1))) lone++;
+    prev = cls;
+    if (cls === 2) digit++;
+    else if (cls === 3) symbol++;
+    if (cls >= 2) letterRun = 0;
+    else if (++letterRun > longestRun) longestRun = letterRun;
   }
+  const n = end - start;
+  // hex in either case (`3fea6af1349166ea`, `652d9a2e48FC7E`) is a digest or a made-up example, not a password
   if (digit < 2 || lower + upper < 4 || symbol > 3 || hexOnly) return false;
-  if (!((upper > 0 && lower > 0) || symbol > 0)) return false;
   // a leading `#`/`@`/`$` names a colour, a handle or a variable, not a value
   const first = text.charCodeAt(start);
-  return !(first === 35 || first === 64 || first === 36);
+  if (first === 35 || first === 64 || first === 36) return false;
+  if ((upper > 0 && lower > 0) || symbol > 0) {
+    // letter runs of 5+ read as words (`H264Decoder`, `toBase64Url`) unless lower-case letters stand alone in them
+    // as in random text (`su9OL59biWiJu7`); calibrated on the real transcripts: no hit there
+    return longestRun <= 4 || lone >= 2;
+  }
+  // lower case and digits (`eg6ivqw1lw5ntd6`, `qgsnai0xokrw4j1`): 14+ characters, digits in 3+ places all through,
+  // few vowels; not `0x…` (an address), not a word with a number (`python311`, `utf8mb4`)
+  if (upper > 0 || n < 14 || digit < 3 || switches < 5 || longestRun > 6) return false;
+  if (text.charCodeAt(start) === 48 && text.charCodeAt(start + 1) === 120) return false;
+  return vowels < 0.34 * lower;
 }
 
 /** `user:password` of two 8-digit hex halves standing alone (Sidekiq Enterprise's gem credentials, `BUNDLE_…`). */
@@ -109,6 +130,10 @@ export function hexPairSpans(text: string, out: Span[]): void {
     if (end < text.length && /[\w:/-]/.test(text[end] as string)) continue;
     if (!namedAsId(text, start, end)) out.push({ start, end, kind: 'token' });
   }
+}
+
+function isLower(c: number): boolean {
+  return c >= 97 && c <= 122;
 }
 
 function isHex(c: number): boolean {

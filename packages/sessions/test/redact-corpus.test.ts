@@ -59,8 +59,9 @@ test('recall on gitleaks-derived secrets: every secret after a key name, 95% any
   );
   expect(recall['key name']).toBeGreaterThanOrEqual(99);
   expect(recall['vendor key']).toBeGreaterThanOrEqual(99);
-  for (const value of Object.values(distinguishable)) expect(value).toBeGreaterThanOrEqual(95);
-  for (const value of Object.values(recall)) expect(value).toBeGreaterThanOrEqual(95);
+  // reached 97.6% (bare, command, tool result, knowledge) and 100% after a key; held, not to fall
+  for (const value of Object.values(distinguishable)) expect(value).toBeGreaterThanOrEqual(97);
+  for (const value of Object.values(recall)) expect(value).toBeGreaterThanOrEqual(97);
 });
 
 test('at most 5% of the non-secret shapes gitleaks allowlists (and everyday config) are touched', () => {
@@ -103,7 +104,7 @@ const LITERAL_POSITIONS: Record<string, (t: Literal) => string> = {
 
 const pct = (n: number, d: number) => Math.round((1000 * n) / d) / 10;
 
-test("recall on gitleaks' literal true positives by position and vendor: 95% as written and after a key, 94% anywhere", () => {
+test("recall on gitleaks' literal true positives by position and vendor: 95% as written and after a key, 91% anywhere", () => {
   const { redact } = createRedactor();
   const tps = literal.filter((t) => t.kind === 'tp' && t.secret);
   expect(tps.length).toBeGreaterThan(270);
@@ -131,13 +132,16 @@ test("recall on gitleaks' literal true positives by position and vendor: 95% as 
     `literal recall by vendor (all positions): ${vendors.map(([v, { caught, total }]) => `${v} ${pct(caught, total)}% (${caught}/${total})`).join(', ')}`,
   );
   console.log(`literal misses: ${misses.join(' | ') || 'none'}`);
-  // Goal: >= 95% in every position. Met as written (97.3%) and after a key name (98.6%); 94.6% bare, in a command,
-  // a tool result and knowledge: 12 of 221 secrets no shape tells from a word when nothing names them: SumoLogic access
-  // ids (`su` + 12 letters and digits), passwords made of words (`thisIsDog11`, `rootpasswd`, `yqDVtkqPECriaLRi`),
-  // 12-16 character header tokens (`YnJvd3Nlcjo=`, `3fea6af1349166ea`). Held, not to fall.
-  expect(recall['as written']).toBeGreaterThanOrEqual(92);
+  // Goal: >= 95% in every position. Met as written (95.7%) and after a key name (95.4%); 91.1% bare, in a command,
+  // a tool result and knowledge. The 25 of 281 secrets missed bare are values no shape tells from a word or a
+  // placeholder when nothing names them: SonarQube's counting-up `12345678ABCDEFH1234567890…` (9; gitleaks lists
+  // the same shape as false positives of other rules), NuGet passwords made of words (`TestSourcePassword`, 6),
+  // `thisIsDog11`, `rootpasswd`, 12-16 character header values (`YnJvd3Nlcjo=`, `3fea6af1349166ea`), letters-only
+  // `yqDVtkqPECriaLRi` (camel-case identifiers look the same), two SumoLogic ids with one digit or few case flips, a
+  // password with five symbols, and AGE's `AGE-SECRET-KEY-1QQQQ…` placeholder. Held, not to fall.
+  expect(recall['as written']).toBeGreaterThanOrEqual(95);
   expect(recall['key name']).toBeGreaterThanOrEqual(95);
-  for (const value of Object.values(recall)) expect(value).toBeGreaterThanOrEqual(90);
+  for (const value of Object.values(recall)) expect(value).toBeGreaterThanOrEqual(91);
 });
 
 /**
@@ -167,12 +171,15 @@ test("gitleaks' literal false positives: every one reported; the rate outside th
   console.log(
     `  the rest: ${restTouched.length} of ${rest.length} (${pct(restTouched.length, rest.length)}%): ${show(restTouched)}`,
   );
-  // Goal: <= 5%. Reached: 15.1% (23 of 152), nearly all random-looking strings that the bare-token rule redacts by
-  // design (a CloudFront signature, a CSRF token, hex and base64 blobs, key shapes one character too long or with one
-  // character out of their alphabet), and Heroku's `12345678-ABCD-…` placeholder that Snyk's and HubSpot's rules list
-  // as a true positive. Held, not to grow.
-  expect(restTouched.length / rest.length).toBeLessThanOrEqual(0.16);
-  expect(touched.length / fps.length).toBeLessThanOrEqual(0.26);
+  // Goal: <= 5%. Reached: 11.4% (21 of 185). Without any shape rule (vendor formats and named values only) it is
+  // 7.6% (14) at 61% bare recall: 7 are random strings the bare-token rule redacts by design (a blob holding
+  // `AIza`, AWS secret shapes one character off, `0023452Lllk2…` after `rookTable`, base64 excerpts, a UUID Snyk's
+  // and HubSpot's rules list as true positives); the rest are values after a key that says secret (`key = adf4b…`,
+  // `DATABRICKS_TOKEN=dapi…`, Microsoft's documented NuGet sample passwords), keys of a vendor's shape off by one
+  // rule detail (a `sgp_` segment of 20, a `tskey-unknown-` type that secretlint and TruffleHog accept) and one
+  // Mailchimp key gitleaks' own comment calls a false negative. Held, not to grow.
+  expect(restTouched.length / rest.length).toBeLessThanOrEqual(0.115);
+  expect(touched.length / fps.length).toBeLessThanOrEqual(0.225);
   // placeholders are never touched: `xxxx`, `XXXX`, `####`, `1111…`, `0123456789abcdef…`, `${VAR}`, `[value]`
   const placeholders = fps.filter((t) =>
     /x{8}|X{8}|#{8}|1{12}|0{12}|0123456789abcdef|\$\{|\[value\]/.test(t.text),

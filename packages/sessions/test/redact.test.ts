@@ -9,7 +9,8 @@ const r = (n: number, alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVW
   let x = 7;
   for (let i = 0; i < n; i++) {
     x = (x * 1103515245 + 12345) % 2147483648;
-    out += alphabet[x % alphabet.length];
+    // the high bits: the low ones of this LCG repeat every 2^k steps (`r(40, hex)` gave `4000000000000000800…`)
+    out += alphabet[(x >>> 15) % alphabet.length];
   }
   return out;
 };
@@ -222,8 +223,67 @@ describe('createRedactor', () => {
       'node v24.21.0, python3.11, x86_64, arm64v8, sha256sum',
       'commit 3fea6af1349166ea and Win10x64 builds',
       'Implementation2024 of RefreshTokens',
+      'Running \u001b[1mPostToolUse:MultiEdit\u001b[22m...',
+      '<__main__.DeepManifestGenerator object at 0x7e013292ff80>',
+      'the iOS17Beta and macOS14iPhone15 targets',
+      'hex 652d9a2e48FC7E!FcDbEA1BC2E2A6 is made up',
     ])
       expect(redact(text).text, text).toBe(text);
+  });
+
+  test('short random tokens: lower-case letters standing alone between capitals, or lower case with digits all through', () => {
+    const { redact } = createRedactor();
+    // letter runs longer than four read as words unless their case flips like random text's
+    for (const token of [
+      'su9OL59biWiJu7',
+      'suDbJw97o9WVo0',
+      'eg6ivqw1lw5ntd6',
+      'qgsnai0xokrw4j1',
+      r(15, 'abcdefghijkmnpqrstuvwxyz23456789'),
+    ])
+      expect(redact(`The dashboard showed ${token} so I copied it.`).text, token).not.toContain(token);
+    for (const text of [
+      'pip install python311 utf8mb4 ffmpeg4x',
+      'run step2of3then4 and b2c3d4e5f6g7',
+      'getBqTableColumns and EmbeddingToSound',
+    ])
+      expect(redact(text).text, text).toBe(text);
+  });
+
+  test('what names a value decides before its shape: attributes, signatures, anti-forgery tokens, URL parameters', () => {
+    const { redact } = createRedactor();
+    const random = r(43, 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_');
+    // a value named by a sibling attribute (NuGet, appSettings, Spring): redacted when the name says secret
+    for (const text of [
+      `<add key="ClearTextPassword" value="TestSource-Password" />`,
+      `<property name="db.password" value="hunter2hunter2"/>`,
+      `$config = array(\n  "secret_key" => "sk_ubb4yN3mzqGR2x8#P7r5&@*xC$utE",\n);`,
+      `SUMO_ACCESS_ID = "suGyI5imvADdvU"`,
+      `https://api.example.com/v1/items?limit=5&access_token=${random}`,
+    ])
+      expect(redact(text).count, text).toBeGreaterThan(0);
+    for (const text of [
+      `<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />`,
+      `<input type="hidden" name="authenticity_token" value="${random}" autocomplete="off" />`,
+      `// CloudFront-Signature: ${random}`,
+      `https://ece252-2.uwaterloo.ca:2540/image?q=${random}==`,
+      `https://mp.weixin.qq.com/s?__biz=${random}&wx_header=1`,
+      `<img src="/assets/video_box.ico-${r(32, '0123456789abcdef')}.png">`,
+      'https://indieweb.org/images/3/35/2018-250-xoxo-indieweb-1.jpg',
+      'session_id="3f6c2b1e-8d4a-4c1e-9b7f-2a5d8e9c0b1a" TOKENIZERS_PARALLELISM=true MAX_THINKING_TOKENS=8000',
+    ])
+      expect(redact(text).text, text).toBe(text);
+  });
+
+  test('made-up key material stays readable: hex in both cases, runs of one character; real-looking keys do not', () => {
+    const { redact } = createRedactor();
+    const mixedHex = r(40, '0123456789abcdefABCDEF');
+    const lowerHex = r(40, '0123456789abcdef');
+    expect(redact(`The dashboard showed ${mixedHex} so I copied it.`).text).toContain(mixedHex);
+    expect(redact(`The dashboard showed ${lowerHex} so I copied it.`).text).not.toContain(lowerHex);
+    expect(redact('token sgp_5555555dAAAAA7777777CcccCFaaaaaaaaaaaaaa here').count).toBe(0);
+    // the formats the issue names are keys whatever fills them
+    expect(redact('creds ASIAUAAAAAAAAAAAAAAA in use').text).not.toContain('ASIAUAAAA');
   });
 
   test('the skipping prefilter finds exactly the lines a character-by-character scan finds', () => {
