@@ -32,23 +32,31 @@ const read = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, impor
 // A third set (fresh2-*.json: 10 dated contradicting pairs and a query each) was written at 12:35 UTC of session
 // 2, after the contradiction rules of that session were final, and measured once: the supersession figure of a
 // set no rule was written for.
+// A fourth set (fresh3-*.json, session 3: 44 learnings incl. 12 dated pairs phrased without the usual change
+// words, 67 queries: 16 no-answer, 12 contradiction, 10 cross) was committed before any change of session 3 and is
+// never looked at query by query (`--failures` has no way to select it).
 const learnings = [
   ...read<EvalLearning[]>('./learnings.json'),
   ...read<EvalLearning[]>('./fresh-learnings.json'),
   ...read<EvalLearning[]>('./fresh2-learnings.json'),
+  ...read<EvalLearning[]>('./fresh3-learnings.json'),
 ];
 const fresh = read<Query[]>('./fresh-queries.json');
 const freshIds = new Set(fresh.map((q) => q.id));
 const fresh2 = read<Query[]>('./fresh2-queries.json');
 const fresh2Ids = new Set(fresh2.map((q) => q.id));
-const queries = [...read<Query[]>('./queries.json'), ...fresh, ...fresh2];
+const fresh3 = read<Query[]>('./fresh3-queries.json');
+const fresh3LearningIds = new Set(read<EvalLearning[]>('./fresh3-learnings.json').map((l) => l.id));
+const fresh3Ids = new Set(fresh3.map((q) => q.id));
+const queries = [...read<Query[]>('./queries.json'), ...fresh, ...fresh2, ...fresh3];
 
 /**
  * The held-out half of the first set: fixed by a hash of the query id, not tuned on; `fresh`: the second set,
  * never looked at query by query.
  */
-export function splitOf(id: string): 'tune' | 'heldout' | 'fresh' | 'fresh2' {
+export function splitOf(id: string): 'tune' | 'heldout' | 'fresh' | 'fresh2' | 'fresh3' {
   if (freshIds.has(id)) return 'fresh';
+  if (fresh3Ids.has(id)) return 'fresh3';
   if (fresh2Ids.has(id)) return 'fresh2';
   let h = 2166136261;
   for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
@@ -96,7 +104,12 @@ for (const l of index.all())
   for (const other of l.conflictsWith)
     if (!truePairs.has(`${toDataset([l.id])[0]}|${toDataset([other])[0]}`)) {
       falseConflicts++;
-      if (process.argv.includes('--false-alarms') && l.created > (index.get(other)?.created ?? ''))
+      if (
+        process.argv.includes('--false-alarms') &&
+        l.created > (index.get(other)?.created ?? '') &&
+        // never a fresh3 learning: that set is not looked at pair by pair
+        ![l.id, other].some((id) => fresh3LearningIds.has(toDataset([id])[0]!))
+      )
         console.log(`false alarm: ${toDataset([other])[0]} -> ${toDataset([l.id])[0]}`);
     }
 falseConflicts /= 2;
@@ -205,7 +218,7 @@ console.log(
     `${queries.filter((q) => q.kind === 'none').length} no-answer, ${queries.filter((q) => q.kind === 'newer').length} contradiction, ` +
     `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}, false alarms ${falseConflicts}`,
 );
-for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'all'] as const) {
+for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'all'] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
   const set = split === 'all' ? queries : queries.filter((q) => splitOf(q.id) === split);
   const b = brief(set);
