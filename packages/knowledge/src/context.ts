@@ -1,6 +1,8 @@
 // The brief handed to the next session: the few learnings that matter for its task, within a token budget.
 // A learning is in it only with enough absolute evidence (not relative to the best hit), so an unrelated
 // task gets an empty brief; a stale learning comes after the newer one that contradicts it, marked.
+import { BRIEF_COEFFICIENTS } from './brief-coefficients.js';
+import { type BriefModel, briefFeatures, briefProbability } from './brief-model.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { DEFAULT_TUNING, type SearchOptions, searchKnowledge } from './search.js';
 import { estimateTokens, keyTerms, similarity } from './text.js';
@@ -12,8 +14,13 @@ export interface ContextOptions {
   project?: string;
   /** token budget (default 1,500; about four characters a token) */
   budgetTokens?: number;
-  /** minimum evidence (share of the task's IDF mass covered, after the scope boost) to be in the brief */
+  /**
+   * An evidence cut instead of the model (share of the task's IDF mass covered, after the scope boost; the rule
+   * before the model, kept for the eval's comparisons)
+   */
   threshold?: number;
+  /** the brief's model (default: BRIEF_COEFFICIENTS, fitted by eval/fit-brief.ts) */
+  model?: BriefModel;
   /** the brief's other knobs, for the eval (defaults: BRIEF_RULE) */
   rule?: Partial<BriefRule>;
   /** ranking knobs, for the eval */
@@ -36,7 +43,10 @@ export interface Context {
   served: { id: string; tokens: number }[];
 }
 
-/** Calibrated on the eval's tuning half: the lowest cut that keeps no-answer briefs under 10%. */
+/**
+ * The evidence cut of the rule before the model (calibrated on the eval's tuning half); still the cut of the
+ * dense-agreement path (see DENSE_AGREEMENT) and of `threshold`.
+ */
 export const BRIEF_THRESHOLD = 0.35;
 
 /**
@@ -149,6 +159,7 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
   const budget = options.budgetTokens ?? 1500;
   const threshold = options.threshold ?? BRIEF_THRESHOLD;
   const rule = { ...BRIEF_RULE, ...options.rule };
+  const model = options.model ?? BRIEF_COEFFICIENTS;
   // Every learning the searches found, in the brief or not: where a newer one on the same subject is looked for.
   const pool = new Map<string, KnowledgeHit>();
   const search = (text: string) => {
@@ -161,10 +172,13 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
       ...(options.now ? { now: options.now } : {}),
     });
     for (const h of hits) if (!pool.has(h.learning.id)) pool.set(h.learning.id, h);
-    return hits.filter(
-      (h) =>
-        h.evidence * rule.boost[h.scopeMatch] >=
-        threshold * (agreed?.has(h.learning.id) ? DENSE_AGREEMENT : 1),
+    const cut = (h: KnowledgeHit) =>
+      h.evidence * rule.boost[h.scopeMatch] >= threshold * (agreed?.has(h.learning.id) ? DENSE_AGREEMENT : 1);
+    return hits.filter((h, i) =>
+      options.threshold !== undefined
+        ? cut(h)
+        : briefProbability(briefFeatures(hits, i), model) >= model.cut ||
+          (agreed?.has(h.learning.id) === true && cut(h)),
     );
   };
   // A long task (an agent's whole prompt) is judged passage by passage: the evidence is the share of a

@@ -1,3 +1,11 @@
+export { BRIEF_COEFFICIENTS } from './brief-coefficients.js';
+export {
+  BRIEF_FEATURES,
+  type BriefFeature,
+  type BriefModel,
+  briefFeatures,
+  briefProbability,
+} from './brief-model.js';
 export {
   type AddOutcome,
   addLearning,

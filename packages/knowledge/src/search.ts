@@ -269,8 +269,10 @@ export function searchKnowledge(
   // IDF as if there were at least 100 learnings: in a new, small knowledge base every known word would
   // otherwise look common next to the unknown ones, and nothing would ever reach the brief.
   const n = Math.max(100, index.size());
-  const idf = terms.map((t) => {
+  const unknown = terms.map(() => false);
+  const idf = terms.map((t, i) => {
     const df = index.documentFrequency(t, Math.ceil(n * COMMON_SHARE) + 1);
+    unknown[i] = df === 0;
     return Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (df === 0 ? tuning.unknownWeight : 1);
   });
   // Words that frame a task rather than say what it is about ("fix", "add", "keeps") weigh little in the
@@ -279,6 +281,7 @@ export function searchKnowledge(
     if (TASK_WORDS.has(t)) idf[i]! *= tuning.taskWordWeight;
   });
   const totalIdf = idf.reduce((a, b) => a + b, 0) || 1;
+  const unknownShare = idf.reduce((a, w, i) => a + (unknown[i] ? w : 0), 0) / totalIdf;
   const byRow = new Map<number, { learning: Learning; stems: string; base: number }>();
   for (const row of rows)
     byRow.set(row.rowid, { learning: JSON.parse(row.json) as Learning, stems: row.stems, base: -row.rank });
@@ -336,7 +339,15 @@ export function searchKnowledge(
   }
   hits.sort((a, b) => b.score - a.score);
   const top = hits.slice(0, limit);
-  for (const hit of top) hit.snippet = snippetOf(hit.learning.body, queryStems);
+  for (const hit of top) {
+    hit.snippet = snippetOf(hit.learning.body, queryStems);
+    // What the title alone covers, and what no learning covers: features of the brief's model (brief-model.ts).
+    const titleStems = new Set(keyTerms(hit.learning.title).map(stem));
+    hit.titleEvidence =
+      queryStems.reduce((a, group, i) => a + ([...group].some((s) => titleStems.has(s)) ? idf[i]! : 0), 0) /
+      totalIdf;
+    hit.unknownShare = unknownShare;
+  }
   return top;
 }
 

@@ -58,6 +58,10 @@ export interface KnowledgeHit {
   evidence: number;
   /** how many of the query's key terms the learning contains */
   matched?: number;
+  /** the share of the query's IDF mass the title alone covers */
+  titleEvidence?: number;
+  /** the share of the query's IDF mass in terms no learning contains (the same for every hit of a query) */
+  unknownShare?: number;
   /** title/body excerpt with matched terms marked */
   snippet: string;
   /**

@@ -1,0 +1,189 @@
+// Fits the brief's model (src/brief-model.ts) on the eval's TUNING half only: a logistic regression over the
+// features of every hit the brief's searches return (label: the hit is a relevant learning of the query; every hit
+// of a no-answer query is a negative), L2-regularised, standardised features. The probability cut is chosen from
+// out-of-fold predictions (5 folds by query) so it is not fitted on the same queries it is judged on: the highest
+// answer-present with no-answer false briefs <= MAX_FALSE. `--write` rewrites src/brief-coefficients.ts.
+// Run: `node eval/fit-brief.ts [--write]` after `turbo run build --filter=@habitat/knowledge`.
+import { writeFileSync } from 'node:fs';
+import {
+  BRIEF_FEATURES,
+  type BriefFeature,
+  briefFeatures,
+  passagesOf,
+  searchKnowledge,
+} from '@habitat/knowledge';
+import { index, type Query, queries, splitOf, toDataset } from './base.ts';
+
+/** The no-answer false-brief rate the cut may reach on the tuning half (the target is 0.10: keep a margin). */
+const MAX_FALSE = 0.07;
+let L2 = Number(process.argv[process.argv.indexOf('--l2') + 1]) || 0.3;
+let use = (
+  process.argv.includes('--features')
+    ? process.argv[process.argv.indexOf('--features') + 1]!.split(',')
+    : BRIEF_FEATURES
+) as BriefFeature[];
+
+interface Row {
+  q: Query;
+  x: number[];
+  y: number;
+  /** sample weight: an unrelated hit beside the answer costs tokens, not a wrong brief (NEG_WEIGHT) */
+  s: number;
+}
+/**
+ * Weight of an irrelevant hit of an answerable query. The brief's failures are a missing answer and a brief for a
+ * task nothing fits; a bystander next to the answer is cheaper, and at full weight the model only learns "the top
+ * hit is relevant", which every no-answer query also has.
+ */
+let NEG_WEIGHT = Number(process.argv[process.argv.indexOf('--neg') + 1]) || 0.2;
+const tune = queries.filter((q) => splitOf(q.id) === 'tune');
+// Every hit of every passage search the brief would make, with all features (a model uses some of them).
+const all: { q: Query; f: Record<BriefFeature, number>; y: number }[] = [];
+for (const q of tune)
+  for (const passage of passagesOf(q.query)) {
+    const hits = searchKnowledge(index, passage, { limit: 12, project: q.project });
+    hits.forEach((h, i) => {
+      const id = toDataset([h.learning.id])[0]!;
+      all.push({ q, f: briefFeatures(hits, i), y: q.relevant.includes(id) ? 1 : 0 });
+    });
+  }
+let rows: Row[] = [];
+const makeRows = () => {
+  rows = all.map(({ q, f, y }) => ({
+    q,
+    x: use.map((k) => f[k]),
+    y,
+    s: y === 1 || q.kind === 'none' ? 1 : NEG_WEIGHT,
+  }));
+};
+
+function fit(train: Row[]): { w: number[]; b: number } {
+  const d = use.length;
+  const total = train.reduce((a, r) => a + r.s, 0);
+  const mean = use.map((_, j) => train.reduce((a, r) => a + r.x[j]!, 0) / train.length);
+  const sd = use.map(
+    (_, j) => Math.sqrt(train.reduce((a, r) => a + (r.x[j]! - mean[j]!) ** 2, 0) / train.length) || 1,
+  );
+  const z = train.map((r) => r.x.map((v, j) => (v - mean[j]!) / sd[j]!));
+  const w = new Array<number>(d).fill(0);
+  let b = 0;
+  // Plain gradient descent: a few hundred rows, a handful of features; no library needed.
+  for (let it = 0; it < 3000; it++) {
+    const gw = new Array<number>(d).fill(0);
+    let gb = 0;
+    for (const [k, r] of train.entries()) {
+      const p = 1 / (1 + Math.exp(-(b + w.reduce((a, wj, j) => a + wj * z[k]![j]!, 0))));
+      const e = (p - r.y) * r.s;
+      gb += e;
+      for (let j = 0; j < d; j++) gw[j]! += e * z[k]![j]!;
+    }
+    for (let j = 0; j < d; j++) w[j]! -= 0.5 * (gw[j]! / total + (L2 * w[j]!) / total);
+    b -= 0.5 * (gb / total);
+  }
+  // Back to raw units, so the shipped model needs no scaler.
+  const raw = w.map((wj, j) => wj / sd[j]!);
+  return { w: raw, b: b - raw.reduce((a, rj, j) => a + rj * mean[j]!, 0) };
+}
+const prob = (m: { w: number[]; b: number }, x: number[]) =>
+  1 / (1 + Math.exp(-(m.b + m.w.reduce((a, wj, j) => a + wj * x[j]!, 0))));
+
+function select(verbose: boolean) {
+  makeRows();
+  // Out-of-fold probabilities: each query's hits scored by a model fitted without that query.
+  const fold = (q: Query) => {
+    let h = 7;
+    for (const c of q.id) h = (h * 31 + c.charCodeAt(0)) % 1_000_003;
+    return h % 5;
+  };
+  const oof = new Map<Row, number>();
+  for (let k = 0; k < 5; k++) {
+    const m = fit(rows.filter((r) => fold(r.q) !== k));
+    for (const r of rows.filter((r) => fold(r.q) === k)) oof.set(r, prob(m, r.x));
+  }
+
+  function rates(p: (r: Row) => number, cut: number) {
+    const present: boolean[] = [];
+    const falseBrief: boolean[] = [];
+    for (const q of tune) {
+      const mine = rows.filter((r) => r.q === q && p(r) >= cut);
+      if (q.kind === 'none') falseBrief.push(mine.length > 0);
+      else present.push(mine.some((r) => r.y === 1));
+    }
+    const rate = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;
+    return { present: rate(present), falseBrief: rate(falseBrief) };
+  }
+
+  let chosen = { cut: 0.5, present: 0, falseBrief: 1 };
+  if (verbose)
+    console.log(
+      `features ${use.join(',')} · L2 ${L2} · negatives beside an answer ×${NEG_WEIGHT} · ${rows.length} hits of ${tune.length} tuning queries`,
+    );
+  for (let cut = 0.05; cut <= 0.9; cut += 0.025) {
+    const r = rates((row) => oof.get(row)!, cut);
+    if (verbose)
+      console.log(
+        `cut ${cut.toFixed(3)}: out-of-fold answer-present ${r.present.toFixed(3)} false briefs ${r.falseBrief.toFixed(3)}`,
+      );
+    if (r.falseBrief <= MAX_FALSE && r.present > chosen.present) chosen = { cut: +cut.toFixed(3), ...r };
+  }
+  const model = fit(rows);
+  const inSample = rates((row) => prob(model, row.x), chosen.cut);
+  if (verbose)
+    console.log(
+      `chosen cut ${chosen.cut}: out-of-fold ${chosen.present.toFixed(3)} / ${chosen.falseBrief.toFixed(3)}; in-sample ${inSample.present.toFixed(3)} / ${inSample.falseBrief.toFixed(3)}`,
+    );
+  const weights = Object.fromEntries(BRIEF_FEATURES.map((f) => [f, 0])) as Record<BriefFeature, number>;
+  use.forEach((f, j) => {
+    weights[f] = +model.w[j]!.toFixed(4);
+  });
+  if (verbose) console.log(JSON.stringify({ weights, bias: +model.b.toFixed(4) }));
+
+  return { chosen, model, inSample, weights };
+}
+
+if (process.argv.includes('--grid')) {
+  // Feature sets, L2 and the weight of bystanders, compared out of fold (tuning half only).
+  const sets = [
+    BRIEF_FEATURES.join(','),
+    'evidence,matched,own,org,unknown',
+    'evidence,matched,gap,own,org,unknown',
+    'evidence,titleEvidence,matched,gap,own,org,unknown',
+    'evidence,matched,relScore,gap,own,org,unknown',
+    'evidence,matched,own,org',
+    'evidence,own,org',
+  ];
+  for (const set of sets)
+    for (const neg of [0.001, 0.05, 0.2])
+      for (const l2 of [0.3, 3]) {
+        use = set.split(',') as BriefFeature[];
+        NEG_WEIGHT = neg;
+        L2 = l2;
+        const { chosen, inSample } = select(false);
+        console.log(
+          `${set.padEnd(52)} neg ${neg} L2 ${l2}: cut ${chosen.cut} out-of-fold ${chosen.present.toFixed(3)} / ${chosen.falseBrief.toFixed(3)} · in-sample ${inSample.present.toFixed(3)} / ${inSample.falseBrief.toFixed(3)}`,
+        );
+      }
+  index.close();
+  process.exit(0);
+}
+const { chosen, model, weights } = select(true);
+if (process.argv.includes('--write')) {
+  const file = new URL('../src/brief-coefficients.ts', import.meta.url);
+  writeFileSync(
+    file,
+    `// Generated by eval/fit-brief.ts --write (fitted on the eval's tuning half: features ${use.join(', ')};
+// L2 ${L2}; cut from out-of-fold predictions, false briefs <= ${MAX_FALSE}); do not edit by hand.
+import type { BriefModel } from './brief-model.js';
+
+export const BRIEF_COEFFICIENTS: BriefModel = {
+  weights: {
+${BRIEF_FEATURES.map((f) => `    ${f}: ${weights[f]},`).join('\n')}
+  },
+  bias: ${+model.b.toFixed(4)},
+  cut: ${chosen.cut},
+};
+`,
+  );
+  console.log(`wrote ${file.pathname}`);
+}
+index.close();
