@@ -79,15 +79,22 @@ for (const l of [...learnings].sort((a, b) => a.created.localeCompare(b.created)
 const datasetIds = new Map<string, string[]>();
 for (const [d, s] of stored) datasetIds.set(s, [...(datasetIds.get(s) ?? []), d]);
 export const toDataset = (ids: string[]) => ids.map((id) => datasetIds.get(id)?.[0] ?? id);
+/** Contradicting pairs detected on add, by the split of the query that asks about the pair. */
+export const detectedBySplit: Record<string, { detected: number; pairs: number }> = {};
 for (const q of queries.filter((q) => q.kind === 'newer')) {
+  const s = detectedBySplit[splitOf(q.id)] ?? { detected: 0, pairs: 0 };
+  detectedBySplit[splitOf(q.id)] = s;
+  s.pairs++;
   const newer = index.get(stored.get(q.relevant[0]!)!)!;
   const older = index.get(stored.get(q.older!)!)!;
   if (
     newer.conflictsWith.includes(older.id) ||
     newer.supersedes.includes(older.id) ||
     older.status === 'superseded'
-  )
+  ) {
     detected++;
+    s.detected++;
+  }
 }
 // Conflicts flagged between learnings that are not one of the dated pairs: false alarms.
 export const truePairs = new Set(

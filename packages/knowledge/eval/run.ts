@@ -7,6 +7,7 @@ import { buildContext, keyTerms, searchKnowledge } from '@habitat/knowledge';
 import Database from 'better-sqlite3';
 import {
   detected,
+  detectedBySplit,
   falseConflicts,
   index,
   learnings,
@@ -115,12 +116,18 @@ function brief(
   };
 }
 
-const splitArg = process.argv[process.argv.indexOf('--split') + 1];
 const f3 = (x: number) => (Number.isNaN(x) ? '  -  ' : x.toFixed(3));
+const splitArg = process.argv[process.argv.indexOf('--split') + 1];
 console.log(
   `${learnings.length} learnings (add outcomes: ${JSON.stringify(outcomes)}), ${queries.length} queries: ` +
     `${queries.filter((q) => q.kind === 'none').length} no-answer, ${queries.filter((q) => q.kind === 'newer').length} contradiction, ` +
-    `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}, false alarms ${falseConflicts}`,
+    `${queries.filter((q) => q.kind === 'cross').length} cross-project; contradicting pairs detected on add: ${detected}/${queries.filter((q) => q.kind === 'newer').length}, false alarms ${falseConflicts} (by split: ${Object.entries(
+      detectedBySplit,
+    )
+      // with --split, that split only: a sweep must not show the held-out sets' figures
+      .filter(([k]) => !process.argv.includes('--split') || k === splitArg)
+      .map(([k, v]) => `${k} ${v.detected}/${v.pairs}`)
+      .join(', ')})`,
 );
 for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'all'] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
@@ -213,6 +220,13 @@ if (process.argv.includes('--variants')) {
     { weights: [8, 4, 1] },
     { boost: { agent: 1.2, project: 1.1, org: 1.05, other: 1 } },
     { boost: { agent: 1.6, project: 1.4, org: 1.2, other: 1 } },
+    { coverageOffset: 0.1, coveragePower: 2 },
+    { coverageOffset: 0.05, coveragePower: 2 },
+    { coverageOffset: 0.1, coveragePower: 3 },
+    { coverageOffset: 0.2, coveragePower: 2 },
+    { coverageOffset: 0.1, coveragePower: 1.5 },
+    { coverageOffset: 0.1, coveragePower: 2, feedbackWeight: 0.15 },
+    { coverageOffset: 0.1, coveragePower: 2, feedbackDocs: 3, feedbackWeight: 0.15 },
   ]) {
     const m = ranking(habitatWith(tuning), set);
     const b = brief(set, undefined, tuning);
@@ -230,10 +244,17 @@ if (process.argv.includes('--failures')) {
     const top = toDataset(
       searchKnowledge(index, q.query, { limit: 5, project: q.project }).map((h) => h.learning.id),
     );
-    const ok = q.kind === 'none' ? ids.length === 0 : ids.some((id) => q.relevant.includes(id));
+    const at = ids.indexOf(q.relevant[0]!);
+    const old = ids.indexOf(q.older ?? '');
+    const ok =
+      q.kind === 'none'
+        ? ids.length === 0
+        : q.kind === 'newer'
+          ? at >= 0 && (old < 0 || (old > at && c.hits[old]!.stale !== undefined))
+          : ids.some((id) => q.relevant.includes(id));
     if (!ok)
       console.log(
-        `\n${q.id} [${q.kind}] ${q.query}\n  want ${q.relevant.join(',') || '(empty)'}  brief ${ids.join(',') || '(empty)'}  top5 ${top.join(',')}`,
+        `\n${q.id} [${q.kind}] ${q.query}\n  want ${q.relevant.join(',') || '(empty)'}${q.older ? ` (older ${q.older})` : ''}  brief ${ids.join(',') || '(empty)'}  top5 ${top.join(',')}`,
       );
   }
 }
@@ -254,6 +275,28 @@ if (process.argv.includes('--dump-tune')) {
         n: hits.map((h) => h.matched ?? 0),
         q: keyTerms(q.query).length,
       }),
+    );
+  }
+}
+
+if (process.argv.includes('--subject')) {
+  // The brief's same-subject cut ("older" rule), on the tuning half only: newer-wins and "older" marks on
+  // learnings that are not one of the dated pairs.
+  const tune = queries.filter((q) => splitOf(q.id) === 'tune');
+  for (const sameSubject of [0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 1]) {
+    let marks = 0;
+    let wrong = 0;
+    for (const q of tune) {
+      const c = buildContext(index, { task: q.query, project: q.project, rule: { sameSubject } });
+      for (const h of c.hits)
+        if (h.stale?.reason === 'older') {
+          marks++;
+          if (!truePairs.has(`${toDataset([h.learning.id])[0]}|${toDataset([h.stale.by!])[0]}`)) wrong++;
+        }
+    }
+    const b = brief(tune, undefined, undefined, { sameSubject });
+    console.log(
+      `same subject >= ${sameSubject}: newer ${f3(b.newerWins)} answer-present ${f3(b.present)} · "older" marks ${marks}, not a dated pair ${wrong}`,
     );
   }
 }

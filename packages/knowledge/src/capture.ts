@@ -3,7 +3,8 @@
 // marked stale; or both wait for review), superseding only when asked.
 import { KnowledgeError } from './errors.js';
 import type { KnowledgeIndex } from './index-db.js';
-import { contradiction, similarity, titleOf } from './text.js';
+import { SAME_SUBJECT_ON_ADD, subjectOverlap } from './subject.js';
+import { contradiction, differsInValue, similarity, titleOf } from './text.js';
 import type { Learning, LearningStatus, Provenance, Scope } from './types.js';
 
 // The redactor (secretlint) and the YAML writer load only when something is written, not for every search.
@@ -71,10 +72,14 @@ export async function addLearning(
     const sim = similarity(`${title.text} ${body.text}`, `${learning.title} ${learning.body}`);
     if (!nearest || sim > nearest.sim) nearest = { learning, sim };
   }
+  const fresh = { title: title.text, body: body.text, tags: input.tags ?? [] };
   const conflictWith = (l: Learning) =>
-    l.created <= now
-      ? contradiction(l, { title: title.text, body: body.text })
-      : contradiction({ title: title.text, body: body.text }, l);
+    (l.created <= now ? contradiction(l, fresh) : contradiction(fresh, l)) ??
+    // No change word the rules know, but the same subject (shared rare terms) with another number or a
+    // negation: proposed as a conflict too, for review (onConflict: 'pending') or the newer-first brief.
+    (subjectOverlap(index, l, fresh) >= SAME_SUBJECT_ON_ADD && differsInValue(l, fresh)
+      ? 'same subject, another value'
+      : undefined);
   if (nearest && nearest.sim >= DUPLICATE_THRESHOLD && !conflictWith(nearest.learning)) {
     const merged: Learning = {
       ...nearest.learning,

@@ -5,6 +5,7 @@ import { BRIEF_COEFFICIENTS } from './brief-coefficients.js';
 import { type BriefModel, briefFeatures, briefProbability } from './brief-model.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { DEFAULT_TUNING, type SearchOptions, searchKnowledge } from './search.js';
+import { subjectOverlap } from './subject.js';
 import { estimateTokens, keyTerms, similarity } from './text.js';
 import type { KnowledgeHit, Learning } from './types.js';
 
@@ -62,6 +63,8 @@ export interface BriefRule {
    * its task than another project's that shares the words (which still gets in on a strong match).
    */
   boost: Record<KnowledgeHit['scopeMatch'], number>;
+  /** same-subject cut of the "older" rule (default SAME_SUBJECT_IN_BRIEF) */
+  sameSubject?: number;
 }
 
 /** Chosen on the eval's tuning half (was agent 1.15, project 1.1, org 1, other 1). */
@@ -109,8 +112,20 @@ const sameScope = (a: Learning, b: Learning) =>
   a.scope.kind === b.scope.kind &&
   (a.scope.kind === 'org' || a.scope.name === (b.scope as { name: string }).name);
 
+/**
+ * Same subject, within a brief: IDF-weighted stem overlap at least this (subject.ts), or the plain Jaccard of
+ * SAME_SUBJECT. Both learnings also matched the task, which is evidence of a shared subject too. Chosen on the
+ * eval's tuning half (`run.ts --subject`): the lowest cut that marks no pair "older" that is not a changed fact.
+ */
+export const SAME_SUBJECT_IN_BRIEF = 0.175;
+
 /** The newest active learning of the hit's scope about the same subject, written a month or more later. */
-function newerOnSameSubject(hit: KnowledgeHit, candidates: KnowledgeHit[]): KnowledgeHit | undefined {
+function newerOnSameSubject(
+  index: KnowledgeIndex,
+  hit: KnowledgeHit,
+  candidates: KnowledgeHit[],
+  minOverlap: number,
+): KnowledgeHit | undefined {
   const l = hit.learning;
   let found: KnowledgeHit | undefined;
   for (const c of candidates) {
@@ -118,7 +133,11 @@ function newerOnSameSubject(hit: KnowledgeHit, candidates: KnowledgeHit[]): Know
     if (o.id === l.id || c.stale || o.status !== 'active' || !sameScope(l, o)) continue;
     if (Date.parse(o.created) - Date.parse(l.created) < LATER_MS) continue;
     if (found && found.learning.created >= o.created) continue;
-    if (similarity(`${l.title}. ${l.body}`, `${o.title}. ${o.body}`) >= SAME_SUBJECT) found = c;
+    if (
+      similarity(`${l.title}. ${l.body}`, `${o.title}. ${o.body}`) >= SAME_SUBJECT ||
+      subjectOverlap(index, l, o) >= minOverlap
+    )
+      found = c;
   }
   return found;
 }
@@ -207,9 +226,19 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
   // Two learnings of one scope about the same subject, written months apart, with no contradiction found on add
   // (the change was said in words the rules do not know: "stopped", "bumped to", "we left"): the newer goes
   // first and the older is marked as older, to be checked, not as contradicted.
+  const subjectCut = options.rule?.sameSubject ?? SAME_SUBJECT_IN_BRIEF;
   for (const hit of [...best.values()]) {
     if (hit.stale) continue;
-    const newer = newerOnSameSubject(hit, [...pool.values(), ...best.values()]);
+    // Where a newer statement of the same fact is looked for: everything the task's searches found, and what a
+    // search for this learning's own title finds (the newer one may say it in words the task does not use).
+    const own = searchKnowledge(index, `${hit.learning.title} ${hit.learning.tags.join(' ')}`, {
+      limit: 6,
+      ...(options.project ? { project: options.project } : {}),
+      ...(options.agent ? { agent: options.agent } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      tuning: { ...options.tuning, feedbackDocs: 0 },
+    }).filter((c) => c.learning.created > hit.learning.created);
+    const newer = newerOnSameSubject(index, hit, [...pool.values(), ...best.values(), ...own], subjectCut);
     if (!newer) continue;
     best.set(hit.learning.id, {
       ...hit,

@@ -130,6 +130,23 @@ export function contradiction(
   return undefined;
 }
 
+/**
+ * The two statements give a different value: each has a number the other does not, or exactly one negates. Says
+ * nothing about the subject: callers check that first (subject.ts).
+ */
+export function differsInValue(
+  a: { title?: string; body: string },
+  b: { title?: string; body: string },
+): boolean {
+  const ta = a.title ? `${a.title}. ${a.body}` : a.body;
+  const tb = b.title ? `${b.title}. ${b.body}` : b.body;
+  const na = numbersOf(ta);
+  const nb = numbersOf(tb);
+  if (na.length > 0 && nb.length > 0 && na.some((n) => !nb.includes(n)) && nb.some((n) => !na.includes(n)))
+    return true;
+  return NEGATION.test(ta) !== NEGATION.test(tb);
+}
+
 /** Two statements about the same thing where the fact differs (either order). */
 export function contradicts(a: string, b: string): boolean {
   return (

@@ -5,6 +5,9 @@ import { testdir } from '@habitat/testkit';
 import { describe, expect, test } from 'vitest';
 import {
   addLearning,
+  BRIEF_COEFFICIENTS,
+  briefFeatures,
+  briefProbability,
   buildContext,
   contradiction,
   extractMarkers,
@@ -386,6 +389,92 @@ describe('capture', () => {
     });
     expect(across.hits.length).toBeGreaterThan(0);
     expect(across.hits.every((h) => !h.stale)).toBe(true);
+  });
+
+  test('the newer statement of a fact is found by its subject even when the task says it the old way', async () => {
+    const { dir, index } = await kb();
+    const at = (date: string) => ({
+      provenance: { source: 'person' as const, time: `${date}T12:00:00.000Z` },
+      scope: { kind: 'project' as const, name: 'orders' },
+    });
+    for (const [i, text] of [
+      'The orders API paginates with cursors, never offsets.',
+      'orders-worker retries a failed payment capture three times.',
+      'Refund requests go through the refunds queue.',
+      'The orders database runs Postgres 16 with logical replication to the warehouse.',
+    ].entries())
+      await add(index, dir, text, at(`2025-0${i + 1}-02`));
+    const old = await add(index, dir, 'A nightly pg_dump of the orders database goes into orders-backups.', {
+      ...at('2025-05-01'),
+      title: 'Restore the orders database from the nightly pg_dump',
+    });
+    // Said in other words, with no change word: found by the older one's subject, not by the task's words.
+    const newer = await add(
+      index,
+      dir,
+      'pgBackRest archives the WAL of the orders database continuously into orders-backups; any second of the last 14 days can be brought back.',
+      { ...at('2025-12-01'), title: 'orders database backups and restores: pgBackRest, point in time' },
+    );
+    expect(newer.outcome).toBe('added');
+    expect(searchKnowledge(index, "restore yesterday's pg_dump")[0]!.learning.id).toBe(old.learning.id);
+    const brief = buildContext(index, { task: "restore yesterday's pg_dump", project: 'orders' });
+    expect(brief.hits.map((h) => h.learning.id)).toEqual([newer.learning.id, old.learning.id]);
+    expect(brief.hits[1]!.stale).toMatchObject({ reason: 'older', by: newer.learning.id });
+  });
+
+  test('on add, the same subject with another value is proposed as a conflict', async () => {
+    const { dir, index } = await kb();
+    const at = (date: string) => ({
+      provenance: { source: 'person' as const, time: `${date}T12:00:00.000Z` },
+      scope: { kind: 'project' as const, name: 'mobile' },
+    });
+    for (const [i, text] of [
+      'The Android app is built with Gradle 8 on the CI runners.',
+      'iOS builds are signed with fastlane match.',
+      'Crash reports of the app go to Sentry.',
+      'The app bundle must stay under 150 MB for the Play Store.',
+    ].entries())
+      await add(index, dir, text, at(`2025-0${i + 1}-02`));
+    const old = await add(
+      index,
+      dir,
+      'Release trains of the mobile apps leave every 14 days, cut on Tuesday.',
+      {
+        ...at('2025-05-01'),
+      },
+    );
+    const newer = await add(
+      index,
+      dir,
+      'Mobile release trains: the branch is cut every 7 days on Wednesday evening.',
+      {
+        ...at('2026-01-10'),
+        onConflict: 'pending',
+      },
+    );
+    expect(newer.outcome).toBe('conflict');
+    expect(newer.conflicts?.[0]).toMatchObject({ learning: { id: old.learning.id } });
+    expect(newer.learning.status).toBe('pending');
+    expect(index.get(old.learning.id)!.conflictsWith).toEqual([newer.learning.id]);
+    // A learning of the same project on another subject that also has numbers is not a conflict.
+    const other = await add(index, dir, 'Sentry keeps crash reports for 90 days.', at('2026-02-01'));
+    expect(other.outcome).toBe('added');
+  });
+
+  test("the brief's model: more evidence, more distinct terms and the asker's own scope raise the probability", () => {
+    const hit = (evidence: number, matched: number, scopeMatch: 'project' | 'other') => ({
+      learning: {} as never,
+      score: 1,
+      evidence,
+      matched,
+      snippet: '',
+      scopeMatch,
+    });
+    const p = (h: ReturnType<typeof hit>) => briefProbability(briefFeatures([h], 0));
+    expect(p(hit(0.6, 3, 'project'))).toBeGreaterThan(p(hit(0.3, 3, 'project')));
+    expect(p(hit(0.4, 3, 'project'))).toBeGreaterThan(p(hit(0.4, 1, 'project')));
+    expect(p(hit(0.4, 2, 'project'))).toBeGreaterThan(p(hit(0.4, 2, 'other')));
+    expect(BRIEF_COEFFICIENTS.cut).toBeGreaterThan(0);
   });
 
   test('a change said in the title counts; a change word about something else does not', () => {
