@@ -201,6 +201,8 @@ export function hitJson(h: KnowledgeHit) {
     score: h.score,
     evidence: h.evidence,
     matched: h.matched ?? null,
+    titleEvidence: h.titleEvidence ?? null,
+    unknownShare: h.unknownShare ?? null,
     snippet: h.snippet,
     stale: staleJson(h.stale),
     scopeMatch: h.scopeMatch,

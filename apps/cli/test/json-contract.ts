@@ -392,6 +392,12 @@ const hit = z.strictObject({
   score: z.number().describe('ranking score, higher is better; only the order is meaningful'),
   evidence: z.number().describe('0..1: how much of the query the learning covers, comparable across queries'),
   matched: nullable(z.number().int()).describe("how many of the query's key terms the learning contains"),
+  titleEvidence: nullable(z.number()).describe(
+    "0..1: how much of the query the learning's title alone covers",
+  ),
+  unknownShare: nullable(z.number()).describe(
+    "0..1: the share of the query's information in words no learning contains (the same for every hit)",
+  ),
   snippet: z.string(),
   stale,
   scopeMatch: z.enum(['agent', 'project', 'org', 'other']),
