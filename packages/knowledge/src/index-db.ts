@@ -24,6 +24,12 @@ export const KNOWLEDGE_DB = 'knowledge.db';
  */
 const changeStamp = (info: { mtimeMs: number; ctimeMs: number }) => Math.max(info.mtimeMs, info.ctimeMs);
 
+/** The learnings table's secondary indexes: a first build drops them and builds each once at the end. */
+const INDEXES = `
+  CREATE INDEX IF NOT EXISTS learnings_scope ON learnings(scope_kind, scope_name);
+  CREATE INDEX IF NOT EXISTS learnings_status ON learnings(status);
+`;
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, mtime REAL NOT NULL, size INTEGER NOT NULL, id TEXT);
   CREATE TABLE IF NOT EXISTS learnings (
@@ -41,8 +47,7 @@ const SCHEMA = `
     json TEXT NOT NULL,
     stems TEXT NOT NULL DEFAULT ''
   );
-  CREATE INDEX IF NOT EXISTS learnings_scope ON learnings(scope_kind, scope_name);
-  CREATE INDEX IF NOT EXISTS learnings_status ON learnings(status);
+  ${INDEXES}
   CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, tags, body, content='learnings', content_rowid='rowid', tokenize='porter unicode61');
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS briefs (
@@ -78,10 +83,11 @@ const STATEMENTS = {
   df: 'SELECT count(*) AS n FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)',
   meta: 'SELECT value FROM meta WHERE key = ?',
   insert: `INSERT INTO learnings (id, path, title, body, tags, scope_kind, scope_name, status, confidence, updated, json, stems)
-    VALUES (@id, @path, @title, @body, @tags, @scope_kind, @scope_name, @status, @confidence, @updated, @json, @stems)`,
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ftsInsert: 'INSERT INTO fts (rowid, title, tags, body) VALUES (?, ?, ?, ?)',
   ftsDelete: "INSERT INTO fts (fts, rowid, title, tags, body) VALUES ('delete', ?, ?, ?, ?)",
   delete: 'DELETE FROM learnings WHERE rowid = ?',
+  deleteId: 'DELETE FROM learnings WHERE id = ?',
   file: 'INSERT OR REPLACE INTO files (path, mtime, size, id) VALUES (?, ?, ?, ?)',
   fileDelete: 'DELETE FROM files WHERE path = ?',
   setMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
@@ -123,8 +129,9 @@ export interface SyncOptions {
 
 interface Changed {
   file: string;
-  mtime: number;
-  size: number;
+  /** change stamp and size; undefined in a first build until readChanged stats the file */
+  mtime?: number;
+  size?: number;
 }
 
 interface Survey {
@@ -234,28 +241,31 @@ export class KnowledgeIndex {
     this.total = undefined;
     if (!options.fresh) this.remove(learning.id);
     const tags = learning.tags.join(' ');
-    const row = {
-      id: learning.id,
-      path: learning.file ?? null,
-      title: learning.title,
-      body: learning.body,
+    // positional (the columns of STATEMENTS.insert): binding by name looked up 12 names a row
+    const row = [
+      learning.id,
+      learning.file ?? null,
+      learning.title,
+      learning.body,
       tags,
-      scope_kind: learning.scope.kind,
-      scope_name: learning.scope.kind === 'org' ? null : learning.scope.name,
-      status: learning.status,
-      confidence: learning.confidence,
-      updated: learning.updated,
-      json: JSON.stringify(learning),
-      stems: options.stems === false ? '' : stemsOf(learning),
-    };
+      learning.scope.kind,
+      learning.scope.kind === 'org' ? null : learning.scope.name,
+      learning.status,
+      learning.confidence,
+      learning.updated,
+      JSON.stringify(learning),
+      options.stems === false ? '' : stemsOf(learning),
+    ];
     let info: Database.RunResult;
     try {
-      info = this.stmt.insert.run(row);
+      info = this.stmt.insert.run(...row);
     } catch (error) {
       // Two files with the same id (a copy): the last one read wins, as in a normal sync.
       if (!options.fresh || (error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-      this.remove(learning.id);
-      info = this.stmt.insert.run(row);
+      // (in a first build the rows have no FTS entries yet: an FTS 'delete' of one would corrupt the index)
+      if (options.fts === false) this.stmt.deleteId.run(learning.id);
+      else this.remove(learning.id);
+      info = this.stmt.insert.run(...row);
     }
     if (options.fts !== false)
       this.stmt.ftsInsert.run(info.lastInsertRowid, learning.title, tags, learning.body);
@@ -337,8 +347,18 @@ export class KnowledgeIndex {
       ).map((r) => [r.path, r]),
     );
     const changed: Changed[] = [];
+    // `<dir>/` as path.join writes it, then + name (a directory entry is one plain segment): path.join's own
+    // result strings held ~480 bytes each, 46 MB for 100,000 paths.
+    const prefix = path.join(dir, '_').slice(0, -1);
+    if (known === 0 && indexed.size === 0 && names.length > BATCH) {
+      // A first build: every file is new, so none is stat()ed here; readChanged does it a batch at a time
+      // (no list of 100,000 stats held at once), in name order (the files table's key grows at its end).
+      for (const name of names.sort()) changed.push({ file: prefix + name });
+      report.files = report.added = changed.length;
+      return { report, dirMtime, startedAt, known, changed, gone: [], writes: true };
+    }
     for (const name of names) {
-      const file = path.join(dir, name);
+      const file = prefix + name;
       report.files++;
       let info: { mtimeMs: number; ctimeMs: number; size: number } | undefined;
       try {
@@ -381,10 +401,12 @@ export class KnowledgeIndex {
     // one pass over all the text instead of a segment per transaction to merge later.
     const bulk = known === 0 && changed.length > BATCH;
     // ... and in one transaction: a commit per batch made SQLite checkpoint the WAL again and again.
-    if (bulk) this.db.exec('BEGIN');
+    if (bulk)
+      this.db.exec('BEGIN; DROP INDEX IF EXISTS learnings_scope; DROP INDEX IF EXISTS learnings_status;');
     try {
       await this.readChanged(changed, report, bulk);
-      if (bulk) this.db.exec('COMMIT');
+      // ... and the secondary indexes are built once, from the rows (one sort instead of a B-tree insert a row)
+      if (bulk) this.db.exec(`${INDEXES} COMMIT;`);
     } finally {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     }
@@ -417,15 +439,28 @@ export class KnowledgeIndex {
     // Past STEM_BULK files a first build leaves it to the query (search stems a candidate without them).
     const stems = !bulk || changed.length <= STEM_BULK;
     for (let i = 0; i < changed.length; i += BATCH) {
-      const batch = changed.slice(i, i + BATCH).map((c) => {
+      const batch: (Changed & { text?: string; learning?: Learning })[] = [];
+      for (const c of changed.slice(i, i + BATCH)) {
+        if (c.mtime === undefined) {
+          let info: { mtimeMs: number; ctimeMs: number; size: number };
+          try {
+            info = statSync(c.file);
+          } catch {
+            report.files--; // removed meanwhile
+            report.added--;
+            continue;
+          }
+          c.mtime = changeStamp(info);
+          c.size = info.size;
+        }
         let text: string | undefined;
         try {
           text = readFileSync(c.file, 'utf8');
         } catch (error) {
           report.errors.push(`${c.file}: ${(error as Error).message}`);
         }
-        return { ...c, text, learning: text === undefined ? undefined : readCanonical(text, c.file) };
-      });
+        batch.push({ ...c, text, learning: text === undefined ? undefined : readCanonical(text, c.file) });
+      }
       // Files not in habitat's own format (edited by hand): the YAML parser and zod, loaded only then.
       const unusual = batch.filter((c) => c.text !== undefined && !c.learning);
       if (unusual.length) {
@@ -434,7 +469,9 @@ export class KnowledgeIndex {
           try {
             c.learning = parseLearning(c.text!, c.file);
           } catch (error) {
-            report.errors.push((error as Error).message);
+            // the YAML parser's messages name a line, not the file
+            const message = (error as Error).message;
+            report.errors.push(message.includes(c.file) ? message : `${c.file}: ${message}`);
           }
         }
       }

@@ -171,3 +171,64 @@ describe('the read-only open', () => {
     expect(openKnowledgeIfCurrent(opts)).toBeUndefined();
   });
 });
+
+describe('a first build', () => {
+  test('of hundreds of files (rows first, FTS and indexes built once) indexes what a file-by-file sync does', async () => {
+    const root = testdir();
+    const dir = path.join(root, 'knowledge');
+    const words = 'postgres redis deploy rollout cache queue worker token proxy region timeout retry'.split(
+      ' ',
+    );
+    const learning = (i: number): Learning => ({
+      id: `k-bulk${i.toString().padStart(4, '0')}`,
+      title: `${words[i % 12]} lesson ${i} about ${words[(i * 5) % 12]}`,
+      body: `The ${words[(i * 7) % 12]} of service-${i % 9} needs ${words[(i * 3) % 12]} set to ${i}.`,
+      tags: [words[i % 5]!],
+      scope: i % 2 ? { kind: 'org' } : { kind: 'project', name: `p${i % 3}` },
+      status: i % 17 ? 'active' : 'pending',
+      confidence: 0.5,
+      provenance: [{ source: 'person', time: '2026-01-01T00:00:00.000Z' }],
+      supersedes: [],
+      conflictsWith: [],
+      created: '2026-01-01T00:00:00.000Z',
+      updated: `2026-01-01T00:${String(i % 60).padStart(2, '0')}:00.000Z`,
+    });
+    const stateA = path.join(root, 'a');
+    const stateB = path.join(root, 'b');
+    // B: one file first, so the rest arrive in a sync of a non-empty index (a row and its FTS entry at a time)
+    const { writeFileSync: write, mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    write(path.join(dir, 'first-bulk0000.md'), formatLearning(learning(0)));
+    keep((await openKnowledge({ stateDir: stateB, knowledgeDir: dir })).index);
+    for (let i = 1; i < 320; i++) write(path.join(dir, `l-${i}.md`), formatLearning(learning(i)));
+    // a copy under another name (the same id: one of the two is indexed), and a file that does not parse
+    write(path.join(dir, 'zz-copy.md'), formatLearning({ ...learning(5), title: 'postgres copy of five' }));
+    write(path.join(dir, 'broken.md'), '---\nid: [unclosed\n---\nbody\n');
+    const a = await openKnowledge({ stateDir: stateA, knowledgeDir: dir });
+    const b = await openKnowledge({ stateDir: stateB, knowledgeDir: dir });
+    keep(a.index);
+    keep(b.index);
+    expect(a.report).toMatchObject({
+      files: 322,
+      added: 322,
+      errors: [expect.stringContaining('broken.md')],
+    });
+    expect(b.report).toMatchObject({ added: 321, errors: [expect.stringContaining('broken.md')] });
+    const rows = (index: KnowledgeIndex) =>
+      index
+        .all()
+        .map((l) => JSON.stringify(l))
+        .sort();
+    expect(a.index.count()).toBe(320);
+    expect(rows(a.index)).toEqual(rows(b.index));
+    expect(a.index.get('k-bulk0005')!.title).toBe('postgres copy of five'); // the last read, in name order
+    for (const q of ['postgres rollout', 'service-3 timeout', 'redis', 'copy of five', 'nothing here'])
+      expect(searchKnowledge(a.index, q, { includePending: true })).toEqual(
+        searchKnowledge(b.index, q, { includePending: true }),
+      );
+    const indexes = (index: KnowledgeIndex) =>
+      index.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
+    expect(indexes(a.index)).toEqual(indexes(b.index));
+    expect(indexes(a.index)).toContainEqual({ name: 'learnings_status' });
+  });
+});
