@@ -64,6 +64,7 @@ export {
   type Stream,
 } from './run-output.js';
 export { formsOf, Scrubber, type Secret, scrubTree } from './scrub.js';
+export { type SpawnerEvent, useSpawner } from './spawner.js';
 export { resultBeforeStart, startRun } from './start-run.js';
 export { coordinatorId, LABEL_COORDINATOR, LABEL_SWARM_RUN, settleSwarm, swarmBackend } from './swarm.js';
 export type * from './types.js';

@@ -38,8 +38,11 @@ export const EXIT_FILE = '.exit';
 // and keeps from the agent: $PPID alone is wrong if the kill came before the shell started), what is still in
 // the pipes would die with the wrapper:
 // it is drained into `.out.rest`/`.err.rest` (GNU dd, non-blocking) for the next coordinator (`leftoverOutput`).
+// A run forked by the coordinator's spawner process (spawner.ts) has the spawner as its parent, named in
+// HABITAT_SPAWNER_PID: the coordinator is then the spawner's parent (a spawner whose coordinator was killed is
+// re-parented at once, so this holds even in the moment before it exits itself).
 export const WRAPPER_SCRIPT =
-  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; unset HABITAT_COORDINATOR_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; sp=${HABITAT_SPAWNER_PID:-}; unset HABITAT_COORDINATOR_PID HABITAT_SPAWNER_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ -n "$sp" ] && [ "$pp" = "$sp" ]; then { read -r _ _ _ pp _ < "/proc/$sp/stat"; } 2>/dev/null || pp=; fi; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
 
 /** The FIFOs a local run's stdout and stderr go through, in its run dir. */
 export const OUT_FIFO = '.out';
@@ -49,11 +52,18 @@ export const REST_FILES = { stdout: '.out.rest', stderr: '.err.rest' } as const;
 
 /** Wrappers of earlier versions, still recognised (their runs are adopted, without their later output). */
 const EARLIER_SCRIPTS = [
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; unset HABITAT_COORDINATOR_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
   '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
   '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$PPID" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
 ];
 
 export const SH = '/bin/sh';
+
+/** How often an adopted local run is checked for having ended. */
+export const FOLLOW_POLL_MS = 250;
+
+/** How long to wait for output pipes to close after the main process exits before killing stragglers. */
+export const DRAIN_MS = 2000;
 
 /** The wrapped command line for `command args` in `runDir`. */
 export function wrap(runDir: string, command: string, args: string[]): { command: string; args: string[] } {
@@ -180,6 +190,24 @@ export function openFifoReaders(runDir: string): [number, number] | undefined {
   } catch {
     for (const fd of fds) closeQuietly(fd);
     return undefined; // not there (an earlier wrapper, plain pipes) or not a FIFO
+  }
+}
+
+/**
+ * Open and close a write end of a run's FIFOs once, right after opening their read ends where every writer may
+ * already be gone (a run forked elsewhere that ended at once). Linux reports a FIFO's end (EPOLLHUP) only to a
+ * reader opened before the last writer closed it: without this such a reader would wait for ever. A live
+ * writer keeps the FIFO going as before.
+ */
+export function touchWriters(runDir: string): void {
+  for (const name of [OUT_FIFO, ERR_FIFO]) {
+    try {
+      closeSync(
+        openSync(path.join(runDir, name), constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW),
+      );
+    } catch {
+      // no reader (then nothing waits) or no FIFO
+    }
   }
 }
 

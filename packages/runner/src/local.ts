@@ -9,7 +9,9 @@ import { RunError } from './errors.js';
 import {
   attachOutput,
   checkCommand,
+  DRAIN_MS,
   ERR_FIFO,
+  FOLLOW_POLL_MS,
   findLiveLocal,
   leftoverOutput,
   OUT_FIFO,
@@ -21,21 +23,17 @@ import {
   wrapperOf,
 } from './local-wrapper.js';
 import { spawnTurn } from './spawn-turn.js';
+import { startThroughSpawner } from './spawned.js';
+import { activeSpawner } from './spawner.js';
 
 export type { BackendExit, OutputSink } from './backend.js';
 
 const execFileAsync = promisify(execFile);
 
-/** How often an adopted local run is checked for having ended. */
-const FOLLOW_POLL_MS = 250;
-
 function parseRef(ref: string): { pid: number; runDir: string } {
   const at = ref.indexOf('@');
   return { pid: Number(at < 0 ? ref : ref.slice(0, at)), runDir: at < 0 ? '' : ref.slice(at + 1) };
 }
-
-/** How long to wait for output pipes to close after the main process exits before killing stragglers. */
-const DRAIN_MS = 2000;
 
 /**
  * The FIFOs the agent's stdout and stderr go through, made in its run dir (owned by the agent's user, whose
@@ -77,6 +75,12 @@ export async function startLocal(spec: RunSpec, onOutput: OutputSink): Promise<B
   const p = spec.process;
   const runDir = path.join(spec.stateDir, 'runs', spec.runId);
   checkCommand(p.command, p.cwd, p.env);
+  const spawner = activeSpawner();
+  if (spawner) {
+    const run = await startThroughSpawner(spawner, spec, onOutput);
+    if (run) return run;
+    // no FIFOs could be made: plain pipes, forked here
+  }
   const fifos = await outputFifos(runDir, p);
   const writeFds = fifos?.write;
   // Our write ends are open: reading cannot see a premature end.

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { activeSpawner } from './spawner.js';
 
 /** `<stateDir>/secrets/<runId>`: mode 0700, owned by the run's user; its files 0400. */
 export function secretsDirOf(stateDir: string, runId: string): string {
@@ -40,10 +41,14 @@ export async function removeRunSecrets(stateDir: string, runId: string): Promise
   await rm(secretsDirOf(stateDir, runId), { recursive: true, force: true });
 }
 
-/** Remove everything of a run but its log and record. */
+/**
+ * Remove everything of a run but its log and record. The run dir (the agent's to fill) goes through the
+ * spawner process when one is in use (spawner.ts): Node's async recursive rm walks the tree in JS, on this loop.
+ */
 export async function removeRunFiles(stateDir: string, runId: string): Promise<void> {
   await removeRunSecrets(stateDir, runId);
-  await rm(path.join(stateDir, 'runs', runId), { recursive: true, force: true });
+  const runDir = path.join(stateDir, 'runs', runId);
+  if (!(await activeSpawner()?.remove([runDir]))) await rm(runDir, { recursive: true, force: true });
   await rm(ownerFile(stateDir, runId), { force: true });
 }
 

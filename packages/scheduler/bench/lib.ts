@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectDaemon, type DaemonClient } from '@habitat/scheduler';
 
-export const CLI = path.resolve(import.meta.dirname, '../../../apps/cli/dist/index.js');
+/** `HABITAT_BENCH_CLI` points at another build's `index.js` (e.g. a copy of an older dist), to interleave the two. */
+export const CLI = process.env.HABITAT_BENCH_CLI
+  ? path.resolve(process.env.HABITAT_BENCH_CLI)
+  : path.resolve(import.meta.dirname, '../../../apps/cli/dist/index.js');
 
 /** A coordinator root with `count` agents; `agentYaml(i)` is agent i's file. */
 export function fleet(count: number, agentYaml: (i: number) => string, settings = ''): string {

@@ -23,9 +23,9 @@ import {
   type StartRunOptions,
   startRun,
   sweepRunFiles,
+  useSpawner,
   writeResultRecord,
 } from '@habitat/runner';
-import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import { type AccountReport, Accounts, accountOf } from './accounts.js';
@@ -57,6 +57,7 @@ import { type DaemonServer, serveControl } from './socket.js';
 import { checkSocketPath, freeBytes, isStorageFull, MIN_FREE_BYTES, secureStateDir } from './state-dir.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
 import { openStore, type PlanRow, type RunRow, type Store } from './store.js';
+import { type CoordinatorWatch, watchCoordinator } from './watch-coordinator.js';
 
 /** Starts one run; the default is `@habitat/runner`'s `startRun`. */
 export type Launcher = (agent: AgentConfig, options: StartRunOptions) => RunHandle;
@@ -115,13 +116,14 @@ export class Daemon extends EventEmitter {
   >();
   private readonly queue: RunRow[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private watcher: FSWatcher | undefined;
+  private watcher: CoordinatorWatch | undefined;
   private server: DaemonServer | undefined;
   private stopping = false;
   private starting: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private releaseLock: (() => void) | undefined;
+  private releaseSpawner: (() => void) | undefined;
   /** set while the disk is full: nothing starts, finished runs wait in `unrecorded` */
   private degraded: { since: number; message: string } | undefined;
   private readonly unrecorded: [string, RunResult][] = [];
@@ -181,6 +183,11 @@ export class Daemon extends EventEmitter {
     if (this.stopping) return;
     secureStateDir(this.stateDir);
     this.releaseLock = await acquireLock(this.stateDir);
+    // Local runs fork in a spawner process, off this event loop (runner spawner.ts); a one-off run forks here.
+    if (!this.options.once)
+      this.releaseSpawner = useSpawner((e) =>
+        this.log(e.event === 'spawner.died' ? 'warn' : 'info', { ...e }, e.event),
+      );
     try {
       if (this.stopping) return;
       // Before the store: a disk too full to open it is notified too (unrecorded).
@@ -234,6 +241,7 @@ export class Daemon extends EventEmitter {
       this.tick();
       this.pump(); // runs a previous daemon left queued start now, not at the next fire
     } catch (error) {
+      this.releaseSpawner?.();
       this.releaseLock?.();
       throw error;
     }
@@ -397,18 +405,10 @@ export class Daemon extends EventEmitter {
   }
 
   private async watchAgents(): Promise<void> {
-    const watcher = watch([this.settings.agentsDir, path.join(this.settings.root, 'habitat.yaml')], {
-      depth: 0,
-      ignoreInitial: true,
-      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
-    });
-    this.watcher = watcher;
-    watcher.on('all', (_event, file) => {
-      if (!/\.ya?ml$/.test(file)) return;
+    this.watcher = await watchCoordinator(this.settings.root, this.settings.agentsDir, () => {
       clearTimeout(this.reloadTimer);
       this.reloadTimer = setTimeout(() => void this.reload(), 50);
     });
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     const { coordinator } = await loadGuarded(this.options.root, this.stateDir);
     if (JSON.stringify(coordinator.agents) !== JSON.stringify([...this.agents.values()])) await this.reload();
   }
@@ -1275,6 +1275,7 @@ export class Daemon extends EventEmitter {
     await this.notifier?.close();
     // Undefined when stopped before the store opened (the field is set once it is).
     (this.store as Store | undefined)?.close();
+    this.releaseSpawner?.();
     this.releaseLock?.();
   }
 }
