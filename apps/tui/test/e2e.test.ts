@@ -212,3 +212,86 @@ test('habitat --utc tui shows times in UTC, as the CLI does; without it, the loc
     rmSync(nightly, { force: true });
   }
 }, 60_000);
+
+test("sessions search shows a tool call's input as text, not as escaped JSON", async () => {
+  // a Claude Code transcript whose Edit call spans lines; indexed into this coordinator's state dir
+  const home = mkdtempSync(path.join(tmpdir(), 'habitat-tui-e2e-claude-'));
+  const file = path.join(home, 'projects', '-w-app', 's-edit.jsonl');
+  mkdirSync(path.dirname(file), { recursive: true });
+  const base = { sessionId: 's-edit', cwd: '/w/app', version: '2.1.0' };
+  writeFileSync(
+    file,
+    `${[
+      {
+        ...base,
+        type: 'user',
+        uuid: 'u1',
+        timestamp: '2026-11-30T09:00:00Z',
+        message: { role: 'user', content: 'deploy the site' },
+      },
+      {
+        ...base,
+        type: 'assistant',
+        uuid: 'u2',
+        parentUuid: 'u1',
+        timestamp: '2026-11-30T09:00:05Z',
+        message: {
+          id: 'msg_1',
+          role: 'assistant',
+          model: 'claude-sonnet-4-5',
+          content: [
+            {
+              type: 'tool_use',
+              id: 'toolu_1',
+              name: 'Edit',
+              input: {
+                file_path: '/w/app/deploy.sh',
+                old_string: 'cd site\nnpm run build',
+                new_string: 'cd site\nnpm run walrusdeploy',
+              },
+            },
+          ],
+        },
+      },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join('\n')}\n`,
+  );
+  execFileSync(process.execPath, [
+    CLI,
+    '-C',
+    root,
+    'sessions',
+    'index',
+    '--no-defaults',
+    '--claude-dir',
+    home,
+  ]);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'search',
+    '-x',
+    '120',
+    '-y',
+    '30',
+    `'${process.execPath}' '${TUI}' --dir '${root}'`,
+  );
+  const shown = () => tmux('capture-pane', '-p', '-t', 'search');
+  const type = (...k: string[]) => tmux('send-keys', '-t', 'search', ...k);
+  const end = Date.now() + 15_000;
+  while (!/\[1 fleet\]/.test(shown()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  type('3');
+  type('/');
+  type('-l', 'walrusdeploy');
+  type('Enter');
+  let s = '';
+  while (!/string: cd site/.test((s = shown())) && Date.now() < end + 15_000)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(s).toMatch(/…string: cd site npm run «walrusdeploy»$/m);
+  expect(s).not.toContain('\\n');
+  expect(s).not.toContain('"new_string"');
+  tmux('kill-session', '-t', 'search');
+  rmSync(home, { recursive: true, force: true });
+}, 60_000);

@@ -237,7 +237,7 @@ describe('SessionsView', () => {
         height={10}
       />,
     );
-    expect(lastFrame()).toContain('1 hits for "build"');
+    expect(lastFrame()).toContain('1 hit for "build"');
     expect(lastFrame()).toContain('> fix the build · agent digest · 2026-11-24 10:00 · text');
     expect(lastFrame()).toContain('run the [build] again');
   });

@@ -1,5 +1,6 @@
 import { parseDuration } from '@habitat/config/core';
 import { SessionsError } from './errors.js';
+import { inputText } from './input-text.js';
 import { and, leaf, or, type QueryNode, Ranker, type RankTuning } from './query-rank.js';
 import { type DB, openDatabase } from './store.js';
 import type {
@@ -417,7 +418,13 @@ export class SessionIndex {
         return {
           ...r,
           score,
-          snippet: snippetOf([r.text, r.thinking, r.input], tokens, prefix, open, close),
+          snippet: snippetOf(
+            [r.text, r.thinking, r.input === null ? null : inputText(r.input)],
+            tokens,
+            prefix,
+            open,
+            close,
+          ),
         };
       });
       return rows.map((r) => ({

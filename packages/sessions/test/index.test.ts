@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { generateCorpus } from '../bench/gen-corpus.js';
 import { indexSessions, openSessionIndex } from '../src/index.js';
+import { inputText } from '../src/input-text.js';
 
 let dir: string;
 beforeEach(() => {
@@ -649,4 +650,50 @@ test('watchSessions indexes again when a transcript grows', async () => {
   const ix = openSessionIndex(join(dir, 'sessions.db'));
   expect(ix.search('chokidar').hits.map((h) => h.sessionId)).toEqual(['s11']);
   ix.close();
+});
+
+describe('search snippets of a tool call', () => {
+  test('show its input as text (real lines folded to spaces), not as escaped JSON', () => {
+    claudeFile('s-input.jsonl', [
+      user('deploy the site'),
+      ...assistant('i1', [
+        {
+          type: 'tool_use',
+          id: 'toolu_i1',
+          name: 'Edit',
+          input: {
+            file_path: '/w/app/deploy.sh',
+            old_string: 'cd site\nnpm run build',
+            new_string: 'cd site\nnpm run walrusdeploy -- --tag "v2"',
+          },
+        },
+      ]),
+      // a tool's answer keeps what it says, a literal backslash-n included
+      result('toolu_i1', 'walrusdeploy: no such script; try \\n in quotes'),
+    ]);
+    index();
+    const db = openSessionIndex(join(dir, 'sessions.db'));
+    try {
+      const hits = db.search('walrusdeploy').hits;
+      const call = hits.find((h) => h.kind === 'tool_use');
+      expect(call?.snippet).toBe('…string: cd site npm run «walrusdeploy» -- --tag "v2…');
+      const answer = hits.find((h) => h.kind === 'tool_result');
+      expect(answer?.snippet).toBe('«walrusdeploy»: no such script; try \\n in quotes');
+      // the line break was a word break: its next word is found, and marked, as its own word
+      expect(db.search('build').hits.find((h) => h.kind === 'tool_use')?.snippet).toContain(
+        'site npm run «build» new_string:',
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test('inputText: fields as `key: value` lines, strings as they are, other values as JSON', () => {
+  expect(inputText('{"command":"a\\nb","timeout":5,"opts":{"x":[1]}}')).toBe(
+    'command: a\nb\ntimeout: 5\nopts: {"x":[1]}',
+  );
+  expect(inputText('"just text"')).toBe('just text');
+  expect(inputText('[1,2]')).toBe('[1,2]');
+  expect(inputText('not json {')).toBe('not json {');
 });

@@ -49,7 +49,7 @@ export function SessionsView({ sessions, width, height }: SessionsViewProps) {
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate">
         {sessions.query
-          ? `${sessions.hits.length} hits for "${sessions.query}"${sessions.mode === 'any' ? ' (any word)' : ''} · enter reads the transcript`
+          ? `${sessions.hits.length} hit${sessions.hits.length === 1 ? '' : 's'} for "${sessions.query}"${sessions.mode === 'any' ? ' (any word)' : ''} · enter reads the transcript`
           : 'Press / to search the session index'}
       </Text>
       {sessions.error && <Text>{fit(sessions.error, width)}</Text>}
