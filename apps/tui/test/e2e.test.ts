@@ -286,9 +286,11 @@ test("sessions search shows a tool call's input as text, not as escaped JSON", a
   type('/');
   type('-l', 'walrusdeploy');
   type('Enter');
-  let s = '';
-  while (!/string: cd site/.test((s = shown())) && Date.now() < end + 15_000)
+  let s = shown();
+  while (!/string: cd site/.test(s) && Date.now() < end + 15_000) {
     await new Promise((r) => setTimeout(r, 100));
+    s = shown();
+  }
   expect(s).toMatch(/…string: cd site npm run «walrusdeploy»$/m);
   expect(s).not.toContain('\\n');
   expect(s).not.toContain('"new_string"');
