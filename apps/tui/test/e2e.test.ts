@@ -283,8 +283,12 @@ test("sessions search shows a tool call's input as text, not as escaped JSON", a
   const end = Date.now() + 15_000;
   while (!/\[1 fleet\]/.test(shown()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   type('3');
+  while (!/\[3 sessions\]/.test(shown()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   type('/');
   type('-l', 'walrusdeploy');
+  // Enter once the prompt holds the words (sent at once, it can reach the prompt before they do)
+  while (!/search sessions: walrusdeploy/.test(shown()) && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 100));
   type('Enter');
   let s = shown();
   while (!/string: cd site/.test(s) && Date.now() < end + 15_000) {
