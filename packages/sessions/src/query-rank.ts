@@ -171,9 +171,10 @@ export class Ranker {
       return v <= 0 ? 1e-6 : v;
     });
     const avgdl = totals.tokens / totals.rows;
-    // octet_length = length: the row is ASCII (SQLite counts in C), so the cheap regex counts exactly
+    // octet_length = length: the row is ASCII (SQLite counts in C), so the cheap regex counts exactly; the sizes
+    // as hex text, not blobs (a Buffer per row costs more than decoding the hex here)
     const rows = this.sql(
-      `SELECT e.id, d.sz,
+      `SELECT e.id, hex(d.sz),
            coalesce(length(e.text), 0) + coalesce(length(e.thinking), 0) + coalesce(length(e.input), 0)
              = coalesce(octet_length(e.text), 0) + coalesce(octet_length(e.thinking), 0) + coalesce(octet_length(e.input), 0),
            e.text, e.thinking, e.input
@@ -181,13 +182,13 @@ export class Ranker {
     )
       .raw()
       .all(JSON.stringify(ids)) as Array<
-      [number, Uint8Array, number, string | null, string | null, string | null]
+      [number, string, number, string | null, string | null, string | null]
     >;
     const counter = new TermCounter(leaves);
     const tf = new Array<number>(leaves.length);
     const scored: RankedRow[] = [];
     for (const [id, sz, ascii, ...columns] of rows) {
-      const k = 1.2 * (0.25 + (0.75 * sumVarints(sz)) / avgdl);
+      const k = 1.2 * (0.25 + (0.75 * sumHexVarints(sz)) / avgdl);
       tf.fill(0);
       for (const c of columns) if (c) counter.add(c, ascii === 1, tf);
       let score = 0;
@@ -296,15 +297,15 @@ function varints(b: Uint8Array): number[] {
   return out;
 }
 
-function sumVarints(b: Uint8Array): number {
-  // docsize values are small: the one-byte case inline
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i]!;
-    if (c < 0x80) s += c;
-    else return varints(b).reduce((a, x) => a + x, 0);
+/** The sum of the varints in a hex string (a docsize row: one token count per column). */
+function sumHexVarints(hex: string): number {
+  let simple = 0;
+  for (let i = 0; i < hex.length; i += 2) {
+    const c = Number.parseInt(hex.slice(i, i + 2), 16);
+    if (c >= 0x80) return varints(Buffer.from(hex, 'hex')).reduce((a, x) => a + x, 0);
+    simple += c;
   }
-  return s;
+  return simple;
 }
 
 const TOKEN = '[\\p{L}\\p{N}\\p{Co}]';
