@@ -196,7 +196,13 @@ describe('where every word is common (generated corpus)', () => {
     const own = open(genDb, { window: 2000 });
     try {
       for (const q of ['docker', 'timeout', 'function', 'migration', 'the'])
-        expect(ids(own.search(q, { limit: 50 }).hits), q).toEqual(ids(fts.search(q, { limit: 50 }).hits));
+        for (const filter of [{}, { tool: 'Bash' }, { errors: true }]) {
+          const want = fts.search(q, { limit: 50, ...filter }).hits;
+          expect(want.length, q).toBeGreaterThan(0);
+          expect(ids(own.search(q, { limit: 50, ...filter }).hits), `${q} ${JSON.stringify(filter)}`).toEqual(
+            ids(want),
+          );
+        }
     } finally {
       fts.close();
       own.close();
