@@ -12,14 +12,16 @@ interface Span {
   kind: string;
 }
 
-const PAIR =
-  /\b(?:key|name|property)[ \t]*=[ \t]*(["'])([^"'\n<>]{1,64})\1[^<>\n]{0,80}?\bvalue[ \t]*=[ \t]*(["'])([^"'\n]*)\3/gi;
+/** the naming attribute, up to the `value=` it names (same tag, same line) */
+const NAME_BEFORE = /\b(?:key|name|property)=(["'])([^"'\n<>]{1,64})\1[^<>\n]{0,80}?\s$/i;
+/** the value after `value=` */
+const VALUE = /^(["'])([^"'\n]*)\1/;
 
 /** `%NAME%` (a Windows environment variable), `$NAME`, `${…}`, `{{…}}`: where a value comes from, not a value. */
 const REFERENCE = /^(?:%[A-Za-z_][\w.]*%|\$\{?[A-Za-z_][\w.]*\}?|\{\{.*\}\}|\$\{\{.*\}\})$/;
 
 /**
- * Spans of attribute-named secrets in `text` (gated by the caller on `value=`); `keep` receives the ranges of
+ * Spans of attribute-named secrets in `text` (gated by the caller on `value=`: attributes are written without spaces around `=`); `keep` receives the ranges of
  * values named as non-secrets.
  */
 export function collectAttributePairs(
@@ -28,11 +30,16 @@ export function collectAttributePairs(
   keep: Span[],
   names: { secret: (name: string) => boolean; notSecret: (name: string) => boolean },
 ): void {
-  for (const m of text.matchAll(PAIR)) {
-    const name = m[2] as string;
-    const value = m[4] as string;
-    const end = m.index + m[0].length - 1;
-    const start = end - value.length;
+  // from each `value=` back to the attribute naming it: a regex tried at every position cost 6% of redaction
+  for (let at = text.indexOf('value='); at >= 0; at = text.indexOf('value=', at + 6)) {
+    const head = NAME_BEFORE.exec(text.slice(Math.max(0, at - 160), at));
+    if (!head) continue;
+    const m = VALUE.exec(text.slice(at + 6, at + 6 + 4096));
+    if (!m) continue;
+    const name = head[2] as string;
+    const value = m[2] as string;
+    const start = at + 7;
+    const end = start + value.length;
     if (names.notSecret(name)) keep.push({ start, end, kind: 'keep' });
     else if (names.secret(name) && value.length >= 4 && !REFERENCE.test(value))
       spans.push({ start, end, kind: 'env' });

@@ -76,7 +76,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       }
       if (text.includes('=') || text.includes(':')) collectEnvSpans(text, spans);
       const keep: Span[] = [];
-      if (text.includes('value')) collectAttributePairs(text, spans, keep, ATTRIBUTE_NAMES);
+      if (text.includes('value=')) collectAttributePairs(text, spans, keep, ATTRIBUTE_NAMES);
       // one pass finds the lines both layers below look at
       const lines = candidateLines(text);
       collectSecretlintSpans(text, spans, lines);
