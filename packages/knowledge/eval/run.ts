@@ -300,4 +300,22 @@ if (process.argv.includes('--subject')) {
     );
   }
 }
+
+if (process.argv.includes('--timing')) {
+  // What the brief's same-subject search costs: every query's brief with and without it, interleaved round by
+  // round, medians of the per-round totals.
+  const rounds = 7;
+  const times: Record<'with' | 'without', number[]> = { with: [], without: [] };
+  for (let r = 0; r < rounds; r++)
+    for (const mode of r % 2 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+      const t = performance.now();
+      for (const q of queries)
+        buildContext(index, { task: q.query, project: q.project, rule: { subjectSearch: mode === 'with' } });
+      times[mode].push((performance.now() - t) / queries.length);
+    }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `brief per query: with the subject search ${median(times.with).toFixed(2)} ms, without ${median(times.without).toFixed(2)} ms (ratio ${(median(times.with) / median(times.without)).toFixed(2)}; ${rounds} rounds interleaved)`,
+  );
+}
 index.close();

@@ -4,8 +4,8 @@
 import { BRIEF_COEFFICIENTS } from './brief-coefficients.js';
 import { type BriefModel, briefFeatures, briefProbability } from './brief-model.js';
 import type { KnowledgeIndex } from './index-db.js';
-import { DEFAULT_TUNING, type SearchOptions, searchKnowledge } from './search.js';
-import { subjectOverlap } from './subject.js';
+import { DEFAULT_TUNING, type SearchOptions, searchKnowledge, staleOf } from './search.js';
+import { laterOfSameScope, subjectOverlap } from './subject.js';
 import { estimateTokens, keyTerms, similarity } from './text.js';
 import type { KnowledgeHit, Learning } from './types.js';
 
@@ -65,6 +65,8 @@ export interface BriefRule {
   boost: Record<KnowledgeHit['scopeMatch'], number>;
   /** same-subject cut of the "older" rule (default SAME_SUBJECT_IN_BRIEF) */
   sameSubject?: number;
+  /** look for newer same-subject learnings with a search for each briefed learning's title (default true) */
+  subjectSearch?: boolean;
 }
 
 /** Chosen on the eval's tuning half (was agent 1.15, project 1.1, org 1, other 1). */
@@ -118,6 +120,8 @@ const sameScope = (a: Learning, b: Learning) =>
  * eval's tuning half (`run.ts --subject`): the lowest cut that marks no pair "older" that is not a changed fact.
  */
 export const SAME_SUBJECT_IN_BRIEF = 0.175;
+/** How many of the brief's best hits get a search of their own for a newer statement (each costs a search). */
+const SUBJECT_SEARCHES = 3;
 
 /** The newest active learning of the hit's scope about the same subject, written a month or more later. */
 function newerOnSameSubject(
@@ -227,18 +231,35 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
   // (the change was said in words the rules do not know: "stopped", "bumped to", "we left"): the newer goes
   // first and the older is marked as older, to be checked, not as contradicted.
   const subjectCut = options.rule?.sameSubject ?? SAME_SUBJECT_IN_BRIEF;
+  // The few best hits only (what the brief leads with); the pool first, a search only when it has nothing.
+  const leading = new Set(
+    [...best.values()]
+      .sort((a, b) => b.score - a.score)
+      .slice(0, SUBJECT_SEARCHES)
+      .map((h) => h.learning.id),
+  );
   for (const hit of [...best.values()]) {
     if (hit.stale) continue;
     // Where a newer statement of the same fact is looked for: everything the task's searches found, and what a
     // search for this learning's own title finds (the newer one may say it in words the task does not use).
-    const own = searchKnowledge(index, `${hit.learning.title} ${hit.learning.tags.join(' ')}`, {
-      limit: 6,
-      ...(options.project ? { project: options.project } : {}),
-      ...(options.agent ? { agent: options.agent } : {}),
-      ...(options.now ? { now: options.now } : {}),
-      tuning: { ...options.tuning, feedbackDocs: 0 },
-    }).filter((c) => c.learning.created > hit.learning.created);
-    const newer = newerOnSameSubject(index, hit, [...pool.values(), ...best.values(), ...own], subjectCut);
+    const found = [...pool.values(), ...best.values()];
+    let newer = newerOnSameSubject(index, hit, found, subjectCut);
+    if (!newer && leading.has(hit.learning.id) && options.rule?.subjectSearch !== false) {
+      const own = laterOfSameScope(index, hit.learning)
+        .filter((o) => !pool.has(o.id))
+        .map((learning): KnowledgeHit => {
+          const stale = staleOf(index, learning, options.now);
+          return {
+            learning,
+            score: hit.score,
+            evidence: hit.evidence,
+            snippet: '',
+            scopeMatch: hit.scopeMatch,
+            ...(stale ? { stale } : {}),
+          };
+        });
+      if (own.length) newer = newerOnSameSubject(index, hit, own, subjectCut);
+    }
     if (!newer) continue;
     best.set(hit.learning.id, {
       ...hit,

@@ -3,6 +3,7 @@
 // ("service", "days"), so a changed fact told in new words still matches its old statement, and two learnings that
 // merely share a project's vocabulary do not. Used by the brief (newer first) and on add (a proposed conflict).
 import type { KnowledgeIndex } from './index-db.js';
+import { matchExpression } from './search.js';
 import { keyTerms, stem } from './text.js';
 import type { Learning } from './types.js';
 
@@ -39,4 +40,26 @@ export function subjectOverlap(index: KnowledgeIndex, a: Text, b: Text): number 
   }
   for (const [s, w] of wb) if (!wa.has(s)) union += w;
   return union > 0 ? shared / union : 0;
+}
+
+/**
+ * Active learnings of `l`'s scope that match its title and tags, written after it, best BM25 first: where a newer
+ * statement of the same fact may be. One FTS query of a few rows (the brief runs it for its leading hits).
+ */
+export function laterOfSameScope(index: KnowledgeIndex, l: Learning, limit = 6): Learning[] {
+  const expression = matchExpression(`${l.title} ${l.tags.join(' ')}`, index);
+  if (!expression) return [];
+  const rows = index
+    .prepared(
+      `SELECT l.json AS json FROM fts JOIN learnings l ON l.rowid = fts.rowid
+       WHERE fts MATCH ? AND l.status = 'active' AND l.scope_kind = ? AND l.scope_name IS ? AND l.id != ?
+       ORDER BY fts.rank LIMIT ?`,
+    )
+    .all(expression, l.scope.kind, l.scope.kind === 'org' ? null : l.scope.name, l.id, limit * 2) as {
+    json: string;
+  }[];
+  return rows
+    .map((r) => JSON.parse(r.json) as Learning)
+    .filter((o) => o.created > l.created)
+    .slice(0, limit);
 }
