@@ -45,6 +45,7 @@ const EXAMPLES: Record<string, string[]> = {
     'habitat sessions search "rate limit" -n 5',
     'habitat sessions search ECONNRESET --tool Bash --since 2d',
     'habitat sessions search migration --json | jq -r ".hits[].sessionId"',
+    'habitat sessions search docker --sort recent -n 5',
   ],
   'sessions show': ['habitat sessions show 3f2a', 'habitat sessions show 3f2a --json | jq ".files"'],
   'sessions replay': ['habitat sessions replay 3f2a --speed 20', 'habitat sessions replay 3f2a --step'],

@@ -236,6 +236,7 @@ describe('habitat sessions', () => {
       ['stats', '--by', 'day', '--json', '--timezone', 'UTC'],
       ['stats', '--by', 'model', '--json', '--source', 'claude'],
       ['search', 'docker', 'timeout', '--json', '--limit', '5'],
+      ['search', 'docker', '--json', '--sort', 'recent'],
     ]) {
       const lean = await habitat(...args);
       expect(lean.code).toBe(0);
@@ -253,6 +254,16 @@ describe('habitat sessions', () => {
     expect(search.mode).toBe('all');
     expect(search.hits[0]).toMatchObject({ sessionId: 'sess-api-1', kind: 'text' });
     expect((await habitat('search', 'AND (', '"', '--json')).code).toBe(0);
+    // --sort recent: the same matches, newest first
+    const recent = JSON.parse((await habitat('search', 'api', '--json', '--sort', 'recent')).stdout);
+    const ranked = JSON.parse((await habitat('search', 'api', '--json')).stdout);
+    expect(recent.hits.length).toBeGreaterThan(1);
+    expect(new Set(recent.hits.map((h: { eventId: number }) => h.eventId))).toEqual(
+      new Set(ranked.hits.map((h: { eventId: number }) => h.eventId)),
+    );
+    const order = recent.hits.map((h: { eventId: number }) => h.eventId);
+    expect(order).toEqual([...order].sort((a: number, b: number) => b - a));
+    expect((await habitat('search', 'api', '--sort', 'oldest')).code).toBe(2);
     const stats = JSON.parse((await habitat('stats', '--by', 'day', '--json')).stdout);
     expect(stats).toEqual([
       expect.objectContaining({

@@ -57,6 +57,8 @@ export interface RankRequest {
   limit: number;
   /** ranking FTS5 applies today, over this many newest matches */
   ftsWindow: number;
+  /** the newest `limit` matches, newest first (scored all the same) */
+  recent?: boolean;
 }
 
 /** The FTS5 query text of a node; `expand` may name the terms a one-token prefix leaf stands for. */
@@ -122,6 +124,10 @@ export class Ranker {
       if (p.count === 0 && pruned.kind !== 'or') return []; // an AND (or a lone phrase) with nothing
       probes.set(l, p);
     }
+    if (req.recent)
+      return this.ownRank(pruned, ftsMatch(pruned, expand), probes, req, req.limit).sort(
+        (a, b) => b.id - a.id,
+      );
     const rare = [...probes.values()].every((p) => p.count < this.exactBelow);
     if (rare && this.path === 'auto') return this.ftsRank(ftsMatch(node), req);
     return this.ownRank(pruned, ftsMatch(pruned, expand), probes, req);
@@ -143,8 +149,13 @@ export class Ranker {
   }
 
   /** The newest `window` matches, scored here by bm25's formula. */
-  private ownRank(node: QueryNode, match: string, probes: Map<Leaf, Probe>, req: RankRequest): RankedRow[] {
-    const window = Math.max(this.window, req.limit);
+  private ownRank(
+    node: QueryNode,
+    match: string,
+    probes: Map<Leaf, Probe>,
+    req: RankRequest,
+    window = Math.max(this.window, req.limit),
+  ): RankedRow[] {
     const lone = leavesOf(node);
     // one phrase and no filter: its probe already holds the newest matches
     const ids =

@@ -37,6 +37,8 @@ export interface SearchOptions extends SessionFilter {
   limit?: number;
   /** markers around matched terms in snippets (default `«` `»`) */
   highlight?: [string, string];
+  /** `relevance` (default): bm25 over the newest matches; `recent`: the newest matches first */
+  sort?: 'relevance' | 'recent';
 }
 
 export interface SearchHit {
@@ -397,6 +399,7 @@ export class SessionIndex {
           params: where.params,
           limit,
           ftsWindow: SEARCH_WINDOW,
+          recent: options.sort === 'recent',
         })
         .map((r) => [r.id, r.score] as [number, number]);
       if (top.length === 0) return [];

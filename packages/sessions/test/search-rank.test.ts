@@ -147,6 +147,27 @@ describe('on the real transcripts', () => {
     expect(same / total).toBeGreaterThanOrEqual(0.85); // 63 of 70 when written
   });
 
+  test("sort recent: a query's newest matches, newest first, each with its bm25 score", () => {
+    const fts = open(realDb, { path: 'fts' });
+    const ix = open(realDb);
+    try {
+      for (const t of vocabulary(realDb, 20)) {
+        const newest = ix.db
+          .prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid DESC LIMIT 10')
+          .pluck()
+          .all(`"${t}"`);
+        const recent = ix.search(t, { sort: 'recent', limit: 10 }).hits;
+        expect(ids(recent), t).toEqual(newest);
+        const scores = new Map(fts.search(t, { limit: 100_000 }).hits.map((h) => [h.eventId, h.score]));
+        for (const h of recent)
+          if (scores.has(h.eventId)) expect(h.score, t).toBeCloseTo(scores.get(h.eventId)!, 9);
+      }
+    } finally {
+      fts.close();
+      ix.close();
+    }
+  });
+
   test('snippets: the lazy word scan cuts what the whole-field scan cut', () => {
     const ix = open(realDb);
     try {

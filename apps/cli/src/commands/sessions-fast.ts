@@ -23,6 +23,7 @@ const VALUE_FLAGS = new Set([
   '--by',
   '--timezone',
   '--limit',
+  '--sort',
 ]);
 const BOOLEAN_FLAGS = new Set(['--json', '--errors', '--no-defaults']);
 const SOURCES = ['claude', 'codex', 'cursor', 'habitat'];
@@ -62,6 +63,8 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
   if (!GROUPS.includes(by)) return false;
   const limit = values.get('--limit') ?? '20';
   if (!/^\d+$/.test(limit)) return false;
+  const sort = values.get('--sort') ?? 'relevance';
+  if (sort !== 'relevance' && sort !== 'recent') return false;
   try {
     const { sessionsRoot, userStateDir } = await import('../sessions-home.js');
     const root = sessionsRoot(dir);
@@ -98,7 +101,7 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
               .stats({ ...filter, by: by as 'day', timezone: values.get('--timezone') })
               .map(sessionStatsJson)
           : searchJson(
-              index.search(words.join(' '), { ...filter, limit: Number(limit), highlight: ['«', '»'] }),
+              index.search(words.join(' '), { ...filter, limit: Number(limit), highlight: ['«', '»'], sort }),
             );
     } finally {
       index.close();

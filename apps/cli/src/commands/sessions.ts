@@ -390,28 +390,40 @@ export function registerSessionsCommands(program: Command): void {
   )
     .argument('<query...>', 'words to find; "quoted phrase" kept together')
     .option('-n, --limit <n>', 'at most n hits', intFlag(1), 20)
-    .action(async (words: string[], flags: SourceFlags & FilterFlags, cmd: Command) => {
-      const index = await openIndex(cmd, flags);
-      try {
-        const result = index.search(words.join(' '), {
-          ...filterOf(flags),
-          limit: Number(flags.limit),
-          highlight: flags.json ? ['«', '»'] : ['⟦', '⟧'],
-        });
-        if (flags.json) return printJson(searchJson(result));
-        if (result.mode === 'any')
-          printLine(pc.dim('no event has every word; showing events with any of them'));
-        for (const h of result.hits) {
-          printLine(
-            `${pc.cyan(h.sessionId)} #${h.seq} ${pc.dim(`${fmtTime(h.time)} ${h.kind}${h.toolName ? ` ${h.toolName}` : ''}`)} ${pc.dim(cutEnd(h.title ?? '', 60))}`,
-          );
-          printLine(`  ${h.snippet.replace(/⟦([^⟧]*)⟧/g, (_m, word: string) => pc.bold(pc.yellow(word)))}`);
+    .addOption(
+      new Option('--sort <order>', 'relevance (bm25 over the newest matches) or recent (newest first)')
+        .choices(['relevance', 'recent'])
+        .default('relevance'),
+    )
+    .action(
+      async (
+        words: string[],
+        flags: SourceFlags & FilterFlags & { sort: 'relevance' | 'recent' },
+        cmd: Command,
+      ) => {
+        const index = await openIndex(cmd, flags);
+        try {
+          const result = index.search(words.join(' '), {
+            ...filterOf(flags),
+            limit: Number(flags.limit),
+            sort: flags.sort,
+            highlight: flags.json ? ['«', '»'] : ['⟦', '⟧'],
+          });
+          if (flags.json) return printJson(searchJson(result));
+          if (result.mode === 'any')
+            printLine(pc.dim('no event has every word; showing events with any of them'));
+          for (const h of result.hits) {
+            printLine(
+              `${pc.cyan(h.sessionId)} #${h.seq} ${pc.dim(`${fmtTime(h.time)} ${h.kind}${h.toolName ? ` ${h.toolName}` : ''}`)} ${pc.dim(cutEnd(h.title ?? '', 60))}`,
+            );
+            printLine(`  ${h.snippet.replace(/⟦([^⟧]*)⟧/g, (_m, word: string) => pc.bold(pc.yellow(word)))}`);
+          }
+          if (result.hits.length === 0) printLine('nothing found');
+        } finally {
+          index.close();
         }
-        if (result.hits.length === 0) printLine('nothing found');
-      } finally {
-        index.close();
-      }
-    });
+      },
+    );
 
   sourceOptions(
     sessions
