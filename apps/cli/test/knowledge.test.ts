@@ -120,6 +120,29 @@ describe('habitat knowledge', () => {
     );
   });
 
+  test('add --review-conflicts holds a contradicting learning as pending and says why', async () => {
+    const first = await habitat(
+      'knowledge',
+      'add',
+      'The nightly export of the billing ledger to the finance SFTP runs at 02:00 UTC.',
+      '--project',
+      'ledger',
+      '--json',
+    );
+    const old = (JSON.parse(first.stdout) as { learning: { id: string } }).learning.id;
+    const second = await habitat(
+      'knowledge',
+      'add',
+      'The nightly export of the billing ledger to the finance SFTP runs at 04:30 UTC.',
+      '--project',
+      'ledger',
+      '--review-conflicts',
+    );
+    expect(second.stdout).toMatch(/^conflict: k-/);
+    expect(second.stdout).toContain(`contradicts ${old}`);
+    expect(second.stdout).toContain('kept as pending for review');
+  });
+
   test('a retracted learning is never served; search names it with the reason', async () => {
     const added = await habitat(
       'knowledge',

@@ -95,10 +95,21 @@ export function registerKnowledgeCommands(program: Command): void {
     .option('--project <name>', 'scope it to a project')
     .option('--agent <name>', 'scope it to an agent')
     .option('--json', 'print the outcome as JSON')
+    .option(
+      '--review-conflicts',
+      'when it contradicts an existing learning, keep the new one pending for review instead of serving it first',
+    )
     .action(
       async (
         text: string,
-        opts: { title?: string; tags?: string; project?: string; agent?: string; json?: boolean },
+        opts: {
+          title?: string;
+          tags?: string;
+          project?: string;
+          agent?: string;
+          json?: boolean;
+          reviewConflicts?: boolean;
+        },
         cmd: Command,
       ) => {
         const { index, dir, settings } = await open(cmd);
@@ -110,6 +121,7 @@ export function registerKnowledgeCommands(program: Command): void {
           ...(scope ? { scope } : {}),
           provenance: { source: 'person' },
           secrets: await allSecrets(settings.root),
+          ...(opts.reviewConflicts ? { onConflict: 'pending' as const } : {}),
         });
         index.close();
         if (opts.json) return printJson(addJson(result));
