@@ -328,6 +328,8 @@ export function looksRandom(token: string): boolean {
   // ... with short words in it (`sumOfValuesInRange`): words of 3.5 letters on average, not alternating case
   if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(token) && token.length / token.replace(/[a-z]/g, '').length >= 4.5)
     return false;
+  // a package build: name, version, build string (`tzdata-2025b-h04d1e81_0`, `pip-25.1-pyhc872135_2`, conda and wheels)
+  if (/^[a-z][a-z0-9]{2,}(?:[-_][a-z][a-z0-9]*)*-\d+(?:\.\d+)*[a-z]?-/.test(token)) return false;
   // an id stamped with its creation time in ms (`94mvt-1759537055888-4c75013471a9`, a request id)
   if (/(?:^|[-_])1\d{12}(?:[-_]|$)/.test(token)) return false;
   // a name made of words (`setup-uv-1-x86_64-unknown-linux-gnu-…`): two or more lower-case words of 4+ letters

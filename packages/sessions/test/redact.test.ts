@@ -140,7 +140,7 @@ describe('createRedactor', () => {
       expect(redact(text).text, text).toBe(text);
   });
 
-  test('names that look random in parts stay readable: file names, camel-case identifiers, git ranges, word names, time-stamped ids', () => {
+  test('names that look random in parts stay readable: file names, camel-case identifiers, git ranges, word names, time-stamped ids, package builds', () => {
     const { redact } = createRedactor();
     const hex = (n: number) => r(n, '0123456789abcdef');
     for (const text of [
@@ -152,6 +152,7 @@ describe('createRedactor', () => {
       `index ${hex(40)}..${hex(40)} 100644`,
       `Cache restored from key: setup-uv-1-x86_64-unknown-linux-gnu-0.7.13-${hex(64)}`,
       '"value": "lhr1::94mvt-1759537055888-4c75013471a9"',
+      '  tzdata             pkgs/main/noarch::tzdata-2025b-h04d1e81_0 \n  pip  pkgs/main/noarch::pip-25.1-pyhc872135_2',
     ])
       expect(redact(text).text, text).toBe(text);
   });
