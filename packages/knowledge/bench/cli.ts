@@ -3,6 +3,10 @@
 // `context` interleaved round by round with their baselines (`node -e 0`, `rg -l -w` over the files), medians
 // and ratios. Run: `node bench/cli.ts [count] [--rounds 9]` after `pnpm turbo run build --filter=@habitat/cli`.
 // KB_FLEET=<dir> keeps the generated fleet between runs (generating 100k files takes a while).
+// `--baseline <another build's dist/index.js>` (e.g. a copy of main's apps/cli/dist kept inside apps/cli/node_modules
+// so its externals resolve) runs every build and command with that CLI too, in the same rounds: it gets its own
+// state dir (a coordinator next to the fleet whose knowledgeDir is the same files) and its own config cache, so
+// neither rebuilds the other's index or snapshot.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -14,6 +18,15 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 9);
 const habitat = path.resolve(import.meta.dirname, '../../../apps/cli/dist/index.js');
 const fleet = process.env.KB_FLEET ?? mkdtempSync(path.join(tmpdir(), 'habitat-kcli-'));
 const knowledge = path.join(fleet, 'knowledge');
+const baselineAt = process.argv.indexOf('--baseline');
+const baseline = baselineAt > 0 ? path.resolve(process.argv[baselineAt + 1]!) : undefined;
+const baseFleet = `${fleet}-baseline`;
+if (baseline) {
+  mkdirSync(baseFleet, { recursive: true });
+  writeFileSync(path.join(baseFleet, 'habitat.yaml'), `knowledgeDir: ${JSON.stringify(knowledge)}\n`);
+}
+/** A baseline command runs in its own coordinator with its own config cache. */
+const baselineEnv = { HABITAT_CACHE_DIR: path.join(baseFleet, '.cache') };
 
 // Real lessons draw on a large vocabulary with a few very common words (Zipf-like): 60 engineering words
 // plus 4,000 rarer identifiers, as in bench.ts.
@@ -60,13 +73,18 @@ if (have < count) {
 // /usr/bin/time gives the peak RSS of the whole process.
 const buildRounds = Number(process.argv[process.argv.indexOf('--build-rounds') + 1] || 3);
 const floorScript = `const fs=require('fs'),p=require('path'),d=${JSON.stringify(knowledge)};for(const n of fs.readdirSync(d))fs.readFileSync(p.join(d,n),'utf8')`;
-const timed = (args: string[]) => {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...args], { cwd: fleet, encoding: 'utf8' });
+const timed = (args: string[], where = fleet, env: Record<string, string> = {}) => {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...args], {
+    cwd: where,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   const [s, kb, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
   // CPU seconds (user + system) next to wall time: on a loaded machine the wall time is mostly waiting.
   return { ms: s! * 1000, mb: kb! / 1024, cpu: (user! + sys!) * 1000, out: r.stdout.trim() };
 };
 const builds: { ms: number; mb: number; cpu: number }[] = [];
+const baseBuilds: { ms: number; mb: number; cpu: number }[] = [];
 const floors: { ms: number; cpu: number }[] = [];
 for (let r = 0; r < buildRounds; r++) {
   rmSync(path.join(fleet, '.habitat'), { recursive: true, force: true });
@@ -74,8 +92,25 @@ for (let r = 0; r < buildRounds; r++) {
   builds.push(b);
   if (r === 0) console.log(`first build: ${b.out}`);
   floors.push(timed(['node', '-e', floorScript]));
+  if (baseline) {
+    rmSync(path.join(baseFleet, '.habitat'), { recursive: true, force: true });
+    baseBuilds.push(timed(['node', baseline, 'knowledge', 'index'], baseFleet, baselineEnv));
+  }
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+if (baseBuilds.length > 0) {
+  const [ms, cpu, b] = [
+    med(builds.map((x) => x.ms)),
+    med(builds.map((x) => x.cpu)),
+    med(baseBuilds.map((x) => x.ms)),
+  ];
+  const bCpu = med(baseBuilds.map((x) => x.cpu));
+  console.log(
+    `first index build, this build vs the baseline: ${(ms / 1000).toFixed(2)} vs ${(b / 1000).toFixed(2)} s wall (${(ms / b).toFixed(2)}x), ` +
+      `${(cpu / 1000).toFixed(2)} vs ${(bCpu / 1000).toFixed(2)} s CPU (${(cpu / bCpu).toFixed(2)}x), peak RSS ${Math.round(Math.max(...builds.map((x) => x.mb)))} vs ${Math.round(Math.max(...baseBuilds.map((x) => x.mb)))} MB ` +
+      `(each: ${builds.map((x) => Math.round(x.mb)).join(', ')} vs ${baseBuilds.map((x) => Math.round(x.mb)).join(', ')})`,
+  );
+}
 if (buildRounds > 0) {
   const buildMs = med(builds.map((b) => b.ms));
   const buildCpu = med(builds.map((b) => b.cpu));
@@ -87,7 +122,15 @@ if (buildRounds > 0) {
       `reading every file: ${(floorMs / 1000).toFixed(2)} s wall, ${(floorCpu / 1000).toFixed(2)} s CPU; ` +
       `ratio ${(buildMs / floorMs).toFixed(1)}x wall, ${(buildCpu / floorCpu).toFixed(1)}x CPU (${buildRounds} rounds)`,
   );
-} else spawnSync('node', [habitat, 'knowledge', 'index'], { cwd: fleet }); // (--build-rounds 0: the index as it is, brought up to date)
+} else {
+  // (--build-rounds 0: the index as it is, brought up to date)
+  spawnSync('node', [habitat, 'knowledge', 'index'], { cwd: fleet });
+  if (baseline)
+    spawnSync('node', [baseline, 'knowledge', 'index'], {
+      cwd: baseFleet,
+      env: { ...process.env, ...baselineEnv },
+    });
+}
 
 const rare = 'term2bq';
 const common = 'postgres';
@@ -117,12 +160,18 @@ const commands: Record<string, string[]> = {
     'retry',
   ],
 };
+if (baseline)
+  for (const name of Object.keys(commands).filter((n) => n.includes('knowledge')))
+    commands[`baseline: ${name}`] = commands[name]!.map((a) => (a === habitat ? baseline : a));
 const ms: Record<string, number[]> = {};
 const cpuMs: Record<string, number[]> = {};
 for (let r = 0; r < rounds; r++) {
   for (const [name, argv] of Object.entries(commands)) {
     // `env A=B cmd ...`: the variables are set here, so no extra process is timed.
-    const env = { ...process.env };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...(name.startsWith('baseline: ') ? baselineEnv : {}),
+    };
     let [cmd, ...args] = argv;
     while (cmd === 'env' || cmd!.includes('=')) {
       if (cmd !== 'env') env[cmd!.split('=')[0]!] = cmd!.split('=').slice(1).join('=');
@@ -132,7 +181,7 @@ for (let r = 0; r < rounds; r++) {
     // every command pays the same wrapper.
     const t = process.hrtime.bigint();
     const r = spawnSync('/usr/bin/time', ['-f', '%U %S', cmd!, ...args], {
-      cwd: fleet,
+      cwd: name.startsWith('baseline: ') ? baseFleet : fleet,
       stdio: ['ignore', 'ignore', 'pipe'],
       env,
       encoding: 'utf8',
@@ -152,10 +201,12 @@ console.log(
     .map((x) => x.toFixed(1))
     .join(' ')} at the end`,
 );
-console.log('| command | median ms | vs node -e 0 | CPU ms | CPU vs node -e 0 | vs rg -l -w (same term) |');
-console.log('|---|---|---|---|---|---|');
+console.log(
+  `| command | median ms | vs node -e 0 | CPU ms | CPU vs node -e 0 | vs rg -l -w (same term) |${baseline ? ' vs baseline (wall / CPU) |' : ''}`,
+);
+console.log(`|---|---|---|---|---|---|${baseline ? '---|' : ''}`);
 for (const [name, v] of Object.entries(m)) {
-  const rg = name.startsWith('full CLI')
+  const rg = /^(full CLI|baseline)/.test(name)
     ? undefined
     : name.includes(rare)
       ? m[`rg -l -w ${rare}`]
@@ -163,7 +214,11 @@ for (const [name, v] of Object.entries(m)) {
         ? m[`rg -l -w ${common}`]
         : undefined;
   console.log(
-    `| ${name} | ${v.toFixed(0)} | ${(v / m['node -e 0']!).toFixed(1)}x | ${c[name]!.toFixed(0)} | ${(c[name]! / c['node -e 0']!).toFixed(1)}x | ${rg && !name.startsWith('rg') ? `${(v / rg).toFixed(2)}x` : ''} |`,
+    `| ${name} | ${v.toFixed(0)} | ${(v / m['node -e 0']!).toFixed(1)}x | ${c[name]!.toFixed(0)} | ${(c[name]! / c['node -e 0']!).toFixed(1)}x | ${rg && !name.startsWith('rg') ? `${(v / rg).toFixed(2)}x` : ''} |${
+      baseline
+        ? ` ${m[`baseline: ${name}`] ? `${(v / m[`baseline: ${name}`]!).toFixed(2)}x / ${(c[name]! / c[`baseline: ${name}`]!).toFixed(2)}x` : ''} |`
+        : ''
+    }`,
   );
 }
 if (!process.env.KB_FLEET) rmSync(fleet, { recursive: true, force: true });
