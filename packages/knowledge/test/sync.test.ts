@@ -83,6 +83,8 @@ describe('sync follows every kind of change', () => {
         expect([...indexed(index)].sort()).toEqual([...(await truth(dir))].sort());
         const readOnly = keep(openKnowledgeIfCurrent(opts));
         expect(readOnly).toBeDefined();
+        // the count kept in meta (size) is the rows' count
+        expect(readOnly!.size()).toBe(readOnly!.count());
         for (const q of ['service-2 deploy flag', 'migration rollout', 'edited'])
           expect(searchKnowledge(readOnly!, q)).toEqual(searchKnowledge(index, q));
       };
@@ -166,6 +168,9 @@ describe('the read-only open', () => {
         delete process.env.HABITAT_SQLITE;
       }
     }
+    // A learning removed through the API: the count kept in meta is dropped, and counted again.
+    rw.remove(rw.all()[0]!.id);
+    expect(keep(openKnowledgeIfCurrent(opts))!.size()).toBe(5);
     // An index of another layout is the read-write open's to rebuild.
     rw.db.pragma('user_version = 1');
     expect(openKnowledgeIfCurrent(opts)).toBeUndefined();
@@ -220,6 +225,7 @@ describe('a first build', () => {
         .map((l) => JSON.stringify(l))
         .sort();
     expect(a.index.count()).toBe(320);
+    expect(keep(openKnowledgeIfCurrent({ stateDir: stateA, knowledgeDir: dir }))!.size()).toBe(320);
     expect(rows(a.index)).toEqual(rows(b.index));
     expect(a.index.get('k-bulk0005')!.title).toBe('postgres copy of five'); // the last read, in name order
     for (const q of ['postgres rollout', 'service-3 timeout', 'redis', 'copy of five', 'nothing here'])
