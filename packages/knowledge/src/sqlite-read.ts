@@ -29,8 +29,7 @@ function nodeSqlite(): NodeSqlite | undefined {
 
 /**
  * Open `file` read-only (it must exist). With node:sqlite the result is a thin adapter with the part of
- * better-sqlite3's Database that reading the index uses: `prepare` (get/all), `pragma`, `exec` (a temp
- * fts5vocab view), `close`. Named parameters (`@name` with `{ name }`) and numbers work alike in both.
+ * better-sqlite3's Database that reading the index uses: `prepare` (get/all), `pragma`, `exec`, `close`. Named parameters (`@name` with `{ name }`) and numbers work alike in both.
  */
 export function openReadOnly(file: string): Database.Database {
   const sqlite = nodeSqlite();
