@@ -15,7 +15,7 @@ import { defineConfig, type Options } from 'tsup';
  */
 const EXTERNAL = [
   'better-sqlite3',
-  // ssh2 (dockerode's ssh:// transport) has optional native parts; dockerode and grpc-js are bundled
+  // ssh2 (dockerode's ssh:// transport, an optional peer dependency) has optional native parts; dockerode is bundled
   'ssh2',
   'cpu-features',
   '@modelcontextprotocol/sdk',
@@ -140,8 +140,17 @@ const dockerModemLazySsh: Plugin = {
         : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'lazy-ssh' }, (args) => ({
-      // a require of the real file's absolute path, inside the function: esbuild runs it on the first call
-      contents: `module.exports = function (opt) { return require(${JSON.stringify(args.path)})(opt); };`,
+      // a require of the real file's absolute path, inside the function: esbuild runs it on the first call.
+      // ssh2 is an optional peer dependency (it and its cpu-features have install scripts): missing, say so.
+      contents: `module.exports = function (opt) {
+        let ssh;
+        try { ssh = require(${JSON.stringify(args.path)}); } catch (error) {
+          if (error && error.code === 'MODULE_NOT_FOUND' && /ssh2/.test(String(error.message)))
+            throw new Error('DOCKER_HOST is an ssh:// address, which needs the ssh2 package: install it next to habitat (npm install -g ssh2 for a global install, npm install ssh2 in the project that has @habitat/cli)');
+          throw error;
+        }
+        return ssh(opt);
+      };`,
       loader: 'js',
       resolveDir: path.dirname(args.path),
     }));

@@ -5,7 +5,7 @@
 // another address (DOCKER_HOST tcp:// or ssh://, TLS) still goes through dockerode (docker.ts).
 import type * as Http from 'node:http';
 import { createConnection } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 // Not `import http from 'node:http'`: an ESM import of node:http evaluates all its exports, and its lazy
 // WebSocket getter loads undici (~23 ms of CPU and several MB of heap) for a client that never uses it.
@@ -35,6 +35,8 @@ export interface Engine {
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** the container's multiplexed stdout/stderr; with stdin, the connection is hijacked to write it too */
   attach(id: string, stdin: boolean): Promise<Duplex>;
+  /** a GET whose answer is a stream (a container's logs), as it arrives; an error status rejects */
+  stream(path: string): Promise<Readable>;
   /**
    * Wait for the container's next exit. Resolves once the engine has taken the wait (it sends the headers at
    * once, API >= 1.30), so a start that follows cannot exit unseen; `exited` is the exit status.
@@ -117,6 +119,17 @@ export function engineAt(socketPath: string): Engine {
         req.end();
       }),
 
+    stream: (path) =>
+      new Promise<Readable>((resolve, reject) => {
+        const req = request('GET', path);
+        req.once('error', reject);
+        req.once('response', (res) => {
+          if ((res.statusCode ?? 0) >= 400) readAnswer(res).catch(reject);
+          else resolve(res);
+        });
+        req.end();
+      }),
+
     waitNextExit: (id) =>
       new Promise((resolve, reject) => {
         const req = request('POST', `/containers/${id}/wait?condition=next-exit`);
@@ -136,7 +149,7 @@ export function engineAt(socketPath: string): Engine {
  * length, then that many bytes) into stdout and stderr chunks. Resolves when the stream ends.
  */
 export function demultiplex(
-  stream: Duplex,
+  stream: Readable,
   onChunk: (which: 'stdout' | 'stderr', chunk: Buffer) => void,
 ): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);

@@ -15,19 +15,42 @@ export const LABEL_STATE = 'habitat.stateDir';
 
 let shared: Promise<Docker> | undefined;
 /**
- * The engine at DOCKER_HOST or the default socket. dockerode is imported on first use, not at load:
- * it costs ~33 MB of RSS (measured: 41 -> 74 MB in a bare node), which a coordinator whose agents all
- * run on the local backend should not pay (bench/README.md, scheduler daemon RSS figure).
+ * The engine at DOCKER_HOST or the default socket, through dockerode: what an engine at a tcp:// or ssh://
+ * address, and Swarm, use. dockerode is imported on first use, not at load: it costs ~33 MB of RSS (measured:
+ * 41 -> 74 MB in a bare node), which a coordinator whose agents all run on the local backend should not pay
+ * (bench/README.md, scheduler daemon RSS figure). It is an optional peer dependency (it brings gRPC,
+ * protobufjs and ssh2, with their install scripts): missing, this says what to install.
  */
 export function docker(): Promise<Docker> {
-  shared ??= import('dockerode').then(({ default: Engine }) => new Engine());
+  shared ??= import('dockerode').then(
+    ({ default: Engine }) => new Engine(),
+    (error: NodeJS.ErrnoException) => {
+      shared = undefined;
+      if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      const where = process.env.DOCKER_HOST
+        ? `the engine at DOCKER_HOST=${process.env.DOCKER_HOST}`
+        : 'Docker Swarm';
+      throw new RunError(
+        'docker-unavailable',
+        `${where} is reached through the dockerode package, which is not installed: run \`npm install dockerode\` next to @habitat/runner (the engine's Unix socket needs nothing more)`,
+      );
+    },
+  );
   return shared;
+}
+
+/** The engine's Unix socket with the lean client, unless DOCKER_HOST names another address or dockerode is asked for. */
+function lean(): Engine | undefined {
+  const socket = process.env.HABITAT_DOCKER_CLIENT === 'dockerode' ? undefined : engineSocket();
+  return socket ? engineAt(socket) : undefined;
 }
 
 /** Is a Docker engine answering? */
 export async function dockerAvailable(): Promise<boolean> {
   try {
-    await (await docker()).ping();
+    const engine = lean();
+    if (engine) await engine.call('GET', '/_ping');
+    else await (await docker()).ping();
     return true;
   } catch {
     return false;
@@ -66,8 +89,8 @@ function createBody(spec: RunSpec) {
  * (DOCKER_HOST tcp:// or ssh://, or HABITAT_DOCKER_CLIENT=dockerode) with dockerode.
  */
 export function startContainer(spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
-  const socket = process.env.HABITAT_DOCKER_CLIENT === 'dockerode' ? undefined : engineSocket();
-  return socket ? startOnSocket(engineAt(socket), spec, onOutput) : startWithDockerode(spec, onOutput);
+  const engine = lean();
+  return engine ? startOnSocket(engine, spec, onOutput) : startWithDockerode(spec, onOutput);
 }
 
 async function startWithDockerode(spec: RunSpec, onOutput: OutputSink): Promise<BackendRun> {
@@ -230,7 +253,13 @@ export interface RunContainer {
 /** Containers habitat started (optionally for one state dir), running or not. */
 export async function findRunContainers(filter: { stateDir?: string } = {}): Promise<RunContainer[]> {
   const labels = [LABEL_RUN, ...(filter.stateDir ? [`${LABEL_STATE}=${filter.stateDir}`] : [])];
-  const list = await (await docker()).listContainers({ all: true, filters: { label: labels } });
+  const engine = lean();
+  const list = engine
+    ? await engine.call<Docker.ContainerInfo[]>(
+        'GET',
+        `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: labels }))}`,
+      )
+    : await (await docker()).listContainers({ all: true, filters: { label: labels } });
   return list.map((c) => ({
     id: c.Id,
     agent: c.Labels[LABEL_AGENT] ?? '',
@@ -250,6 +279,21 @@ export async function followContainer(
   onOutput: OutputSink,
   runDir?: string,
 ): Promise<BackendExit> {
+  const socket = lean();
+  if (socket) {
+    const ended = demultiplex(
+      await socket.stream(`/containers/${id}/logs?follow=1&stdout=1&stderr=1&since=0`),
+      onOutput,
+    );
+    try {
+      const { StatusCode } = await socket.call<{ StatusCode: number }>('POST', `/containers/${id}/wait`);
+      await ended;
+      if (runDir) writeExitMark(runDir, StatusCode);
+      return containerExit(id, StatusCode);
+    } finally {
+      await socket.call('DELETE', `/containers/${id}?force=1`).catch(() => {});
+    }
+  }
   const engine = await docker();
   const container = engine.getContainer(id);
   const stream = (await container.logs({
@@ -290,13 +334,14 @@ export const dockerBackend: Backend = {
   // was created but never started when its coordinator died, is removed here.
   abandon: async (run) => {
     if (run.ref) {
-      const removed = await (await docker())
-        .getContainer(run.ref)
-        .remove({ force: true })
-        .then(
-          () => true,
-          () => false,
-        );
+      const engine = lean();
+      const removed = await (engine
+        ? engine.call('DELETE', `/containers/${run.ref}?force=1`)
+        : (await docker()).getContainer(run.ref).remove({ force: true })
+      ).then(
+        () => true,
+        () => false,
+      );
       if (removed) return `its container ${run.ref.slice(0, 12)} was stopped and removed`;
     }
     return 'the coordinator restarted and the run container was no longer there';
