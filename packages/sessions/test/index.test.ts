@@ -566,6 +566,55 @@ test('a file that fails in a cold build is rolled back alone; the files around i
   ix.close();
 });
 
+test('a cold build holds usage keys in memory: a rolled-back file leaves none behind, the next pass finds them', () => {
+  const usage = {
+    input_tokens: 5,
+    output_tokens: 40,
+    cache_read_input_tokens: 100,
+    cache_creation_input_tokens: 7,
+  };
+  // the same API message copied into two sessions (a resumed session carries its parent's history)
+  const message = assistant('shared', [{ type: 'text', text: 'one answer' }], usage);
+  claudeFile('b1.jsonl', [user('first copy'), ...message]);
+  claudeFile('b2.jsonl', [user('second copy'), ...message]);
+  let thrown = false;
+  const report = indexSessions({
+    dbPath: join(dir, 'sessions.db'),
+    sources: { claude: [join(dir, 'claude')], defaults: false },
+    // the first file fails after its usage was applied: its savepoint is rolled back, so must its keys be
+    onProgress: () => {
+      if (thrown) return;
+      thrown = true;
+      throw new Error('disk on fire');
+    },
+  });
+  expect(report.errors).toHaveLength(1);
+  const failed = basename(report.errors[0]?.path ?? '', '.jsonl');
+  const kept = failed === 'b1' ? 'b2' : 'b1';
+  const totals = () => {
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    const t = ix.stats({ by: 'day' }).map((d) => [d.inputTokens, d.outputTokens, d.cacheReadTokens]);
+    const keys = ix.db
+      .prepare('SELECT count(*) FROM usage_keys k JOIN usage u ON u.uid = k.uid')
+      .pluck()
+      .get();
+    const loose = ix.db
+      .prepare('SELECT count(*) FROM usage_keys WHERE uid NOT IN (SELECT uid FROM usage)')
+      .pluck()
+      .get();
+    ix.close();
+    return { t, keys, loose };
+  };
+  // counted once, in the file that was kept; its two keys (message + request, message + session) are stored
+  expect(totals()).toEqual({ t: [[5, 40, 100]], keys: 2, loose: 0 });
+  const ix = openSessionIndex(join(dir, 'sessions.db'));
+  expect(ix.getSession(kept)?.tokens.output).toBe(40);
+  ix.close();
+  // the next pass reads the failed file and finds the message through the stored keys: still counted once
+  expect(index()).toMatchObject({ added: 1, errors: [] });
+  expect(totals()).toEqual({ t: [[5, 40, 100]], keys: 3, loose: 0 });
+});
+
 test('the real claude fixtures of @habitat/testkit index with every tool call, file and command', () => {
   const fixtures = join(import.meta.dirname, '..', '..', 'testkit', 'fixtures');
   const transcript = join(dir, 'claude', 'projects', '-tmp-habitat-test', 'fixture-session.jsonl');

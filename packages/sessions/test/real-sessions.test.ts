@@ -75,6 +75,22 @@ describe('Claude Code usage equals ccusage daily', () => {
     expect(indexDaily(home, 'real.db')).toEqual(theirs);
   });
 
+  test('also when the files arrive over two passes', () => {
+    // a cold build keeps usage keys in memory and stores them at its end; a later pass looks them up in the index
+    const home = claudeHome('two-passes', () => false);
+    const projects = join(real, 'claude', 'projects');
+    const folders = readdirSync(projects).filter((f) => !f.startsWith('peer-'));
+    // every other transcript in the first pass: the second pass dedups against the keys the first one stored
+    let n = 0;
+    const firstHalf = (src: string) => !src.endsWith('.jsonl') || n++ % 2 === 0;
+    for (const f of folders)
+      cpSync(join(projects, f), join(home, 'projects', f), { recursive: true, filter: firstHalf });
+    indexDaily(home, 'two-passes.db');
+    for (const f of folders)
+      cpSync(join(projects, f), join(home, 'projects', f), { recursive: true, force: false });
+    expect(indexDaily(home, 'two-passes.db')).toEqual(ccusageDaily(home));
+  });
+
   test("on peer tools' fixtures too (ccusage's own, agent-sessions' records harvested from 2,137 sessions)", () => {
     // claude-code-log's hand-written fixtures use microsecond timestamps and `"usage": {` with a space, and ccusage 20
     // skips such lines (it parses milliseconds and looks for `"usage":{`); Claude Code writes neither, so those
