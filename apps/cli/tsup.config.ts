@@ -249,7 +249,11 @@ export default defineConfig([
   },
   {
     ...common,
-    entry: { index: 'src/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      // the sessions indexer's parser thread, found beside the chunk that starts it (`new URL('./parse-worker.js')`)
+      'parse-worker': sourceOf('sessions', 'parse-worker'),
+    },
     // dist/fast is the other build's
     clean: ['!fast/**'],
     splitting: true,

@@ -17,6 +17,7 @@ import { indexCursorDb, readWorkspaceComposers } from './cursor.js';
 import { agentChatId } from './cursor-agent.js';
 import { discoverFiles, resolveSources, type SourceFile } from './discover.js';
 import { type ParseJob, parseJob } from './parse.js';
+import { Parser, parserUrl } from './pipeline.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { acquireIndexLock, type DB, deleteSource, openDatabase, releaseIndexLock } from './store.js';
 import type { SessionSources } from './types.js';
@@ -39,6 +40,11 @@ export interface IndexOptions {
   /** credential values to redact (e.g. `readCredentialValues(agent)` for every agent) */
   secrets?: string[];
   logger?: Logger;
+  /**
+   * 2: parse on a second thread while this one writes the database; 1: all on this thread. Default: 2 when the pass
+   * reads 16 MB or more (a cold build), else 1; `HABITAT_SESSIONS_THREADS=1` keeps every pass on one.
+   */
+  threads?: 1 | 2;
   /** called as each file is done (the CLI draws a progress line from it on a terminal) */
   onProgress?: (progress: IndexProgress) => void;
 }
@@ -113,16 +119,31 @@ const HEAD = 4096;
 /** Bring the index up to date with every source: new files read, grown files read on, gone ones pruned. */
 export function indexSessions(options: IndexOptions): IndexReport {
   const pass = plan(options);
+  const url = parallelWorth(pass) ? parserUrl() : undefined;
+  const parser = url ? new Parser(url, pass.jobs, options.secrets) : undefined;
   try {
     for (const job of pass.jobs) {
-      runJob(pass, job, (emit) => parseJob(job, pass.redactor, emit));
+      runJob(pass, job, (emit) => (parser ? parser.take(job, emit) : parseJob(job, pass.redactor, emit)));
     }
     complete(pass);
   } finally {
+    parser?.close();
     releaseIndexLock(pass.db);
     pass.db.close();
   }
   return done(pass);
+}
+
+/**
+ * A pass with this much to read parses on a second thread (`pipeline.ts`): starting it costs ~100 ms (the thread
+ * loads the parsers and secretlint again), so the watcher's small passes stay on one.
+ */
+const PARALLEL_BYTES = 16 << 20;
+
+function parallelWorth(pass: Pass): boolean {
+  const wanted = pass.options.threads ?? (process.env.HABITAT_SESSIONS_THREADS === '1' ? 1 : undefined);
+  if (wanted !== undefined) return wanted > 1 && pass.jobs.length > 0;
+  return pass.jobs.length > 1 && pass.done.totalBytes >= PARALLEL_BYTES;
 }
 
 /** The report, timed to include closing the database (its final checkpoint is part of the work). */
