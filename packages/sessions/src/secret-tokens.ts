@@ -315,7 +315,8 @@ const SWITCHES = 3;
 export function looksRandom(token: string): boolean {
   if (ID_PREFIX.test(token)) return false;
   if (/^sha\d+-/.test(token)) return false; // package integrity digests
-  if (/^[0-9a-fA-F.-]+$/.test(token)) return false; // digests, commit ids, UUIDs, git ranges (`a1b2..c3d4`)
+  // digests, commit ids, UUIDs, git ranges (`a1b2..c3d4`), hex fields split by `~` (`965f1453~47~09414c…`)
+  if (/^[0-9a-fA-F.~-]+$/.test(token)) return false;
   if (/^[\d.:-]+$/.test(token)) return false;
   // a file name (`<uuid>.json`, `torch-2.7.1-cp311-none-macosx_11_0_arm64.whl`, `favicon_32_cb_58284776.png`)
   if (/\.[a-z][a-z0-9]{0,7}$/.test(token) && /[-_.]/.test(token.replace(/\.[a-z][a-z0-9]{0,7}$/, '')))

@@ -153,6 +153,7 @@ describe('createRedactor', () => {
       `Cache restored from key: setup-uv-1-x86_64-unknown-linux-gnu-0.7.13-${hex(64)}`,
       '"value": "lhr1::94mvt-1759537055888-4c75013471a9"',
       '  tzdata             pkgs/main/noarch::tzdata-2025b-h04d1e81_0 \n  pip  pkgs/main/noarch::pip-25.1-pyhc872135_2',
+      `@ar = split("~", "${hex(8)}~47~${hex(96)}");`,
     ])
       expect(redact(text).text, text).toBe(text);
   });
