@@ -52,7 +52,7 @@ function findClaude(explicit?: string): string {
     return realpathSync(execFileSync('sh', ['-c', 'command -v claude'], { encoding: 'utf8' }).trim());
   } catch {
     throw new CliError(
-      'no Claude Code CLI found: install @anthropic-ai/claude-code, or pass --claude <path>',
+      'no Claude Code CLI found (on PATH, or @anthropic-ai/claude-code next to habitat): install it (npm install -g @anthropic-ai/claude-code), or pass --claude <path>',
       1,
       'no-claude',
     );
@@ -84,7 +84,42 @@ function libsOf(file: string): string[] {
   }
 }
 
-export async function buildAgentImage(options: ImageOptions): Promise<{ tag: string; built: boolean }> {
+/**
+ * A Docker image reference (`[host[:port]/]name[:tag]`, the name lowercase), checked before a build that takes a
+ * while: `docker import` would refuse it only at the end.
+ */
+const REFERENCE =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?$/;
+
+/** The docker CLI's answer, or a CliError with its own message (not the whole command line). */
+async function docker(args: string[], what: string): Promise<string> {
+  try {
+    return (await run('docker', args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT')
+      throw new CliError(
+        'habitat image build runs the docker CLI (docker import), which is not on PATH: install it (Debian: apt-get install docker.io)',
+        1,
+        'no-docker-cli',
+      );
+    const reason = (e.stderr ?? '').trim() || e.message;
+    throw new CliError(`${what}: ${reason}`, 1, 'docker-failed');
+  }
+}
+
+export async function buildAgentImage(
+  options: ImageOptions,
+  progress: (line: string) => void = () => {},
+): Promise<{ tag: string; built: boolean }> {
+  if (!REFERENCE.test(options.tag))
+    throw new CliError(
+      `"${options.tag}" is not an image tag Docker takes: [registry/]name[:tag], the name in lowercase letters, digits and . _ - (e.g. habitat-agent:dev)`,
+      2,
+      'usage',
+    );
+  // before the minute of assembling the root filesystem: an engine that does not answer fails now
+  await docker(['version', '--format', '{{.Server.Version}}'], 'no Docker engine answers');
   const claude = findClaude(options.claude);
   const claudeVersion = execFileSync(claude, ['--version'], { encoding: 'utf8' }).trim();
   const cliVersion = (
@@ -106,6 +141,9 @@ export async function buildAgentImage(options: ImageOptions): Promise<{ tag: str
     ]).catch(() => undefined);
     if (env?.stdout.includes(`HABITAT_IMAGE=${key}`)) return { tag: options.tag, built: false };
   }
+  progress(
+    `building ${options.tag} from this machine: node ${process.version}, claude ${claudeVersion}, habitat ${cliVersion} (about 600 MB, a minute or so)`,
+  );
   const busybox = '/bin/busybox';
   if (!existsSync(busybox))
     throw new CliError(
@@ -183,8 +221,7 @@ export async function buildAgentImage(options: ImageOptions): Promise<{ tag: str
     const tar = `${root}.tar`;
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
     try {
-      await run(
-        'docker',
+      await docker(
         [
           'import',
           ...['--change', `ENV HABITAT_IMAGE=${key}`],
@@ -198,7 +235,7 @@ export async function buildAgentImage(options: ImageOptions): Promise<{ tag: str
           tar,
           options.tag,
         ],
-        { maxBuffer: 16 * 1024 * 1024 },
+        `docker import of ${options.tag} failed`,
       );
     } finally {
       rmSync(tar, { force: true });
@@ -223,11 +260,14 @@ export function registerImageCommands(program: Command): void {
       'do nothing when an image with the same recipe, node, claude and habitat versions exists',
     )
     .action(async (opts: { tag: string; claude?: string; ifChanged?: boolean }) => {
-      const { tag, built } = await buildAgentImage({
-        tag: opts.tag,
-        ...(opts.claude ? { claude: opts.claude } : {}),
-        ...(opts.ifChanged ? { ifChanged: true } : {}),
-      });
+      const { tag, built } = await buildAgentImage(
+        {
+          tag: opts.tag,
+          ...(opts.claude ? { claude: opts.claude } : {}),
+          ...(opts.ifChanged ? { ifChanged: true } : {}),
+        },
+        (line) => process.stderr.write(`habitat: ${line}\n`),
+      );
       printLine(built ? `built ${tag}` : `${tag} is up to date`);
     });
 }

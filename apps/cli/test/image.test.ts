@@ -1,0 +1,37 @@
+// habitat image build as a new user meets it: what it needs is checked before the minute of assembling the image,
+// and a failure says what is wrong in one line (not the docker command line). Building the image itself is the
+// testkit's (its Docker test image is made by this command).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { testdir } from '@habitat/testkit';
+import { expect, test } from 'vitest';
+
+const CLI = path.resolve(__dirname, '../dist/index.js');
+
+function build(args: string[], env: Record<string, string> = {}) {
+  const started = performance.now();
+  const out = spawnSync(process.execPath, [CLI, 'image', 'build', ...args], {
+    cwd: testdir({}),
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
+  return { status: out.status, stderr: out.stderr, ms: performance.now() - started };
+}
+
+test('a tag Docker would refuse is refused first (exit 2), with the rule', () => {
+  const out = build(['--tag', 'Habitat Agent:1', '--claude', process.execPath]);
+  expect(out.status).toBe(2);
+  expect(out.stderr).toBe(
+    'error "Habitat Agent:1" is not an image tag Docker takes: [registry/]name[:tag], the name in lowercase letters, digits and . _ - (e.g. habitat-agent:dev)\n',
+  );
+});
+
+test("an engine that does not answer fails at once, with the engine's own words", () => {
+  const out = build(['--tag', 'habitat-agent:never', '--claude', process.execPath], {
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  });
+  expect(out.status).toBe(1);
+  expect(out.stderr).toMatch(/^error no Docker engine answers: .*unix:\/\/\/nonexistent\/docker\.sock.*\n$/);
+  expect(out.stderr).not.toContain('--change');
+  expect(out.ms).toBeLessThan(10_000);
+});
