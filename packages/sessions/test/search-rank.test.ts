@@ -123,7 +123,7 @@ describe('on the real transcripts', () => {
     // every word counts as common here (exactBelow 5): df estimated from the density of its newest matches
     const terms = vocabulary(realDb, 80).slice(10);
     const fts = open(realDb, { path: 'fts' });
-    const own = open(realDb, { exactBelow: 5 });
+    const own = open(realDb, { exactBelow: 5, ftsBudget: 0 });
     let same = 0;
     let total = 0;
     try {
@@ -193,7 +193,7 @@ describe('where every word is common (generated corpus)', () => {
   test('the event about the words is first, as with FTS5 bm25', () => {
     const fts = open(genDb, { path: 'fts' });
     // the corpus is 3 MB, not 1 GB: the thresholds scaled down with it (2000 → 100 matches, window 500 → 100)
-    const auto = open(genDb, { exactBelow: 100, window: 100 });
+    const auto = open(genDb, { exactBelow: 100, window: 100, ftsBudget: 0 });
     try {
       const needle = auto.db.prepare("SELECT id FROM events WHERE uuid = 'needle-1'").pluck().get();
       for (const q of ['docker timeout', 'timeout docker container', 'docker container']) {
@@ -215,7 +215,7 @@ describe('where every word is common (generated corpus)', () => {
 
   test('one common word over the same window: the same order as FTS5 bm25 (the IDF is a constant factor)', () => {
     const fts = open(genDb, { path: 'fts' });
-    const own = open(genDb, { window: 2000 });
+    const own = open(genDb, { exactBelow: 100, window: 2000, ftsBudget: 0 });
     try {
       for (const q of ['docker', 'timeout', 'function', 'migration', 'the'])
         for (const filter of [{}, { tool: 'Bash' }, { errors: true }]) {
@@ -231,9 +231,22 @@ describe('where every word is common (generated corpus)', () => {
     }
   });
 
+  test('common words whose matches add up to little (under ftsBudget rows) still get exactly FTS5 hits', () => {
+    const fts = open(genDb, { path: 'fts' });
+    // every word here is common for the probe (more than 100 matches), but the corpus holds ~2,500 events
+    const auto = open(genDb, { exactBelow: 100 });
+    try {
+      for (const q of ['docker', 'error build', 'docker container timeout', 'sess*', 'zzzz missing'])
+        expect(auto.search(q), q).toEqual(fts.search(q));
+    } finally {
+      fts.close();
+      auto.close();
+    }
+  });
+
   test('a prefix stands for its most frequent terms, at most maxExpansion of them', () => {
     const wide = open(genDb, { path: 'own', maxExpansion: 1e6, window: 1e9, exactBelow: 1e9 });
-    const narrow = open(genDb, { maxExpansion: 1, exactBelow: 1 });
+    const narrow = open(genDb, { maxExpansion: 1, exactBelow: 1, ftsBudget: 0 });
     try {
       wide.db.exec('CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, events_fts, row)');
       // a prefix that is no word itself (else the exact stage answers) and stands for several
