@@ -123,7 +123,12 @@ out.perQuery = Object.fromEntries(
         baseCpuMs: round1(median(cpu.base.get(q) ?? [])),
         candidateCpuMs: round1(median(cpu.cand.get(q) ?? [])),
         hits: ia.length,
-        equal: JSON.stringify(ra) === JSON.stringify(rb),
+        // the same hits in the same order with the same scores (snippets are not compared: a baseline build from
+        // before another change to them would differ there)
+        equal:
+          ra.mode === rb.mode &&
+          JSON.stringify(ra.hits.map((h) => [h.eventId, h.score.toFixed(9)])) ===
+            JSON.stringify(rb.hits.map((h) => [h.eventId, h.score.toFixed(9)])),
         sameFirst: ia[0] === ib[0],
         overlap: ib.filter((x) => ia.includes(x)).length,
       },
