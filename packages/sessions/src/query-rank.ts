@@ -5,10 +5,10 @@
  * at 1 GB a word in 20% of the events costs 5–10 ms per phrase, whatever the LIMIT. Here each phrase is first
  * probed (its newest `exactBelow` matches, a fraction of a millisecond). When every phrase has fewer matches than
  * that, or their estimated matches add up to at most `ftsBudget` rows, the query runs as it always did, FTS5's bm25
- * over the newest matches: the same hits and scores. Otherwise the newest `window` matches of the query are ranked here by the same formula (k1 1.2, b 0.75, every
- * column weight 1): term frequencies counted in the stored text with the tokenizer's rules, each row's length from
- * FTS5's own docsize table, the average from its totals record, and a common phrase's document frequency
- * estimated from how densely its newest matches lie (exact for the rare ones).
+ * over the newest matches: the same hits and scores. Otherwise the newest `window` matches of the query are ranked
+ * here by the same formula (k1 1.2, b 0.75, every column weight 1): term frequencies counted in the stored text with
+ * the tokenizer's rules, each row's length from FTS5's own docsize table, the average from its totals record, and a
+ * common phrase's document frequency estimated from how densely its newest matches lie (exact for the rare ones).
  */
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './store.js';
@@ -126,10 +126,18 @@ export class Ranker {
     // a prefix that stands for no term matches nothing: an AND holding it is empty, an OR drops it
     const pruned = prune(node, (l) => expansions.get(l)?.length !== 0);
     if (!pruned) return [];
+    // the leaves every match must hold: a lone one, or the direct leaves of an AND
+    const required = new Set(
+      pruned.kind === 'leaf'
+        ? [pruned]
+        : pruned.kind === 'and'
+          ? pruned.items.filter((i) => i.kind === 'leaf')
+          : [],
+    );
     const probes = new Map<Leaf, Probe>();
     for (const l of leavesOf(pruned)) {
       const p = this.probe(ftsMatch(l, expand));
-      if (p.count === 0 && pruned.kind !== 'or') return []; // an AND (or a lone phrase) with nothing
+      if (p.count === 0 && required.has(l)) return []; // a word nothing holds
       probes.set(l, p);
     }
     if (req.recent)
