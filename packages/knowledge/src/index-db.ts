@@ -90,6 +90,7 @@ const STATEMENTS = {
   deleteId: 'DELETE FROM learnings WHERE id = ?',
   file: 'INSERT OR REPLACE INTO files (path, mtime, size, id) VALUES (?, ?, ?, ?)',
   fileDelete: 'DELETE FROM files WHERE path = ?',
+  filesOf: 'SELECT path FROM files WHERE id IN (SELECT value FROM json_each(?))',
   setMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
   deleteMeta: 'DELETE FROM meta WHERE key = ?',
 };
@@ -236,10 +237,19 @@ export class KnowledgeIndex {
   }
 
   /** Put a learning in the index (replacing its previous version). */
-  put(learning: Learning, options: { fts?: boolean; fresh?: boolean; stems?: boolean } = {}): void {
+  /** Index a learning; returns the file of the learning of the same id it replaced, if any. */
+  put(
+    learning: Learning,
+    options: { fts?: boolean; fresh?: boolean; stems?: boolean } = {},
+  ): string | undefined {
     this.frequencies.clear();
     this.total = undefined;
-    if (!options.fresh) this.remove(learning.id);
+    let replaced: string | undefined;
+    if (!options.fresh) {
+      replaced =
+        (this.stmt.pathOf.get(learning.id) as { path: string | null } | undefined)?.path ?? undefined;
+      this.remove(learning.id);
+    }
     const tags = learning.tags.join(' ');
     // positional (the columns of STATEMENTS.insert): binding by name looked up 12 names a row
     const row = [
@@ -262,6 +272,8 @@ export class KnowledgeIndex {
     } catch (error) {
       // Two files with the same id (a copy): the last one read wins, as in a normal sync.
       if (!options.fresh || (error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      replaced =
+        (this.stmt.pathOf.get(learning.id) as { path: string | null } | undefined)?.path ?? undefined;
       // (in a first build the rows have no FTS entries yet: an FTS 'delete' of one would corrupt the index)
       if (options.fts === false) this.stmt.deleteId.run(learning.id);
       else this.remove(learning.id);
@@ -269,6 +281,7 @@ export class KnowledgeIndex {
     }
     if (options.fts !== false)
       this.stmt.ftsInsert.run(info.lastInsertRowid, learning.title, tags, learning.body);
+    return replaced;
   }
 
   remove(id: string): void {
@@ -411,15 +424,25 @@ export class KnowledgeIndex {
     } finally {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     }
+    // Files left holding the id of a removed file's learning (the original of a deleted copy): read again.
+    const revive: Changed[] = [];
+    const removedIds: string[] = [];
     if (writes)
       this.db.transaction(() => {
         for (const g of gone) {
           // A renamed file (git mv) was read under its new path above: its learning is not the old path's any more.
           const now = g.id ? (this.stmt.pathOf.get(g.id) as { path: string | null } | undefined) : undefined;
-          if (g.id && (now?.path == null || now.path === g.path)) this.remove(g.id);
+          if (g.id && (now?.path == null || now.path === g.path)) {
+            this.remove(g.id);
+            removedIds.push(g.id);
+          }
           this.stmt.fileDelete.run(g.path);
           report.removed++;
         }
+        // one scan of the files table for all of them (it has no index on id)
+        if (removedIds.length)
+          for (const other of this.stmt.filesOf.all(JSON.stringify(removedIds)) as { path: string }[])
+            revive.push({ file: other.path });
         this.stmt.setMeta.run('dir', dir);
         this.stmt.setMeta.run('dirMtime', String(dirMtime ?? 0));
         // when the listing began: the directory's mtime is trusted only if it was older than that (RACY_MS)
@@ -427,6 +450,7 @@ export class KnowledgeIndex {
         this.stmt.setMeta.run('sweptAt', String(Date.now()));
         this.storeCount();
       })();
+    if (revive.length) await this.readChanged(revive, report, false);
     if (bulk) this.db.exec("INSERT INTO fts(fts) VALUES('rebuild')");
     // Many inserts leave FTS5 with many small segments, and every query reads all of them: merge them once
     // (a cold search at 100,000 learnings went from ~110 ms to ~30 ms).
@@ -482,7 +506,15 @@ export class KnowledgeIndex {
       this.db.transaction(() => {
         for (const c of batch) {
           if (c.text === undefined) continue;
-          if (c.learning) this.put(c.learning, { fts: !bulk, fresh: bulk, stems });
+          if (c.learning) {
+            const replaced = this.put(c.learning, { fts: !bulk, fresh: bulk, stems });
+            // Two files with one id (a file copied as a template): only one can be served; say which. A renamed
+            // file's old path is gone by now, so a rename is not named here.
+            if (replaced && replaced !== c.file && existsSync(replaced))
+              report.errors.push(
+                `${c.file}: its id ${c.learning.id} is also the id of ${replaced}; only this file's learning is served. Give one of them another id`,
+              );
+          }
           this.stmt.file.run(c.file, c.mtime, c.size, c.learning?.id ?? null);
         }
       })();

@@ -146,6 +146,33 @@ describe('sync follows every kind of change', () => {
   });
 });
 
+describe('two files with one id (a learning file copied by hand)', () => {
+  test('the sync names both; deleting the copy serves the original again', async () => {
+    const { dir, stateDir } = await base(3);
+    const opts = { stateDir, knowledgeDir: dir };
+    const original = (await readLearnings(dir)).learnings[0]!;
+    const copy = path.join(dir, 'copy-of-a-lesson.md');
+    writeFileSync(
+      copy,
+      readFileSync(fileOf(original), 'utf8').replaceAll('before the migration', 'zebracorn'),
+    );
+    let { index, report } = await openKnowledge(opts);
+    expect(report.errors).toEqual([
+      `${copy}: its id ${original.id} is also the id of ${fileOf(original)}; only this file's learning is served. Give one of them another id`,
+    ]);
+    expect(index.get(original.id)?.body).toContain('zebracorn');
+    index.close();
+    rmSync(copy);
+    ({ index, report } = await openKnowledge(opts));
+    keep(index);
+    expect(report).toMatchObject({ removed: 1, errors: [] });
+    // the original's file did not change, and its learning is served again (it was dropped with the copy before)
+    expect(indexed(index)).toEqual(await truth(dir));
+    expect(searchKnowledge(index, 'migration').map((h) => h.learning.id)).toContain(original.id);
+    expect(keep(openKnowledgeIfCurrent(opts))).toBeDefined();
+  });
+});
+
 describe('the read-only open', () => {
   test('answers as the read-write index does, with node:sqlite and with better-sqlite3; refuses what it cannot', async () => {
     const { dir, stateDir } = await base(6);
@@ -213,12 +240,18 @@ describe('a first build', () => {
     const b = await openKnowledge({ stateDir: stateB, knowledgeDir: dir });
     keep(a.index);
     keep(b.index);
+    // the copy is named with the file it shadows, in a first build as in a file-by-file sync
+    const shadowed = expect.stringMatching(/zz-copy\.md: its id k-bulk0005 is also the id of .*l-5\.md;/);
     expect(a.report).toMatchObject({
       files: 322,
       added: 322,
-      errors: [expect.stringContaining('broken.md')],
+      errors: expect.arrayContaining([expect.stringContaining('broken.md'), shadowed]),
     });
-    expect(b.report).toMatchObject({ added: 321, errors: [expect.stringContaining('broken.md')] });
+    expect(a.report.errors).toHaveLength(2);
+    expect(b.report).toMatchObject({
+      added: 321,
+      errors: expect.arrayContaining([expect.stringContaining('broken.md'), shadowed]),
+    });
     const rows = (index: KnowledgeIndex) =>
       index
         .all()
