@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SessionsError } from './errors.js';
@@ -189,6 +198,26 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/**
+ * The index holds the text of every session it read (secrets redacted, the conversations still private): readable
+ * by its owner only, as scheduler.db is — outside a coordinator it sits in ~/.local/state, which is often 0755.
+ * A new file is created 0600 (SQLite gives -wal and -shm the database's mode); an older, wider one is narrowed.
+ */
+function ownerOnly(path: string): void {
+  if (!existsSync(path)) {
+    closeSync(openSync(path, 'a', 0o600));
+    return;
+  }
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      const mode = statSync(f).mode & 0o777;
+      if (mode & 0o077) chmodSync(f, mode & 0o700);
+    } catch {
+      // not there, or not ours to change: SQLite opens it as it is
+    }
+  }
+}
+
 /** Open (creating and migrating if needed) a sessions database. */
 export function openDatabase(path: string, options: OpenOptions = {}): DB {
   let db: DB;
@@ -198,7 +227,10 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
       rmSync(f, { force: true });
   }
   try {
-    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    if (!options.readonly) {
+      mkdirSync(dirname(path), { recursive: true });
+      ownerOnly(path);
+    }
     db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
   } catch (error) {
     throw new SessionsError(
