@@ -241,12 +241,18 @@ export class SessionIndex {
    * Search event text. Each term is matched on its own (quoted, so FTS syntax in a query is just text), all
    * terms required and ranked by bm25; when that finds nothing, every term as a prefix (`rate limit` finds
    * "rate-limited", and `rateLimits` through the joined form), then any term, then any term as a prefix.
+   * A term typed with a trailing `*` (`deploy*`) is a prefix from the first pass.
    */
   search(query: string, options: SearchOptions = {}): SearchResult {
     const terms = splitTerms(query);
     if (terms.length === 0) return { mode: 'none', terms, hits: [] };
-    const exact = terms.map((t) => leaf(t));
-    const strict = this.runSearch(and(...exact), options, terms, false);
+    // `deploy*` asks for a prefix as FTS5 spells it: "deployment" too, from the first pass on (quoted, the star
+    // was dropped by the tokenizer and only "deploy" itself matched)
+    const starred = terms.some((t) => /[\p{L}\p{N}]\*+$/u.test(t));
+    const exact = terms.map((t) =>
+      /[\p{L}\p{N}]\*+$/u.test(t) ? leaf(t.replace(/\*+$/, ''), true) : leaf(t),
+    );
+    const strict = this.runSearch(and(...exact), options, terms, starred);
     if (strict.length > 0) return { mode: 'all', terms, hits: strict };
     if (terms.length > 1) {
       // Every word, inflected ("limited", "limits") or run together ("ratelimit"), before any single word: an
@@ -267,7 +273,9 @@ export class SessionIndex {
       if (any.length > 0) return { mode: 'any', terms, hits: any };
     }
     const relaxed = this.runSearch(or(...terms.map((t) => leaf(t, true))), options, terms, true);
-    return { mode: relaxed.length > 0 ? 'any' : 'none', terms, hits: relaxed };
+    // one word found as a prefix ("deplo" in "deployment") is every word of the query found
+    const mode = relaxed.length === 0 ? 'none' : terms.length === 1 ? 'all' : 'any';
+    return { mode, terms, hits: relaxed };
   }
 
   stats(options: StatsOptions = {}): StatsRow[] {

@@ -281,7 +281,8 @@ describe('indexSessions', () => {
     const relaxed = ix.search('docker kubernetes');
     expect(relaxed.mode).toBe('any');
     expect(relaxed.hits.length).toBe(2);
-    expect(ix.search('time').mode).toBe('any'); // prefix fallback: timing, timeout
+    // prefix fallback: timeout (not "timing"); the one word found as a prefix is every word found
+    expect(ix.search('time').mode).toBe('all');
     for (const q of [
       '"unbalanced',
       'a AND (b OR',
@@ -292,6 +293,27 @@ describe('indexSessions', () => {
       "it's",
     ])
       expect(() => ix.search(q)).not.toThrow();
+    ix.close();
+  });
+
+  test('a word ending in * is a prefix from the first pass (deploy* finds deployment, not only deploy)', () => {
+    claudeFile('s6.jsonl', [
+      user('deploy it now'),
+      user('the deployment failed twice'),
+      user('deployed by hand'),
+      user('nothing to see'),
+    ]);
+    index();
+    const ix = openSessionIndex(join(dir, 'sessions.db'));
+    const starred = ix.search('deploy*');
+    expect(starred.mode).toBe('all');
+    expect(starred.hits.map((h) => h.snippet).sort()).toEqual(
+      ['«deploy» it now', '«deployed» by hand', 'the «deployment» failed twice'].sort(),
+    );
+    expect(ix.search('deploy').hits.map((h) => h.snippet)).toEqual(['«deploy» it now']);
+    const both = ix.search('failed deploy*');
+    expect(both.mode).toBe('all');
+    expect(both.hits.map((h) => h.snippet)).toEqual(['the «deployment» «failed» twice']);
     ix.close();
   });
 

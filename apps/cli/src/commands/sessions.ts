@@ -388,7 +388,7 @@ export function registerSessionsCommands(program: Command): void {
         .description('Search session text (every word, ranked; falls back to any word)'),
     ),
   )
-    .argument('<query...>', 'words to find; "quoted phrase" kept together')
+    .argument('<query...>', 'words to find; "quoted phrase" kept together; word* also finds longer words')
     .option('-n, --limit <n>', 'at most n hits', intFlag(1), 20)
     .addOption(
       new Option('--sort <order>', 'relevance (bm25 over the newest matches) or recent (newest first)')
