@@ -85,7 +85,14 @@ describe('habitat knowledge', () => {
     );
     expect(brief.stdout.indexOf('presign with eu-central-1')).toBeGreaterThan(-1);
     expect(brief.stdout.indexOf('presign with eu-central-1')).toBeLessThan(brief.stdout.indexOf('[stale'));
-    expect((await habitat('knowledge', 'context', '--task', 'bake sourdough bread')).stdout).toBe('');
+    // nothing relevant: stdout empty (a script pastes it as it is), and a person is told why
+    for (const env of [{}, { HABITAT_KNOWLEDGE_FAST: '0' }] as Record<string, string>[]) {
+      const none = await habitatWith(env, 'knowledge', 'context', '--task', 'bake sourdough bread');
+      expect(none).toMatchObject({ code: 0, stdout: '' });
+      expect(none.stderr).toMatch(
+        /^no learning is relevant enough to brief for this task; .*knowledge search/,
+      );
+    }
 
     // `knowledge context` by hand is not a brief given to a run, and the text says what it counts
     expect((await habitat('knowledge', 'stats')).stdout).toMatch(/^0 brief\(s\) given to runs, 0 empty/);

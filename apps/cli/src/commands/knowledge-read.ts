@@ -126,5 +126,10 @@ export async function runContext(
     context = buildContext(index, options);
   }
   if (flags.json) write(`${JSON.stringify(contextJson(context), null, 2)}\n`);
-  else write(context.markdown || '');
+  else if (context.markdown) write(context.markdown);
+  // stdout stays empty (a script pastes the brief as it is); a person is told why nothing came
+  else
+    process.stderr.write(
+      `no learning is relevant enough to brief for this task; \`habitat knowledge search <words>\` lists the candidates\n`,
+    );
 }
