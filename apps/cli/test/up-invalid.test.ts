@@ -32,3 +32,30 @@ test('up logs each problem of the agent files as agent.invalid', () => {
     `${file}:2:13 schedule.evry: unknown key "evry" (did you mean "every"?) (allowed here: cron, timezone, every, jitter, manual)`,
   );
 });
+
+test("up's spawner lines name the spawner as spawnerPid: one pid key a line (it was the coordinator's, then the spawner's)", async () => {
+  const root = testdir({ 'agents/now.yaml': 'run: { command: ["true"] }\nschedule: { every: 1h }\n' });
+  const { spawn } = await import('node:child_process');
+  const up = spawn(process.execPath, [CLI, 'up'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  up.stdout.on('data', (d) => {
+    out += d;
+  });
+  up.stderr.on('data', (d) => {
+    out += d;
+  });
+  try {
+    for (let i = 0; i < 300 && !out.includes('"run finished"'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    up.kill('SIGTERM');
+    await new Promise((r) => up.once('exit', r));
+  }
+  const started = out.split('\n').find((l) => l.includes('"spawner.started"'));
+  expect(started, out).toBeDefined();
+  expect(started!.match(/"pid":/g)).toHaveLength(1);
+  const line = JSON.parse(started!) as { pid: number; spawnerPid: number };
+  expect(line.pid).toBe(up.pid);
+  expect(line.spawnerPid).toEqual(expect.any(Number));
+  expect(line.spawnerPid).not.toBe(up.pid);
+});

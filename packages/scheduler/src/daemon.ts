@@ -185,8 +185,9 @@ export class Daemon extends EventEmitter {
     this.releaseLock = await acquireLock(this.stateDir);
     // Local runs fork in a spawner process, off this event loop (runner spawner.ts); a one-off run forks here.
     if (!this.options.once)
-      this.releaseSpawner = useSpawner((e) =>
-        this.log(e.event === 'spawner.died' ? 'warn' : 'info', { ...e }, e.event),
+      // (as spawnerPid: the log line's own pid is the coordinator's, and a second "pid" key hid it)
+      this.releaseSpawner = useSpawner(({ pid, ...e }) =>
+        this.log(e.event === 'spawner.died' ? 'warn' : 'info', { ...e, spawnerPid: pid }, e.event),
       );
     try {
       if (this.stopping) return;
