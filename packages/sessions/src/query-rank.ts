@@ -98,6 +98,7 @@ export class Ranker {
   private readonly ftsBudget: number;
   private readonly path: 'auto' | 'fts' | 'own';
   private vocab = false;
+  private usable: boolean | undefined;
   private readonly statements = new Map<string, Statement>();
 
   constructor(db: DB, tuning: RankTuning = {}) {
@@ -107,6 +108,19 @@ export class Ranker {
     this.maxExpansion = tuning.maxExpansion ?? 64;
     this.ftsBudget = tuning.ftsBudget ?? 150_000;
     this.path = tuning.path ?? 'auto';
+  }
+
+  /**
+   * The tables the own ranking reads are there: FTS5 keeps row lengths only without `columnsize=0`; an index made
+   * without them is ranked by FTS5 as before.
+   */
+  private ownUsable(): boolean {
+    this.usable ??=
+      this.db
+        .prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('events_fts_docsize', 'events_fts_data')")
+        .pluck()
+        .get() === 2;
+    return this.usable;
   }
 
   /** A prepared statement, kept: preparing costs more than running the small ones. */
@@ -121,7 +135,7 @@ export class Ranker {
 
   /** The best `limit` rows for `node`, best first (scores as bm25's: lower is better). */
   rank(node: QueryNode, req: RankRequest): RankedRow[] {
-    if (this.path === 'fts') return this.ftsRank(ftsMatch(node), req);
+    if (this.path === 'fts' || !this.ownUsable()) return this.ftsRank(ftsMatch(node), req);
     const expansions = new Map<Leaf, string[]>();
     const expand = (l: Leaf) => expansions.get(l);
     for (const l of leavesOf(node))

@@ -244,6 +244,35 @@ describe('where every word is common (generated corpus)', () => {
     }
   });
 
+  test('an index without FTS5 row lengths (columnsize=0) is ranked by FTS5 as before', () => {
+    const db = join(dir, 'nosize.db');
+    const ix = open(db);
+    try {
+      ix.db.exec(`DROP TABLE events_fts;
+        CREATE VIRTUAL TABLE events_fts USING fts5(text, thinking, input, content='events', content_rowid='id',
+          tokenize='unicode61 remove_diacritics 2', columnsize=0);`);
+      ix.db
+        .prepare("INSERT INTO sessions (sid, id, source, path) VALUES (1, 's', 'claude', '/s.jsonl')")
+        .run();
+      const ins = ix.db.prepare(
+        "INSERT INTO events (id, sid, seq, role, kind, text) VALUES (?, 1, ?, 'user', 'text', ?)",
+      );
+      for (let i = 1; i <= 30; i++) ins.run(i, i, i % 3 ? 'docker docker timeout' : 'docker');
+      ix.db.exec("INSERT INTO events_fts (events_fts) VALUES ('rebuild')");
+    } finally {
+      ix.close();
+    }
+    const fts = open(db, { path: 'fts' });
+    const auto = open(db, { exactBelow: 1, ftsBudget: 0 });
+    try {
+      expect(auto.search('docker timeout').hits.length).toBeGreaterThan(0);
+      expect(auto.search('docker timeout')).toEqual(fts.search('docker timeout'));
+    } finally {
+      fts.close();
+      auto.close();
+    }
+  });
+
   test('a prefix stands for its most frequent terms, at most maxExpansion of them', () => {
     const wide = open(genDb, { path: 'own', maxExpansion: 1e6, window: 1e9, exactBelow: 1e9 });
     const narrow = open(genDb, { maxExpansion: 1, exactBelow: 1, ftsBudget: 0 });
