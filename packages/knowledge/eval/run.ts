@@ -3,7 +3,18 @@
 // The learnings are loaded through addLearning in the order they were written (so contradiction detection on
 // add is exercised) with their dates; each query is asked as an agent of its project would ask it.
 // Run: `node eval/run.ts [--failures] [--split tune|heldout|fresh]` after `turbo run build --filter=@habitat/knowledge`.
-import { buildContext, keyTerms, searchKnowledge } from '@habitat/knowledge';
+// `--embeddings auto` (or an endpoint URL, with `--embeddings-model NAME`) adds habitat's hybrid search and brief
+// (knowledge.embeddings) over a real model: `auto` starts eval/embed-server.ts in-process, and the run says why
+// and goes on lexical only when that model is not installed (see eval/README.md).
+import {
+  buildContext,
+  buildContextHybrid,
+  type Context,
+  EmbeddingRetriever,
+  keyTerms,
+  searchHybrid,
+  searchKnowledge,
+} from '@habitat/knowledge';
 import Database from 'better-sqlite3';
 import {
   detected,
@@ -42,6 +53,58 @@ const habitatWith = (tuning?: Record<string, unknown>) => (q: Query) =>
   );
 const habitat = habitatWith();
 
+// The dense retriever, when asked for: every query's hybrid search and hybrid brief computed up front (they are
+// async), the vectors' index time and the model's time per text measured on the way.
+const embeddingsArg = process.argv.includes('--embeddings')
+  ? process.argv[process.argv.indexOf('--embeddings') + 1]
+  : undefined;
+let retriever: EmbeddingRetriever | undefined;
+let closeServer: (() => Promise<void>) | undefined;
+const hybridHits = new Map<string, string[]>();
+const hybridBriefs = new Map<string, Context>();
+const hybridBrief = async (q: Query, rule?: Record<string, unknown>) => {
+  const r = await buildContextHybrid(index, {
+    task: q.query,
+    project: q.project,
+    embeddings: retriever!,
+    ...(rule ? { rule } : {}),
+  });
+  if (r.warning) throw new Error(`hybrid brief fell back to BM25: ${r.warning}`);
+  return r.context;
+};
+if (embeddingsArg) {
+  let url = embeddingsArg;
+  let model = process.argv[process.argv.indexOf('--embeddings-model') + 1] ?? '';
+  if (embeddingsArg === 'auto') {
+    const { missing, startEmbedServer } = await import('./embed-server.ts');
+    const why = missing();
+    if (why) console.log(`hybrid skipped: ${why}`);
+    else {
+      const server = await startEmbedServer({ cache: true });
+      ({ url, model } = server);
+      closeServer = server.close;
+    }
+  }
+  if (url !== 'auto') {
+    retriever = new EmbeddingRetriever(index, { url, model, timeoutMs: 600_000 });
+    const t = performance.now();
+    const n = await retriever.refresh();
+    console.log(
+      `embeddings ${model} at ${url}: ${n} learnings embedded in ${Math.round(performance.now() - t)} ms`,
+    );
+    // with --split, that split's queries only (a tuning run embeds no held-out query)
+    const splitOnly = process.argv.includes('--split')
+      ? process.argv[process.argv.indexOf('--split') + 1]
+      : undefined;
+    for (const q of queries.filter((q) => !splitOnly || splitOnly === 'all' || splitOf(q.id) === splitOnly)) {
+      const r = await searchHybrid(index, q.query, { limit: 10, project: q.project, embeddings: retriever });
+      if (r.warning) throw new Error(`hybrid search fell back to BM25: ${r.warning}`);
+      hybridHits.set(q.id, toDataset(r.hits.map((h) => h.learning.id)));
+      hybridBriefs.set(q.id, await hybridBrief(q));
+    }
+  }
+}
+
 function ranking(rank: (q: Query) => string[], set: Query[]) {
   const answerable = set.filter((q) => q.kind !== 'none');
   let recall5 = 0;
@@ -66,6 +129,7 @@ function brief(
   threshold?: number,
   tuning?: Record<string, unknown>,
   rule?: Record<string, unknown>,
+  contextOf?: (q: Query) => Context,
 ) {
   const rate = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : Number.NaN);
   const present: boolean[] = [];
@@ -76,13 +140,15 @@ function brief(
   let precision = 0;
   let nonEmpty = 0;
   for (const q of set) {
-    const c = buildContext(index, {
-      task: q.query,
-      project: q.project,
-      ...(threshold !== undefined ? { threshold } : {}),
-      ...(tuning ? { tuning } : {}),
-      ...(rule ? { rule } : {}),
-    });
+    const c =
+      contextOf?.(q) ??
+      buildContext(index, {
+        task: q.query,
+        project: q.project,
+        ...(threshold !== undefined ? { threshold } : {}),
+        ...(tuning ? { tuning } : {}),
+        ...(rule ? { rule } : {}),
+      });
     const ids = toDataset(c.hits.map((h) => h.learning.id));
     tokens += c.tokens;
     if (ids.length) {
@@ -140,6 +206,7 @@ for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'all'] as c
     ['BM25', (q: Query) => bm25(q.query)],
     ['BM25 + porter', (q: Query) => bm25porter(q.query)],
     ['habitat search', habitat],
+    ...(retriever ? ([['habitat hybrid', (q: Query) => hybridHits.get(q.id)!]] as const) : []),
   ] as const) {
     const m = ranking(rank, set);
     console.log(`| ${name} | ${f3(m.ndcg10)} | ${f3(m.recall5)} | ${f3(m.mrr)} |`);
@@ -148,6 +215,13 @@ for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'all'] as c
     `brief: answer-present ${f3(b.present)} (target >= 0.92) · no-answer false briefs ${f3(b.falseBrief)} (<= 0.10) · ` +
       `newer wins ${f3(b.newerWins)} (>= 0.92) · cross-project ${f3(b.cross)} (>= 0.67) · precision ${f3(b.precision)} · ${Math.round(b.tokens)} tokens avg`,
   );
+  if (retriever) {
+    const h = brief(set, undefined, undefined, undefined, (q) => hybridBriefs.get(q.id)!);
+    console.log(
+      `hybrid brief: answer-present ${f3(h.present)} · no-answer false briefs ${f3(h.falseBrief)} · ` +
+        `newer wins ${f3(h.newerWins)} · cross-project ${f3(h.cross)} · precision ${f3(h.precision)} · ${Math.round(h.tokens)} tokens avg`,
+    );
+  }
 }
 
 {
@@ -318,4 +392,80 @@ if (process.argv.includes('--timing')) {
     `brief per query: with the subject search ${median(times.with).toFixed(2)} ms, without ${median(times.without).toFixed(2)} ms (ratio ${(median(times.with) / median(times.without)).toFixed(2)}; ${rounds} rounds interleaved)`,
   );
 }
+if (process.argv.includes('--dense') && retriever) {
+  // How the hybrid search and brief use the dense rank: on the tuning half only.
+  const tune = queries.filter((q) => splitOf(q.id) === 'tune');
+  for (const denseWeight of [1, 0.5, 0.25, 0.1, 0.05, 0.02]) {
+    const hits = new Map<string, string[]>();
+    for (const q of tune) {
+      const r = await searchHybrid(index, q.query, {
+        limit: 10,
+        project: q.project,
+        embeddings: retriever,
+        denseWeight,
+      });
+      hits.set(q.id, toDataset(r.hits.map((h) => h.learning.id)));
+    }
+    const m = ranking((q) => hits.get(q.id)!, tune);
+    console.log(
+      `search dense weight ${denseWeight}: nDCG@10 ${f3(m.ndcg10)} recall@5 ${f3(m.recall5)} MRR ${f3(m.mrr)}`,
+    );
+  }
+  for (const denseTop of [1, 3])
+    for (const denseAgreement of [0.6, 1])
+      for (const denseMinCosine of [-1, 0.5, 0.55, 0.6, 0.65, 0.7]) {
+        const rule = { denseTop, denseAgreement, denseMinCosine };
+        const briefs = new Map<string, Context>();
+        for (const q of tune) briefs.set(q.id, await hybridBrief(q, rule));
+        const b = brief(tune, undefined, undefined, undefined, (q) => briefs.get(q.id)!);
+        console.log(
+          `${JSON.stringify(rule)}: answer-present ${f3(b.present)} false briefs ${f3(b.falseBrief)} newer ${f3(b.newerWins)} cross ${f3(b.cross)} precision ${f3(b.precision)}`,
+        );
+      }
+}
+if (process.argv.includes('--embed-timing') && embeddingsArg === 'auto' && retriever) {
+  // What the dense retriever costs a query: lexical search, hybrid search and hybrid brief over the same 20 tuning
+  // queries, interleaved round by round, against a second server without the vector cache (every query embedded).
+  const { startEmbedServer } = await import('./embed-server.ts');
+  const server = await startEmbedServer();
+  const cold = new EmbeddingRetriever(index, { url: server.url, model: server.model, timeoutMs: 600_000 });
+  const sample = queries.filter((q) => splitOf(q.id) === 'tune').slice(0, 20);
+  const rounds = 3;
+  const times: Record<'lexical' | 'hybrid' | 'brief' | 'lexicalBrief', number[]> = {
+    lexical: [],
+    hybrid: [],
+    brief: [],
+    lexicalBrief: [],
+  };
+  for (let r = 0; r < rounds; r++) {
+    const total = { lexical: 0, hybrid: 0, brief: 0, lexicalBrief: 0 };
+    for (const q of sample) {
+      let t = performance.now();
+      searchKnowledge(index, q.query, { limit: 10, project: q.project });
+      total.lexical += performance.now() - t;
+      t = performance.now();
+      await searchHybrid(index, q.query, { limit: 10, project: q.project, embeddings: cold });
+      total.hybrid += performance.now() - t;
+      t = performance.now();
+      buildContext(index, { task: q.query, project: q.project });
+      total.lexicalBrief += performance.now() - t;
+      t = performance.now();
+      await buildContextHybrid(index, { task: q.query, project: q.project, embeddings: cold });
+      total.brief += performance.now() - t;
+    }
+    for (const k of Object.keys(total) as (keyof typeof total)[]) times[k].push(total[k] / sample.length);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<
+    keyof typeof times,
+    number
+  >;
+  console.log(
+    `per query (${sample.length} tuning queries, ${rounds} rounds interleaved, medians): search lexical ${m.lexical.toFixed(1)} ms, ` +
+      `hybrid ${m.hybrid.toFixed(1)} ms (${(m.hybrid / m.lexical).toFixed(1)}x); brief lexical ${m.lexicalBrief.toFixed(1)} ms, ` +
+      `hybrid ${m.brief.toFixed(1)} ms (${(m.brief / m.lexicalBrief).toFixed(1)}x); model time per text ${(server.stats.modelMs / server.stats.texts).toFixed(1)} ms over ${server.stats.texts} texts`,
+  );
+  await server.close();
+}
 index.close();
+await closeServer?.();
