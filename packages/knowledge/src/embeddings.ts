@@ -3,7 +3,14 @@
 // hash of the learning's text, so an edit re-embeds only that learning); when the endpoint is down or answers
 // badly, search is BM25 alone and says so in a warning.
 import { createHash } from 'node:crypto';
-import { buildContext, type Context, type ContextOptions, DENSE_TOP, passagesOf } from './context.js';
+import {
+  buildContext,
+  type Context,
+  type ContextOptions,
+  DENSE_MIN_COSINE,
+  DENSE_TOP,
+  passagesOf,
+} from './context.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { fuse, type SearchOptions, searchKnowledge } from './search.js';
 import type { KnowledgeHit, Learning } from './types.js';
@@ -126,6 +133,11 @@ export class EmbeddingRetriever {
 
   /** Ids of the learnings nearest to the query (cosine), best first. */
   async nearest(query: string, limit: number): Promise<string[]> {
+    return (await this.nearestScored(query, limit)).map((s) => s.id);
+  }
+
+  /** The learnings nearest to the query with their cosine, best first. */
+  async nearestScored(query: string, limit: number): Promise<{ id: string; cosine: number }[]> {
     const [q] = await embed(this.config, [query]);
     const scored = this.load()
       .filter((v) => v.vec.length === q!.length)
@@ -135,7 +147,7 @@ export class EmbeddingRetriever {
         return { id: v.id, dot };
       });
     scored.sort((a, b) => b.dot - a.dot);
-    return scored.slice(0, limit).map((s) => s.id);
+    return scored.slice(0, limit).map((s) => ({ id: s.id, cosine: s.dot }));
   }
 }
 
@@ -160,9 +172,10 @@ const retrieverOf = (index: KnowledgeIndex, embeddings: EmbeddingsConfig | Embed
   embeddings instanceof EmbeddingRetriever ? embeddings : new EmbeddingRetriever(index, embeddings);
 
 /**
- * The brief with the dense retriever's opinion: a lexical hit the embeddings also rank near the top of a passage
- * needs less lexical evidence (see DENSE_AGREEMENT). The brief stays lexical at heart (a dense score alone is not
- * calibrated across models), and is the plain brief, with a warning, when the endpoint fails.
+ * The brief with the dense retriever's opinion: a lexical hit the embeddings rank first for a passage gets in on
+ * the plain evidence cut when the brief's model says no (see DENSE_AGREEMENT). The brief stays lexical at heart (a
+ * dense score alone is not calibrated across models), and is the plain brief, with a warning, when the endpoint
+ * fails.
  */
 export async function buildContextHybrid(
   index: KnowledgeIndex,
@@ -173,8 +186,15 @@ export async function buildContextHybrid(
   const near = new Map<string, Set<string>>();
   try {
     await retriever.refresh();
+    const top = rest.rule?.denseTop ?? DENSE_TOP;
+    const min = rest.rule?.denseMinCosine ?? DENSE_MIN_COSINE;
     for (const passage of passagesOf(rest.task))
-      near.set(passage, new Set(await retriever.nearest(passage, DENSE_TOP)));
+      near.set(
+        passage,
+        new Set(
+          (await retriever.nearestScored(passage, top)).filter((n) => n.cosine >= min).map((n) => n.id),
+        ),
+      );
   } catch (error) {
     return { context: buildContext(index, rest), warning: unavailable(error), mode: 'bm25' };
   }
@@ -185,19 +205,31 @@ export async function buildContextHybrid(
   };
 }
 
+/**
+ * Weight of the dense ranking in the search's reciprocal-rank fusion (BM25's is 1): enough to reorder neighbours of
+ * the lexical ranking and to surface dense-only hits when BM25 finds little, not to outvote it. On the eval's tuning
+ * half with a real model (Universal Sentence Encoder lite) nDCG@10 was 0.841 at weight 1, 0.939 at 0.1, 0.945 at
+ * 0.05, 0.928 lexical alone.
+ */
+export const DENSE_WEIGHT = 0.05;
+
 export async function searchHybrid(
   index: KnowledgeIndex,
   query: string,
-  options: SearchOptions & { embeddings: EmbeddingsConfig | EmbeddingRetriever },
+  options: SearchOptions & {
+    embeddings: EmbeddingsConfig | EmbeddingRetriever;
+    /** weight of the dense ranking in the fusion, BM25's being 1 (default DENSE_WEIGHT) */
+    denseWeight?: number;
+  },
 ): Promise<HybridResult> {
   const limit = options.limit ?? 10;
-  const { embeddings, ...rest } = options;
+  const { embeddings, denseWeight, ...rest } = options;
   const lexical = searchKnowledge(index, query, { ...rest, limit: limit * 3 });
   const retriever = retrieverOf(index, embeddings);
   try {
     await retriever.refresh();
     const dense = await retriever.nearest(query, limit * 3);
-    return { hits: fuse(index, lexical, dense).slice(0, limit), mode: 'hybrid' };
+    return { hits: fuse(index, lexical, dense, denseWeight ?? DENSE_WEIGHT).slice(0, limit), mode: 'hybrid' };
   } catch (error) {
     return { hits: lexical.slice(0, limit), mode: 'bm25', warning: unavailable(error) };
   }

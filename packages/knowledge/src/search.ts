@@ -390,13 +390,18 @@ export function retractedHits(
 }
 
 /** Reciprocal rank fusion of BM25 hits and a dense retriever's ids (k = 60, as in the RRF paper). */
-export function fuse(index: KnowledgeIndex, hits: KnowledgeHit[], dense: string[]): KnowledgeHit[] {
+export function fuse(
+  index: KnowledgeIndex,
+  hits: KnowledgeHit[],
+  dense: string[],
+  denseWeight = 1,
+): KnowledgeHit[] {
   const k = 60;
   const scores = new Map<string, { hit?: KnowledgeHit; score: number }>();
   for (const [i, hit] of hits.entries()) scores.set(hit.learning.id, { hit, score: 1 / (k + i + 1) });
   dense.forEach((id, i) => {
     const entry = scores.get(id) ?? { score: 0 };
-    entry.score += 1 / (k + i + 1);
+    entry.score += denseWeight / (k + i + 1);
     if (!entry.hit) {
       const learning = index.get(id);
       if (learning && learning.status === 'active')
