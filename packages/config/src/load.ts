@@ -289,6 +289,22 @@ function checkAgent(
       ['schedule', 'every'],
     );
   }
+  // A container gets the habitat repo, never the coordinator's files: a container agent whose repo holds its own
+  // agent file (no repo: key means the coordinator itself) is refused at every run (runner start-run.ts). Said
+  // here with the fix; a warning, so the agent still loads (and `habitat run` names the same refusal).
+  if (agent.isolation.backend !== 'local' && agent.repo.kind === 'path') {
+    const rel = path.relative(path.resolve(agent.repo.path), path.resolve(file));
+    if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel))
+      out.push({
+        severity: 'warning',
+        file,
+        ...at(own.repo === undefined ? [] : ['repo']),
+        code: 'invalid-value',
+        path: 'repo',
+        message: `this ${agent.isolation.backend} agent's repo ${agent.repo.path} holds the coordinator (this agent file is in it); a container never gets the coordinator's files, so every run would be refused`,
+        hint: `give the agent its own habitat repo, e.g. repo: ../habitats/${agent.name} (\`habitat new agent ${agent.name}\` makes one)`,
+      });
+  }
   // Claude Code exits at once under --dangerously-skip-permissions as root (unless IS_SANDBOX=1 says the
   // machine is a throwaway sandbox): refuse such an agent here, with the fix, instead of at its first run.
   const claudeRun = agent.run.kind === 'claude' ? agent.run : undefined;

@@ -229,3 +229,30 @@ describe('claude agents never run as root', () => {
     },
   );
 });
+
+test('a container agent whose repo holds the coordinator is named at validate time, with the fix; it still loads', async () => {
+  const root = coordinator({
+    'agents/boxed.yaml': 'run: { command: ["true"] }\nisolation: { backend: docker, image: img:1 }\n',
+    'agents/own.yaml':
+      'repo: ../habitats/own\nrun: { command: ["true"] }\nisolation: { backend: docker, image: img:1 }\n',
+    'agents/here.yaml': 'run: { command: ["true"] }\n',
+    'habitats/own/README.md': 'its own repo\n',
+  });
+  const c = await loadCoordinator(root);
+  expect(c.agents.map((a) => a.name).sort()).toEqual(['boxed', 'here', 'own']);
+  expect(c.diagnostics).toEqual([
+    expect.objectContaining({
+      severity: 'warning',
+      file: path.join(root, 'agents/boxed.yaml'),
+      line: 1,
+      path: 'repo',
+      message: expect.stringContaining(`docker agent's repo ${root} holds the coordinator`),
+      hint: 'give the agent its own habitat repo, e.g. repo: ../habitats/boxed (`habitat new agent boxed` makes one)',
+    }),
+  ]);
+  // a repo: key that names the coordinator is pointed at
+  const explicit = await one(
+    'repo: ..\nrun: { command: ["true"] }\nisolation: { backend: swarm, image: img:1 }\n',
+  );
+  expect(explicit).toMatchObject({ severity: 'warning', line: 1, column: 7, path: 'repo' });
+});
