@@ -58,6 +58,25 @@ const COMPLETION = {
   },
 };
 
+/**
+ * The command a usage error is about, for its "see … --help": `habitat knowledge context` for a missing --task
+ * there (its own options and examples), plain `habitat` for an unknown command.
+ */
+function helpCommand(program: Command, argv: string[]): string {
+  const names = ['habitat'];
+  let current = program;
+  for (const word of argv.slice(2)) {
+    if (word === '--') break;
+    if (word.startsWith('-')) continue;
+    const sub = current.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub) {
+      names.push(word);
+      current = sub;
+    } else if (names.length > 1) break; // an argument of the command found
+  }
+  return names.join(' ');
+}
+
 /** The `habitat` command tree. Each family registers its commands from its own module. */
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('habitat')
@@ -87,7 +106,9 @@ Examples:
     .exitOverride((err) => {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') throw new ExitSignal(0);
       if (err.code === 'commander.help') throw new ExitSignal(0);
-      throw new UsageError(`${err.message.replace(/^error: /, '')} (see habitat --help)`);
+      throw new UsageError(
+        `${err.message.replace(/^error: /, '')} (see ${helpCommand(program, argv)} --help)`,
+      );
     });
   const command = commandOf(argv);
   // `habitat -V`: nothing to load.

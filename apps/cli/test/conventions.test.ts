@@ -306,3 +306,19 @@ describe('an old Node', () => {
       expect(refuse(path.join(dist, 'index.js'), '/usr/bin/node', [])).toContain('Install Node.js 24');
   });
 });
+
+test("a usage error points at the help of the command it is about (its options and examples), not habitat's", () => {
+  const root = testdir(FLEET);
+  for (const [args, help] of [
+    [['knowledge', 'context'], 'habitat knowledge context --help'],
+    [['-C', root, 'knowledge', 'context'], 'habitat knowledge context --help'],
+    [['sessions', 'list', '--source', 'foo'], 'habitat sessions list --help'],
+    [['history', '-n', 'abc'], 'habitat history --help'],
+    [['run'], 'habitat run --help'],
+    [['nosuch'], 'habitat --help'],
+  ] as const) {
+    const r = habitat(root, [...args]);
+    expect(r.status, args.join(' ')).toBe(2);
+    expect(r.stderr.trim().endsWith(`(see ${help})`), `${args.join(' ')}: ${r.stderr}`).toBe(true);
+  }
+});
