@@ -400,6 +400,28 @@ describe('habitat sessions', () => {
     const row = stdout.split('\n').find((l) => l.startsWith('s-cut'))!;
     expect(row).toContain(` …${cwd.slice(-29)} `);
     expect(row).toContain(` ${prompt.slice(0, 49)}… `);
+    // a listing cut by -n says so on stderr (one session here: -n 1 is all of it, -n 1 of two is not)
+    const env = { env: { ...process.env, NO_COLOR: '1', HOME: home } };
+    const all = await run(process.execPath, [cli, '-C', home, 'sessions', 'list', '-n', '1', ...args], env);
+    expect(all.stderr).toBe('');
+    writeFileSync(
+      join(dir, 's-two.jsonl'),
+      `${JSON.stringify({ type: 'user', cwd, sessionId: 's-two', timestamp: '2026-03-05T10:00:00Z', message: { role: 'user', content: 'another' } })}\n`,
+    );
+    const cut = await run(
+      process.execPath,
+      [cli, '-C', home, 'sessions', 'list', '--refresh', '-n', '1', ...args],
+      env,
+    );
+    expect(cut.stdout.split('\n').filter((l) => l.startsWith('s-'))).toHaveLength(1);
+    expect(cut.stderr).toBe('the newest 1 session; more match (-n <n> shows more)\n');
+    const json = await run(
+      process.execPath,
+      [cli, '-C', home, 'sessions', 'list', '-n', '1', '--json', ...args],
+      env,
+    );
+    expect(JSON.parse(json.stdout)).toHaveLength(1);
+    expect(json.stderr).toBe('');
     rmSync(home, { recursive: true, force: true });
   });
 });

@@ -360,9 +360,17 @@ export function registerSessionsCommands(program: Command): void {
     .action(async (flags: SourceFlags & FilterFlags, cmd: Command) => {
       const index = await openIndex(cmd, flags);
       try {
-        const list = index.listSessions({ ...filterOf(flags), limit: Number(flags.limit) });
+        // one more than asked for: whether the listing was cut (a person is told; --json stays the contract)
+        const limit = Number(flags.limit);
+        const list = index.listSessions({ ...filterOf(flags), limit: limit + 1 });
+        const cut = list.length > limit;
+        if (cut) list.length = limit;
         if (flags.json) return printJson(list.map(sessionJson));
         if (list.length === 0) return printLine('no sessions match');
+        if (cut)
+          process.stderr.write(
+            pc.dim(`the newest ${limit} session${limit === 1 ? '' : 's'}; more match (-n <n> shows more)\n`),
+          );
         printTable(
           ['id', 'source', 'last', 'project', 'title', 'tokens', 'tools', 'err'],
           list.map((s) => [
