@@ -83,7 +83,8 @@ export function parseLearning(text: string, file: string): Learning {
       'bad-learning-file',
       `${file}: no front matter (a learning file starts with ---)`,
     );
-  const parsed = frontMatterSchema.safeParse(parse(match[1]!));
+  // after a newline for the opening ---: the YAML parser's "at line N" is then the file's line N
+  const parsed = frontMatterSchema.safeParse(parse(`\n${match[1]!}`));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new KnowledgeError(

@@ -173,6 +173,20 @@ describe('two files with one id (a learning file copied by hand)', () => {
   });
 });
 
+test("a learning file's broken front matter is named with the file's own line (the opening --- is line 1)", async () => {
+  const { dir, stateDir } = await base(1);
+  const file = fileOf((await readLearnings(dir)).learnings[0]!);
+  const text = readFileSync(file, 'utf8').replace(/^scope: (.*)$/m, 'scope: [$1');
+  writeFileSync(file, text);
+  // YAML finds the unclosed [ on the line after it
+  const line = text.split('\n').findIndex((l) => l.startsWith('scope: [')) + 2;
+  const { index, report } = await openKnowledge({ stateDir, knowledgeDir: dir });
+  keep(index);
+  expect(report.errors).toHaveLength(1);
+  expect(report.errors[0]).toContain(`${file}: `);
+  expect(report.errors[0]).toContain(`at line ${line}, column 1`);
+});
+
 describe('the read-only open', () => {
   test('answers as the read-write index does, with node:sqlite and with better-sqlite3; refuses what it cannot', async () => {
     const { dir, stateDir } = await base(6);
