@@ -220,6 +220,12 @@ describe('habitat knowledge', () => {
       const hybrid = await habitat(...task);
       expect(hybrid.stderr).toBe('');
       expect(hybrid.stdout).toContain(id);
+      // knowledge.embeddings.minCosine reaches the brief: a cut above the neighbour's cosine, no agreement.
+      writeFileSync(
+        join(root, 'habitat.yaml'),
+        `knowledge:\n  embeddings:\n    url: ${url}\n    model: stand-in\n    minCosine: 0.999\n`,
+      );
+      expect((await habitat(...task)).stdout).toBe('');
       await new Promise((resolve) => server.close(resolve));
       const down = await habitat(...task);
       expect(down.code).toBe(0);

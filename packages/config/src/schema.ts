@@ -358,6 +358,19 @@ export const settingsFileSchema = z
               .describe('an OpenAI-compatible embeddings API (its /v1 base or the /v1/embeddings URL)'),
             model: z.string().min(1).describe('the embedding model name'),
             apiKeyEnv: z.string().optional().describe('environment variable holding the API key'),
+            denseWeight: z
+              .number()
+              .min(0)
+              .optional()
+              .describe("the dense ranking's weight in the search's fusion, BM25's being 1 (default 0.05)"),
+            minCosine: z
+              .number()
+              .min(-1)
+              .max(1)
+              .optional()
+              .describe(
+                'the cosine at which the dense top hit vouches for a lexical hit in the brief (default 0.6)',
+              ),
           })
           .optional()
           .describe('fuse dense retrieval with BM25 (search falls back to BM25 when it is down)'),

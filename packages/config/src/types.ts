@@ -208,7 +208,9 @@ export interface CoordinatorSettings {
   /** the HTTP API (`habitat up --http`) */
   http?: { listen: string; public: boolean };
   /** the knowledge base: an optional embeddings endpoint fused with BM25 */
-  knowledge?: { embeddings?: { url: string; model: string; apiKeyEnv?: string } };
+  knowledge?: {
+    embeddings?: { url: string; model: string; apiKeyEnv?: string; denseWeight?: number; minCosine?: number };
+  };
 }
 
 export type DiagnosticCode =

@@ -25,6 +25,10 @@ export interface EmbeddingsConfig {
   timeoutMs?: number;
   /** texts per request when embedding the knowledge base (default 64) */
   batch?: number;
+  /** the dense ranking's weight in the search's fusion (default DENSE_WEIGHT) */
+  denseWeight?: number;
+  /** the cosine at which the dense top hit vouches for a lexical hit in the brief (default DENSE_MIN_COSINE) */
+  minCosine?: number;
 }
 
 const VECTORS = `CREATE TABLE IF NOT EXISTS vectors (
@@ -187,7 +191,7 @@ export async function buildContextHybrid(
   try {
     await retriever.refresh();
     const top = rest.rule?.denseTop ?? DENSE_TOP;
-    const min = rest.rule?.denseMinCosine ?? DENSE_MIN_COSINE;
+    const min = rest.rule?.denseMinCosine ?? retriever.config.minCosine ?? DENSE_MIN_COSINE;
     for (const passage of passagesOf(rest.task))
       near.set(
         passage,
@@ -229,7 +233,8 @@ export async function searchHybrid(
   try {
     await retriever.refresh();
     const dense = await retriever.nearest(query, limit * 3);
-    return { hits: fuse(index, lexical, dense, denseWeight ?? DENSE_WEIGHT).slice(0, limit), mode: 'hybrid' };
+    const weight = denseWeight ?? retriever.config.denseWeight ?? DENSE_WEIGHT;
+    return { hits: fuse(index, lexical, dense, weight).slice(0, limit), mode: 'hybrid' };
   } catch (error) {
     return { hits: lexical.slice(0, limit), mode: 'bm25', warning: unavailable(error) };
   }

@@ -8,6 +8,8 @@ import { addLearning, EmbeddingRetriever, openKnowledge, searchHybrid } from '..
 
 const why = missing();
 const realTest = why ? test.skip : test;
+// Said on stderr too: a skipped test's name is not shown by the default reporter.
+if (why) process.stderr.write(`embed-server.test.ts skipped: ${why}\n`);
 
 describe('eval embedding server (a real model over /v1/embeddings)', () => {
   realTest(

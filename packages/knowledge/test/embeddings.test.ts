@@ -124,6 +124,11 @@ describe('hybrid retrieval: BM25 + an OpenAI-compatible /v1/embeddings endpoint,
       rule: { denseAgreement: 0.6, denseTop: 3, denseMinCosine: -1 },
     });
     expect(lowered.context.hits.map((h) => h.learning.id)).toEqual([cart.learning.id]);
+    // The cosine cut from the config (knowledge.embeddings.minCosine): above the neighbour's, no agreement.
+    expect(
+      (await buildContextHybrid(index, { task, embeddings: { ...embeddings, minCosine: 0.999 } })).context
+        .hits,
+    ).toEqual([]);
     // No lexical match at all, no brief; an unrelated task stays empty.
     expect(
       (await buildContextHybrid(index, { task: 'shopping basket vanished', embeddings })).context.hits,

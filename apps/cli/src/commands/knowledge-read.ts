@@ -50,7 +50,13 @@ export function embeddingsOf(settings: CoordinatorSettings) {
   const e = settings.knowledge?.embeddings;
   if (!e) return undefined;
   const apiKey = e.apiKeyEnv ? process.env[e.apiKeyEnv] : undefined;
-  return { url: e.url, model: e.model, ...(apiKey ? { apiKey } : {}) };
+  return {
+    url: e.url,
+    model: e.model,
+    ...(apiKey ? { apiKey } : {}),
+    ...(e.denseWeight !== undefined ? { denseWeight: e.denseWeight } : {}),
+    ...(e.minCosine !== undefined ? { minCosine: e.minCosine } : {}),
+  };
 }
 
 export async function runSearch(

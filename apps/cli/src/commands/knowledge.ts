@@ -23,7 +23,7 @@ import {
   syncReportJson,
 } from '../json-data.js';
 import { CliError, formatTime, printJson, printLine, printTable } from '../output.js';
-import { listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
+import { embeddingsOf, listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
 
 async function open(cmd: Command) {
   const { settings } = await loadSettings(coordinatorRoot(cmd));
@@ -468,14 +468,11 @@ export function registerKnowledgeCommands(program: Command): void {
       const { settings } = await loadSettings(coordinatorRoot(cmd));
       // The MCP SDK (with ajv and zod) loads only for `habitat mcp`.
       const { serveMcp } = await import('@habitat/knowledge');
-      const embeddings = settings.knowledge?.embeddings;
-      const apiKey = embeddings?.apiKeyEnv ? process.env[embeddings.apiKeyEnv] : undefined;
+      const embeddings = embeddingsOf(settings);
       await serveMcp({
         stateDir: settings.stateDir,
         knowledgeDir: settings.knowledgeDir,
-        ...(embeddings
-          ? { embeddings: { url: embeddings.url, model: embeddings.model, ...(apiKey ? { apiKey } : {}) } }
-          : {}),
+        ...(embeddings ? { embeddings } : {}),
         ...(process.env.HABITAT_AGENT ? { agent: process.env.HABITAT_AGENT } : {}),
         ...(process.env.HABITAT_RUN_ID ? { runId: process.env.HABITAT_RUN_ID } : {}),
       });
