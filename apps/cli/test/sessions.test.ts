@@ -382,6 +382,31 @@ describe('habitat sessions', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no session "nope"');
   });
+  test('index names the first record of unknown type of a file: its type, or that it has no "type" name', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cli-sessions-unknown-'));
+    writeFileSync(join(home, 'habitat.yaml'), '{}\n');
+    const dir = join(home, 'claude', 'projects', '-tmp-u');
+    mkdirSync(dir, { recursive: true });
+    const user = (id: string) =>
+      JSON.stringify({
+        type: 'user',
+        cwd: '/tmp/u',
+        sessionId: id,
+        timestamp: '2026-03-04T10:00:00Z',
+        message: { role: 'user', content: 'hi' },
+      });
+    writeFileSync(join(dir, 'a.jsonl'), `${user('a')}\n{"silly": "this"}\n`);
+    writeFileSync(join(dir, 'b.jsonl'), `${user('b')}\n${user('b')}\n{"type": "brand-new-kind"}\n`);
+    const args = ['--state-dir', join(home, 'state'), '--no-defaults', '--claude-dir', join(home, 'claude')];
+    const { stdout } = await run(process.execPath, [cli, '-C', home, 'sessions', 'index', ...args], {
+      env: { ...process.env, NO_COLOR: '1', HOME: home },
+    });
+    expect(stdout).toContain('2 records of unknown type skipped');
+    expect(stdout).toContain(`  a record without a "type" name first at ${join(dir, 'a.jsonl')}:2\n`);
+    expect(stdout).toContain(`  unknown type "brand-new-kind" first at ${join(dir, 'b.jsonl')}:3\n`);
+    rmSync(home, { recursive: true, force: true });
+  });
+
   test('list marks a cut project or title with …, keeping the end of a path and the start of a title', async () => {
     const home = mkdtempSync(join(tmpdir(), 'cli-sessions-cut-'));
     writeFileSync(join(home, 'habitat.yaml'), '{}\n');

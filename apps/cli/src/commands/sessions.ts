@@ -307,7 +307,12 @@ function printReport(report: IndexReport): void {
     );
   // name them: a type a newer agent version writes reads differently from a damaged file
   for (const u of report.unknownTypes.slice(0, 3))
-    printLine(pc.yellow(`  unknown type "${u.type}" first at ${u.path}:${u.line}`));
+    printLine(
+      pc.yellow(
+        // `?`: no "type" key, or one no agent writes (not a short name): `unknown type "?"` read as a type named ?
+        `  ${u.type === '?' ? 'a record without a "type" name' : `unknown type "${u.type}"`} first at ${u.path}:${u.line}`,
+      ),
+    );
   for (const e of report.errors) printLine(pc.yellow(`skipped ${e.path}: ${e.message}`));
 }
 
