@@ -9,9 +9,24 @@ const counts = new Uint16Array(128);
 
 /**
  * Placeholder marks (`x`, `#`, `*`) fill 60% of the value's letters and digits, or one character nearly all of it,
- * or a 2-4 character unit repeats through 60% of it, or 75% of it counts up (`0123456789abcdef…`).
+ * or a 2-4 character unit repeats through 60% of it, or 75% of it counts up (`0123456789abcdef…`). For a value
+ * found by its shape alone; a value a vendor prefix or a secret's name marks is judged by `isPlainPlaceholder`.
  */
 export function isPlaceholder(value: string): boolean {
+  if (isPlainPlaceholder(value)) return true;
+  const core = value.replace(/[^A-Za-z0-9#*]/g, '');
+  return core.length >= 8 && ascending(core) * 4 >= core.length * 3;
+}
+
+/**
+ * The placeholders nobody mistakes for a key: marks, one character, or a short unit filling it (`xxxx…`, `0000…`,
+ * `****`, `123123…`), or `…your-key-here`. Counting up (`AbCdEfGh…`, `0123456789…`) is not among them: after a
+ * vendor prefix or a name that says secret it is redacted, since a real key pasted there can hold such a run and
+ * must not leak (issue #11); standing bare in prose it stays readable (`isPlaceholder`), where it is far more often
+ * an example than a key.
+ */
+export function isPlainPlaceholder(value: string): boolean {
+  if (/(?:^|[-_.])your[-_.].*[-_.]here$/i.test(value)) return true;
   const core = value.replace(/[^A-Za-z0-9#*]/g, '');
   if (core.length < 8) return false;
   // `x`, `X`, `#`, `*` filling 60% of it, or any one character filling 95% after a 4-character prefix (`glc_1111…`,
@@ -35,7 +50,7 @@ export function isPlaceholder(value: string): boolean {
   // a unit of digits or of one case (`123123…`, `abab…`); a made-up key such as `Zq9Zq9…` still reads as a key
   for (const m of core.matchAll(/(\d{2,4}|[a-z]{2,4}|[A-Z]{2,4})\1{3,}/g))
     if (new Set(m[1]).size > 1) repeated += m[0].length;
-  return repeated * 5 >= core.length * 3 || ascending(core) * 4 >= core.length * 3;
+  return repeated * 5 >= core.length * 3;
 }
 
 /**

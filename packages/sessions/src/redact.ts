@@ -16,7 +16,7 @@
 import { creator as recommendPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import { collectCurlSpans } from './curl-auth.js';
 import { collectAttributePairs } from './named-values.js';
-import { isFilledWithRuns, isPlaceholder, isWordsAfterPrefix } from './placeholder.js';
+import { isFilledWithRuns, isPlaceholder, isPlainPlaceholder, isWordsAfterPrefix } from './placeholder.js';
 import { isTokenChar, keyBefore, NOT_SECRET_NAME, tokenSpans } from './secret-tokens.js';
 import { hexPairSpans, shortSecretSpans } from './short-secrets.js';
 
@@ -91,7 +91,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           s.kind === 'credential' ||
           s.kind === 'private-key' ||
           !(
-            isPlaceholder(text.slice(s.start, s.end)) ||
+            // found by shape alone (`token`, `password`), counting up (`AbCdEf…`) reads as an example; found by a
+            // vendor prefix or a secret's name, only plain placeholders (`xxxx…`, `0000…`) do
+            (markedSecret(text, s) ? isPlainPlaceholder : isPlaceholder)(text.slice(s.start, s.end)) ||
             isWordsAfterPrefix(text.slice(s.start, s.end)) ||
             // a prefix filled out with marks: `xoxp-5723…-####################`
             /^[-_.]?[#*xX]{8}/.test(text.slice(s.end, s.end + 9)) ||
@@ -109,6 +111,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       return applySpans(text, kept);
     },
   };
+}
+
+/** Span kinds found by a value's shape alone, with no vendor prefix or name behind them. */
+const SHAPE_ONLY = new Set(['token', 'password']);
+
+/** Found by a vendor prefix or a name (`STRIPE_SECRET_KEY=`, `-u user:`), or by its shape right after `password=`. */
+function markedSecret(text: string, span: Span): boolean {
+  if (!SHAPE_ONLY.has(span.kind)) return true;
+  const key = keyBefore(text, span.start);
+  return SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key);
 }
 
 /** `.png`, `.json`, `.whl`…: what ends a file name (followed by a non-word character or the end). */
