@@ -377,6 +377,37 @@ describe('habitat sessions', () => {
     expect(show.stdout).not.toContain(Buffer.from(value).toString('hex'));
   });
 
+  test('a counting-up value behind a vendor prefix or a secret name is redacted in show, search and export', async () => {
+    // QA s3 item 3: these stayed readable as "placeholders" although a name or prefix marks them
+    const walk = ['AbCdEfGh', 'IjKlMnOp', 'QrStUvWx'].join('');
+    const line = {
+      type: 'user',
+      cwd: '/srv/api',
+      timestamp: new Date(Date.UTC(2026, 2, 5)).toISOString(),
+      message: {
+        role: 'user',
+        content: `set STRIPE_SECRET_KEY=sk_live_51HxYz${walk}\nslack xoxb-123456789012-${walk}\ndb password=${walk}`,
+      },
+    };
+    writeFileSync(
+      join(root, 'claude', 'projects', '-srv-api', 'sess-walk.jsonl'),
+      `${JSON.stringify(line)}\n`,
+    );
+    expect(JSON.parse((await habitat('index', '--json')).stdout)).toMatchObject({ added: 1 });
+    const show = await habitat('show', 'sess-walk');
+    expect(show.stdout).toContain('db password=[REDACTED:');
+    expect(show.stdout).not.toContain(walk);
+    const search = JSON.parse((await habitat('search', 'slack', '--json')).stdout);
+    expect(search.hits.some((h: { sessionId: string }) => h.sessionId === 'sess-walk')).toBe(true);
+    expect(JSON.stringify(search)).not.toContain(walk);
+    expect(JSON.parse((await habitat('search', walk, '--json')).stdout).hits).toEqual([]);
+    for (const format of ['md', 'html', 'json']) {
+      const out = join(root, `walk.${format}`);
+      expect((await habitat('export', 'sess-walk', '--format', format, '-o', out)).code).toBe(0);
+      expect(readFileSync(out, 'utf8')).not.toContain(walk);
+    }
+  });
+
   test('an unknown session id is a clear failure', async () => {
     const r = await habitat('show', 'nope');
     expect(r.code).toBe(1);

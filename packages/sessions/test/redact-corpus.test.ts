@@ -132,10 +132,10 @@ test("recall on gitleaks' literal true positives by position and vendor: 95% as 
     `literal recall by vendor (all positions): ${vendors.map(([v, { caught, total }]) => `${v} ${pct(caught, total)}% (${caught}/${total})`).join(', ')}`,
   );
   console.log(`literal misses: ${misses.join(' | ') || 'none'}`);
-  // Goal: >= 95% in every position. Met as written (95.7%) and after a key name (95.4%); 91.1% bare, in a command,
+  // Goal: >= 95% in every position. Met as written (96.1%) and after a key name (98.6%); 91.1% bare, in a command,
   // a tool result and knowledge. The 25 of 281 secrets missed bare are values no shape tells from a word or a
   // placeholder when nothing names them: SonarQube's counting-up `12345678ABCDEFH1234567890…` (9; gitleaks lists
-  // the same shape as false positives of other rules), NuGet passwords made of words (`TestSourcePassword`, 6),
+  // the same shape as false positives of other rules; after a key name or `squ_` it is redacted), NuGet passwords made of words (`TestSourcePassword`, 6),
   // `thisIsDog11`, `rootpasswd`, 12-16 character header values (`YnJvd3Nlcjo=`, `3fea6af1349166ea`), letters-only
   // `yqDVtkqPECriaLRi` (camel-case identifiers look the same), two SumoLogic ids with one digit or few case flips, a
   // password with five symbols, and AGE's `AGE-SECRET-KEY-1QQQQ…` placeholder. Held, not to fall.
@@ -171,7 +171,9 @@ test("gitleaks' literal false positives: every one reported; the rate outside th
   console.log(
     `  the rest: ${restTouched.length} of ${rest.length} (${pct(restTouched.length, rest.length)}%): ${show(restTouched)}`,
   );
-  // Goal: <= 5%. Reached: 10.6% (20 of 188). Without any shape rule (vendor formats and named values only) it is
+  // Goal: <= 5%. Reached: 13.3% (25 of 188); 5 of them (10.6% before) are counting-up examples behind a vendor
+  // prefix or a secret's name (`LANGCHAIN_API_KEY=ls__0123456789abcdef…`, freemius' `sk_abcdefghijklmnopqrstuvwxyz123`
+  // x3, `ntn_123456789012…`), redacted on purpose: a real key pasted there can hold such a run (QA s3). Without any shape rule (vendor formats and named values only) it is
   // 7.4% (14 of 188) at 61% bare recall: 6 are random strings the bare-token rule redacts by design (a blob holding
   // `AIza`, AWS secret shapes one character off, `0023452Lllk2…` after `rookTable`, Meraki's 40-hex shape with a `g`, a UUID Snyk's
   // and HubSpot's rules list as true positives); the rest are values after a key that says secret (`key = adf4b…`,
@@ -179,12 +181,11 @@ test("gitleaks' literal false positives: every one reported; the rate outside th
   // rule detail (a `sgp_` segment of 20, a `tskey-unknown-` type that secretlint and TruffleHog accept, EasyPost's
   // `EZAK…` inside a base64 excerpt) and one
   // Mailchimp key gitleaks' own comment calls a false negative. Held, not to grow.
-  expect(restTouched.length / rest.length).toBeLessThanOrEqual(0.107);
-  expect(touched.length / fps.length).toBeLessThanOrEqual(0.216);
-  // placeholders are never touched: `xxxx`, `XXXX`, `####`, `1111…`, `0123456789abcdef…`, `${VAR}`, `[value]`
-  const placeholders = fps.filter((t) =>
-    /x{8}|X{8}|#{8}|1{12}|0{12}|0123456789abcdef|\$\{|\[value\]/.test(t.text),
-  );
+  expect(restTouched.length / rest.length).toBeLessThanOrEqual(0.134);
+  expect(touched.length / fps.length).toBeLessThanOrEqual(0.24);
+  // plain placeholders are never touched: `xxxx`, `XXXX`, `####`, `1111…`, `${VAR}`, `[value]` (counting up,
+  // `0123456789abcdef…`, stays readable only where no prefix or name marks the value: redact.test.ts)
+  const placeholders = fps.filter((t) => /x{8}|X{8}|#{8}|1{12}|0{12}|\$\{|\[value\]/.test(t.text));
   expect(placeholders.length).toBeGreaterThan(20);
   expect(placeholders.filter((t) => redact(t.text).count > 0).map((t) => t.text)).toEqual([]);
 });

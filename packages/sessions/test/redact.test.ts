@@ -164,7 +164,6 @@ describe('createRedactor', () => {
       'key = AKIAXXXXXXXXXXXXXXXX',
       'GSK_API_KEY=gsk_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
       '   API_KEY="glc_111111111111111111111111111111111111111111="',
-      'LANGCHAIN_API_KEY=ls__0123456789abcdef0123456789abcdef',
       '"token4": "xoxp-572370529330-573807301142-572331691188-####################"',
       'GR1348941123123123123123123123',
       '- (id)hf_requiredCharacteristicTypesForDisplayMetadata;',
@@ -182,6 +181,49 @@ describe('createRedactor', () => {
     expect(redact(`placeholder AKIAXXXXXXXXXXXXXXXX, real ${key}`).text).toBe(
       'placeholder AKIAXXXXXXXXXXXXXXXX, real [REDACTED:github]',
     );
+  });
+
+  test('behind a vendor prefix or a secret name, counting up is redacted; only plain placeholders stay', () => {
+    const { redact } = createRedactor();
+    const walk = 'AbCdEfGhIjKlMnOpQrStUvWx';
+    // QA s3 item 3: a real key pasted there may hold such a run, and must not leak
+    for (const [text, value] of [
+      [`STRIPE_SECRET_KEY=sk_live_51HxYz${walk}`, `sk_live_51HxYz${walk}`],
+      [`STRIPE_SECRET_KEY=sk_live_51HxYz${walk}Yz0123456789`, `51HxYz${walk}`],
+      [`xoxb-123456789012-${walk}`, walk],
+      [`xoxb-123456789012-1234567890123-${walk}`, walk],
+      [`password=${walk}`, walk],
+      [`token: ${walk}`, walk],
+      [`"api_key": "${walk}"`, walk],
+      ['API_KEY=0123456789abcdef', '0123456789abcdef'],
+      ['LANGCHAIN_API_KEY=ls__0123456789abcdef0123456789abcdef', '0123456789abcdef0123456789abcdef'],
+      ['ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345', 'aBcDeFgHiJkLmNoPqRsTuVwXyZ'],
+      [`use sk_live_51HxYz${walk} here`, walk],
+    ]) {
+      const out = redact(text as string);
+      expect(out.text, text).not.toContain(value);
+      expect(out.text, text).toContain('[REDACTED:');
+    }
+    // the same placeholders as ever stay readable there, and a walk standing alone in prose is an example
+    for (const text of [
+      'password=xxxxxxxxxxxxxxxxxxxx',
+      'password=0000000000000000',
+      'password=****************',
+      'password=<your-password>',
+      'password=${DB_PASS}',
+      'password={{ secret }}',
+      'password=[value]',
+      'password=...',
+      'PASSWORD=your-password-here',
+      'export OPENAI_API_KEY=sk-your-key-here',
+      'api_key=123123123123123123',
+      'sk_live_xxxxxxxxxxxxxxxxxxxxxxxx',
+      'xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx',
+      `the docs write keys like ${walk} or 0123456789abcdef0123456789abcdef`,
+      `id: ${walk}`,
+      `MAX_TOKENS=${walk}`,
+    ])
+      expect(redact(text).text, text).toBe(text);
   });
 
   test('curl credentials: the password of -u/--user and an auth header value; templated ones stay', () => {
