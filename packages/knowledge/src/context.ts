@@ -171,22 +171,35 @@ function orderFresh(hits: KnowledgeHit[]): KnowledgeHit[] {
 
 /** Up to this many key terms, a task is one passage. */
 const PASSAGE_TERMS = 16;
+/** At most this many passages are searched for one task (each is a search). */
+const MAX_PASSAGES = 12;
 
-/** A task split into passages of a few sentences (at most 12), each about PASSAGE_TERMS key terms or fewer. */
+const sentencesOf = (text: string) => text.split(/(?<=[.!?:;])\s+|\n+/).filter((s) => keyTerms(s).length > 0);
+
+/**
+ * A task split into passages of a few sentences, each about PASSAGE_TERMS key terms or fewer, and, for a passage of
+ * more than one sentence, each of its sentences too (at most MAX_PASSAGES in all). The evidence is the share of a
+ * passage's information a learning covers, so one relevant sentence next to others no learning knows ("fetch new
+ * tweets …. Stay under the twitter API rate limit.") must be judged on its own as well as with its neighbours.
+ */
 export function passagesOf(task: string): string[] {
-  if (keyTerms(task).length <= PASSAGE_TERMS) return [task];
-  const sentences = task.split(/(?<=[.!?:;])\s+|\n+/).filter((s) => keyTerms(s).length > 0);
-  const out: string[] = [];
-  let current = '';
-  for (const s of sentences) {
-    const next = current ? `${current} ${s}` : s;
-    if (current && keyTerms(next).length > PASSAGE_TERMS) {
-      out.push(current);
-      current = s;
-    } else current = next;
+  const sentences = sentencesOf(task);
+  const groups: string[][] = [];
+  if (keyTerms(task).length <= PASSAGE_TERMS) groups.push(sentences.length ? sentences : [task]);
+  else {
+    let current: string[] = [];
+    for (const s of sentences) {
+      if (current.length && keyTerms([...current, s].join(' ')).length > PASSAGE_TERMS) {
+        groups.push(current);
+        current = [s];
+      } else current.push(s);
+    }
+    if (current.length) groups.push(current);
   }
-  if (current) out.push(current);
-  return out.slice(0, 12);
+  const whole = groups.map((g) => (groups.length === 1 && g.length > 0 ? task : g.join(' ')));
+  const parts = groups.filter((g) => g.length > 1).flat();
+  const out = [...new Set([...whole, ...parts])];
+  return out.slice(0, MAX_PASSAGES);
 }
 
 /** Build a short markdown brief of the most relevant learnings for a task. */

@@ -684,6 +684,68 @@ describe('what the briefs cost', () => {
   });
 });
 
+describe('the brief of a short prompt with one relevant sentence (QA session 3, item 1)', () => {
+  // The knowledge dir QA had: two twitter learnings next to two others, all org-wide but the payments one.
+  async function qaKb() {
+    const { dir, index } = await kb();
+    const ids = [
+      await add(
+        index,
+        dir,
+        'The twitter API returns 429 when more than 300 requests are sent in 15 minutes; wait for the x-rate-limit-reset header before retrying',
+        { tags: ['twitter', 'api'] },
+      ),
+      await add(
+        index,
+        dir,
+        'The twitter API now allows 900 requests per 15 minutes for the v2 search endpoint, no longer 300',
+        { tags: ['twitter', 'api'] },
+      ),
+    ].map((r) => r.learning.id);
+    await add(
+      index,
+      dir,
+      'Running pnpm install with --frozen-lockfile fails on CI when the lockfile was written by pnpm 9; regenerate it with the pinned walrusbanana',
+      { tags: ['ci'] },
+    );
+    await add(
+      index,
+      dir,
+      'The payments staging database is reached only through the VPN bastion at bastion.internal; direct connections time out',
+      { scope: { kind: 'project', name: 'payments' } },
+    );
+    return { index, twitter: ids.sort() };
+  }
+  const briefed = (index: KnowledgeIndex, task: string) =>
+    buildContext(index, { task })
+      .hits.map((h) => h.learning.id)
+      .sort();
+
+  test('the relevant sentence alone briefs both twitter learnings', async () => {
+    const { index, twitter } = await qaKb();
+    expect(briefed(index, 'Stay under the twitter API rate limit.')).toEqual(twitter);
+  });
+
+  test('so does the same sentence after two others no learning knows, on one line, on lines or in paragraphs', async () => {
+    const { index, twitter } = await qaKb();
+    const sentences = [
+      'You maintain the feed.',
+      'Every hour, fetch new tweets from the twitter API, dedupe them and store them in the archive.',
+      'Stay under the twitter API rate limit.',
+    ];
+    for (const sep of [' ', '\n', '\n\n']) {
+      const task = sentences.join(sep);
+      expect(passagesOf(task)).toContain('Stay under the twitter API rate limit.');
+      expect(briefed(index, task)).toEqual(twitter);
+    }
+  });
+
+  test('a task about something else still gets an empty brief', async () => {
+    const { index } = await qaKb();
+    expect(briefed(index, 'Fix the flaky upload test. Then write the release notes.')).toEqual([]);
+  });
+});
+
 describe('extraction', () => {
   const ev = (id: number, e: Partial<SessionEvent>): SessionEvent => ({
     id,
