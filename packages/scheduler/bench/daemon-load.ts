@@ -25,6 +25,7 @@ import {
   quantile,
   row,
   sleep,
+  spawnerOf,
   stop,
   up,
 } from './lib.ts';
@@ -86,8 +87,16 @@ probe.stdout!.on('data', (c) => (probeOut += c));
 const probeDone = new Promise((r) => probe.once('exit', r));
 const cpuStart = cpuMs(daemon.pid!);
 const rssSamples: number[] = [];
+let spawnerHwm = 0;
+let spawnerAnon = 0;
 while (Date.now() - loadStart < loadSeconds * 1000) {
   rssSamples.push(memory(daemon.pid!).rss);
+  const sp = spawnerOf(daemon.pid!);
+  if (sp !== undefined) {
+    const m = memory(sp);
+    spawnerHwm = Math.max(spawnerHwm, m.hwm);
+    spawnerAnon = Math.max(spawnerAnon, m.anon);
+  }
   await sleep(250);
 }
 const loadCpu = cpuMs(daemon.pid!) - cpuStart;
@@ -163,6 +172,16 @@ print(
     `${mib(peakRss)} (load ${mib(loadMem.hwm)}, idle fleet ${mib(idleMem.hwm)}; median during load ${mib(quantile(rssSamples, 0.5))})`,
     '<= 150 MB',
     peakRss <= 150e6 ? 'PASS' : 'MISS',
+  ]),
+);
+print(
+  row([
+    'its spawner process (habitat-spawner) RSS peak during load',
+    spawnerHwm
+      ? `${mib(spawnerHwm)} (of it private, RssAnon: ${mib(spawnerAnon)}; the rest is the node binary, shared)`
+      : '(none: this build forks in the daemon)',
+    '',
+    '',
   ]),
 );
 print(

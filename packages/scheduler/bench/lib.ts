@@ -77,10 +77,30 @@ export function cpuMs(pid: number): number {
 }
 
 /** Resident set size now and at its peak (VmHWM), in bytes. */
-export function memory(pid: number): { rss: number; hwm: number } {
+/** RSS, its peak, and its private part (RssAnon: not the node binary's pages, which processes share). */
+export function memory(pid: number): { rss: number; hwm: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon') };
+}
+
+/** The daemon's spawner process (runner spawner.ts), if it has one: a child named `habitat-spawner`. */
+export function spawnerOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    return children.map(Number).find((c) => {
+      try {
+        return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'habitat-spawner';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 export function quantile(values: number[], q: number): number {
