@@ -89,6 +89,15 @@ function track(
     }
   };
   const exit = (async (): Promise<BackendExit> => {
+    // The output's end is the wrapper's exit (it holds the FIFOs to the last); its mark then has a plain exit
+    // code, so the run is over without waiting for the spawner's word, which may come later on a busy machine
+    // (the run's last output is recorded that much sooner). A code above 128 may be a signal: that waits.
+    const first = await Promise.race([exited, output?.ended.then(() => 'ended' as const) ?? exited]);
+    if (first === 'ended') {
+      const code = wrapperMarks(runDir).exitCode;
+      if (code !== undefined && code <= 128)
+        return { exitCode: code, signal: null, timedOut: false, cancelled: false, pid };
+    }
     const end = await exited;
     try {
       if (end === 'lost') return await followLost(pid, runDir, output, onOutput);

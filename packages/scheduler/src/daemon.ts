@@ -478,6 +478,11 @@ export class Daemon extends EventEmitter {
     for (const [name, plan] of this.plans) {
       const agent = this.agents.get(name);
       if (!agent || plan.paused || plan.next_at === null) continue;
+      // Not due yet: only its time counts (this loop runs on every fire and every finish, over every agent).
+      if (plan.next_at > now) {
+        nextAt = Math.min(nextAt, plan.next_at);
+        continue;
+      }
       // A limit on a shared credential holds every agent that uses it until it resets.
       const held = credentialKeys(agent)
         .map((k) => pauses.get(k))
@@ -925,11 +930,10 @@ export class Daemon extends EventEmitter {
    */
   private handleMissed(now: number, why: string, onlyWholePeriods = false): void {
     for (const [name, plan] of this.plans) {
+      if (plan.next_at === null || plan.next_at > now - MISSED_AFTER_MS) continue; // the common case, first
       const agent = this.agents.get(name);
-      if (!agent || plan.next_at === null || plan.next_reason !== 'schedule' || plan.slot_at === null)
-        continue;
+      if (!agent || plan.next_reason !== 'schedule' || plan.slot_at === null) continue;
       if (plan.paused) continue;
-      if (plan.next_at > now - MISSED_AFTER_MS) continue;
       const later = slotsBetween(agent, plan.slot_at, now);
       if (onlyWholePeriods && later.length === 0) continue;
       const missed = [plan.slot_at, ...later];
