@@ -275,6 +275,7 @@ function recordUsage(record: Json, w: SessionWriter): boolean {
       output: num(u.output_tokens),
       cacheRead: num(u.cache_read_input_tokens),
       cacheCreation: cacheCreation(u),
+      cacheCreation1h: isObj(u.cache_creation) ? num(u.cache_creation.ephemeral_1h_input_tokens) : 0,
     });
   add(mid, str(model), usage);
   // an advisor model's share of the message is its own entry (ccusage `advisor_usages_from_line`)

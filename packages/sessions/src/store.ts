@@ -192,6 +192,8 @@ const MIGRATIONS: string[] = [
   DELETE FROM agent_links; DELETE FROM runs; DELETE FROM sessions; DELETE FROM sources;
   DELETE FROM meta WHERE key IN ('fts_max', 'next_event');
   `,
+  // 1-hour cache writes priced apart from 5-minute ones (as ccusage does): every stored cost is recomputed
+  `ALTER TABLE usage ADD COLUMN cache_creation_1h INTEGER NOT NULL DEFAULT 0;${REINDEX}`,
 ];
 
 export interface OpenOptions {

@@ -15,7 +15,15 @@ export function usageTotal(u: UsageTuple): number {
 }
 
 function costOfTuple(u: UsageTuple): number {
-  return u[2] ? (costOf(u[2], { input: u[3], output: u[4], cacheRead: u[5], cacheCreation: u[6] }) ?? 0) : 0;
+  return u[2]
+    ? (costOf(u[2], {
+        input: u[3],
+        output: u[4],
+        cacheRead: u[5],
+        cacheCreation: u[6],
+        cacheCreation1h: u[9],
+      }) ?? 0)
+    : 0;
 }
 
 /** `candidate` should replace `existing` as the one line counted for their message. */

@@ -45,6 +45,8 @@ export interface UsageInput {
   output: number;
   cacheRead: number;
   cacheCreation: number;
+  /** the part of `cacheCreation` written to the 1-hour cache (priced higher than the 5-minute one) */
+  cacheCreation1h?: number;
 }
 
 /** The session row as stored. */
@@ -100,7 +102,7 @@ export type EventTuple = [
   Array<[string, string]> | null,
   string[] | null,
 ];
-/** key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain */
+/** key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain, cacheCreation1h */
 export type UsageTuple = [
   string | null,
   number,
@@ -110,6 +112,7 @@ export type UsageTuple = [
   number,
   number,
   string | null,
+  number,
   number,
 ];
 
@@ -123,8 +126,8 @@ export interface Chunk {
   row?: SessionRow;
 }
 
-/** uid, sid, ts, model, input, output, cacheRead, cacheCreation, sidechain of a stored message */
-type UsageHit = [number, number, number, string | null, number, number, number, number, number];
+/** uid, sid, ts, model, input, output, cacheRead, cacheCreation, sidechain, cacheCreation1h of a stored message */
+type UsageHit = [number, number, number, string | null, number, number, number, number, number, number];
 
 /** input, output, cacheRead, cacheCreation, cost, tool calls, tool errors of one quarter hour */
 type Bucket = [number, number, number, number, number, number, number];
@@ -237,6 +240,7 @@ export class SessionWriter {
       u.cacheCreation,
       u.replayKey ?? null,
       u.sidechain ? 1 : 0,
+      u.cacheCreation1h ?? 0,
     ];
     // keyed messages are handed over at the end, once each with the usage that wins
     if (tuple[0] === null) this.chunk.usage.push(tuple);
@@ -307,15 +311,15 @@ export class Applier {
       touch: db.prepare('INSERT INTO touches (sid, event_id, path, op) VALUES (?, ?, ?, ?)'),
       command: db.prepare('INSERT INTO commands (sid, event_id, command) VALUES (?, ?, ?)'),
       usage: db.prepare(
-        'INSERT INTO usage (sid, ts, model, input, output, cache_read, cache_creation, cost, sidechain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO usage (sid, ts, model, input, output, cache_read, cache_creation, cost, sidechain, cache_creation_1h) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       usageUpdate: db.prepare(
-        'UPDATE usage SET sid = ?, ts = ?, model = ?, input = ?, output = ?, cache_read = ?, cache_creation = ?, cost = ?, sidechain = ? WHERE uid = ?',
+        'UPDATE usage SET sid = ?, ts = ?, model = ?, input = ?, output = ?, cache_read = ?, cache_creation = ?, cost = ?, sidechain = ?, cache_creation_1h = ? WHERE uid = ?',
       ),
       usageKey: db.prepare('INSERT OR IGNORE INTO usage_keys (hash, uid) VALUES (?, ?)'),
       usageByKey: db
         .prepare(
-          'SELECT u.uid, u.sid, u.ts, u.model, u.input, u.output, u.cache_read, u.cache_creation, u.sidechain FROM usage_keys k JOIN usage u ON u.uid = k.uid WHERE k.hash = ?',
+          'SELECT u.uid, u.sid, u.ts, u.model, u.input, u.output, u.cache_read, u.cache_creation, u.sidechain, u.cache_creation_1h FROM usage_keys k JOIN usage u ON u.uid = k.uid WHERE k.hash = ?',
         )
         .raw(),
       sessionTokens: db.prepare(
@@ -436,8 +440,11 @@ export class Applier {
   /** Count one API message, unless the index already holds it (then keep whichever line wins). */
   private usage(u: UsageTuple): void {
     const s = this.stmts;
-    const [key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain] = u;
-    const cost = model ? costOf(model, { input, output, cacheRead, cacheCreation }) : undefined;
+    const [key, ts, model, input, output, cacheRead, cacheCreation, replayKey, sidechain, cacheCreation1h] =
+      u;
+    const cost = model
+      ? costOf(model, { input, output, cacheRead, cacheCreation, cacheCreation1h })
+      : undefined;
     let hit: UsageHit | undefined;
     const k = key === null ? null : keyHash(key, KEY_SEED);
     const r = replayKey === null ? null : keyHash(replayKey, REPLAY_SEED);
@@ -456,10 +463,27 @@ export class Applier {
     let uid: number;
     if (hit) {
       uid = hit[0];
-      const existing: UsageTuple = [key, hit[2], hit[3], hit[4], hit[5], hit[6], hit[7], null, hit[8]];
+      const existing: UsageTuple = [
+        key,
+        hit[2],
+        hit[3],
+        hit[4],
+        hit[5],
+        hit[6],
+        hit[7],
+        null,
+        hit[8],
+        hit[9],
+      ];
       if (replaces(u, existing)) {
         const old = hit[3]
-          ? costOf(hit[3], { input: hit[4], output: hit[5], cacheRead: hit[6], cacheCreation: hit[7] })
+          ? costOf(hit[3], {
+              input: hit[4],
+              output: hit[5],
+              cacheRead: hit[6],
+              cacheCreation: hit[7],
+              cacheCreation1h: hit[9],
+            })
           : undefined;
         this.count(hit[1], hit[2], -hit[4], -hit[5], -hit[6], -hit[7], old === undefined ? undefined : -old);
         s.usageUpdate.run(
@@ -472,14 +496,25 @@ export class Applier {
           cacheCreation,
           cost ?? null,
           sidechain,
+          cacheCreation1h,
           uid,
         );
         this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
       }
     } else {
       uid = Number(
-        s.usage.run(this.sid, ts, model, input, output, cacheRead, cacheCreation, cost ?? null, sidechain)
-          .lastInsertRowid,
+        s.usage.run(
+          this.sid,
+          ts,
+          model,
+          input,
+          output,
+          cacheRead,
+          cacheCreation,
+          cost ?? null,
+          sidechain,
+          cacheCreation1h,
+        ).lastInsertRowid,
       );
       this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
     }

@@ -34,12 +34,15 @@ function claudeHome(name: string, keep: (folder: string) => boolean): string {
 
 type Day = [string, number, number, number, number];
 
-function ccusageDaily(home: string): Day[] {
+function ccusageJson(home: string): Array<Record<string, number | string>> {
   const out = execFileSync(ccusage, ['daily', '--offline', '--json'], {
     env: { PATH: process.env.PATH, CLAUDE_CONFIG_DIR: home, HOME: join(dir, 'nohome'), TZ: 'UTC' },
   });
-  const daily = (JSON.parse(out.toString()) as { daily: Array<Record<string, number | string>> }).daily;
-  return daily.map((d) => [
+  return (JSON.parse(out.toString()) as { daily: Array<Record<string, number | string>> }).daily;
+}
+
+function ccusageDaily(home: string): Day[] {
+  return ccusageJson(home).map((d) => [
     String(d.period ?? d.date),
     Number(d.inputTokens),
     Number(d.outputTokens),
@@ -48,17 +51,35 @@ function ccusageDaily(home: string): Day[] {
   ]);
 }
 
-function indexDaily(home: string, db: string): Day[] {
+function indexStats(home: string, db: string) {
   indexSessions({ dbPath: join(dir, db), sources: { claude: [home], defaults: false } });
   const ix = openSessionIndex(join(dir, db));
   try {
-    return ix
-      .stats({ by: 'day', timezone: 'UTC', source: 'claude' })
-      .filter((d) => d.totalTokens > 0) // a day with tool calls and no tokens is not in ccusage's list
-      .map((d) => [d.key, d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheCreationTokens]);
+    // a day with tool calls and no tokens is not in ccusage's list
+    return ix.stats({ by: 'day', timezone: 'UTC', source: 'claude' }).filter((d) => d.totalTokens > 0);
   } finally {
     ix.close();
   }
+}
+
+function indexDaily(home: string, db: string): Day[] {
+  return indexStats(home, db).map((d) => [
+    d.key,
+    d.inputTokens,
+    d.outputTokens,
+    d.cacheReadTokens,
+    d.cacheCreationTokens,
+  ]);
+}
+
+/** Per day, the cost and how far it is from ccusage's (habitat rounds to a millionth of a dollar). */
+function costGaps(home: string, db: string): Array<[string, number, number]> {
+  const ours = new Map(indexStats(home, db).map((d) => [d.key, d.costUsd]));
+  return ccusageJson(home).map((d) => {
+    const day = String(d.period ?? d.date);
+    const cost = ours.get(day) ?? Number.NaN;
+    return [day, cost, Math.abs(cost - Number(d.totalCost)) < 2e-6 ? 0 : cost - Number(d.totalCost)];
+  });
 }
 
 beforeAll(() => {
@@ -75,6 +96,13 @@ describe('Claude Code usage equals ccusage daily', () => {
     expect(indexDaily(home, 'real.db')).toEqual(theirs);
   });
 
+  test("on the real transcripts the cost per day is ccusage's too (1-hour cache writes at their own price)", () => {
+    const home = claudeHome('real-cost', (f) => !f.startsWith('peer-'));
+    const gaps = costGaps(home, 'real-cost.db');
+    expect(gaps.length).toBeGreaterThan(20);
+    expect(gaps.filter(([, , gap]) => gap !== 0)).toEqual([]);
+  });
+
   test('also when the files arrive over two passes', () => {
     // a cold build keeps usage keys in memory and stores them at its end; a later pass looks them up in the index
     const home = claudeHome('two-passes', () => false);
@@ -89,6 +117,7 @@ describe('Claude Code usage equals ccusage daily', () => {
     for (const f of folders)
       cpSync(join(projects, f), join(home, 'projects', f), { recursive: true, force: false });
     expect(indexDaily(home, 'two-passes.db')).toEqual(ccusageDaily(home));
+    expect(costGaps(home, 'two-passes.db').filter(([, , gap]) => gap !== 0)).toEqual([]);
   });
 
   test("on peer tools' fixtures too (ccusage's own, agent-sessions' records harvested from 2,137 sessions)", () => {
