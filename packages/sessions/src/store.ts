@@ -194,6 +194,8 @@ const MIGRATIONS: string[] = [
   `,
   // 1-hour cache writes priced apart from 5-minute ones (as ccusage does): every stored cost is recomputed
   `ALTER TABLE usage ADD COLUMN cache_creation_1h INTEGER NOT NULL DEFAULT 0;${REINDEX}`,
+  // long-context (> 200k tokens) prices for the models that have them: every stored cost is recomputed
+  REINDEX,
 ];
 
 export interface OpenOptions {
