@@ -3,7 +3,7 @@
 // Measures, over the window: the TUI process's CPU (% of one core, /proc), its RSS, and how old the
 // newest log line on the screen is when the screen is captured (lines carry their send time).
 //
-//   node apps/tui/bench/firehose.ts [--seconds 30] [--rate 5000] [--agents 200] [--view run|fleet]
+//   node apps/tui/bench/firehose.ts [--seconds 30] [--rate 5000] [--agents 200] [--view run|fleet] [--odd-accounts]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -18,13 +18,17 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '200' },
     /** `run`: watch the firehose's log; `fleet`: watch the table while the log streams unseen */
     view: { type: 'string', default: 'run' },
+    /** answer `accounts` with `{ ok: true }` as this bench did before session 4: the TUI must still hold one
+     * subscription (it used to add one per retry, each a full copy of the stream) */
+    'odd-accounts': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const AGENTS = Number(values.agents);
 const TICK_MS = 10;
-const TUI = path.resolve(import.meta.dirname, '../dist/index.js');
+// HABITAT_BENCH_TUI: another build's entry (e.g. main's dist copied under node_modules/), for interleaved runs
+const TUI = path.resolve(process.env.HABITAT_BENCH_TUI ?? path.join(import.meta.dirname, '../dist/index.js'));
 const SERVER = `habitat-tui-bench-${process.pid}`;
 
 const root = mkdtempSync(path.join(tmpdir(), 'habitat-tui-bench-'));
@@ -65,6 +69,8 @@ const status = () => ({
 
 // ---- the fake daemon -----------------------------------------------------------------------
 const subscribers = new Set<net.Socket>();
+/** subscriptions made over the run: one TUI should hold one (each more doubles what it is sent) */
+let subscriptions = 0;
 const server = net.createServer((socket) => {
   let buffer = '';
   socket.setEncoding('utf8');
@@ -78,11 +84,14 @@ const server = net.createServer((socket) => {
           ? { subscribed: true }
           : req.method === 'status'
             ? status()
-            : req.method === 'history'
+            : req.method === 'history' || (req.method === 'accounts' && !values['odd-accounts'])
               ? []
               : { ok: true };
       socket.write(`${JSON.stringify({ id: req.id, result })}\n`);
-      if (req.method === 'subscribe') subscribers.add(socket);
+      if (req.method === 'subscribe') {
+        subscribers.add(socket);
+        subscriptions++;
+      }
     }
   });
   socket.on('close', () => subscribers.delete(socket));
@@ -111,7 +120,9 @@ tmux(
 const pid = Number(tmux('list-panes', '-t', 'b', '-F', '#{pane_pid}').trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const screen = () => tmux('capture-pane', '-p', '-t', 'b');
+// Live, and the status snapshot in (the firehose's row says it is running), before the run is opened.
 for (let i = 0; i < 100 && !screen().includes('live: daemon'); i++) await sleep(100);
+for (let i = 0; i < 100 && !screen().includes('1 running'); i++) await sleep(100);
 if (values.view === 'run') tmux('send-keys', '-t', 'b', 'Enter'); // open the firehose's run (first row)
 await sleep(500);
 
@@ -186,6 +197,8 @@ const report = {
   agents: AGENTS,
   seconds: Math.round(elapsed),
   linesPerSecond: Math.round(sent / elapsed),
+  subscriptions,
+  subscribedAtEnd: subscribers.size,
   newestLineAgeMs: {
     p50: pct(50),
     p95: pct(95),

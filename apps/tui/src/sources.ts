@@ -17,6 +17,7 @@ import {
 import { describeEvent, openSessionIndex, type SessionIndex } from '@habitat/sessions';
 import { accountLines } from './state/accounts.js';
 import type { Action, Effect, KnowledgeHitView, TranscriptEntry } from './state/app.js';
+import { LOG_CAPACITY, tailStart } from './state/runs.js';
 import { type DaemonEventLike, normalizeEvent, type RunRecord } from './state/types.js';
 
 export interface SourceOptions {
@@ -82,18 +83,45 @@ export function startSources(options: SourceOptions): Sources {
   // ---- batching: many events, one dispatch per flush -----------------------------------------
   let flushTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
+  // Output is the bulk of a busy stream (5,000 lines/s is ~100 messages/s): per run and flush it is one
+  // event in the queue, its chunks joined once, and a burst beyond what a log buffer keeps is cut here.
+  const output = new Map<string, PendingOutput>();
   const flush = () => {
     flushTimer = undefined;
+    for (const p of output.values()) closeOutput(p);
+    output.clear();
     if (queue.length === 0) return;
     const events = queue;
     queue = [];
     dispatch({ type: 'events', events });
   };
   const enqueue = (message: unknown) => {
-    const e = normalizeEvent(message as Record<string, unknown>);
-    if (!e) return;
-    queue.push(e);
+    const m = message as Record<string, unknown>;
     if (!flushTimer) flushTimer = later(flushMs, flush);
+    if (m.event === 'run.output' && typeof m.runId === 'string') {
+      let p = output.get(m.runId);
+      if (!p) {
+        p = {
+          event: { ...m, event: 'run.output', time: String(m.time ?? ''), text: '' },
+          chunks: [],
+          bytes: 0,
+        };
+        output.set(m.runId, p);
+        queue.push(p.event);
+      }
+      addOutput(p, typeof m.text === 'string' ? m.text : '');
+      return;
+    }
+    const e = normalizeEvent(m);
+    if (!e) return;
+    // Output after a run's start or finish must come after it: it starts a new entry. (Agent events go to
+    // their own panel: their order against the log's lines does not matter.)
+    if (e.runId && e.event !== 'run.agent-event') {
+      const p = output.get(e.runId);
+      if (p) closeOutput(p);
+      output.delete(e.runId);
+    }
+    queue.push(e);
     if (REFRESH_ON.has(e.event) && !refreshTimer) {
       refreshTimer = later(300, () => {
         refreshTimer = undefined;
@@ -126,38 +154,53 @@ export function startSources(options: SourceOptions): Sources {
   };
 
   // A daemon from before accounts existed answers "unknown method": the row just stays away.
+  // So does any answer that is not a list: the row is a nicety, never a reason to drop the connection.
   const refreshAccounts = async (c: DaemonClient) => {
     const accounts = await c.request<AccountReport[]>('accounts').catch(() => undefined);
-    if (accounts) dispatch({ type: 'accounts', accounts: accountLines(accounts) });
+    if (!Array.isArray(accounts)) return;
+    let lines: ReturnType<typeof accountLines>;
+    try {
+      lines = accountLines(accounts);
+    } catch {
+      return;
+    }
+    dispatch({ type: 'accounts', accounts: lines });
   };
 
   // ---- the daemon, or the state read-only ---------------------------------------------------
   const connect = async () => {
+    let c: DaemonClient | undefined;
     try {
-      const c = await connectDaemon(stateDir, { timeoutMs: 1500 });
+      c = await connectDaemon(stateDir, { timeoutMs: 1500 });
+      const me = c;
       if (stopped) {
-        c.close();
+        me.close();
         return;
       }
-      client = c;
-      retryDelay = firstRetry;
-      reader?.close();
-      reader = undefined;
-      c.onClose(() => {
-        if (client !== c) return;
+      client = me;
+      me.onClose(() => {
+        if (client !== me) return;
         client = undefined;
         if (!stopped) void fallBack('the daemon went away');
       });
-      await c.subscribe(enqueue, { output: true });
-      const status = await c.request<StatusReport>('status');
+      // Only the current connection feeds the screen: a dropped one may still deliver what was in flight.
+      await me.subscribe((event) => client === me && enqueue(event), { output: true });
+      const status = await me.request<StatusReport>('status');
       dispatch({
         type: 'connection',
         connection: { mode: 'live', ...(status.daemon.pid ? { pid: status.daemon.pid } : {}) },
       });
       dispatch(snapshot(status));
-      await refreshAccounts(c);
+      retryDelay = firstRetry;
+      reader?.close();
+      reader = undefined;
+      await refreshAccounts(me);
     } catch (error) {
-      client = undefined;
+      // A connection that failed half-way is closed: left open, its subscription kept streaming beside the
+      // next one, and every retry added another copy of the daemon's events (issue 17: 37 subscriptions and
+      // RSS climbing to 427 MB under the firehose bench, whose fake daemon answered `accounts` oddly).
+      if (client === c) client = undefined;
+      c?.close();
       await fallBack((error as Error).message);
     }
   };
@@ -367,6 +410,36 @@ export function startSources(options: SourceOptions): Sources {
       sessions?.close();
     },
   };
+}
+
+interface PendingOutput {
+  /** the queued `run.output` event: its text is filled in when the flush comes */
+  event: DaemonEventLike;
+  chunks: string[];
+  bytes: number;
+}
+
+/** Output held between two flushes beyond this is cut to the lines a log buffer keeps. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+function addOutput(p: PendingOutput, text: string): void {
+  p.chunks.push(text);
+  p.bytes += text.length;
+  if (p.bytes > MAX_PENDING_BYTES) {
+    closeOutput(p);
+    p.chunks = [String(p.event.text)];
+    p.bytes = p.chunks[0]!.length;
+  }
+}
+
+/** Join the chunks into the event's text, keeping the last LOG_CAPACITY lines (`skippedLines`: the rest). */
+function closeOutput(p: PendingOutput): void {
+  const text = p.chunks.join('');
+  const { start, skipped } = tailStart(text, LOG_CAPACITY);
+  p.event.text = start > 0 ? text.slice(start) : text;
+  if (skipped > 0) p.event.skippedLines = Number(p.event.skippedLines ?? 0) + skipped;
+  p.chunks = [];
+  p.bytes = 0;
 }
 
 /** The status line's words for why there is no live daemon (the full message names paths). */

@@ -9,6 +9,7 @@ import { testdir, waitFor } from '@habitat/testkit';
 import { afterEach, expect, test } from 'vitest';
 import { type Sources, startSources } from '../src/sources.js';
 import type { Action } from '../src/state/app.js';
+import { LOG_CAPACITY } from '../src/state/runs.js';
 
 const FIXTURE = path.resolve(__dirname, '../../../packages/testkit/fixtures/session.jsonl');
 const open: { stop(): void }[] = [];
@@ -165,4 +166,130 @@ test('no daemon: read-only with the reason; a daemon that appears later is found
   expect(last(actions, 'connection')!.connection).toEqual({ mode: 'live', pid: 4242 });
   await waitFor(() => last(actions, 'events'));
   expect(last(actions, 'events')!.events[0]).toMatchObject({ event: 'run.started', agent: 'a', runId: 'R' });
+});
+
+/** A fake daemon on `stateDir`'s socket; `answer` says what each method returns (an Error: an error answer). */
+async function fakeDaemon(stateDir: string, answer: (method: string) => unknown) {
+  const live = new Set<net.Socket>();
+  let subscriptions = 0;
+  const server = net.createServer((socket) => {
+    socket.setEncoding('utf8');
+    socket.on('close', () => live.delete(socket));
+    socket.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const req = JSON.parse(line) as { id: number; method: string };
+        const result = answer(req.method);
+        socket.write(
+          `${JSON.stringify(
+            result instanceof Error
+              ? { id: req.id, error: { code: 'failed', message: result.message } }
+              : { id: req.id, result },
+          )}\n`,
+        );
+        if (req.method === 'subscribe') {
+          subscriptions++;
+          live.add(socket);
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(path.join(stateDir, 'habitat.sock'), r));
+  open.push({ stop: () => server.close() });
+  return {
+    /** sockets subscribed and still open */
+    live,
+    subscriptions: () => subscriptions,
+    send: (event: Record<string, unknown>) => {
+      for (const s of live) s.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+    },
+  };
+}
+
+const STATUS = {
+  daemon: { live: true, pid: 4242 },
+  agents: [{ agent: 'a', state: 'idle', schedule: 'manual', backend: 'local', costToday: 0 }],
+};
+
+test('an odd answer to `accounts` keeps the one live connection (it used to add a subscription per retry)', async () => {
+  const root = testdir({ 'agents/a.yaml': 'run: { command: ["true"] }\nschedule: manual\n' });
+  const stateDir = path.join(root, '.habitat');
+  mkdirSync(stateDir);
+  const daemon = await fakeDaemon(stateDir, (m) =>
+    m === 'status' ? STATUS : m === 'accounts' ? { ok: true } : { subscribed: true },
+  );
+  const { actions } = start(root, { retryMs: 50, maxRetryMs: 50 });
+  await waitFor(() => last(actions, 'connection')?.connection.mode === 'live', { timeout: 15_000 });
+  // Retries would come every 50 ms: give a leak many chances to show.
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(daemon.subscriptions()).toBe(1);
+  expect(last(actions, 'connection')!.connection.mode).toBe('live');
+  expect(actions.some((a) => a.type === 'accounts')).toBe(false);
+  daemon.send({ event: 'run.output', agent: 'a', runId: 'R', stream: 'stdout', text: 'once\n' });
+  await waitFor(() => last(actions, 'events'));
+  const texts = actions.flatMap((a) => (a.type === 'events' ? a.events.map((e) => e.text) : []));
+  expect(texts).toEqual(['once\n']);
+});
+
+test('a connection that fails after subscribing is closed before the retry: one subscription open at a time', async () => {
+  const root = testdir({ 'agents/a.yaml': 'run: { command: ["true"] }\nschedule: manual\n' });
+  const stateDir = path.join(root, '.habitat');
+  mkdirSync(stateDir);
+  let most = 0;
+  const daemon = await fakeDaemon(stateDir, (m) => {
+    most = Math.max(most, daemon.live.size);
+    return m === 'status' ? new Error('status is broken') : { subscribed: true };
+  });
+  const { actions } = start(root, { retryMs: 50, maxRetryMs: 50 });
+  await waitFor(() => daemon.subscriptions() >= 5, { timeout: 15_000 });
+  await waitFor(() => daemon.live.size <= 1);
+  // Events the daemon sends meanwhile reach the screen once at most, never once per past connection.
+  daemon.send({ event: 'run.started', agent: 'a', runId: 'R' });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(most).toBeLessThanOrEqual(1);
+  const started = actions.flatMap((a) => (a.type === 'events' ? a.events : []));
+  expect(started.length).toBeLessThanOrEqual(1);
+  expect(last(actions, 'connection')!.connection.mode).toBe('offline');
+});
+
+test('output is one event per run and flush, cut to what a log keeps; a start or finish keeps its place', async () => {
+  const root = testdir({ 'agents/a.yaml': 'run: { command: ["true"] }\nschedule: manual\n' });
+  const stateDir = path.join(root, '.habitat');
+  mkdirSync(stateDir);
+  const daemon = await fakeDaemon(stateDir, (m) =>
+    m === 'status' ? STATUS : m === 'accounts' ? [] : { subscribed: true },
+  );
+  const { actions } = start(root, { retryMs: 50 });
+  await waitFor(() => last(actions, 'connection')?.connection.mode === 'live', { timeout: 15_000 });
+  // 100,000 lines in 1,000 messages (~6 MB, more than the source holds between flushes), then the finish.
+  daemon.send({ event: 'run.started', agent: 'a', runId: 'R' });
+  for (let m = 0; m < 1000; m++) {
+    let text = '';
+    for (let i = 0; i < 100; i++) text += `line ${m * 100 + i} ${'x'.repeat(50)}\n`;
+    daemon.send({ event: 'run.output', agent: 'a', runId: 'R', stream: 'stdout', text });
+  }
+  daemon.send({ event: 'run.output', agent: 'a', runId: 'R', stream: 'stdout', text: 'tail' });
+  daemon.send({ event: 'run.finished', agent: 'a', runId: 'R', result: { status: 'succeeded' } });
+  daemon.send({ event: 'run.output', agent: 'a', runId: 'R', stream: 'stdout', text: ' after\n' });
+  await waitFor(
+    () => actions.some((a) => a.type === 'events' && a.events.some((e) => e.text === ' after\n')),
+    { timeout: 15_000 },
+  );
+  const events = actions.flatMap((a) => (a.type === 'events' ? a.events : []));
+  expect(events.map((e) => e.event)).toEqual([
+    'run.started',
+    ...events.slice(1, -2).map(() => 'run.output'),
+    'run.finished',
+    'run.output',
+  ]);
+  const output = events.filter((e) => e.event === 'run.output').slice(0, -1);
+  // far fewer events than messages, none holding more than LOG_CAPACITY complete lines
+  expect(output.length).toBeLessThan(50);
+  const lines = output.map((e) => String(e.text).split('\n').length - 1);
+  for (const n of lines) expect(n).toBeLessThanOrEqual(LOG_CAPACITY);
+  // every line is either delivered or counted, in order: the newest ones delivered as sent
+  const skipped = output.reduce((n, e) => n + Number(e.skippedLines ?? 0), 0);
+  expect(skipped).toBeGreaterThan(0);
+  expect(skipped + lines.reduce((a, b) => a + b, 0)).toBe(100_000);
+  const joined = output.map((e) => e.text).join('');
+  expect(joined.endsWith(`line 99999 ${'x'.repeat(50)}\ntail`)).toBe(true);
 });

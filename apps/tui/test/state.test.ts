@@ -215,6 +215,40 @@ describe('run logs', () => {
     ]);
   });
 
+  test('a burst is cut before it is split: lines the source skipped count, the newest show at the right number', () => {
+    let s = applyRunEvents(initialRuns, [
+      { event: 'run.output', time: at(0), runId: 'r', agent: 'a', text: 'one\ntwo\npart' },
+    ]);
+    // the source cut 90,000 lines (the first ends the unfinished `part`), then sent the newest 10,000
+    const text = Array.from({ length: LOG_CAPACITY }, (_, i) => `line ${90_002 + i}`).join('\n');
+    s = applyRunEvents(s, [
+      {
+        event: 'run.output',
+        time: at(1),
+        runId: 'r',
+        agent: 'a',
+        skippedLines: 90_000,
+        text: `${text}\nnew`,
+      },
+    ]);
+    const b = s.logs.r!;
+    expect(b.lines).toHaveLength(LOG_CAPACITY);
+    expect(b.dropped).toBe(2 + 90_000);
+    expect(b.lines[0]).toBe('line 90002');
+    expect(logWindow(b, initialCursor, 2).lines).toEqual([
+      { n: 90_002 + LOG_CAPACITY - 1, text: `line ${90_002 + LOG_CAPACITY - 1}`, match: false },
+      { n: 90_002 + LOG_CAPACITY, text: 'new', match: false },
+    ]);
+    // without the source's cut, the reducer cuts the same way
+    const raw = Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join('\n');
+    const c = applyRunEvents(initialRuns, [
+      { event: 'run.output', time: at(0), runId: 'r', agent: 'a', text: raw },
+    ]).logs.r!;
+    expect(c.dropped).toBe(100_000 - 1 - LOG_CAPACITY);
+    expect(c.lines.at(-1)).toBe('line 99998');
+    expect(logWindow(c, initialCursor, 1).lines[0]).toEqual({ n: 99_999, text: 'line 99999', match: false });
+  });
+
   test('at most MAX_BUFFERS runs are kept, finished ones evicted first', () => {
     let s = applyRunEvents(initialRuns, [{ event: 'run.started', time: at(0), runId: 'live', agent: 'x' }]);
     for (let i = 0; i < MAX_BUFFERS + 5; i++) {

@@ -48,8 +48,13 @@ const ESCAPES =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what this removes
   /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]|[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
+/** Any control character (ESC, CR and tab included): a line without one is printed as it is. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** A log line made safe to print: no escape sequences or control characters, tabs as spaces. */
 export function cleanLine(line: string): string {
+  if (!CONTROL.test(line)) return line;
   const cr = line.lastIndexOf('\r', line.length - 2);
   const text = cr >= 0 ? line.slice(cr + 1) : line;
   return text.replace(/\t/g, '  ').replace(ESCAPES, '');
@@ -73,6 +78,31 @@ export function showLine(line: string, time: number | undefined): string[] {
   return rendered.map((r) => `${stamp}${r.text}`);
 }
 
+/**
+ * Can renderLine make something else of this line than the line itself? Only a `{` (after blanks), a
+ * `[stderr] ` or a `habitat: ` line can: the rest (most of a busy log) skips the renderer and its arrays.
+ */
+function mayRender(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return c <= 0x20 || c === 0x7b || c === 0x5b || c === 0x68 || c > 0x7e;
+}
+
+/**
+ * Where the last `keep` complete lines of `text` start, and how many complete lines come before them (0,
+ * 0 when it holds no more). Lines beyond a buffer's capacity would be dropped right after being cleaned
+ * and rendered: a burst is cut here first, with a few `lastIndexOf`s, and the cut lines only counted.
+ */
+export function tailStart(text: string, keep: number): { start: number; skipped: number } {
+  let at = text.length;
+  for (let k = 0; k <= keep; k++) {
+    at = text.lastIndexOf('\n', at - 1);
+    if (at < 0) return { start: 0, skipped: 0 };
+  }
+  let skipped = 1;
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl < at; nl = text.indexOf('\n', nl + 1)) skipped++;
+  return { start: at + 1, skipped };
+}
+
 /** The time prefix showLine puts on rendered lines (ignored when the file and the stream are joined). */
 const STAMP = /^\d\d:\d\d:\d\d {2}/;
 
@@ -86,7 +116,9 @@ export function appendText(
   now = Date.now(),
   times?: readonly number[],
 ): LogBuffer {
-  const pieces = (buffer.partial + text).split('\n');
+  const whole = buffer.partial + text;
+  const { start, skipped } = tailStart(whole, LOG_CAPACITY);
+  const pieces = (start > 0 ? whole.slice(start) : whole).split('\n');
   let partial = pieces.pop() ?? '';
   if (partial.length > MAX_LINE) {
     pieces.push(partial);
@@ -94,17 +126,33 @@ export function appendText(
   }
   if (pieces.length === 0) return { ...buffer, partial };
   const offset = times ? times.length - pieces.length : 0;
-  const added = pieces.flatMap((l, i) =>
-    showLine(cleanLine(l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l), times ? times[offset + i] : now),
-  );
-  return withLines(buffer, buffer.lines.concat(added), partial);
+  const added: string[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    const raw = pieces[i]!;
+    const line = cleanLine(raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw);
+    if (mayRender(line)) added.push(...showLine(line, times ? times[offset + i] : now));
+    else added.push(line);
+  }
+  // Skipped lines fell off the top unseen: the whole buffer goes, and they count as dropped.
+  if (skipped > 0)
+    return withLines(
+      { ...buffer, lines: [], dropped: buffer.dropped + buffer.lines.length + skipped },
+      added,
+      partial,
+    );
+  return withLines(buffer, added, partial, true);
 }
 
-function withLines(buffer: LogBuffer, lines: string[], partial: string): LogBuffer {
-  const over = lines.length - LOG_CAPACITY;
-  return over > 0
-    ? { ...buffer, lines: lines.slice(over), dropped: buffer.dropped + over, partial }
-    : { ...buffer, lines, partial };
+/**
+ * `added` after the buffer's lines (or instead of them), keeping the newest LOG_CAPACITY: one copy of what is
+ * kept, never a copy of the whole and then a slice of it.
+ */
+function withLines(buffer: LogBuffer, added: string[], partial: string, append = false): LogBuffer {
+  const old = append ? buffer.lines : [];
+  const over = old.length + added.length - LOG_CAPACITY;
+  if (over <= 0) return { ...buffer, lines: append ? old.concat(added) : added, partial };
+  const lines = over >= old.length ? added.slice(over - old.length) : old.slice(over).concat(added);
+  return { ...buffer, lines, dropped: buffer.dropped + over, partial };
 }
 
 function put(state: RunsState, buffer: LogBuffer): RunsState {
@@ -136,6 +184,13 @@ export function applyRunEvents(state: RunsState, events: DaemonEventLike[]): Run
     const agent = typeof e.agent === 'string' ? e.agent : '';
     if (!runId) continue;
     if (e.event === 'run.output') {
+      const skipped = Number(e.skippedLines ?? 0);
+      if (skipped > 0) {
+        // The source cut a burst's older lines (tailStart): what the buffer held is gone with them.
+        flush(runId);
+        const b = next.logs[runId] ?? emptyBuffer(runId, agent, true);
+        next = put(next, { ...b, lines: [], partial: '', dropped: b.dropped + b.lines.length + skipped });
+      }
       const p = pending.get(runId) ?? { agent, text: [] };
       p.text.push(String(e.text ?? ''));
       pending.set(runId, p);
@@ -164,9 +219,7 @@ export function applyRunEvents(state: RunsState, events: DaemonEventLike[]): Run
       const buffer = next.logs[runId];
       if (buffer) {
         next = put(next, {
-          ...(buffer.partial
-            ? withLines(buffer, buffer.lines.concat(cleanLine(buffer.partial)), '')
-            : buffer),
+          ...(buffer.partial ? withLines(buffer, [cleanLine(buffer.partial)], '', true) : buffer),
           live: false,
           ...(r.status ? { status: r.status } : {}),
           ...(r.summary?.costUsd !== undefined ? { costUsd: r.summary.costUsd } : {}),

@@ -41,8 +41,11 @@ export function RunView(props: RunViewProps) {
           {win.lines.length === 0 ? (
             <Text dimColor>{props.runId ? '(no output yet)' : ''}</Text>
           ) : (
-            win.lines.map((l) => (
-              <Text key={l.n} wrap="truncate" inverse={l.match}>
+            win.lines.map((l, row) => (
+              // Keyed by screen row, not line number: as the log scrolls each row's Text gets new words
+              // instead of every row being unmounted and mounted again (and its layout node with it).
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are screen positions
+              <Text key={row} wrap="truncate" inverse={l.match}>
                 {fit(l.text, logWidth) || ' '}
               </Text>
             ))
