@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -33,25 +34,25 @@ export const EXIT_FILE = '.exit';
 // each open (fds 3 and 4, which the agent does not inherit): when the coordinator reading them is killed, they
 // stay open — the agent gets no SIGPIPE, its output waits in the pipe — and the next coordinator opens the
 // same FIFOs and carries on writing the run's log (`attachOutput`). Read-write, which never blocks on a FIFO
-// (read-only would wait for a writer); `command exec`: a failure is not fatal. When the agent has ended and its
-// coordinator is gone (its parent is no longer the coordinator, whose pid it is given in HABITAT_COORDINATOR_PID
-// and keeps from the agent: $PPID alone is wrong if the kill came before the shell started), what is still in
-// the pipes would die with the wrapper:
-// it is drained into `.out.rest`/`.err.rest` (GNU dd, non-blocking) for the next coordinator (`leftoverOutput`).
-// A run forked by the coordinator's spawner process (spawner.ts) has the spawner as its parent, named in
-// HABITAT_SPAWNER_PID: the coordinator is then the spawner's parent (a spawner whose coordinator was killed is
-// re-parented at once, so this holds even in the moment before it exits itself).
+// (read-only would wait for a writer); `command exec`: a failure is not fatal. When the agent has ended, what is
+// still in the pipes would die with the wrapper: it is always drained into `.out.rest`/`.err.rest` (GNU dd,
+// non-blocking), and whichever coordinator records the run adds them to its log (`takeLeftoverOutput`). Always,
+// not only once the coordinator looks gone: a "has my coordinator gone?" check raced with a kill -9 landing
+// between the check and the coordinator's read of the tail (and a killed process keeps its children until after
+// its descriptors are closed), and the run's last lines went with it. A coordinator that read some of it first
+// holds only what came before the drain, so the log keeps the order.
 export const WRAPPER_SCRIPT =
-  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; sp=${HABITAT_SPAWNER_PID:-}; unset HABITAT_COORDINATOR_PID HABITAT_SPAWNER_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ -n "$sp" ] && [ "$pp" = "$sp" ]; then { read -r _ _ _ pp _ < "/proc/$sp/stat"; } 2>/dev/null || pp=; fi; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; f=; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err" && f=1; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; if [ -n "$f" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
 
 /** The FIFOs a local run's stdout and stderr go through, in its run dir. */
 export const OUT_FIFO = '.out';
 export const ERR_FIFO = '.err';
-/** What an orphaned wrapper drained from them after the agent ended (no coordinator was reading). */
+/** What the wrapper drained from them after the agent ended (no coordinator had read it yet). */
 export const REST_FILES = { stdout: '.out.rest', stderr: '.err.rest' } as const;
 
 /** Wrappers of earlier versions, still recognised (their runs are adopted, without their later output). */
 const EARLIER_SCRIPTS = [
+  '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; sp=${HABITAT_SPAWNER_PID:-}; unset HABITAT_COORDINATOR_PID HABITAT_SPAWNER_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ -n "$sp" ] && [ "$pp" = "$sp" ]; then { read -r _ _ _ pp _ < "/proc/$sp/stat"; } 2>/dev/null || pp=; fi; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
   '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; cp=${HABITAT_COORDINATOR_PID:-$PPID}; unset HABITAT_COORDINATOR_PID; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$cp" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
   '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err"; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
   '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; trap : TERM INT HUP; "$@"; rc=$?; read -r _ _ _ pp _ < /proc/$$/stat; if [ "$pp" != "$PPID" ] && [ -p "$0/.out" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"',
@@ -260,8 +261,8 @@ function closeQuietly(fd: number): void {
 }
 
 /**
- * The output an orphaned wrapper drained into its run dir after the agent ended (regular files only, up to
- * 1 MiB each), for the coordinator that records the run.
+ * The output the wrapper drained into its run dir after the agent ended (regular files only, up to 1 MiB each),
+ * for the coordinator that records the run.
  */
 export function leftoverOutput(runDir: string): { stream: 'stdout' | 'stderr'; bytes: Buffer }[] {
   const out: { stream: 'stdout' | 'stderr'; bytes: Buffer }[] = [];
@@ -284,4 +285,14 @@ export function leftoverOutput(runDir: string): { stream: 'stdout' | 'stderr'; b
     }
   }
   return out;
+}
+
+/**
+ * Hand what the wrapper drained (`leftoverOutput`) to `onOutput`, then remove it: a coordinator killed after this
+ * and before it records the run must not make the next one log it twice (in that instant a line may be twice,
+ * never missing). Call once the run's output has ended (the wrapper is gone, so the drain is complete).
+ */
+export function takeLeftoverOutput(runDir: string, onOutput: OutputSink): void {
+  for (const rest of leftoverOutput(runDir)) onOutput(rest.stream, rest.bytes);
+  for (const file of Object.values(REST_FILES)) rmSync(path.join(runDir, file), { force: true });
 }

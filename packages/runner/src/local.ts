@@ -13,11 +13,11 @@ import {
   ERR_FIFO,
   FOLLOW_POLL_MS,
   findLiveLocal,
-  leftoverOutput,
   OUT_FIFO,
   openFifoReaders,
   readFifos,
   STARTED_FILE,
+  takeLeftoverOutput,
   wrap,
   wrapperMarks,
   wrapperOf,
@@ -90,8 +90,7 @@ export async function startLocal(spec: RunSpec, onOutput: OutputSink): Promise<B
     const wrapped = wrap(runDir, p.command, p.args);
     const child = spawn(wrapped.command, wrapped.args, {
       cwd: p.cwd,
-      // for the wrapper only (it unsets it): who its coordinator is, to know when it has been orphaned
-      env: { ...p.env, HABITAT_COORDINATOR_PID: String(process.pid) },
+      env: p.env,
       detached: true,
       stdio: [
         p.stdin === undefined ? 'ignore' : 'pipe',
@@ -148,6 +147,7 @@ export async function startLocal(spec: RunSpec, onOutput: OutputSink): Promise<B
     // Ended: the wrapper exited and its output is all read (every writer of the FIFOs or pipes gone).
     const finish = (end: { code: number | null; signal: string | null }) => {
       cleanup();
+      if (output) takeLeftoverOutput(runDir, onOutput);
       resolveExit({
         exitCode: end.code,
         signal: end.signal,
@@ -193,8 +193,8 @@ export const localBackend: Backend = {
     while (wrapperOf(pid)?.runDir === runDir) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
     // The wrapper is gone; stragglers of the agent's may still hold the pipes for a moment.
     await output?.closed(DRAIN_MS);
-    // What it drained itself while it thought no coordinator was reading (this one started meanwhile).
-    for (const rest of leftoverOutput(runDir)) onOutput(rest.stream, rest.bytes);
+    // What it drained when the agent ended, past what this one had read.
+    takeLeftoverOutput(runDir, onOutput);
     const attached = output !== undefined;
     const marks = wrapperMarks(runDir);
     return {

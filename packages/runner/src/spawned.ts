@@ -13,10 +13,10 @@ import {
   DRAIN_MS,
   FOLLOW_POLL_MS,
   findLiveLocal,
-  leftoverOutput,
   openFifoReaders,
   readFifos,
   STARTED_FILE,
+  takeLeftoverOutput,
   touchWriters,
   wrap,
   wrapperMarks,
@@ -95,8 +95,10 @@ function track(
     const first = await Promise.race([exited, output?.ended.then(() => 'ended' as const) ?? exited]);
     if (first === 'ended') {
       const code = wrapperMarks(runDir).exitCode;
-      if (code !== undefined && code <= 128)
+      if (code !== undefined && code <= 128) {
+        takeLeftoverOutput(runDir, onOutput);
         return { exitCode: code, signal: null, timedOut: false, cancelled: false, pid };
+      }
     }
     const end = await exited;
     try {
@@ -104,6 +106,7 @@ function track(
       // Stragglers that keep the FIFOs open would hang the run: give them a moment, then kill the group.
       timers.push(setTimeout(() => killGroup('SIGKILL'), stopping ? 0 : DRAIN_MS).unref());
       await output?.ended;
+      if (output) takeLeftoverOutput(runDir, onOutput);
       return { exitCode: end.code, signal: end.signal, timedOut: false, cancelled: false, pid };
     } finally {
       for (const t of timers) clearTimeout(t);
@@ -129,8 +132,8 @@ async function followLost(
 ): Promise<BackendExit> {
   while (wrapperOf(pid)?.runDir === runDir) await sleep(FOLLOW_POLL_MS);
   await output?.closed(DRAIN_MS);
-  // Re-parented, the wrapper took itself for orphaned and drained the rest of its pipes into the run dir.
-  for (const rest of leftoverOutput(runDir)) onOutput(rest.stream, rest.bytes);
+  // What the wrapper drained from its pipes when the agent ended.
+  takeLeftoverOutput(runDir, onOutput);
   const marks = wrapperMarks(runDir);
   return {
     exitCode: marks.exitCode ?? null,
@@ -170,7 +173,7 @@ async function settleLostStart(spec: RunSpec, runDir: string, onOutput: OutputSi
       'spawn-failed',
       'the spawner process died while starting this run: it was not started',
     );
-  for (const rest of leftoverOutput(runDir)) onOutput(rest.stream, rest.bytes);
+  takeLeftoverOutput(runDir, onOutput);
   return {
     started: { pid: startedPid },
     exit: Promise.resolve({

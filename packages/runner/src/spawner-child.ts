@@ -4,7 +4,7 @@
 // load) and blocks that process's event loop meanwhile (scheduler bench/README.md).
 //
 // Messages in (the coordinator, over the IPC channel):
-//   { op: 'start', id, runDir, command, args, cwd, env, stdin?, uid?, gid?, coordinatorPid }
+//   { op: 'start', id, runDir, command, args, cwd, env, stdin?, uid?, gid? }
 //   { op: 'attached', id }   the coordinator has the FIFOs' read ends open: ours can go
 //   { op: 'remove', id, paths }   remove these (a finished run's dir): the coordinator's loop does not walk them
 // Messages out:
@@ -67,8 +67,7 @@ function start(m) {
   try {
     child = spawn(m.command, m.args, {
       cwd: m.cwd,
-      // for the wrapper only (it unsets them): who its coordinator is, to know when it has been orphaned
-      env: { ...m.env, HABITAT_COORDINATOR_PID: String(m.coordinatorPid), HABITAT_SPAWNER_PID: String(process.pid) },
+      env: m.env,
       detached: true,
       stdio: [m.stdin == null ? 'ignore' : 'pipe', f.write[0], f.write[1]],
       ...(m.uid !== undefined ? { uid: m.uid } : {}),

@@ -76,7 +76,7 @@ export class Spawner {
       gen.entries.set(id, { reply: resolve, exit: onExit });
       this.ref(gen);
       // A closed channel fails the send; the spawner's death then settles the entry (`lost`).
-      gen.child.send({ op: 'start', id, coordinatorPid: process.pid, ...request }, () => {});
+      gen.child.send({ op: 'start', id, ...request }, () => {});
     });
   }
 
