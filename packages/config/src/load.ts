@@ -13,6 +13,7 @@ import { runUserOf } from './run-user.js';
 import { type AgentDefaults, type AgentFile, agentFileSchema, settingsFileSchema } from './schema.js';
 import type { AgentConfig, Coordinator, CoordinatorSettings, Diagnostic } from './types.js';
 import { checkDocument, MAX_ALIAS_COUNT } from './yaml-checks.js';
+import { unclosedFlowOpener } from './yaml-flow.js';
 
 export { agentNameOf, SETTINGS_FILE };
 
@@ -36,6 +37,8 @@ function parseWith<T>(
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const diagnostics = doc.errors.map((e): Diagnostic => {
+      const unclosed = unclosedFlow(text, e.pos[0], e.message, lines);
+      if (unclosed) return { ...unclosed, file };
       const pos = lines.linePos(e.pos[0]);
       return {
         code: 'yaml-syntax',
@@ -84,6 +87,31 @@ function parseWith<T>(
     };
   }
   return { value: result.data, doc, lines, diagnostics: [] };
+}
+
+/** A `[` or `{` never closed: named where it was opened, with the missing bracket as the fix. */
+function unclosedFlow(
+  text: string,
+  pos: number,
+  message: string,
+  lines: LineCounter,
+): Omit<Diagnostic, 'file'> | undefined {
+  const closer = /^Flow (?:sequence|map)\b.*end with an? ([\]}])/.exec(message)?.[1] as ']' | '}' | undefined;
+  if (!closer) return undefined;
+  const at = unclosedFlowOpener(text, pos, closer);
+  if (at === undefined) return undefined;
+  const open = lines.linePos(at);
+  const what = closer === ']' ? 'list' : 'mapping';
+  const opener = closer === ']' ? '[' : '{';
+  return {
+    code: 'yaml-syntax',
+    severity: 'error',
+    line: open.line,
+    column: open.col,
+    path: '',
+    message: `YAML syntax error: the ${what} opened with "${opener}" here is never closed (no "${closer}")`,
+    hint: `add the missing "${closer}" at the end of the ${what} (${closer === ']' ? '[echo, hi]' : '{ A: "1", B: "2" }'}), on the line it starts`,
+  };
 }
 
 function yamlHint(code: string): string {

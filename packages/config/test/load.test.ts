@@ -45,6 +45,21 @@ describe('diagnostics name the file, line, column, key path and the fix', () => 
     expect(d.message).toMatch(/^YAML syntax error: /);
   });
 
+  test('a "[" or "{" never closed is named where it was opened, with the missing bracket as the fix', async () => {
+    // yaml gives up at the "}" of the outer mapping (column 23) and speaks of indentation
+    const inline = await one('run: { command: [echo }\nschedule: manual\n');
+    expect(inline).toMatchObject({ code: 'yaml-syntax', line: 1, column: 17 });
+    expect(inline.message).toBe('YAML syntax error: the list opened with "[" here is never closed (no "]")');
+    expect(inline.hint).toMatch(/add the missing "\]" at the end of the list/);
+    expect(inline.hint).not.toMatch(/indentation/);
+    // yaml names the next line; the list starts on line 2
+    expect(await one('run:\n  command: [echo, hi\nschedule: manual\n')).toMatchObject({ line: 2, column: 12 });
+    // a mapping; brackets inside quotes and comments do not count
+    const map = await one('run: { command: ["[x", \'{y\'] # [z\nschedule: manual\n');
+    expect(map).toMatchObject({ line: 1, column: 6 });
+    expect(map.message).toMatch(/the mapping opened with "\{" here is never closed \(no "\}"\)/);
+  });
+
   test('wrong types say what was expected and what was given', async () => {
     const d = await one('run:\n  command: echo\n');
     expect(d).toMatchObject({ code: 'invalid-type', path: 'run.command', line: 2, column: 12 });
