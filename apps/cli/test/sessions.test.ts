@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -288,10 +288,13 @@ describe('habitat sessions', () => {
     expect(show.stdout).not.toContain(secret);
   });
 
-  test('export writes md, html and json without secrets', async () => {
+  test('export writes md, html and json without secrets, readable only by the user (like the index)', async () => {
+    // one of them is there already, world-readable: it is narrowed too
+    writeFileSync(join(root, 'export.html'), 'old', { mode: 0o644 });
     for (const format of ['md', 'html', 'json']) {
       const out = join(root, `export.${format}`);
       expect((await habitat('export', 'sess-api-1', '--format', format, '-o', out)).code).toBe(0);
+      expect((statSync(out).mode & 0o777).toString(8)).toBe('600');
       const text = readFileSync(out, 'utf8');
       expect(text).toContain('kubectl logs api');
       expect(text).not.toContain(secret);

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   type CoordinatorSettings,
@@ -578,7 +578,7 @@ export function registerSessionsCommands(program: Command): void {
             flags.format === 'json'
               ? `${JSON.stringify(detailJson(index, sid), null, 2)}\n`
               : exportSession(index, sid, flags.format);
-          if (flags.output) writeFileSync(flags.output, text);
+          if (flags.output) writeExport(flags.output, text);
           else process.stdout.write(text);
         } finally {
           index.close();
@@ -653,4 +653,18 @@ function keyReader(): { next(): Promise<string>; close(): void } {
       stdin.pause();
     },
   };
+}
+
+/**
+ * An export holds a whole conversation (redacted, but still the user's code and prompts): 0600 like the index it
+ * comes from. A regular file that was already there is narrowed too; a device or FIFO (`-o /dev/stdout`) is left be.
+ */
+function writeExport(file: string, text: string): void {
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
