@@ -1,6 +1,6 @@
 // Finding the coordinator the way git finds a repo: -C <dir> (then walk up from it), HABITAT_DIR (exactly
 // that directory), or walk up from the working directory to the nearest habitat.yaml or agents/.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SETTINGS_FILE } from '@habitat/config';
 import { UsageError } from './output.js';
@@ -16,6 +16,18 @@ function isDir(p: string): boolean {
 /** Does `dir` look like a coordinator root (a habitat.yaml or an agents/ directory)? */
 export function isCoordinator(dir: string): boolean {
   return existsSync(path.join(dir, SETTINGS_FILE)) || isDir(path.join(dir, 'agents'));
+}
+
+/** The names of the agent files in `agentsDir` (valid or not), sorted; none when it is missing. */
+export function agentFileNames(agentsDir: string): string[] {
+  try {
+    return readdirSync(agentsDir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => f.replace(/\.ya?ml$/, ''))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Is there an agent file for `name` in `agentsDir` (valid or not)? */

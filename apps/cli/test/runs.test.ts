@@ -186,3 +186,17 @@ test('a damaged scheduler state: `habitat run` runs and says it was not recorded
   expect(up.stderr).toMatch(/scheduler\.db (fails SQLite's integrity check|is not a usable SQLite database)/);
   expect(up.stderr).toContain(fix);
 });
+
+test('pause or resume of an agent that does not exist names the typo and the agents there, daemon or not', () => {
+  const { habitat } = fleet();
+  for (const verb of ['pause', 'resume']) {
+    const typo = habitat(verb, 'fede');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/no agent "fede" in .*agents \(agents: feed\)/);
+    expect(typo.stderr).not.toMatch(/daemon/);
+    // a real agent with no daemon up: that is what it says then
+    const down = habitat(verb, 'feed');
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/no habitat daemon is running/);
+  }
+});

@@ -3,6 +3,7 @@ import { loadSettings } from '@habitat/config';
 import { type AgentStats, type DaemonClient, type DaemonEvent, SchedulerError } from '@habitat/scheduler';
 import type { Command } from 'commander';
 import { coordinatorRoot, withTableFormat } from '../cli.js';
+import { agentFileNames, hasAgentFile } from '../coordinator.js';
 import { durationFlag, intFlag } from '../flags.js';
 import { runFromResult, statsJson } from '../json.js';
 import { daemonLogger } from '../logger.js';
@@ -181,6 +182,13 @@ export function registerDaemonCommands(program: Command): void {
       .option('--json', 'print the answer as JSON')
       .action(async (agent: string, opts: { json?: boolean }, cmd: Command) => {
         const { settings } = await loadSettings(coordinatorRoot(cmd));
+        // a typo is named as one whether or not a daemon is up (it would only say "no daemon")
+        if (!hasAgentFile(settings.agentsDir, agent))
+          throw new CliError(
+            `no agent "${agent}" in ${settings.agentsDir} (agents: ${agentFileNames(settings.agentsDir).join(', ') || 'none'})`,
+            2,
+            'unknown-agent',
+          );
         const client = await requireDaemon(settings.stateDir);
         try {
           const result = await client.request(name, { agent });
