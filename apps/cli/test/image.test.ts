@@ -35,3 +35,21 @@ test("an engine that does not answer fails at once, with the engine's own words"
   expect(out.stderr).not.toContain('--change');
   expect(out.ms).toBeLessThan(10_000);
 });
+
+test("under a HOME whose pnpm store is empty, packing habitat fails in one sentence that names the fix (not pnpm's page)", async () => {
+  const { habitatTree } = await import('../src/commands/image.js');
+  const home = testdir({});
+  // pnpm finds its store and cache from HOME unless told otherwise: nothing but HOME and PATH
+  const env = { PATH: process.env.PATH, HOME: home };
+  const error = await habitatTree(path.join(home, 'tree'), env, path.resolve(__dirname, '..')).then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string },
+  );
+  expect(error?.code).toBe('pnpm-store-empty');
+  expect(error?.message).toMatch(
+    new RegExp(
+      `^habitat image build packs habitat's dependencies from this user's pnpm store \\(offline\\), and it has none of them \\(\\S+ is not in ${home}/\\S+\\): run \`bash scripts/setup.sh\` once as this user \\(HOME=${home}\\)`,
+    ),
+  );
+  expect(error?.message).not.toMatch(/Command failed|╰─▶/);
+}, 60_000);

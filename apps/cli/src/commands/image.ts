@@ -60,18 +60,53 @@ function findClaude(explicit?: string): string {
 }
 
 /** The habitat CLI with its production dependencies, as a directory (`pnpm deploy` in a checkout). */
-async function habitatTree(into: string): Promise<void> {
-  const pkgDir = path.resolve(import.meta.dirname, '..');
+export async function habitatTree(
+  into: string,
+  env: NodeJS.ProcessEnv = process.env,
+  pkgDir = path.resolve(import.meta.dirname, '..'), // the bundle is in dist/
+): Promise<void> {
   const workspace = path.resolve(pkgDir, '../..');
   if (existsSync(path.join(workspace, 'pnpm-workspace.yaml'))) {
     await run('pnpm', ['--filter', '@habitat/cli', 'deploy', '--prod', '--offline', into], {
       cwd: workspace,
+      env,
       maxBuffer: 64 * 1024 * 1024,
+    }).catch((error: unknown) => {
+      throw deployFailed(error, env);
     });
     return;
   }
   // An installed CLI: its package directory already holds dist/ and node_modules/.
   await run('cp', ['-a', pkgDir, into]);
+}
+
+/**
+ * `pnpm deploy --offline` takes every dependency from this user's pnpm store: under another HOME than the one
+ * `scripts/setup.sh` ran with, that store is empty and pnpm's answer is a page of its own output. Say what it
+ * means and what to do.
+ */
+function deployFailed(error: unknown, env: NodeJS.ProcessEnv): CliError {
+  const e = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+  if (e.code === 'ENOENT')
+    return new CliError(
+      'habitat image build packs habitat with pnpm, which is not on PATH: run `source scripts/env.sh` in the checkout first',
+      1,
+      'no-pnpm',
+    );
+  const text = `${e.stdout ?? ''}\n${e.stderr ?? ''}`.replace(/\s*\n\s*/g, ' ');
+  const missing = /ERR_PNPM_NO_OFFLINE_META: Failed to resolve (\S+) in package mirror (\S+)/.exec(text);
+  if (missing)
+    return new CliError(
+      `habitat image build packs habitat's dependencies from this user's pnpm store (offline), and it has none of them (${missing[1]} is not in ${missing[2]}): run \`bash scripts/setup.sh\` once as this user${env.HOME ? ` (HOME=${env.HOME})` : ''}, or build the image with the HOME setup.sh ran with`,
+      1,
+      'pnpm-store-empty',
+    );
+  const code = /ERR_PNPM_\w+[^.]*/.exec(text)?.[0];
+  return new CliError(
+    `habitat image build: \`pnpm deploy\` of the habitat CLI failed: ${code ?? (e.stderr ?? '').trim().split('\n').at(-1) ?? e.message}`,
+    1,
+    'pnpm-deploy-failed',
+  );
 }
 
 /** Shared libraries an ELF file links (empty for scripts and static binaries). */
