@@ -53,7 +53,10 @@ describe('diagnostics name the file, line, column, key path and the fix', () => 
     expect(inline.hint).toMatch(/add the missing "\]" at the end of the list/);
     expect(inline.hint).not.toMatch(/indentation/);
     // yaml names the next line; the list starts on line 2
-    expect(await one('run:\n  command: [echo, hi\nschedule: manual\n')).toMatchObject({ line: 2, column: 12 });
+    expect(await one('run:\n  command: [echo, hi\nschedule: manual\n')).toMatchObject({
+      line: 2,
+      column: 12,
+    });
     // a mapping; brackets inside quotes and comments do not count
     const map = await one('run: { command: ["[x", \'{y\'] # [z\nschedule: manual\n');
     expect(map).toMatchObject({ line: 1, column: 6 });
