@@ -104,36 +104,41 @@ describe('habitat up', () => {
   test.each([
     ['with the spawner process', '1'],
     ['forked by the daemon', '0'],
-  ])('kill -9 as the run ends, before the daemon read its last lines (%s): they reach its log', async (_, spawner) => {
-    const done = path.join(fleet({}), 'done');
-    const root = fleet({
-      last: `run: { command: [sh, -c, "echo started; sleep 1; echo last-words; echo err-last >&2; touch ${done}"] }\nschedule: { every: 1h }\n`,
-    });
-    const before = process.env.HABITAT_SPAWNER;
-    process.env.HABITAT_SPAWNER = spawner;
-    const first = up(root);
-    if (before === undefined) delete process.env.HABITAT_SPAWNER;
-    else process.env.HABITAT_SPAWNER = before;
-    const running = await waitFor(() => {
-      const r = runs(root, 'last').find((r) => r.status === 'running' && r.pid && r.log_path);
-      return r && existsSync(r.log_path!) && readFileSync(r.log_path!, 'utf8').includes('started') && r;
-    });
-    first.kill('SIGSTOP');
-    // the agent has printed and ended, and its wrapper has written its exit status
-    await waitFor(() => existsSync(done) && existsSync(path.join(root, '.habitat', 'runs', running.id, '.exit')));
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
-    const restarted = up(root);
-    const [run] = await waitFor(() => {
-      const all = runs(root, 'last');
-      return all[0]?.status === 'succeeded' && all;
-    });
-    const log = readFileSync(run!.log_path!, 'utf8').split('\n');
-    expect(log.filter((l) => l === 'started')).toHaveLength(1);
-    expect(log).toContain('last-words');
-    expect(log).toContain('[stderr] err-last');
-    restarted.kill('SIGTERM');
-  });
+  ])(
+    'kill -9 as the run ends, before the daemon read its last lines (%s): they reach its log',
+    async (_, spawner) => {
+      const done = path.join(fleet({}), 'done');
+      const root = fleet({
+        last: `run: { command: [sh, -c, "echo started; sleep 1; echo last-words; echo err-last >&2; touch ${done}"] }\nschedule: { every: 1h }\n`,
+      });
+      const before = process.env.HABITAT_SPAWNER;
+      process.env.HABITAT_SPAWNER = spawner;
+      const first = up(root);
+      if (before === undefined) delete process.env.HABITAT_SPAWNER;
+      else process.env.HABITAT_SPAWNER = before;
+      const running = await waitFor(() => {
+        const r = runs(root, 'last').find((r) => r.status === 'running' && r.pid && r.log_path);
+        return r && existsSync(r.log_path!) && readFileSync(r.log_path!, 'utf8').includes('started') && r;
+      });
+      first.kill('SIGSTOP');
+      // the agent has printed and ended, and its wrapper has written its exit status
+      await waitFor(
+        () => existsSync(done) && existsSync(path.join(root, '.habitat', 'runs', running.id, '.exit')),
+      );
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      const restarted = up(root);
+      const [run] = await waitFor(() => {
+        const all = runs(root, 'last');
+        return all[0]?.status === 'succeeded' && all;
+      });
+      const log = readFileSync(run!.log_path!, 'utf8').split('\n');
+      expect(log.filter((l) => l === 'started')).toHaveLength(1);
+      expect(log).toContain('last-words');
+      expect(log).toContain('[stderr] err-last');
+      restarted.kill('SIGTERM');
+    },
+  );
 
   test('every schedules fire on time; overlap skip records skipped slots', async () => {
     const root = fleet({ tick: 'run: { command: [sh, -c, "sleep 1.5"] }\nschedule: { every: 1s }\n' });
