@@ -195,7 +195,7 @@ console.log(
       .map(([k, v]) => `${k} ${v.detected}/${v.pairs}`)
       .join(', ')})`,
 );
-for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'all'] as const) {
+for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'fresh4', 'all'] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
   const set = split === 'all' ? queries : queries.filter((q) => splitOf(q.id) === split);
   const b = brief(set);
