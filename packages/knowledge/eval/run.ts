@@ -357,20 +357,33 @@ if (process.argv.includes('--subject')) {
   // The brief's same-subject cut ("older" rule), on the tuning half only: newer-wins and "older" marks on
   // learnings that are not one of the dated pairs.
   const tune = queries.filter((q) => splitOf(q.id) === 'tune');
-  for (const sameSubject of [0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 1]) {
+  for (const [sameSubject, subjectSearches] of [
+    [0.1, 12],
+    [0.125, 12],
+    [0.15, 12],
+    [0.175, 3],
+    [0.175, 12],
+    [0.2, 12],
+    [0.25, 12],
+    [1, 12],
+  ] as const) {
     let marks = 0;
     let wrong = 0;
     for (const q of tune) {
-      const c = buildContext(index, { task: q.query, project: q.project, rule: { sameSubject } });
+      const c = buildContext(index, {
+        task: q.query,
+        project: q.project,
+        rule: { sameSubject, subjectSearches },
+      });
       for (const h of c.hits)
         if (h.stale?.reason === 'older') {
           marks++;
           if (!truePairs.has(`${toDataset([h.learning.id])[0]}|${toDataset([h.stale.by!])[0]}`)) wrong++;
         }
     }
-    const b = brief(tune, undefined, undefined, { sameSubject });
+    const b = brief(tune, undefined, undefined, { sameSubject, subjectSearches });
     console.log(
-      `same subject >= ${sameSubject}: newer ${f3(b.newerWins)} answer-present ${f3(b.present)} · "older" marks ${marks}, not a dated pair ${wrong}`,
+      `same subject >= ${sameSubject}, ${subjectSearches} searches: newer ${f3(b.newerWins)} answer-present ${f3(b.present)} · "older" marks ${marks}, not a dated pair ${wrong}`,
     );
   }
 }

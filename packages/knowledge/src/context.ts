@@ -73,6 +73,8 @@ export interface BriefRule {
   sameSubject?: number;
   /** look for newer same-subject learnings with a search for each briefed learning's title (default true) */
   subjectSearch?: boolean;
+  /** how many of the best hits get a search for a newer same-subject statement (default SUBJECT_SEARCHES) */
+  subjectSearches?: number;
   /** share of the evidence cut a hit the dense retriever agrees on needs (default DENSE_AGREEMENT) */
   denseAgreement?: number;
   /** how many of the dense retriever's nearest count as agreeing (default DENSE_TOP; `buildContextHybrid`) */
@@ -132,8 +134,12 @@ const sameScope = (a: Learning, b: Learning) =>
  * eval's tuning half (`run.ts --subject`): the lowest cut that marks no pair "older" that is not a changed fact.
  */
 export const SAME_SUBJECT_IN_BRIEF = 0.175;
-/** How many of the brief's best hits get a search of their own for a newer statement (each costs a search). */
-const SUBJECT_SEARCHES = 3;
+/**
+ * How many of the brief's best hits get a search of their own for a newer statement (each costs one small FTS
+ * query). Every briefed learning (at most 12): an older fact briefed in fourth place without its newer
+ * statement misleads as much as one in first place.
+ */
+export const SUBJECT_SEARCHES = 12;
 
 /** The newest active learning of the hit's scope about the same subject, written a month or more later. */
 function newerOnSameSubject(
@@ -261,7 +267,7 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
   const leading = new Set(
     [...best.values()]
       .sort((a, b) => b.score - a.score)
-      .slice(0, SUBJECT_SEARCHES)
+      .slice(0, options.rule?.subjectSearches ?? SUBJECT_SEARCHES)
       .map((h) => h.learning.id),
   );
   for (const hit of [...best.values()]) {
