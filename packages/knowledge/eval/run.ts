@@ -195,9 +195,13 @@ console.log(
       .map(([k, v]) => `${k} ${v.detected}/${v.pairs}`)
       .join(', ')})`,
 );
-for (const split of ['tune', 'heldout', 'fresh', 'fresh2', 'fresh3', 'fresh4', 'all'] as const) {
+for (const split of ['tune', 'tune2', 'heldout', 'fresh', 'fresh2', 'fresh3', 'fresh4', 'all'] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
-  const set = split === 'all' ? queries : queries.filter((q) => splitOf(q.id) === split);
+  // "all": the sets written to measure (tune2 is fitting data only)
+  const set =
+    split === 'all'
+      ? queries.filter((q) => splitOf(q.id) !== 'tune2')
+      : queries.filter((q) => splitOf(q.id) === split);
   const b = brief(set);
   console.log(`\n## ${split} (${set.length} queries)`);
   console.log('| retriever | nDCG@10 | recall@5 | MRR |');
@@ -311,7 +315,9 @@ if (process.argv.includes('--variants')) {
 }
 
 if (process.argv.includes('--failures')) {
-  const set = queries.filter((q) => splitOf(q.id) === (splitArg === 'heldout' ? 'heldout' : 'tune'));
+  const set = queries.filter(
+    (q) => splitOf(q.id) === (splitArg === 'heldout' ? 'heldout' : splitArg === 'tune2' ? 'tune2' : 'tune'),
+  );
   for (const q of set) {
     const c = buildContext(index, { task: q.query, project: q.project });
     const ids = toDataset(c.hits.map((h) => h.learning.id));

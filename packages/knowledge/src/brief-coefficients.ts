@@ -14,7 +14,6 @@ export const BRIEF_COEFFICIENTS: BriefModel = {
     org: 0.2733,
     unknown: -0.7471,
     rest: 0,
-    titleCover: 0,
   },
   bias: -8.1476,
   cut: 0.5,

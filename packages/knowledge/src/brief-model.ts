@@ -18,7 +18,6 @@ export const BRIEF_FEATURES = [
   'org',
   'unknown',
   'rest',
-  'titleCover',
 ] as const;
 export type BriefFeature = (typeof BRIEF_FEATURES)[number];
 
@@ -49,7 +48,6 @@ export function briefFeatures(hits: readonly KnowledgeHit[], i: number): Record<
     unknown: h.unknownShare ?? 0,
     // the evidence without the single strongest shared term: "shares one rare word" is not "covers the task"
     rest: Math.max(0, h.evidence - (h.topTermShare ?? 0)),
-    titleCover: h.titleCover ?? 0,
   };
 }
 

@@ -357,32 +357,8 @@ export function searchKnowledge(
       queryStems.reduce((a, group, i) => a + ([...group].some((s) => titleStems.has(s)) ? idf[i]! : 0), 0) /
       totalIdf;
     hit.unknownShare = unknownShare;
-    hit.titleCover = titleCoverOf(index, hit.learning, queryStems, n);
   }
   return top;
-}
-
-/**
- * The share of a learning's subject (its title and tags, IDF-weighted) that the query names: the answer to a
- * task usually has the task's subject in its title, while a learning that shares one rare word with an
- * unrelated task mostly does not ("Slack channel" of a deploy announcement vs "each incident gets its own Slack
- * channel"). A feature of the brief's model.
- */
-function titleCoverOf(index: KnowledgeIndex, l: Learning, queryStems: Set<string>[], n: number): number {
-  const asked = new Set(queryStems.flatMap((g) => [...g]));
-  let all = 0;
-  let named = 0;
-  const seen = new Set<string>();
-  for (const t of keyTerms(`${l.title} ${l.tags.join(' ')}`)) {
-    const s = stem(t);
-    if (seen.has(s)) continue;
-    seen.add(s);
-    const df = index.documentFrequency(t, Math.ceil(n * COMMON_SHARE) + 1);
-    const w = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    all += w;
-    if (asked.has(s)) named += w;
-  }
-  return all > 0 ? named / all : 0;
 }
 
 /** Evidence a retracted learning needs to be named in an answer (the brief's cut: a strong match). */

@@ -64,8 +64,6 @@ export interface KnowledgeHit {
   unknownShare?: number;
   /** the share of the query's IDF mass of the single strongest query term the learning contains */
   topTermShare?: number;
-  /** the share of the learning's title (and tags) IDF mass the query covers: does the task name its subject? */
-  titleCover?: number;
   /** title/body excerpt with matched terms marked */
   snippet: string;
   /**

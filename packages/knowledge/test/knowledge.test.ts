@@ -422,6 +422,44 @@ describe('capture', () => {
     expect(brief.hits[1]!.stale).toMatchObject({ reason: 'older', by: newer.learning.id });
   });
 
+  test('every briefed learning is checked for a newer statement, not only the leading ones', async () => {
+    const { dir, index } = await kb();
+    const at = (date: string) => ({
+      provenance: { source: 'person' as const, time: `${date}T12:00:00.000Z` },
+      scope: { kind: 'project' as const, name: 'orders' },
+    });
+    for (const [i, text] of [
+      'The orders API paginates with cursors, never offsets: an offset page skips rows inserted meanwhile.',
+      'orders-worker retries a failed payment capture three times, then parks the order for a person.',
+      'Refund requests go through the refunds queue, never a direct call to the payment provider.',
+      'Order exports for finance are CSV files with a byte order mark so Excel opens them.',
+    ].entries())
+      await add(index, dir, text, at(`2025-0${i + 1}-02`));
+    const old = await add(index, dir, 'A nightly pg_dump of the database goes into the backups bucket.', {
+      ...at('2025-05-01'),
+      title: 'Restore the database from the nightly pg_dump',
+    });
+    // Shares no word with the task: only a search by the older one's subject finds it.
+    const newer = await add(
+      index,
+      dir,
+      'pgBackRest archives the WAL continuously into the backups bucket; any second of the last 14 days can be brought back.',
+      { ...at('2025-12-01'), title: 'Database backups and restores: pgBackRest, point in time' },
+    );
+    // A task about five things; the old backup fact is briefed after the three leading ones, and still comes
+    // with the newer statement right before it.
+    const task =
+      'Orders chores. Page the orders API with cursors. Retry a failed payment capture. Send refund requests to the refunds queue. Write the finance CSV export for Excel. Check that the nightly pg_dump ran.';
+    const brief = buildContext(index, { task, project: 'orders' });
+    const all = brief.hits.map((h) => h.learning.id);
+    expect(all.indexOf(old.learning.id)).toBeGreaterThanOrEqual(3);
+    expect(all.indexOf(newer.learning.id)).toBe(all.indexOf(old.learning.id) - 1);
+    expect(brief.hits[all.indexOf(old.learning.id)]!.stale).toMatchObject({
+      reason: 'older',
+      by: newer.learning.id,
+    });
+  });
+
   test('on add, the same subject with another value is proposed as a conflict', async () => {
     const { dir, index } = await kb();
     const at = (date: string) => ({
