@@ -148,10 +148,8 @@ if (process.argv.includes('--grid')) {
   // Feature sets, L2 and the weight of bystanders, compared out of fold (tuning half only).
   const sets = [
     'evidence,matched,gap,own,org,unknown',
-    'evidence,matched,gap,own,org,unknown,rest',
     'evidence,matched,relScore,gap,own,org,unknown',
-    'evidence,matched,relScore,gap,own,org,unknown,rest',
-    'evidence,titleEvidence,matched,relScore,gap,own,org,unknown,rest',
+    'evidence,titleEvidence,matched,relScore,gap,own,org,unknown',
   ];
   for (const set of sets)
     for (const neg of [0.001, 0.05, 0.2])

@@ -17,7 +17,6 @@ export const BRIEF_FEATURES = [
   'own',
   'org',
   'unknown',
-  'rest',
 ] as const;
 export type BriefFeature = (typeof BRIEF_FEATURES)[number];
 
@@ -46,8 +45,6 @@ export function briefFeatures(hits: readonly KnowledgeHit[], i: number): Record<
     own: h.scopeMatch === 'agent' || h.scopeMatch === 'project' ? 1 : 0,
     org: h.scopeMatch === 'org' ? 1 : 0,
     unknown: h.unknownShare ?? 0,
-    // the evidence without the single strongest shared term: "shares one rare word" is not "covers the task"
-    rest: Math.max(0, h.evidence - (h.topTermShare ?? 0)),
   };
 }
 

@@ -315,12 +315,10 @@ export function searchKnowledge(
     const docStems = new Set(stems ? stems.split(' ') : keyTerms(textOf(learning)).map(stem));
     let covered = 0;
     let matched = 0;
-    let topTerm = 0;
     queryStems.forEach((group, i) => {
       if ([...group].some((s) => docStems.has(s))) {
         covered += idf[i]!;
         matched++;
-        topTerm = Math.max(topTerm, idf[i]!);
       }
     });
     const evidence = matched >= tuning.minMatched ? covered / totalIdf : 0;
@@ -337,7 +335,6 @@ export function searchKnowledge(
       score,
       evidence,
       matched,
-      topTermShare: topTerm / totalIdf,
       snippet: '',
       scopeMatch: match,
       ...(stale ? { stale } : {}),

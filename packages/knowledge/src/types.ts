@@ -62,8 +62,6 @@ export interface KnowledgeHit {
   titleEvidence?: number;
   /** the share of the query's IDF mass in terms no learning contains (the same for every hit of a query) */
   unknownShare?: number;
-  /** the share of the query's IDF mass of the single strongest query term the learning contains */
-  topTermShare?: number;
   /** title/body excerpt with matched terms marked */
   snippet: string;
   /**
