@@ -67,6 +67,53 @@ test('two threads build the same index as one, on a generated corpus and on the 
   }
 });
 
+test('the full-text index filled batch by batch during a cold build ranks as one filled at once', () => {
+  const path = join(dir, 'batched.db');
+  process.env.HABITAT_SESSIONS_BATCH_BYTES = String(256 << 10);
+  try {
+    lib.indexSessions({ dbPath: path, sources: { claude: [corpus], defaults: false }, threads: 2 });
+  } finally {
+    delete process.env.HABITAT_SESSIONS_BATCH_BYTES;
+  }
+  const queries = [
+    'docker',
+    'error OR timeout',
+    '"retry backoff"',
+    'sess*',
+    'flaky NOT snapshot',
+    'build migration',
+  ];
+  const ranks = (file: string, merge = false) => {
+    const db = new Database(file, { readonly: !merge });
+    try {
+      if (merge) db.exec("INSERT INTO events_fts (events_fts) VALUES ('optimize')");
+      const segments = db.prepare('SELECT count(DISTINCT segid) FROM events_fts_idx').pluck().get();
+      const hits = queries.map((q) =>
+        db
+          .prepare('SELECT rowid, rank FROM events_fts WHERE events_fts MATCH ? ORDER BY rank, rowid')
+          .raw()
+          .all(q),
+      );
+      return { segments, hits };
+    } finally {
+      db.close();
+    }
+  };
+  // the one-thread build of the same corpus fills the index once, at the end (4 MB is one batch)
+  const once = ranks(join(dir, 'generated-1.db'));
+  const batched = ranks(path);
+  expect(once.hits.every((h) => h.length > 0)).toBe(true);
+  // a segment per batch (merging waits for later passes): the batches did happen
+  expect(batched.segments).toBeGreaterThan(4);
+  expect(batched.hits).toEqual(once.hits);
+  // merged into one segment, the same again
+  const merged = ranks(path, true);
+  expect(merged.segments).toBe(1);
+  expect(merged.hits).toEqual(once.hits);
+  // and every table equals the one-thread build's
+  expect(dump(path)).toEqual(dump(join(dir, 'generated-1.db')));
+});
+
 test('a file that fails on the parser thread is rolled back alone', () => {
   const copy = join(dir, 'corpus-failing');
   cpSync(corpus, copy, { recursive: true });
