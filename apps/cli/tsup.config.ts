@@ -199,12 +199,12 @@ const fastStubs: Plugin = {
     );
   },
 };
-/** In the split build, the entry's import of the fast path is the separately built file. */
-const fastKnowledgeExternal: Plugin = {
-  name: 'habitat-fast-knowledge-external',
+/** In the split build, the entry's imports of the fast paths are the separately built files. */
+const fastExternal: Plugin = {
+  name: 'habitat-fast-external',
   setup(build) {
-    build.onResolve({ filter: /^\.\/commands\/knowledge-fast\.js$/ }, () => ({
-      path: './fast/knowledge.js',
+    build.onResolve({ filter: /^\.\/commands\/(knowledge|sessions)-fast\.js$/ }, (args) => ({
+      path: `./fast/${args.path.match(/(knowledge|sessions)-fast/)![1]}.js`,
       external: true,
     }));
   },
@@ -238,7 +238,8 @@ const common = {
 export default defineConfig([
   {
     ...common,
-    entry: { knowledge: 'src/commands/knowledge-fast.ts' },
+    // `sessions list|search|stats` the same way (sessions-fast.ts): 48-57 modules and better-sqlite3 -> one file
+    entry: { knowledge: 'src/commands/knowledge-fast.ts', sessions: 'src/commands/sessions-fast.ts' },
     outDir: 'dist/fast',
     // a module of the entry's, not a command: no #! line
     banner: { js: common.banner.js.replace(/^#!.*\n/, '') },
@@ -257,7 +258,7 @@ export default defineConfig([
     // dist/fast is the other build's
     clean: ['!fast/**'],
     splitting: true,
-    esbuildPlugins: [fastKnowledgeExternal, workspaceSources, dockerodeWithoutBuildkit, dockerModemLazySsh],
+    esbuildPlugins: [fastExternal, workspaceSources, dockerodeWithoutBuildkit, dockerModemLazySsh],
     define: { ...common.define, __HABITAT_VERSION__: JSON.stringify(version) },
     // `habitat --help` lists every command, which means loading every command family; the text is fixed at
     // build time, so the build prints it once into dist/help.txt (80 columns, no colour) and the entry serves it.

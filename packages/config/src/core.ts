@@ -5,3 +5,9 @@
  */
 export { formatDuration, parseDuration, parseSize } from './duration.js';
 export { ConfigError, type ConfigErrorCode, HabitatError, isHabitatError } from './errors.js';
+export {
+  nodeSqlite,
+  openNodeReadOnly,
+  type ReadOnlyDatabase,
+  type ReadOnlyStatement,
+} from './sqlite-read.js';

@@ -21,6 +21,7 @@ export {
   splitTerms,
   toMs,
 } from './query.js';
+export { openSessionIndexIfReady } from './read-only.js';
 export { createRedactor, type Redactor, type RedactorOptions, type RedactResult } from './redact.js';
 export { describeEvent, type ExportFormat, exportSession } from './render.js';
 export type {

@@ -8,11 +8,17 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SessionsError } from './errors.js';
 
 export type DB = Database.Database;
+
+// A local require (not a static import): the read-only path (read-only.ts) opens the index with node:sqlite and
+// never loads better-sqlite3's 15 modules and addon; writers load it on their first open.
+const requireHere = createRequire(import.meta.url);
+const betterSqlite3 = () => requireHere('better-sqlite3') as typeof Database;
 
 /** Empty the cache (the files are still on disk): the next pass indexes everything again with the new parsers. */
 const REINDEX = `
@@ -222,6 +228,11 @@ function ownerOnly(path: string): void {
   }
 }
 
+/** The schema version a current index has (`PRAGMA user_version`): older ones are migrated on the next open. */
+export function schemaVersion(): number {
+  return MIGRATIONS.length;
+}
+
 /** Open (creating and migrating if needed) a sessions database. */
 export function openDatabase(path: string, options: OpenOptions = {}): DB {
   let db: DB;
@@ -235,7 +246,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): DB {
       mkdirSync(dirname(path), { recursive: true });
       ownerOnly(path);
     }
-    db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
+    db = new (betterSqlite3())(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
   } catch (error) {
     throw new SessionsError(
       'db-open',

@@ -21,17 +21,11 @@ import {
 import { type Command, Option } from 'commander';
 import { withTableFormat } from '../cli.js';
 import { intFlag } from '../flags.js';
-import {
-  indexReportJson,
-  type SessionDetailJson,
-  searchJson,
-  sessionDetailJson,
-  sessionJson,
-  sessionStatsJson,
-} from '../json-data.js';
+import { indexReportJson, type SessionDetailJson, sessionDetailJson } from '../json-data.js';
 import { applyDaemonHeapSettings } from '../memory.js';
-import { CliError, formatTime, pc, printJson, printLine, printTable, UsageError } from '../output.js';
+import { CliError, pc, printJson, printLine, UsageError } from '../output.js';
 import { sessionsRoot, userStateDir } from '../sessions-home.js';
+import { fmtNum, fmtTime, printSearch, printSessionList, printStats } from './sessions-read.js';
 
 interface SourceFlags {
   stateDir?: string;
@@ -141,11 +135,6 @@ const cursorDirs = (dirs: string[]) =>
             existsSync(join(d, sub)),
           ),
   );
-
-// A cut cell says so: `/mnt/d/1_yuyu_proj/cursor-history` cut to its last 30 characters read as the path
-// `t/d/1_yuyu_proj/cursor-history`. Paths keep their end (the project's own name), titles their start.
-const cutStart = (text: string, max: number) => (text.length > max ? `…${text.slice(-(max - 1))}` : text);
-const cutEnd = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** What sessions commands read from the coordinator, or the user-level defaults outside one (sessions-home.ts). */
 interface SessionsSettings {
@@ -262,10 +251,6 @@ function resolveId(index: SessionIndex, id: string): string {
   );
 }
 
-const fmtTime = (iso?: string) => (iso ? formatTime(iso, { seconds: false }) : '');
-const fmtNum = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
-
 /**
  * A progress line on a terminal (files, MB, rate), redrawn at most 10 times a second and cleared at the end;
  * nothing when stderr is piped or redirected.
@@ -365,30 +350,7 @@ export function registerSessionsCommands(program: Command): void {
     .action(async (flags: SourceFlags & FilterFlags, cmd: Command) => {
       const index = await openIndex(cmd, flags);
       try {
-        // one more than asked for: whether the listing was cut (a person is told; --json stays the contract)
-        const limit = Number(flags.limit);
-        const list = index.listSessions({ ...filterOf(flags), limit: limit + 1 });
-        const cut = list.length > limit;
-        if (cut) list.length = limit;
-        if (flags.json) return printJson(list.map(sessionJson));
-        if (list.length === 0) return printLine('no sessions match');
-        if (cut)
-          process.stderr.write(
-            pc.dim(`the newest ${limit} session${limit === 1 ? '' : 's'}; more match (-n <n> shows more)\n`),
-          );
-        printTable(
-          ['id', 'source', 'last', 'project', 'title', 'tokens', 'tools', 'err'],
-          list.map((s) => [
-            s.id,
-            s.agent ? `${s.source}:${s.agent}` : s.source,
-            formatTime(s.lastAt, { seconds: false }),
-            cutStart(s.project ?? '', 30),
-            cutEnd(s.title ?? '', 50),
-            fmtNum(s.tokens.input + s.tokens.output + s.tokens.cacheRead + s.tokens.cacheCreation),
-            s.toolCalls,
-            s.toolErrors || '',
-          ]),
-        );
+        printSessionList(index, filterOf(flags), { limit: Number(flags.limit), json: flags.json });
       } finally {
         index.close();
       }
@@ -416,22 +378,11 @@ export function registerSessionsCommands(program: Command): void {
       ) => {
         const index = await openIndex(cmd, flags);
         try {
-          const result = index.search(words.join(' '), {
-            ...filterOf(flags),
+          printSearch(index, words.join(' '), filterOf(flags), {
             limit: Number(flags.limit),
             sort: flags.sort,
-            highlight: flags.json ? ['«', '»'] : ['⟦', '⟧'],
+            json: flags.json,
           });
-          if (flags.json) return printJson(searchJson(result));
-          if (result.mode === 'any')
-            printLine(pc.dim('no event has every word; showing events with any of them'));
-          for (const h of result.hits) {
-            printLine(
-              `${pc.cyan(h.sessionId)} #${h.seq} ${pc.dim(`${fmtTime(h.time)} ${h.kind}${h.toolName ? ` ${h.toolName}` : ''}`)} ${pc.dim(cutEnd(h.title ?? '', 60))}`,
-            );
-            printLine(`  ${h.snippet.replace(/⟦([^⟧]*)⟧/g, (_m, word: string) => pc.bold(pc.yellow(word)))}`);
-          }
-          if (result.hits.length === 0) printLine('nothing found');
         } finally {
           index.close();
         }
@@ -601,33 +552,7 @@ export function registerSessionsCommands(program: Command): void {
       async (flags: SourceFlags & FilterFlags & { by: StatsGroup; timezone?: string }, cmd: Command) => {
         const index = await openIndex(cmd, flags);
         try {
-          const rows = index.stats({ ...filterOf(flags), by: flags.by, timezone: flags.timezone });
-          if (flags.json) return printJson(rows.map(sessionStatsJson));
-          if (rows.length === 0) return printLine('no sessions indexed (run habitat sessions index)');
-          printTable(
-            [
-              flags.by,
-              'sessions',
-              'input',
-              'output',
-              'cache read',
-              'cache write',
-              'cost $',
-              'tools',
-              'errors',
-            ],
-            rows.map((r) => [
-              r.key || '(none)',
-              r.sessions,
-              fmtNum(r.inputTokens),
-              fmtNum(r.outputTokens),
-              fmtNum(r.cacheReadTokens),
-              fmtNum(r.cacheCreationTokens),
-              r.costUsd.toFixed(2),
-              r.toolCalls,
-              r.toolErrors,
-            ]),
-          );
+          printStats(index, filterOf(flags), { by: flags.by, timezone: flags.timezone, json: flags.json });
         } finally {
           index.close();
         }

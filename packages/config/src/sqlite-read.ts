@@ -1,0 +1,144 @@
+// Read-only SQLite through Node's built-in node:sqlite, shared by the three indexes that are read far more often
+// than written: the scheduler's store (`status`, `next`, `history`, the TUI), the knowledge index (`knowledge
+// search|context`) and the sessions index (`sessions stats|search|list`). Writers keep better-sqlite3. Loading
+// better-sqlite3 (its 15 modules and the native addon) is ~10-14 ms of CPU, about a third of `node -e 0`;
+// node:sqlite ~0-2 ms. This module knows nothing of better-sqlite3: each package loads its own (from its own
+// dependencies) when this returns undefined, and casts the adapter to the Database type it already uses.
+
+type NodeSqlite = typeof import('node:sqlite');
+
+/**
+ * node:sqlite where it loads quietly: Node 24.15 made it a release candidate; before that (22.13-24.14) loading it
+ * prints an ExperimentalWarning on stderr, and before 22.13 it needs a flag. `HABITAT_SQLITE=better-sqlite3`
+ * forces the addon.
+ */
+export function nodeSqlite(): NodeSqlite | undefined {
+  if (process.env.HABITAT_SQLITE === 'better-sqlite3') return undefined;
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major < 24 || (major === 24 && minor < 15)) return undefined;
+  return process.getBuiltinModule?.('node:sqlite') as NodeSqlite | undefined;
+}
+
+/** SQLite's primary result codes by number, for errors named as better-sqlite3 names them (`code`). */
+const CODES: Record<number, string> = {
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  8: 'SQLITE_READONLY',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  26: 'SQLITE_NOTADB',
+};
+
+/** node:sqlite's errors carry `errcode`; callers look at better-sqlite3's `code` (SQLITE_NOTADB, ...). */
+function named<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const errcode = (error as { errcode?: unknown }).errcode;
+    if (typeof errcode === 'number' && CODES[errcode & 0xff])
+      Object.assign(error as object, { code: CODES[errcode & 0xff] });
+    throw error;
+  }
+}
+
+type Params = unknown[];
+type NodeStatement = ReturnType<InstanceType<NodeSqlite['DatabaseSync']>['prepare']>;
+
+/** The part of better-sqlite3's Statement that the readers use. */
+export interface ReadOnlyStatement {
+  get(...params: Params): unknown;
+  all(...params: Params): unknown[];
+  iterate(...params: Params): IterableIterator<unknown>;
+  /** rows as arrays (better-sqlite3's `raw()`) */
+  raw(on?: boolean): ReadOnlyStatement;
+  /** the first column only (better-sqlite3's `pluck()`) */
+  pluck(on?: boolean): ReadOnlyStatement;
+}
+
+/** The part of better-sqlite3's Database that the readers use. */
+export interface ReadOnlyDatabase {
+  readonly readonly: true;
+  readonly name: string;
+  readonly open: boolean;
+  prepare(sql: string): ReadOnlyStatement;
+  exec(sql: string): ReadOnlyDatabase;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): ReadOnlyDatabase;
+}
+
+/**
+ * A statement whose `raw()`/`pluck()` switch its mode for every later call, as better-sqlite3's do (a cached
+ * statement stays plucked). Arrays come from node:sqlite itself (`setReturnArrays`), not from copying objects.
+ */
+function statement(st: NodeStatement): ReadOnlyStatement {
+  let mode: 'object' | 'raw' | 'pluck' = 'object';
+  const first = (row: unknown) => (row === undefined ? undefined : (row as unknown[])[0]);
+  const run = <T>(fn: () => T) => named(fn);
+  const self: ReadOnlyStatement = {
+    get: (...params) =>
+      run(() => {
+        const row = st.get(...(params as never[]));
+        return mode === 'pluck' ? first(row) : row;
+      }),
+    all: (...params) =>
+      run(() => {
+        const rows = st.all(...(params as never[]));
+        return mode === 'pluck' ? rows.map(first) : rows;
+      }),
+    iterate: (...params) => {
+      const rows = run(() => st.iterate(...(params as never[])));
+      if (mode !== 'pluck') return rows as IterableIterator<unknown>;
+      return (function* () {
+        for (const row of rows) yield first(row);
+      })();
+    },
+    raw: (on = true) => {
+      mode = on ? 'raw' : 'object';
+      st.setReturnArrays(on);
+      return self;
+    },
+    pluck: (on = true) => {
+      mode = on ? 'pluck' : 'object';
+      st.setReturnArrays(on);
+      return self;
+    },
+  };
+  return self;
+}
+
+/**
+ * Open `file` (it must exist) read-only with node:sqlite, or undefined where node:sqlite does not load quietly (the
+ * caller then opens it with better-sqlite3 `{ readonly: true, fileMustExist: true }`). Named parameters (`@name`
+ * with `{ name }`) and numbers work alike in both; blobs are Uint8Array here, Buffer there.
+ */
+export function openNodeReadOnly(file: string): ReadOnlyDatabase | undefined {
+  const sqlite = nodeSqlite();
+  if (!sqlite) return undefined;
+  const db = named(() => new sqlite.DatabaseSync(file, { readOnly: true }));
+  const adapter: ReadOnlyDatabase = {
+    readonly: true,
+    name: file,
+    get open() {
+      return db.isOpen;
+    },
+    prepare: (sql) => statement(named(() => db.prepare(sql))),
+    exec: (sql) => {
+      named(() => db.exec(sql));
+      return adapter;
+    },
+    pragma: (source, options = {}) =>
+      named(() => {
+        const rows = db.prepare(`PRAGMA ${source}`).all();
+        if (!options.simple) return rows;
+        const row = rows[0];
+        return row === undefined ? undefined : Object.values(row)[0];
+      }),
+    close: () => {
+      db.close();
+      return adapter;
+    },
+  };
+  return adapter;
+}
