@@ -83,6 +83,7 @@ const EXAMPLES: Record<string, string[]> = {
     'habitat knowledge extract --session 3f2a --model claude-haiku-4-5 --accept',
   ],
   'knowledge index': ['habitat knowledge index', 'habitat knowledge index --json'],
+  'knowledge lint': ['habitat knowledge lint', 'habitat knowledge lint || echo "fix the files named above"'],
   learn: ['habitat learn "the staging DB resets at 03:00 UTC" --tags staging   # inside a run'],
   accounts: ['habitat accounts', 'habitat accounts --json | jq ".[] | {label, pausedUntil}"'],
   image: ['habitat image build', 'habitat doctor   # is the image there?'],

@@ -1,7 +1,7 @@
 // habitat knowledge end to end through the built CLI: scope boosts (another project's answer comes back,
 // labelled), newer facts first with the older marked stale, empty briefs for unrelated tasks, and stats.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -125,6 +125,48 @@ describe('habitat knowledge', () => {
     expect((await habitat('knowledge', 'search', '--help')).stdout).toMatch(
       /Usage: habitat knowledge search/,
     );
+  });
+
+  test('a learning file whose front matter breaks is named (file:line, what is served, the fix) by every search, context and lint, fast path or not', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'cli-knowledge-broken-'));
+    writeFileSync(join(own, 'habitat.yaml'), '{}\n');
+    const h = async (env: Record<string, string>, ...args: string[]) => {
+      try {
+        const r = await run(process.execPath, [cli, '-C', own, ...args], {
+          env: { ...process.env, NO_COLOR: '1', HOME: own, ...env },
+        });
+        return { code: 0, ...r };
+      } catch (error) {
+        return error as { code: number; stdout: string; stderr: string };
+      }
+    };
+    await h({}, 'knowledge', 'add', 'The payments bastion host needs the VPN before ssh works');
+    const id = /k-\w+/.exec((await h({}, 'knowledge', 'list')).stdout)![0];
+    const file = join(own, 'knowledge', readdirSync(join(own, 'knowledge')).find((f) => f.endsWith('.md'))!);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/^scope: org$/m, 'scope: [org'));
+    const line = text.split('\n').findIndex((l) => l === 'scope: org') + 1;
+    const warning = `warning: ${file}:${line}:8: front matter is not valid YAML: the list opened here with "[" is never closed: add the missing "]"; until it parses, the last good version of ${id} is served`;
+    // the first call syncs and finds it; every later one answers from the index (the fast path) and says it too
+    for (const env of [{}, {}, { HABITAT_KNOWLEDGE_FAST: '0' }] as Record<string, string>[]) {
+      const search = await h(env, 'knowledge', 'search', 'bastion');
+      expect(search.stdout).toContain(id);
+      expect(search.stderr.split('\n').filter((l) => l.startsWith(warning))).toHaveLength(1);
+      expect(
+        (await h(env, 'knowledge', 'context', '--task', 'ssh to the payments bastion host')).stderr,
+      ).toContain(warning);
+    }
+    const lint = await h({}, 'knowledge', 'lint');
+    expect(lint.code).toBe(1);
+    expect(lint.stderr).toContain(warning);
+    expect(lint.stdout).toBe('1 problem(s) in 1 learning file(s) (above)\n');
+    writeFileSync(file, text);
+    expect(await h({}, 'knowledge', 'lint')).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: '1 learning file(s), all fine\n',
+    });
+    expect((await h({}, 'knowledge', 'search', 'bastion')).stderr).toBe('');
   });
 
   test('add --review-conflicts holds a contradicting learning as pending and says why', async () => {

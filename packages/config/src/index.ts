@@ -26,3 +26,4 @@ export {
 export { loadCoordinator, loadSettings } from './snapshot.js';
 export { formatTimestamp } from './time.js';
 export type * from './types.js';
+export { unclosedFlowOpener } from './yaml-flow.js';

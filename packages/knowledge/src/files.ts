@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { unclosedFlowOpener } from '@habitat/config';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { KnowledgeError } from './errors.js';
@@ -83,8 +84,30 @@ export function parseLearning(text: string, file: string): Learning {
       'bad-learning-file',
       `${file}: no front matter (a learning file starts with ---)`,
     );
-  // after a newline for the opening ---: the YAML parser's "at line N" is then the file's line N
-  const parsed = frontMatterSchema.safeParse(parse(`\n${match[1]!}`));
+  // after a newline for the opening ---: the YAML parser's line N is then the file's line N
+  let yaml: unknown;
+  try {
+    yaml = parse(`\n${match[1]!}`);
+  } catch (error) {
+    // file:line first, one line (the parser's own message ends in a picture of the spot)
+    const e = error as Error & { pos?: [number, number]; linePos?: Array<{ line: number; col: number }> };
+    let at = e.linePos?.[0];
+    let what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // an unclosed [ or {: named where it was opened (yaml names where it gave up, often the next line)
+    const closer = /^Flow (?:sequence|map)\b.*end with an? ([\]}])/.exec(what)?.[1] as ']' | '}' | undefined;
+    const text = `\n${match[1]!}`;
+    const open = closer && e.pos ? unclosedFlowOpener(text, e.pos[0], closer) : undefined;
+    if (closer && open !== undefined) {
+      const lineStart = text.lastIndexOf('\n', open - 1) + 1;
+      at = { line: text.slice(0, open).split('\n').length, col: open - lineStart + 1 };
+      what = `the ${closer === ']' ? 'list' : 'mapping'} opened here with "${closer === ']' ? '[' : '{'}" is never closed: add the missing "${closer}"`;
+    }
+    throw new KnowledgeError(
+      'bad-learning-file',
+      `${file}${at ? `:${at.line}:${at.col}` : ''}: front matter is not valid YAML: ${what}`,
+    );
+  }
+  const parsed = frontMatterSchema.safeParse(yaml);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new KnowledgeError(

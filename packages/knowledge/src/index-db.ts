@@ -31,7 +31,7 @@ const INDEXES = `
 `;
 
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, mtime REAL NOT NULL, size INTEGER NOT NULL, id TEXT);
+  CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, mtime REAL NOT NULL, size INTEGER NOT NULL, id TEXT, error TEXT);
   CREATE TABLE IF NOT EXISTS learnings (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,
@@ -63,9 +63,10 @@ const SCHEMA = `
 
 /**
  * The index's layout (PRAGMA user_version). An index of another version is rebuilt from the files: it is derived
- * data (the served record and cached vectors are kept). 2: learnings.stems; 3: an index on status.
+ * data (the served record and cached vectors are kept). 2: learnings.stems; 3: an index on status; 4: files.error
+ * (a file that does not parse, named on every read, not only by the sync that found it).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /** Tables rebuilt from the files when the layout changes. */
 const DERIVED = ['fts', 'learnings', 'files'];
 
@@ -88,7 +89,8 @@ const STATEMENTS = {
   ftsDelete: "INSERT INTO fts (fts, rowid, title, tags, body) VALUES ('delete', ?, ?, ?, ?)",
   delete: 'DELETE FROM learnings WHERE rowid = ?',
   deleteId: 'DELETE FROM learnings WHERE id = ?',
-  file: 'INSERT OR REPLACE INTO files (path, mtime, size, id) VALUES (?, ?, ?, ?)',
+  file: 'INSERT OR REPLACE INTO files (path, mtime, size, id, error) VALUES (?, ?, ?, ?, ?)',
+  fileId: 'SELECT id FROM files WHERE path = ?',
   fileDelete: 'DELETE FROM files WHERE path = ?',
   filesOf: 'SELECT path FROM files WHERE id IN (SELECT value FROM json_each(?))',
   setMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
@@ -465,7 +467,7 @@ export class KnowledgeIndex {
     // Past STEM_BULK files a first build leaves it to the query (search stems a candidate without them).
     const stems = !bulk || changed.length <= STEM_BULK;
     for (let i = 0; i < changed.length; i += BATCH) {
-      const batch: (Changed & { text?: string; learning?: Learning })[] = [];
+      const batch: (Changed & { text?: string; learning?: Learning; error?: string })[] = [];
       for (const entry of changed.slice(i, i + BATCH)) {
         let c = entry;
         if (c.mtime === undefined) {
@@ -499,7 +501,8 @@ export class KnowledgeIndex {
           } catch (error) {
             // the YAML parser's messages name a line, not the file
             const message = (error as Error).message;
-            report.errors.push(message.includes(c.file) ? message : `${c.file}: ${message}`);
+            c.error = message.includes(c.file) ? message : `${c.file}: ${message}`;
+            report.errors.push(c.error);
           }
         }
       }
@@ -515,10 +518,31 @@ export class KnowledgeIndex {
                 `${c.file}: its id ${c.learning.id} is also the id of ${replaced}; only this file's learning is served. Give one of them another id`,
               );
           }
-          this.stmt.file.run(c.file, c.mtime, c.size, c.learning?.id ?? null);
+          // A file that no longer parses keeps the id it had: its last good version is still served (and said to
+          // be, see `broken`), and goes when the file does.
+          const id =
+            c.learning?.id ??
+            (c.error
+              ? ((this.stmt.fileId.get(c.file) as { id: string | null } | undefined)?.id ?? null)
+              : null);
+          this.stmt.file.run(c.file, c.mtime, c.size, id, c.error ?? null);
         }
       })();
     }
+  }
+
+  /**
+   * The learning files that do not parse (as of the last sync), each with what is wrong (file:line first) and
+   * the learning still served from its last good version, if any. Read-only: the fast path reports them too.
+   */
+  broken(): Array<{ file: string; id: string | null; error: string }> {
+    return (
+      this.db.prepare('SELECT path, id, error FROM files WHERE error IS NOT NULL ORDER BY path').all() as {
+        path: string;
+        id: string | null;
+        error: string;
+      }[]
+    ).map((r) => ({ file: r.path, id: r.id, error: r.error }));
   }
 
   /** Record a file this process just wrote, so the next sync does not read it again. */
@@ -527,7 +551,7 @@ export class KnowledgeIndex {
     const dir = path.dirname(file);
     this.db.transaction(() => {
       this.put(learning);
-      this.stmt.file.run(file, changeStamp(info), info.size, learning.id);
+      this.stmt.file.run(file, changeStamp(info), info.size, learning.id, null);
       this.storeCount();
       // The directory changed because of this write: when the index was in sync with it before, it still is.
       const stored = Number(this.meta('dirMtime'));

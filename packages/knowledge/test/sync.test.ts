@@ -173,18 +173,50 @@ describe('two files with one id (a learning file copied by hand)', () => {
   });
 });
 
-test("a learning file's broken front matter is named with the file's own line (the opening --- is line 1)", async () => {
-  const { dir, stateDir } = await base(1);
-  const file = fileOf((await readLearnings(dir)).learnings[0]!);
-  const text = readFileSync(file, 'utf8').replace(/^scope: (.*)$/m, 'scope: [$1');
-  writeFileSync(file, text);
-  // YAML finds the unclosed [ on the line after it
-  const line = text.split('\n').findIndex((l) => l.startsWith('scope: [')) + 2;
-  const { index, report } = await openKnowledge({ stateDir, knowledgeDir: dir });
-  keep(index);
-  expect(report.errors).toHaveLength(1);
-  expect(report.errors[0]).toContain(`${file}: `);
-  expect(report.errors[0]).toContain(`at line ${line}, column 1`);
+describe('a learning file whose front matter breaks', () => {
+  test('is named at its own line (the opening --- is line 1) on every read, not only by the sync that found it; its last good version is served until it parses', async () => {
+    const { dir, stateDir } = await base(2);
+    const learning = (await readLearnings(dir)).learnings[0]!;
+    const file = fileOf(learning);
+    const good = readFileSync(file, 'utf8');
+    const text = good.replace(/^scope: (.*)$/m, 'scope: [$1');
+    writeFileSync(file, text);
+    // the unclosed [ itself, not the next line where YAML gave up
+    const line = text.split('\n').findIndex((l) => l.startsWith('scope: [')) + 1;
+    const first = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(first.index);
+    expect(first.report.errors).toEqual([
+      `${file}:${line}:8: front matter is not valid YAML: the list opened here with "[" is never closed: add the missing "]"`,
+    ]);
+    // a later sync reads nothing (the file did not change) and still knows
+    const again = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(again.index);
+    expect(again.report.errors).toEqual([]);
+    expect(again.index.broken()).toEqual([{ file, id: learning.id, error: first.report.errors[0] }]);
+    expect(again.index.get(learning.id)?.title).toBe(learning.title);
+    // so does the fast path's read-only open
+    const ro = keep(openKnowledgeIfCurrent({ stateDir, knowledgeDir: dir }));
+    expect(ro?.broken().map((b) => b.file)).toEqual([file]);
+    // fixed: nothing is said any more
+    writeFileSync(file, good);
+    const fixed = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(fixed.index);
+    expect(fixed.index.broken()).toEqual([]);
+  });
+
+  test('deleted while broken, its last good version goes with it', async () => {
+    const { dir, stateDir } = await base(2);
+    const learning = (await readLearnings(dir)).learnings[0]!;
+    const file = fileOf(learning);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^scope: (.*)$/m, 'scope: [$1'));
+    keep((await openKnowledge({ stateDir, knowledgeDir: dir })).index);
+    rmSync(file);
+    const { index } = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(index);
+    expect(index.get(learning.id)).toBeUndefined();
+    expect(index.broken()).toEqual([]);
+    expect(indexed(index)).toEqual(await truth(dir));
+  });
 });
 
 describe('the read-only open', () => {

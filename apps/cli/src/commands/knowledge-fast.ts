@@ -93,6 +93,7 @@ export async function knowledgeFast(argv: string[]): Promise<boolean> {
     index = openKnowledgeIfCurrent({ stateDir: settings.stateDir, knowledgeDir: settings.knowledgeDir });
     if (!index) return false;
     // From here on the command is answered here: a failure is a real one, not something to run twice.
+    read.warnKnowledge(index);
     const json = flags.has('--json');
     const agent = values.get('--agent');
     const project = values.get('--project');

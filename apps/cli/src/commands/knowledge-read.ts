@@ -27,6 +27,20 @@ const write = (text: string): void => {
   process.stdout.write(text);
 };
 
+/**
+ * To stderr: what a sync found wrong, and every learning file that does not parse — on each command, not only the
+ * one whose sync read the file (the index keeps serving its last good version, which must not go unsaid).
+ */
+export function warnKnowledge(index: KnowledgeIndex, syncErrors: string[] = []): void {
+  const broken = index.broken();
+  for (const e of syncErrors)
+    if (!broken.some((b) => e.startsWith(b.file))) process.stderr.write(`warning: ${e}\n`);
+  for (const b of broken)
+    process.stderr.write(
+      `warning: ${b.error}; ${b.id ? `until it parses, the last good version of ${b.id} is served` : 'nothing of it is served'}: fix the front matter there (\`habitat knowledge lint\` lists every broken file)\n`,
+    );
+}
+
 /** `--tags a, b` -> ['a', 'b']. */
 export const listOf = (v: string | undefined): string[] =>
   v

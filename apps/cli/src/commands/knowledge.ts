@@ -4,6 +4,7 @@ import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/co
 import {
   addLearning,
   extractFromSession,
+  type KnowledgeIndex,
   type Learning,
   openKnowledge,
   type Scope,
@@ -23,7 +24,14 @@ import {
   syncReportJson,
 } from '../json-data.js';
 import { CliError, formatTime, printJson, printLine, printTable } from '../output.js';
-import { embeddingsOf, listOf as list, runContext, runSearch, scopeText } from './knowledge-read.js';
+import {
+  embeddingsOf,
+  listOf as list,
+  runContext,
+  runSearch,
+  scopeText,
+  warnKnowledge,
+} from './knowledge-read.js';
 
 async function open(cmd: Command) {
   const { settings } = await loadSettings(coordinatorRoot(cmd));
@@ -31,8 +39,14 @@ async function open(cmd: Command) {
     stateDir: settings.stateDir,
     knowledgeDir: settings.knowledgeDir,
   });
-  for (const e of report.errors) process.stderr.write(`warning: ${e}\n`);
+  warnKnowledge(index, report.errors);
   return { settings, index, dir: settings.knowledgeDir };
+}
+
+/** Files that do not parse, and what else this sync found wrong (each once). */
+function problemsOf(index: KnowledgeIndex, syncErrors: string[]): number {
+  const broken = index.broken();
+  return broken.length + syncErrors.filter((e) => !broken.some((b) => e.startsWith(b.file))).length;
 }
 
 /** `--since`: an ISO date, or a duration ago (7d, 12h). */
@@ -401,13 +415,38 @@ export function registerKnowledgeCommands(program: Command): void {
         knowledgeDir: settings.knowledgeDir,
         full: true,
       });
-      index.close();
+      const problems = problemsOf(index, report.errors);
       if (opts.json) printJson(syncReportJson(report));
       else
         printLine(
-          `${report.files} file(s): ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.errors.length} error(s)`,
+          `${report.files} file(s): ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${problems} error(s)`,
         );
-      for (const e of report.errors) process.stderr.write(`warning: ${e}\n`);
+      warnKnowledge(index, report.errors);
+      index.close();
+    });
+
+  k.command('lint')
+    .description(
+      'check that every learning file parses: each one that does not is named with its line and what is served meanwhile (exit 1)',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { settings } = await loadSettings(coordinatorRoot(cmd));
+      const { index, report } = await openKnowledge({
+        stateDir: settings.stateDir,
+        knowledgeDir: settings.knowledgeDir,
+        full: true,
+      });
+      try {
+        const problems = problemsOf(index, report.errors);
+        warnKnowledge(index, report.errors);
+        if (problems === 0) printLine(`${report.files} learning file(s), all fine`);
+        else {
+          printLine(`${problems} problem(s) in ${report.files} learning file(s) (above)`);
+          process.exitCode = 1;
+        }
+      } finally {
+        index.close();
+      }
     });
 
   program
