@@ -8,6 +8,7 @@ export { ConfigError, type ConfigErrorCode, HabitatError, isHabitatError } from 
 export {
   nodeSqlite,
   openNodeReadOnly,
+  openReadOnlyDatabase,
   type ReadOnlyDatabase,
   type ReadOnlyStatement,
 } from './sqlite-read.js';

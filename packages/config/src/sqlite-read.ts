@@ -51,6 +51,8 @@ export interface ReadOnlyStatement {
   get(...params: Params): unknown;
   all(...params: Params): unknown[];
   iterate(...params: Params): IterableIterator<unknown>;
+  /** a write fails on a read-only open (SQLITE_READONLY), as with better-sqlite3 */
+  run(...params: Params): { changes: number | bigint; lastInsertRowid: number | bigint };
   /** rows as arrays (better-sqlite3's `raw()`) */
   raw(on?: boolean): ReadOnlyStatement;
   /** the first column only (better-sqlite3's `pluck()`) */
@@ -62,6 +64,7 @@ export interface ReadOnlyDatabase {
   readonly readonly: true;
   readonly name: string;
   readonly open: boolean;
+  readonly inTransaction: boolean;
   prepare(sql: string): ReadOnlyStatement;
   exec(sql: string): ReadOnlyDatabase;
   pragma(source: string, options?: { simple?: boolean }): unknown;
@@ -94,6 +97,7 @@ function statement(st: NodeStatement): ReadOnlyStatement {
         for (const row of rows) yield first(row);
       })();
     },
+    run: (...params) => run(() => st.run(...(params as never[]))),
     raw: (on = true) => {
       mode = on ? 'raw' : 'object';
       st.setReturnArrays(on);
@@ -123,6 +127,9 @@ export function openNodeReadOnly(file: string): ReadOnlyDatabase | undefined {
     get open() {
       return db.isOpen;
     },
+    get inTransaction() {
+      return (db as { isTransaction?: boolean }).isTransaction ?? false;
+    },
     prepare: (sql) => statement(named(() => db.prepare(sql))),
     exec: (sql) => {
       named(() => db.exec(sql));
@@ -141,4 +148,19 @@ export function openNodeReadOnly(file: string): ReadOnlyDatabase | undefined {
     },
   };
   return adapter;
+}
+
+/**
+ * Open `file` (it must exist) read-only: node:sqlite's adapter, else better-sqlite3 `{ readonly, fileMustExist }`
+ * loaded through `requireFrom`, the caller's own `createRequire(import.meta.url)`: the addon is each reading
+ * package's dependency (config has none), resolved from there and only loaded on this path.
+ */
+export function openReadOnlyDatabase(file: string, requireFrom: (id: string) => unknown): ReadOnlyDatabase {
+  const open = openNodeReadOnly(file);
+  if (open) return open;
+  const Addon = requireFrom('better-sqlite3') as new (
+    file: string,
+    options: { readonly: boolean; fileMustExist: boolean },
+  ) => ReadOnlyDatabase;
+  return new Addon(file, { readonly: true, fileMustExist: true });
 }

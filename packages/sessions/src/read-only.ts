@@ -6,8 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { openNodeReadOnly } from '@habitat/config/core';
-import type Database from 'better-sqlite3';
+import { openReadOnlyDatabase } from '@habitat/config/core';
 import { SessionIndex } from './query.js';
 import { type DB, schemaVersion } from './store.js';
 
@@ -28,9 +27,8 @@ export function openSessionIndexIfReady(dbPath: string): SessionIndex | undefine
   if ([dbPath, `${dbPath}-wal`, `${dbPath}-shm`].some(wider)) return undefined;
   let db: DB | undefined;
   try {
-    db =
-      (openNodeReadOnly(dbPath) as unknown as DB | undefined) ??
-      new (requireHere('better-sqlite3') as typeof Database)(dbPath, { readonly: true, fileMustExist: true });
+    // better-sqlite3 (where node:sqlite is not quiet) from this package's own dependencies
+    db = openReadOnlyDatabase(dbPath, requireHere) as unknown as DB;
     // as openDatabase: a writer's transaction in progress is waited for, not an error; the same page cache and
     // in-memory sorting as the ordinary open (connection settings, nothing written)
     db.pragma('busy_timeout = 5000');

@@ -95,6 +95,24 @@ describe('read-only open', () => {
       }
     }, 60_000);
 
+  test('opens with better-sqlite3 where node:sqlite is not used (HABITAT_SQLITE=better-sqlite3): the same answers', () => {
+    const viaNode = openSessionIndexIfReady(realDb)!;
+    process.env.HABITAT_SQLITE = 'better-sqlite3';
+    const viaAddon = openSessionIndexIfReady(realDb)!;
+    delete process.env.HABITAT_SQLITE;
+    try {
+      expect(viaAddon.db.constructor.name).toBe('Database');
+      expect(viaAddon.db.readonly).toBe(true);
+      expect(plain(viaNode.search('error', { limit: 10 }))).toEqual(
+        plain(viaAddon.search('error', { limit: 10 })),
+      );
+      expect(plain(viaNode.stats({ by: 'day' }))).toEqual(plain(viaAddon.stats({ by: 'day' })));
+    } finally {
+      viaNode.close();
+      viaAddon.close();
+    }
+  });
+
   test('declines whenever the ordinary open would write: no file, a cold build, another schema, a wide mode', () => {
     const copy = join(dir, 'copy.db');
     copyFileSync(realDb, copy);
