@@ -254,6 +254,8 @@ export default defineConfig([
       index: 'src/index.ts',
       // the sessions indexer's parser thread, found beside the chunk that starts it (`new URL('./parse-worker.js')`)
       'parse-worker': sourceOf('sessions', 'parse-worker'),
+      // the knowledge index's reader threads of a large first build (`new URL('./learning-reader.js')`)
+      'learning-reader': sourceOf('knowledge', 'learning-reader'),
     },
     // dist/fast is the other build's
     clean: ['!fast/**'],

@@ -6,23 +6,18 @@
 // nothing; when it changed, or after `sweepMs`, a full sweep lists and stats every file and reads the changed
 // ones. Small knowledge bases are swept every time (it costs less than a millisecond per hundred files), so an
 // edit in place is seen at once there; in a large one at the next sweep or `habitat knowledge index`.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { readCanonical } from './front-matter.js';
+import { abandonAside, finishAside, openAside, replaceable } from './build-aside.js';
+import { changeStamp, type LearningRow, rowOf } from './learning-row.js';
+import { type ReadEntry, readEntry } from './read-entry.js';
+import { Readers, readerUrl } from './readers.js';
 import { betterSqlite3, openReadOnly } from './sqlite-read.js';
-import { keyTerms, stem } from './text.js';
 import type { Learning } from './types.js';
 
 export const KNOWLEDGE_DB = 'knowledge.db';
-
-/**
- * When a file last changed, as the sync compares it (the `mtime` column): the later of its mtime and ctime. An
- * edit that keeps the size and sets the mtime back (`touch -d`, some sync tools) still moves the ctime, which
- * nothing but the kernel sets.
- */
-const changeStamp = (info: { mtimeMs: number; ctimeMs: number }) => Math.max(info.mtimeMs, info.ctimeMs);
 
 /** The learnings table's secondary indexes: a first build drops them and builds each once at the end. */
 const INDEXES = `
@@ -69,11 +64,10 @@ const SCHEMA = `
 const SCHEMA_VERSION = 4;
 /** Tables rebuilt from the files when the layout changes. */
 const DERIVED = ['fts', 'learnings', 'files'];
+/** meta's keys that describe the derived tables (the rest would be kept by a rebuild) */
+const DERIVED_META = ['dir', 'dirMtime', 'dirCheckedAt', 'sweptAt', 'count'];
 
-/** A learning's stemmed key terms, as the re-rank compares them with a query's (kept in the index). */
-export function stemsOf(l: Pick<Learning, 'title' | 'tags' | 'body'>): string {
-  return [...new Set(keyTerms(`${l.title} ${l.tags.join(' ')} ${l.body}`).map(stem))].join(' ');
-}
+export { stemsOf } from './learning-row.js';
 
 const STATEMENTS = {
   rowOf: 'SELECT rowid, title, tags, body FROM learnings WHERE id = ?',
@@ -105,6 +99,8 @@ const DEFAULT_SWEEP_MS = 10 * 60_000;
 const STEM_BULK = 5000;
 /** Files read, parsed and written per transaction: bounded memory for any number of files. */
 const BATCH = 200;
+/** A first build of this many files or more reads them on reader threads (readers.ts). */
+const READERS_FROM = 2000;
 /**
  * A directory mtime is trusted to say "nothing was added, removed or renamed since" only when the sweep that
  * recorded it began at least this long after it: timestamps are coarse (a kernel tick on ext4, 1-2 s on some
@@ -129,6 +125,12 @@ export interface SyncOptions {
   sweepMs?: number;
   /** up to this many indexed files every sync sweeps (default 2,000) */
   sweepBelow?: number;
+  /**
+   * A first build of at least `from` files (default 2,000) reads them on reader threads, the module at `url`
+   * (default: `learning-reader.js` beside this module, in a build; from the sources there is none: one thread).
+   * For tests and benchmarks.
+   */
+  readers?: { url?: URL; from?: number; threads?: number };
 }
 
 interface Changed {
@@ -152,13 +154,17 @@ interface Survey {
 
 /** The index database; the markdown files stay the truth. */
 export class KnowledgeIndex {
-  readonly db: Database.Database;
-  private readonly stmt: Record<keyof typeof STATEMENTS, Database.Statement>;
+  private connection!: Database.Database;
+  private stmt!: Record<keyof typeof STATEMENTS, Database.Statement>;
   private syncedDir: { dir: string; mtime: number } | undefined;
+
+  get db(): Database.Database {
+    return this.connection;
+  }
 
   /** `db`: a connection opened already (openKnowledgeIfCurrent's read-only one); it is read as it is. */
   constructor(file: string, options: { readonly?: boolean; db?: Database.Database } = {}) {
-    this.db = options.db ?? new (betterSqlite3())(file, { readonly: options.readonly ?? false });
+    this.use(options.db ?? new (betterSqlite3())(file, { readonly: options.readonly ?? false }));
     if (!options.readonly && !options.db) {
       // Opening an index that is already current runs one pragma: no schema statements to parse.
       const version = this.db.pragma('user_version', { simple: true }) as number;
@@ -167,7 +173,9 @@ export class KnowledgeIndex {
         this.db.transaction(() => {
           if (version !== 0) {
             for (const table of DERIVED) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
-            this.db.exec("DELETE FROM meta WHERE key IN ('dir', 'dirMtime', 'dirCheckedAt', 'sweptAt')");
+            this.db.exec(
+              "DELETE FROM meta WHERE key IN ('dir', 'dirMtime', 'dirCheckedAt', 'sweptAt', 'count')",
+            );
           }
           this.db.exec(SCHEMA);
           this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -175,13 +183,21 @@ export class KnowledgeIndex {
       }
       this.db.pragma('synchronous = NORMAL');
     }
+  }
+
+  /** Work on `db` from now on (a first build swaps in the file it builds, then the file renamed). */
+  private use(db: Database.Database): void {
+    this.connection = db;
     // Each statement is prepared on first use: a search uses a handful of the ones a sync or a write needs.
     const stmt: Record<string, Database.Statement> = {};
     for (const [name, sql] of Object.entries(STATEMENTS)) {
       let prepared: Database.Statement | undefined;
-      Object.defineProperty(stmt, name, { get: () => (prepared ??= this.db.prepare(sql)) });
+      Object.defineProperty(stmt, name, { get: () => (prepared ??= db.prepare(sql)) });
     }
-    this.stmt = stmt;
+    this.stmt = stmt as typeof this.stmt;
+    this.cache.clear();
+    this.frequencies.clear();
+    this.total = undefined;
   }
 
   private readonly cache = new Map<string, Database.Statement>();
@@ -244,45 +260,32 @@ export class KnowledgeIndex {
     learning: Learning,
     options: { fts?: boolean; fresh?: boolean; stems?: boolean } = {},
   ): string | undefined {
+    return this.putRow(rowOf(learning, options.stems !== false), options);
+  }
+
+  /** put() of a learning as its row (learning-row.ts), which a reader thread may have built. */
+  private putRow(row: LearningRow, options: { fts?: boolean; fresh?: boolean }): string | undefined {
     this.frequencies.clear();
     this.total = undefined;
+    const [id, , title, body, tags] = row;
     let replaced: string | undefined;
     if (!options.fresh) {
-      replaced =
-        (this.stmt.pathOf.get(learning.id) as { path: string | null } | undefined)?.path ?? undefined;
-      this.remove(learning.id);
+      replaced = (this.stmt.pathOf.get(id) as { path: string | null } | undefined)?.path ?? undefined;
+      this.remove(id);
     }
-    const tags = learning.tags.join(' ');
-    // positional (the columns of STATEMENTS.insert): binding by name looked up 12 names a row
-    const row = [
-      learning.id,
-      learning.file ?? null,
-      learning.title,
-      learning.body,
-      tags,
-      learning.scope.kind,
-      learning.scope.kind === 'org' ? null : learning.scope.name,
-      learning.status,
-      learning.confidence,
-      learning.updated,
-      JSON.stringify(learning),
-      options.stems === false ? '' : stemsOf(learning),
-    ];
     let info: Database.RunResult;
     try {
       info = this.stmt.insert.run(...row);
     } catch (error) {
       // Two files with the same id (a copy): the last one read wins, as in a normal sync.
       if (!options.fresh || (error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-      replaced =
-        (this.stmt.pathOf.get(learning.id) as { path: string | null } | undefined)?.path ?? undefined;
+      replaced = (this.stmt.pathOf.get(id) as { path: string | null } | undefined)?.path ?? undefined;
       // (in a first build the rows have no FTS entries yet: an FTS 'delete' of one would corrupt the index)
-      if (options.fts === false) this.stmt.deleteId.run(learning.id);
-      else this.remove(learning.id);
+      if (options.fts === false) this.stmt.deleteId.run(id);
+      else this.remove(id);
       info = this.stmt.insert.run(...row);
     }
-    if (options.fts !== false)
-      this.stmt.ftsInsert.run(info.lastInsertRowid, learning.title, tags, learning.body);
+    if (options.fts !== false) this.stmt.ftsInsert.run(info.lastInsertRowid, title, tags, body);
     return replaced;
   }
 
@@ -408,22 +411,58 @@ export class KnowledgeIndex {
 
   /** Bring the index up to date with `dir`: new and changed files read, vanished ones dropped. */
   async sync(dir: string, options: SyncOptions = {}): Promise<SyncReport> {
-    const { report, dirMtime, startedAt, known, changed, gone, writes } = this.survey(dir, options);
-    if (report.mode === 'skipped') {
-      this.syncedDir = { dir, mtime: dirMtime! };
-      return report;
+    const survey = this.survey(dir, options);
+    if (survey.report.mode === 'skipped') {
+      this.syncedDir = { dir, mtime: survey.dirMtime! };
+      return survey.report;
     }
     // Into an empty index, rows go in first and FTS5 builds its index once from them at the end ('rebuild'):
     // one pass over all the text instead of a segment per transaction to merge later.
-    const bulk = known === 0 && changed.length > BATCH;
+    const bulk = survey.known === 0 && survey.changed.length > BATCH;
+    // ... into a file of its own when the index holds nothing yet, renamed over it at the end (build-aside.ts)
+    const target = bulk && replaceable(this.db, DERIVED_META) ? this.db.name : undefined;
+    if (target) {
+      this.db.close();
+      this.use(openAside(target, SCHEMA, SCHEMA_VERSION));
+    }
+    try {
+      await this.apply(dir, survey, bulk, options);
+    } catch (error) {
+      if (target) {
+        abandonAside(this.db);
+        this.use(new (betterSqlite3())(target));
+      }
+      throw error;
+    }
+    if (target) this.use(finishAside(this.db, target));
+    if (survey.dirMtime !== undefined) this.syncedDir = { dir, mtime: survey.dirMtime };
+    return survey.report;
+  }
+
+  /** The writes of a sync. */
+  private async apply(dir: string, survey: Survey, bulk: boolean, options: SyncOptions): Promise<void> {
+    const { report, dirMtime, startedAt, changed, gone, writes } = survey;
+    // A large first build reads on other threads meanwhile (readers.ts), in a build (not from the sources).
+    const url =
+      bulk && changed.length >= (options.readers?.from ?? READERS_FROM)
+        ? (options.readers?.url ?? readerUrl())
+        : undefined;
+    const readers = url
+      ? new Readers(
+          url,
+          changed.map((c) => c.file),
+          { batch: BATCH, stems: changed.length <= STEM_BULK, threads: options.readers?.threads },
+        )
+      : undefined;
     // ... and in one transaction: a commit per batch made SQLite checkpoint the WAL again and again.
     if (bulk)
       this.db.exec('BEGIN; DROP INDEX IF EXISTS learnings_scope; DROP INDEX IF EXISTS learnings_status;');
     try {
-      await this.readChanged(changed, report, bulk);
+      await this.readChanged(changed, report, bulk, readers);
       // ... and the secondary indexes are built once, from the rows (one sort instead of a B-tree insert a row)
       if (bulk) this.db.exec(`${INDEXES} COMMIT;`);
     } finally {
+      readers?.close();
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     }
     // Files left holding the id of a removed file's learning (the original of a deleted copy): read again.
@@ -457,75 +496,69 @@ export class KnowledgeIndex {
     // Many inserts leave FTS5 with many small segments, and every query reads all of them: merge them once
     // (a cold search at 100,000 learnings went from ~110 ms to ~30 ms).
     else if (report.added + report.updated > 1000) this.db.exec("INSERT INTO fts(fts) VALUES('optimize')");
-    if (dirMtime !== undefined) this.syncedDir = { dir, mtime: dirMtime };
-    return report;
   }
 
   /** Read, parse and index changed files, a batch at a time (bounded memory for any number of files). */
-  private async readChanged(changed: Changed[], report: SyncReport, bulk: boolean): Promise<void> {
+  private async readChanged(
+    changed: Changed[],
+    report: SyncReport,
+    bulk: boolean,
+    readers?: Readers,
+  ): Promise<void> {
     // Stemming every learning costs ~20 µs of JavaScript each: a third more CPU for a first build of 100,000.
     // Past STEM_BULK files a first build leaves it to the query (search stems a candidate without them).
     const stems = !bulk || changed.length <= STEM_BULK;
-    for (let i = 0; i < changed.length; i += BATCH) {
-      const batch: (Changed & { text?: string; learning?: Learning; error?: string })[] = [];
-      for (const entry of changed.slice(i, i + BATCH)) {
-        let c = entry;
-        if (c.mtime === undefined) {
-          let info: { mtimeMs: number; ctimeMs: number; size: number };
-          try {
-            info = statSync(c.file);
-          } catch {
-            report.files--; // removed meanwhile
-            report.added--;
-            continue;
-          }
-          // A new object, not the list's entry given two more properties: that grew 100,000 long-lived
-          // objects' backing stores, and V8's young generation to 134 MB (peak RSS ~280 -> ~205 MB at 100k).
-          c = { file: c.file, mtime: changeStamp(info), size: info.size };
-        }
-        let text: string | undefined;
-        try {
-          text = readFileSync(c.file, 'utf8');
-        } catch (error) {
-          report.errors.push(`${c.file}: ${(error as Error).message}`);
-        }
-        batch.push({ ...c, text, learning: text === undefined ? undefined : readCanonical(text, c.file) });
-      }
+    for (let i = 0, b = 0; i < changed.length; i += BATCH, b++) {
+      const part = changed.slice(i, i + BATCH);
+      // (readers: the reader threads read this batch meanwhile, from the same list in the same order)
+      const entries = readers ? await readers.take(b) : part.map((c) => readEntry(c.file, stems));
+      const batch: (ReadEntry & { gone?: undefined; parseError?: string })[] = [];
+      entries.forEach((e, j) => {
+        if (!e.gone) batch.push(e);
+        // a first build counted every listed file as added; a sweep stat()ed it a moment ago
+        else if (part[j]!.mtime === undefined) {
+          report.files--;
+          report.added--;
+        } else report.errors.push(`${e.file}: removed while the index was being updated`);
+      });
       // Files not in habitat's own format (edited by hand): the YAML parser and zod, loaded only then.
-      const unusual = batch.filter((c) => c.text !== undefined && !c.learning);
-      if (unusual.length) {
+      if (batch.some((e) => e.text !== undefined)) {
         const { parseLearning } = await import('./files.js');
-        for (const c of unusual) {
+        for (const e of batch) {
+          if (e.text === undefined) continue;
           try {
-            c.learning = parseLearning(c.text!, c.file);
+            e.row = rowOf(parseLearning(e.text, e.file), stems);
           } catch (error) {
             // the YAML parser's messages name a line, not the file
             const message = (error as Error).message;
-            c.error = message.includes(c.file) ? message : `${c.file}: ${message}`;
-            report.errors.push(c.error);
+            e.parseError = message.includes(e.file) ? message : `${e.file}: ${message}`;
+            report.errors.push(e.parseError);
           }
         }
       }
       this.db.transaction(() => {
-        for (const c of batch) {
-          if (c.text === undefined) continue;
-          if (c.learning) {
-            const replaced = this.put(c.learning, { fts: !bulk, fresh: bulk, stems });
+        for (const e of batch) {
+          if (e.error !== undefined) {
+            report.errors.push(`${e.file}: ${e.error}`);
+            continue;
+          }
+          if (e.row) {
+            const replaced = this.putRow(e.row, { fts: !bulk, fresh: bulk });
             // Two files with one id (a file copied as a template): only one can be served; say which. A renamed
             // file's old path is gone by now, so a rename is not named here.
-            if (replaced && replaced !== c.file && existsSync(replaced))
+            if (replaced && replaced !== e.file && existsSync(replaced))
               report.errors.push(
-                `${c.file}: its id ${c.learning.id} is also the id of ${replaced}; only this file's learning is served. Give one of them another id`,
+                `${e.file}: its id ${e.row[0]} is also the id of ${replaced}; only this file's learning is served. Give one of them another id`,
               );
           }
           // A file that no longer parses keeps the id it had: its last good version is still served (and said to
           // be, see `broken`), and goes when the file does.
           const id =
-            c.learning?.id ??
-            (c.error
-              ? ((this.stmt.fileId.get(c.file) as { id: string | null } | undefined)?.id ?? null)
+            e.row?.[0] ??
+            (e.parseError
+              ? ((this.stmt.fileId.get(e.file) as { id: string | null } | undefined)?.id ?? null)
               : null);
-          this.stmt.file.run(c.file, c.mtime, c.size, id, c.error ?? null);
+          this.stmt.file.run(e.file, e.mtime, e.size, id, e.parseError ?? null);
         }
       })();
     }

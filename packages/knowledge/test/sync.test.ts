@@ -3,7 +3,16 @@
 // rename too), a small one checks every file. Every kind of change is made here as another process would make
 // it, and after each one the index must hold exactly what the files say — and the read-only open used by the
 // CLI's fast path must refuse to answer whenever a sync has something to do.
-import { readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { testdir } from '@habitat/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -250,70 +259,169 @@ describe('the read-only open', () => {
   });
 });
 
+/** The package's built reader thread (turbo builds the package before its tests); from the sources there is none. */
+const readerModule = new URL('../dist/learning-reader.js', import.meta.url);
+
 describe('a first build', () => {
-  test('of hundreds of files (rows first, FTS and indexes built once) indexes what a file-by-file sync does', async () => {
+  test.each([
+    ['on this thread', undefined],
+    ['with a reader thread', { url: readerModule, from: 1 }],
+    ['with three reader threads', { url: readerModule, from: 1, threads: 3 }],
+  ])(
+    'of hundreds of files (rows first, FTS and indexes built once, %s) indexes what a file-by-file sync does',
+    async (_, readers) => {
+      const root = testdir();
+      const dir = path.join(root, 'knowledge');
+      const words = 'postgres redis deploy rollout cache queue worker token proxy region timeout retry'.split(
+        ' ',
+      );
+      const learning = (i: number): Learning => ({
+        id: `k-bulk${i.toString().padStart(4, '0')}`,
+        title: `${words[i % 12]} lesson ${i} about ${words[(i * 5) % 12]}`,
+        body: `The ${words[(i * 7) % 12]} of service-${i % 9} needs ${words[(i * 3) % 12]} set to ${i}.`,
+        tags: [words[i % 5]!],
+        scope: i % 2 ? { kind: 'org' } : { kind: 'project', name: `p${i % 3}` },
+        status: i % 17 ? 'active' : 'pending',
+        confidence: 0.5,
+        provenance: [{ source: 'person', time: '2026-01-01T00:00:00.000Z' }],
+        supersedes: [],
+        conflictsWith: [],
+        created: '2026-01-01T00:00:00.000Z',
+        updated: `2026-01-01T00:${String(i % 60).padStart(2, '0')}:00.000Z`,
+      });
+      const stateA = path.join(root, 'a');
+      const stateB = path.join(root, 'b');
+      // B: one file first, so the rest arrive in a sync of a non-empty index (a row and its FTS entry at a time)
+      const { writeFileSync: write, mkdirSync } = await import('node:fs');
+      mkdirSync(dir, { recursive: true });
+      write(path.join(dir, 'first-bulk0000.md'), formatLearning(learning(0)));
+      keep((await openKnowledge({ stateDir: stateB, knowledgeDir: dir })).index);
+      for (let i = 1; i < 320; i++) write(path.join(dir, `l-${i}.md`), formatLearning(learning(i)));
+      // a copy under another name (the same id: one of the two is indexed), and a file that does not parse
+      write(path.join(dir, 'zz-copy.md'), formatLearning({ ...learning(5), title: 'postgres copy of five' }));
+      write(path.join(dir, 'broken.md'), '---\nid: [unclosed\n---\nbody\n');
+      const a = await openKnowledge({ stateDir: stateA, knowledgeDir: dir, readers });
+      const b = await openKnowledge({ stateDir: stateB, knowledgeDir: dir });
+      keep(a.index);
+      keep(b.index);
+      // the copy is named with the file it shadows, in a first build as in a file-by-file sync
+      const shadowed = expect.stringMatching(/zz-copy\.md: its id k-bulk0005 is also the id of .*l-5\.md;/);
+      expect(a.report).toMatchObject({
+        files: 322,
+        added: 322,
+        errors: expect.arrayContaining([expect.stringContaining('broken.md'), shadowed]),
+      });
+      expect(a.report.errors).toHaveLength(2);
+      expect(b.report).toMatchObject({
+        added: 321,
+        errors: expect.arrayContaining([expect.stringContaining('broken.md'), shadowed]),
+      });
+      const rows = (index: KnowledgeIndex) =>
+        index
+          .all()
+          .map((l) => JSON.stringify(l))
+          .sort();
+      expect(a.index.count()).toBe(320);
+      expect(keep(openKnowledgeIfCurrent({ stateDir: stateA, knowledgeDir: dir }))!.size()).toBe(320);
+      expect(rows(a.index)).toEqual(rows(b.index));
+      expect(a.index.get('k-bulk0005')!.title).toBe('postgres copy of five'); // the last read, in name order
+      for (const q of ['postgres rollout', 'service-3 timeout', 'redis', 'copy of five', 'nothing here'])
+        expect(searchKnowledge(a.index, q, { includePending: true })).toEqual(
+          searchKnowledge(b.index, q, { includePending: true }),
+        );
+      const indexes = (index: KnowledgeIndex) =>
+        index.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
+      expect(indexes(a.index)).toEqual(indexes(b.index));
+      expect(indexes(a.index)).toContainEqual({ name: 'learnings_status' });
+    },
+  );
+});
+
+describe('a first build into a file of its own', () => {
+  const write = (dir: string, n: number, from = 0) => {
+    mkdirSync(dir, { recursive: true });
+    for (let i = from; i < from + n; i++)
+      writeFileSync(
+        path.join(dir, `l-${i}.md`),
+        formatLearning({
+          id: `k-aside${i}`,
+          title: `lesson ${i} about the rollout`,
+          body: `service-${i} needs the flag.`,
+          tags: [],
+          scope: { kind: 'org' },
+          status: 'active',
+          confidence: 0.5,
+          provenance: [{ source: 'person', time: '2026-01-01T00:00:00.000Z' }],
+          supersedes: [],
+          conflictsWith: [],
+          created: '2026-01-01T00:00:00.000Z',
+          updated: '2026-01-01T00:00:00.000Z',
+        }),
+      );
+  };
+
+  test('replaces an empty index: renamed over it in WAL mode, the old WAL gone, no build file left', async () => {
     const root = testdir();
     const dir = path.join(root, 'knowledge');
-    const words = 'postgres redis deploy rollout cache queue worker token proxy region timeout retry'.split(
-      ' ',
+    const stateDir = path.join(root, '.habitat');
+    const file = path.join(stateDir, 'knowledge.db');
+    // an index that exists and holds nothing (a sync of an empty directory)
+    keep((await openKnowledge({ stateDir, knowledgeDir: dir })).index).close();
+    const before = statSync(file).ino;
+    // a build file of a process that is gone (killed half way) is cleaned up
+    writeFileSync(`${file}.build-999999999`, 'half a build');
+    write(dir, 450);
+    const { index, report } = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(index);
+    expect(report).toMatchObject({ files: 450, added: 450, errors: [] });
+    expect(statSync(file).ino).not.toBe(before); // a new file
+    expect(readdirSync(stateDir).filter((n) => n.includes('.build-'))).toEqual([]);
+    expect(index.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(index.count()).toBe(450);
+    expect(searchKnowledge(index, 'service-17')[0]?.learning.id).toBe('k-aside17');
+    // the renamed index is written to as any other: a new file, then the read-only open answers
+    write(dir, 1, 450);
+    expect((await index.sync(dir, { full: true })).added).toBe(1);
+    expect(index.get('k-aside450')?.title).toBe('lesson 450 about the rollout');
+    index.close();
+    const again = keep(openKnowledgeIfCurrent({ stateDir, knowledgeDir: dir, sweepBelow: 10_000 }));
+    expect(again?.size()).toBe(451);
+  });
+
+  test('an index with a served record is rebuilt in place, the record kept', async () => {
+    const root = testdir();
+    const dir = path.join(root, 'knowledge');
+    const stateDir = path.join(root, '.habitat');
+    const first = keep((await openKnowledge({ stateDir, knowledgeDir: dir })).index);
+    first.db
+      .prepare("INSERT INTO briefs (time, tokens, learnings) VALUES ('2026-01-01T00:00:00Z', 10, 0)")
+      .run();
+    const ino = statSync(path.join(stateDir, 'knowledge.db')).ino;
+    first.close();
+    write(dir, 300);
+    const { index, report } = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(index);
+    expect(report.added).toBe(300);
+    expect(statSync(path.join(stateDir, 'knowledge.db')).ino).toBe(ino);
+    expect(index.db.prepare('SELECT count(*) AS n FROM briefs').get()).toEqual({ n: 1 });
+    expect(index.count()).toBe(300);
+  });
+
+  test('a reader thread that fails fails the sync with its reason and leaves the index as it was', async () => {
+    const root = testdir();
+    const dir = path.join(root, 'knowledge');
+    const stateDir = path.join(root, '.habitat');
+    write(dir, 300);
+    const broken = path.join(root, 'broken-reader.mjs');
+    writeFileSync(broken, "throw new Error('no disk today');\n");
+    const url = new URL(`file://${broken}`);
+    await expect(openKnowledge({ stateDir, knowledgeDir: dir, readers: { url, from: 1 } })).rejects.toThrow(
+      /reader thread .*no disk today/,
     );
-    const learning = (i: number): Learning => ({
-      id: `k-bulk${i.toString().padStart(4, '0')}`,
-      title: `${words[i % 12]} lesson ${i} about ${words[(i * 5) % 12]}`,
-      body: `The ${words[(i * 7) % 12]} of service-${i % 9} needs ${words[(i * 3) % 12]} set to ${i}.`,
-      tags: [words[i % 5]!],
-      scope: i % 2 ? { kind: 'org' } : { kind: 'project', name: `p${i % 3}` },
-      status: i % 17 ? 'active' : 'pending',
-      confidence: 0.5,
-      provenance: [{ source: 'person', time: '2026-01-01T00:00:00.000Z' }],
-      supersedes: [],
-      conflictsWith: [],
-      created: '2026-01-01T00:00:00.000Z',
-      updated: `2026-01-01T00:${String(i % 60).padStart(2, '0')}:00.000Z`,
-    });
-    const stateA = path.join(root, 'a');
-    const stateB = path.join(root, 'b');
-    // B: one file first, so the rest arrive in a sync of a non-empty index (a row and its FTS entry at a time)
-    const { writeFileSync: write, mkdirSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true });
-    write(path.join(dir, 'first-bulk0000.md'), formatLearning(learning(0)));
-    keep((await openKnowledge({ stateDir: stateB, knowledgeDir: dir })).index);
-    for (let i = 1; i < 320; i++) write(path.join(dir, `l-${i}.md`), formatLearning(learning(i)));
-    // a copy under another name (the same id: one of the two is indexed), and a file that does not parse
-    write(path.join(dir, 'zz-copy.md'), formatLearning({ ...learning(5), title: 'postgres copy of five' }));
-    write(path.join(dir, 'broken.md'), '---\nid: [unclosed\n---\nbody\n');
-    const a = await openKnowledge({ stateDir: stateA, knowledgeDir: dir });
-    const b = await openKnowledge({ stateDir: stateB, knowledgeDir: dir });
-    keep(a.index);
-    keep(b.index);
-    // the copy is named with the file it shadows, in a first build as in a file-by-file sync
-    const shadowed = expect.stringMatching(/zz-copy\.md: its id k-bulk0005 is also the id of .*l-5\.md;/);
-    expect(a.report).toMatchObject({
-      files: 322,
-      added: 322,
-      errors: expect.arrayContaining([expect.stringContaining('broken.md'), shadowed]),
-    });
-    expect(a.report.errors).toHaveLength(2);
-    expect(b.report).toMatchObject({
-      added: 321,
-      errors: expect.arrayContaining([expect.stringContaining('broken.md'), shadowed]),
-    });
-    const rows = (index: KnowledgeIndex) =>
-      index
-        .all()
-        .map((l) => JSON.stringify(l))
-        .sort();
-    expect(a.index.count()).toBe(320);
-    expect(keep(openKnowledgeIfCurrent({ stateDir: stateA, knowledgeDir: dir }))!.size()).toBe(320);
-    expect(rows(a.index)).toEqual(rows(b.index));
-    expect(a.index.get('k-bulk0005')!.title).toBe('postgres copy of five'); // the last read, in name order
-    for (const q of ['postgres rollout', 'service-3 timeout', 'redis', 'copy of five', 'nothing here'])
-      expect(searchKnowledge(a.index, q, { includePending: true })).toEqual(
-        searchKnowledge(b.index, q, { includePending: true }),
-      );
-    const indexes = (index: KnowledgeIndex) =>
-      index.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
-    expect(indexes(a.index)).toEqual(indexes(b.index));
-    expect(indexes(a.index)).toContainEqual({ name: 'learnings_status' });
+    expect(readdirSync(stateDir).filter((n) => n.includes('.build-'))).toEqual([]);
+    const { index, report } = await openKnowledge({ stateDir, knowledgeDir: dir });
+    keep(index);
+    expect(report.added).toBe(300);
+    expect(index.count()).toBe(300);
   });
 });
