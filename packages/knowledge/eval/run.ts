@@ -67,7 +67,10 @@ const hybridBrief = async (q: Query, rule?: Record<string, unknown>) => {
     task: q.query,
     project: q.project,
     embeddings: retriever!,
-    ...(rule ? { rule } : {}),
+    // `--agreement`: the hybrid brief of session 3 (dense agreement rule) instead of the fitted dense model
+    ...(rule || process.argv.includes('--agreement')
+      ? { rule: { ...(process.argv.includes('--agreement') ? { denseModel: false } : {}), ...rule } }
+      : {}),
   });
   if (r.warning) throw new Error(`hybrid brief fell back to BM25: ${r.warning}`);
   return r.context;

@@ -13,6 +13,8 @@ export const BRIEF_COEFFICIENTS: BriefModel = {
     own: 1.7425,
     org: 0.2733,
     unknown: -0.7471,
+    denseZ: 0,
+    denseFirst: 0,
   },
   bias: -8.1476,
   cut: 0.5,

@@ -17,6 +17,8 @@ export const BRIEF_FEATURES = [
   'own',
   'org',
   'unknown',
+  'denseZ',
+  'denseFirst',
 ] as const;
 export type BriefFeature = (typeof BRIEF_FEATURES)[number];
 
@@ -28,9 +30,32 @@ export interface BriefModel {
   cut: number;
 }
 
-/** The features of `hits[i]`, hits being one search's results best first. */
-export function briefFeatures(hits: readonly KnowledgeHit[], i: number): Record<BriefFeature, number> {
+/**
+ * Where a dense retriever puts each learning for the passage: its cosine as a z-score over the whole knowledge
+ * base (scale-free: cosines of different models are not comparable, their spread within one knowledge base is)
+ * and its rank (0 = nearest).
+ */
+export type DenseProfile = ReadonlyMap<string, { z: number; rank: number }>;
+
+/** A dense profile from a retriever's scores of every learning, best first. */
+export function denseProfile(scored: readonly { id: string; cosine: number }[]): DenseProfile {
+  const n = scored.length || 1;
+  const mean = scored.reduce((a, s) => a + s.cosine, 0) / n;
+  const sd = Math.sqrt(scored.reduce((a, s) => a + (s.cosine - mean) ** 2, 0) / n) || 1;
+  return new Map(scored.map((s, rank) => [s.id, { z: (s.cosine - mean) / sd, rank }]));
+}
+
+/**
+ * The features of `hits[i]`, hits being one search's results best first; `dense`, when a dense retriever was
+ * asked about the same passage, adds its opinion (0 otherwise: the lexical model has no weight on them).
+ */
+export function briefFeatures(
+  hits: readonly KnowledgeHit[],
+  i: number,
+  dense?: DenseProfile,
+): Record<BriefFeature, number> {
   const h = hits[i]!;
+  const near = dense?.get(h.learning.id);
   const best = hits[0]!.score || 1;
   const next = hits[i + 1]?.score ?? 0;
   return {
@@ -45,6 +70,9 @@ export function briefFeatures(hits: readonly KnowledgeHit[], i: number): Record<
     own: h.scopeMatch === 'agent' || h.scopeMatch === 'project' ? 1 : 0,
     org: h.scopeMatch === 'org' ? 1 : 0,
     unknown: h.unknownShare ?? 0,
+    // two retrievers that work differently agreeing is evidence a paraphrase's few shared words cannot give
+    denseZ: near?.z ?? 0,
+    denseFirst: near?.rank === 0 ? 1 : 0,
   };
 }
 

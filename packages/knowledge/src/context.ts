@@ -2,7 +2,7 @@
 // A learning is in it only with enough absolute evidence (not relative to the best hit), so an unrelated
 // task gets an empty brief; a stale learning comes after the newer one that contradicts it, marked.
 import { BRIEF_COEFFICIENTS } from './brief-coefficients.js';
-import { type BriefModel, briefFeatures, briefProbability } from './brief-model.js';
+import { type BriefModel, briefFeatures, briefProbability, type DenseProfile } from './brief-model.js';
 import type { KnowledgeIndex } from './index-db.js';
 import { DEFAULT_TUNING, type SearchOptions, searchKnowledge, staleOf } from './search.js';
 import { laterOfSameScope, subjectOverlap } from './subject.js';
@@ -33,6 +33,13 @@ export interface ContextOptions {
    * both retrievers agree on needs only DENSE_AGREEMENT of the evidence cut.
    */
   agreed?: (passage: string) => ReadonlySet<string>;
+  /**
+   * Where a dense retriever puts every learning for a passage of the task (see `buildContextHybrid`): with it the
+   * brief is decided by `denseModel` (a model fitted with the dense features) instead of `model` + `agreed`.
+   */
+  dense?: (passage: string) => DenseProfile | undefined;
+  /** the brief's model when `dense` is given */
+  denseModel?: BriefModel;
 }
 
 export interface Context {
@@ -81,6 +88,8 @@ export interface BriefRule {
   denseTop?: number;
   /** the cosine a dense neighbour needs to count as agreeing (default DENSE_MIN_COSINE; `buildContextHybrid`) */
   denseMinCosine?: number;
+  /** `false`: the hybrid brief uses the agreement rule (denseTop/denseAgreement/denseMinCosine), not the dense model */
+  denseModel?: boolean;
 }
 
 /** Chosen on the eval's tuning half (was agent 1.15, project 1.1, org 1, other 1). */
@@ -229,11 +238,14 @@ export function buildContext(index: KnowledgeIndex, options: ContextOptions): Co
     const cut = (h: KnowledgeHit) =>
       h.evidence * rule.boost[h.scopeMatch] >=
       threshold * (agreed?.has(h.learning.id) ? (rule.denseAgreement ?? DENSE_AGREEMENT) : 1);
+    const dense = options.denseModel ? options.dense?.(text) : undefined;
     return hits.filter((h, i) =>
       options.threshold !== undefined
         ? cut(h)
-        : briefProbability(briefFeatures(hits, i), model) >= model.cut ||
-          (agreed?.has(h.learning.id) === true && cut(h)),
+        : dense
+          ? briefProbability(briefFeatures(hits, i, dense), options.denseModel) >= options.denseModel!.cut
+          : briefProbability(briefFeatures(hits, i), model) >= model.cut ||
+            (agreed?.has(h.learning.id) === true && cut(h)),
     );
   };
   // A long task (an agent's whole prompt) is judged passage by passage: the evidence is the share of a

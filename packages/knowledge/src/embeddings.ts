@@ -3,6 +3,8 @@
 // hash of the learning's text, so an edit re-embeds only that learning); when the endpoint is down or answers
 // badly, search is BM25 alone and says so in a warning.
 import { createHash } from 'node:crypto';
+import { BRIEF_COEFFICIENTS_DENSE } from './brief-coefficients-dense.js';
+import { type DenseProfile, denseProfile } from './brief-model.js';
 import {
   buildContext,
   type Context,
@@ -188,23 +190,38 @@ export async function buildContextHybrid(
   const { embeddings, ...rest } = options;
   const retriever = retrieverOf(index, embeddings);
   const near = new Map<string, Set<string>>();
+  const profiles = new Map<string, DenseProfile>();
+  // The fitted dense model (brief-coefficients-dense.ts), unless the caller asks for the agreement rule, or set
+  // `knowledge.embeddings.minCosine` (a cosine cut of their own model: that rule, as configured).
+  const agreement = rest.rule?.denseModel === false || retriever.config.minCosine !== undefined;
+  const denseModel = agreement ? undefined : (rest.denseModel ?? BRIEF_COEFFICIENTS_DENSE);
   try {
     await retriever.refresh();
     const top = rest.rule?.denseTop ?? DENSE_TOP;
     const min = rest.rule?.denseMinCosine ?? retriever.config.minCosine ?? DENSE_MIN_COSINE;
-    for (const passage of passagesOf(rest.task))
+    for (const passage of passagesOf(rest.task)) {
+      const scored = await retriever.nearestScored(passage, Number.POSITIVE_INFINITY);
+      profiles.set(passage, denseProfile(scored));
       near.set(
         passage,
         new Set(
-          (await retriever.nearestScored(passage, top)).filter((n) => n.cosine >= min).map((n) => n.id),
+          scored
+            .slice(0, top)
+            .filter((n) => n.cosine >= min)
+            .map((n) => n.id),
         ),
       );
+    }
   } catch (error) {
     return { context: buildContext(index, rest), warning: unavailable(error), mode: 'bm25' };
   }
   const none = new Set<string>();
   return {
-    context: buildContext(index, { ...rest, agreed: (p) => near.get(p) ?? none }),
+    context: buildContext(index, {
+      ...rest,
+      agreed: (p) => near.get(p) ?? none,
+      ...(denseModel ? { denseModel, dense: (p: string) => profiles.get(p) } : {}),
+    }),
     mode: 'hybrid',
   };
 }

@@ -1,10 +1,13 @@
 export { BRIEF_COEFFICIENTS } from './brief-coefficients.js';
+export { BRIEF_COEFFICIENTS_DENSE } from './brief-coefficients-dense.js';
 export {
   BRIEF_FEATURES,
   type BriefFeature,
   type BriefModel,
   briefFeatures,
   briefProbability,
+  type DenseProfile,
+  denseProfile,
 } from './brief-model.js';
 export {
   type AddOutcome,

@@ -20,6 +20,7 @@ const CONCEPTS = [
   ['feed', 'posts', 'articles'],
   ['page', 'pages', 'paging', 'since_id'],
   ['docker', 'image', 'layer', 'layers', 'build'],
+  ['invoices', 'commits', 'cron', 'login', 'deploys', 'warehouse'],
 ];
 function vectorOf(text: string): number[] {
   const words = text.toLowerCase().match(/[a-z_]+/g) ?? [];
@@ -97,7 +98,7 @@ describe('hybrid retrieval: BM25 + an OpenAI-compatible /v1/embeddings endpoint,
     index.close();
   });
 
-  test('the brief: a lexical match the model turns down gets in when the embeddings agree; nothing without a lexical match', async () => {
+  test('the brief, agreement rule: a lexical match the model turns down gets in when the embeddings agree; nothing without a lexical match', async () => {
     const root = testdir();
     const dir = path.join(root, 'knowledge');
     const { index } = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir: dir });
@@ -106,22 +107,26 @@ describe('hybrid retrieval: BM25 + an OpenAI-compatible /v1/embeddings endpoint,
     await add('The feed API pages with since_id; paging by time skips late posts.');
     const { url } = await embeddingsServer();
     const embeddings = { url, model: 'stand-in' };
+    // The rule of session 3 (the default is the fitted dense model, next test).
+    const agreementRule = { denseModel: false };
     // Two words of five in common: the brief's model says no on its own, the evidence cut says yes.
     const task = 'shopping carts gone from redis';
     const lexical = buildContext(index, { task });
     expect(lexical.hits).toEqual([]);
     expect(searchKnowledge(index, task)[0]!.learning.id).toBe(cart.learning.id);
-    const hybrid = await buildContextHybrid(index, { task, embeddings });
+    const hybrid = await buildContextHybrid(index, { task, embeddings, rule: agreementRule });
     expect(hybrid.mode).toBe('hybrid');
     expect(hybrid.context.hits.map((h) => h.learning.id)).toEqual([cart.learning.id]);
     // One word of four: below the evidence cut, which agreement no longer lowers by default (the eval's real
     // model showed it let in false briefs); the knobs still can.
     const weak = 'basket vanished from redis';
-    expect((await buildContextHybrid(index, { task: weak, embeddings })).context.hits).toEqual([]);
+    expect(
+      (await buildContextHybrid(index, { task: weak, embeddings, rule: agreementRule })).context.hits,
+    ).toEqual([]);
     const lowered = await buildContextHybrid(index, {
       task: weak,
       embeddings,
-      rule: { denseAgreement: 0.6, denseTop: 3, denseMinCosine: -1 },
+      rule: { ...agreementRule, denseAgreement: 0.6, denseTop: 3, denseMinCosine: -1 },
     });
     expect(lowered.context.hits.map((h) => h.learning.id)).toEqual([cart.learning.id]);
     // The cosine cut from the config (knowledge.embeddings.minCosine): above the neighbour's, no agreement.
@@ -131,7 +136,8 @@ describe('hybrid retrieval: BM25 + an OpenAI-compatible /v1/embeddings endpoint,
     ).toEqual([]);
     // No lexical match at all, no brief; an unrelated task stays empty.
     expect(
-      (await buildContextHybrid(index, { task: 'shopping basket vanished', embeddings })).context.hits,
+      (await buildContextHybrid(index, { task: 'shopping basket vanished', embeddings, rule: agreementRule }))
+        .context.hits,
     ).toEqual([]);
     expect(
       (await buildContextHybrid(index, { task: 'bake sourdough bread', embeddings })).context.markdown,
@@ -142,6 +148,52 @@ describe('hybrid retrieval: BM25 + an OpenAI-compatible /v1/embeddings endpoint,
     expect(down.mode).toBe('bm25');
     expect(down.warning).toMatch(/embeddings unavailable/);
     expect(down.context.hits).toEqual([]);
+    index.close();
+  });
+
+  test('the brief, dense model: the dense rank and z-score decide with the lexical features; no lexical match, no brief', async () => {
+    const root = testdir();
+    const dir = path.join(root, 'knowledge');
+    const { index } = await openKnowledge({ stateDir: path.join(root, '.habitat'), knowledgeDir: dir });
+    const add = (text: string) => addLearning(index, dir, { text, provenance: { source: 'person' } });
+    const cart = await add('Carts expire after 7 days in Redis; an untouched one is removed by its TTL.');
+    await add('The feed API pages with since_id; paging by time skips late posts.');
+    await add('Docker builds reuse layers only when the lockfile is copied before the sources.');
+    await add('Redis keys of the feed cache are namespaced per partner.');
+    // Unrelated learnings: the dense z-score is a learning's cosine against the whole knowledge base's.
+    for (const text of [
+      'Invoices are numbered per year.',
+      'Commits to main must be signed.',
+      'Cron schedules are UTC unless a timezone is set.',
+      'Login codes are valid for 5 minutes.',
+      'Deploys go through Argo CD.',
+      'The warehouse is BigQuery.',
+    ])
+      await add(text);
+    const { url } = await embeddingsServer();
+    const embeddings = { url, model: 'stand-in' };
+    const task = 'shopping carts gone from redis';
+    expect(buildContext(index, { task }).hits).toEqual([]);
+    const hybrid = await buildContextHybrid(index, { task, embeddings });
+    expect(hybrid.mode).toBe('hybrid');
+    expect(hybrid.context.hits.map((h) => h.learning.id)).toEqual([cart.learning.id]);
+    // The same lexical match, but the dense retriever puts the feed-cache learning nearest: no brief.
+    expect(
+      (
+        await buildContextHybrid(index, { task: 'redis keys for the feed pages', embeddings })
+      ).context.hits.map((h) => h.learning.id),
+    ).not.toContain(cart.learning.id);
+    expect(
+      (await buildContextHybrid(index, { task: 'shopping basket vanished', embeddings })).context.hits,
+    ).toEqual([]);
+    expect(
+      (await buildContextHybrid(index, { task: 'bake sourdough bread', embeddings })).context.markdown,
+    ).toBe('');
+    // A cosine cut of one's own model in the config keeps the agreement rule.
+    expect(
+      (await buildContextHybrid(index, { task, embeddings: { ...embeddings, minCosine: 0.999 } })).context
+        .hits,
+    ).toEqual([]);
     index.close();
   });
 });
