@@ -223,9 +223,10 @@ describe('habitat knowledge', () => {
   test('with knowledge.embeddings the brief counts the dense retriever; the endpoint down gives the lexical brief and a warning', async () => {
     // A stand-in model on loopback speaking the OpenAI embeddings API: each dimension a concept.
     const concepts = [
-      ['cart', 'carts', 'basket'],
-      ['expire', 'vanished', 'ttl'],
+      ['cart', 'carts', 'basket', 'shopping'],
+      ['expire', 'vanished', 'gone', 'ttl'],
       ['feed', 'posts', 'paging'],
+      ['invoices', 'commits', 'cron', 'deploys', 'login', 'warehouse'],
     ];
     const server = createServer((req, res) => {
       let body = '';
@@ -257,8 +258,18 @@ describe('habitat knowledge', () => {
       );
       const id = (JSON.parse(cart.stdout) as { learning: { id: string } }).learning.id;
       await habitat('knowledge', 'add', 'The feed API pages with since_id; paging by time skips late posts.');
+      // Unrelated learnings: the dense model reads a learning's cosine against the whole knowledge base's.
+      for (const text of [
+        'Invoices are numbered per year.',
+        'Commits to main must be signed.',
+        'Cron schedules are UTC unless a timezone is set.',
+        'Deploys go through Argo CD.',
+        'Login codes are valid for 5 minutes.',
+        'The warehouse is BigQuery.',
+      ])
+        await habitat('knowledge', 'add', text);
       // Two words in common: the brief's model turns it down alone; the dense retriever ranking it first lets it in.
-      const task = ['knowledge', 'context', '--task', 'redis carts vanished overnight'];
+      const task = ['knowledge', 'context', '--task', 'shopping carts gone from redis'];
       const hybrid = await habitat(...task);
       expect(hybrid.stderr).toBe('');
       expect(hybrid.stdout).toContain(id);
