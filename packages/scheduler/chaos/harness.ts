@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore, type RunRow } from '../src/index.js';
 
-export const CLI = path.resolve(__dirname, '../../../apps/cli/dist/index.js');
+// HABITAT_CHAOS_CLI: another build's CLI (a baseline, for chaos/interleave.sh)
+export const CLI =
+  process.env.HABITAT_CHAOS_CLI ?? path.resolve(__dirname, '../../../apps/cli/dist/index.js');
 
 export interface Fleet {
   root: string;
