@@ -167,6 +167,12 @@ describe('habitat knowledge', () => {
       stdout: '1 learning file(s), all fine\n',
     });
     expect((await h({}, 'knowledge', 'search', 'bastion')).stderr).toBe('');
+    // an id that names no learning says where the ids are
+    for (const verb of ['show', 'retract', 'accept'])
+      expect(await h({}, 'knowledge', verb, 'k-nosuch')).toMatchObject({
+        code: 1,
+        stderr: 'error no learning k-nosuch (`habitat knowledge list` shows the ids)\n',
+      });
   });
 
   test('add --review-conflicts holds a contradicting learning as pending and says why', async () => {

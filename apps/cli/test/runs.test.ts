@@ -187,7 +187,7 @@ test('a damaged scheduler state: `habitat run` runs and says it was not recorded
   expect(up.stderr).toContain(fix);
 });
 
-test('pause or resume of an agent that does not exist names the typo and the agents there, daemon or not', () => {
+test('pause, resume or stats of an agent that does not exist names the typo and the agents there, daemon or not', () => {
   const { habitat } = fleet();
   for (const verb of ['pause', 'resume']) {
     const typo = habitat(verb, 'fede');
@@ -199,4 +199,12 @@ test('pause or resume of an agent that does not exist names the typo and the age
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/no habitat daemon is running/);
   }
+  // stats of a typo is not an agent with no runs
+  const stats = habitat('stats', '--agent', 'fede');
+  expect(stats.status).toBe(2);
+  expect(stats.stderr).toMatch(/no agent "fede" in .*agents and no runs of one \(agents: feed\)/);
+  // a run id that is not there says where the runs are listed
+  expect(habitat('logs', 'feed', '--run', 'nosuch').stderr).toContain(
+    '(`habitat history feed` lists its runs)',
+  );
 });

@@ -234,6 +234,16 @@ export function registerDaemonCommands(program: Command): void {
         (c) => c.request<AgentStats[]>('stats', opts.agent ? { agent: opts.agent } : {}),
         (r) => r.stats(opts.agent),
       );
+      // a typo is not an agent without runs (as for history and logs)
+      if (opts.agent && rows.length === 0) {
+        const { settings } = await loadSettings(coordinatorRoot(cmd));
+        if (!hasAgentFile(settings.agentsDir, opts.agent))
+          throw new CliError(
+            `no agent "${opts.agent}" in ${settings.agentsDir} and no runs of one (agents: ${agentFileNames(settings.agentsDir).join(', ') || 'none'})`,
+            2,
+            'unknown-agent',
+          );
+      }
       if (opts.json) return printJson(rows.map(statsJson));
       printTable(
         ['agent', 'runs', 'success', 'p50', 'p95', 'rate limits', 'slept', 'cost'],

@@ -4,6 +4,7 @@ import { loadCoordinator, loadSettings, readCredentialValues } from '@habitat/co
 import {
   addLearning,
   extractFromSession,
+  KnowledgeError,
   type KnowledgeIndex,
   type Learning,
   openKnowledge,
@@ -41,6 +42,13 @@ async function open(cmd: Command) {
   });
   warnKnowledge(index, report.errors);
   return { settings, index, dir: settings.knowledgeDir };
+}
+
+/** A learning id that names none: where the ids are. Other errors as they are. */
+function unknownLearning(error: unknown): unknown {
+  if (error instanceof KnowledgeError && error.code === 'not-found')
+    return new CliError(`${error.message} (\`habitat knowledge list\` shows the ids)`, 1, 'unknown-learning');
+  return error;
 }
 
 /** Files that do not parse, and what else this sync found wrong (each once). */
@@ -229,7 +237,7 @@ export function registerKnowledgeCommands(program: Command): void {
       const { index } = await open(cmd);
       const learning = index.get(id);
       index.close();
-      if (!learning) throw new CliError(`no learning ${id}`, 1, 'unknown-learning');
+      if (!learning) throw unknownLearning(new KnowledgeError('not-found', `no learning ${id}`));
       if (opts.json) printJson(learningJson(learning));
       else printLearning(learning);
     });
@@ -258,7 +266,7 @@ export function registerKnowledgeCommands(program: Command): void {
         );
         printLine(`${l.id} ${l.status}`);
       } catch (error) {
-        throw new CliError((error as Error).message, 1, 'unknown-learning');
+        throw unknownLearning(error);
       } finally {
         index.close();
       }
@@ -273,7 +281,7 @@ export function registerKnowledgeCommands(program: Command): void {
         const l = await supersede(index, dir, oldId, newId);
         printLine(`${l.id} supersedes ${l.supersedes.join(', ')}`);
       } catch (error) {
-        throw new CliError((error as Error).message, 1, 'unknown-learning');
+        throw unknownLearning(error);
       } finally {
         index.close();
       }

@@ -42,7 +42,9 @@ export async function printLogs(
   const file = opts.run ? logs.find((f) => f.endsWith(`-${opts.run}.log`)) : logs.at(-1);
   if (!file && (opts.run || !opts.follow))
     throw new CliError(
-      opts.run ? `no log for run ${opts.run} of ${agent}` : `no runs of ${agent} yet (${dir})`,
+      opts.run
+        ? `no log for run ${opts.run} of ${agent} (\`habitat history ${agent}\` lists its runs)`
+        : `no runs of ${agent} yet (${dir})`,
       1,
       'no-log',
     );
