@@ -192,6 +192,20 @@ const sorted = latencies.slice().sort((a, b) => a - b);
 const pct = (p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const third = Math.floor(rss.length / 3);
+/** least-squares slope of RSS over the second half of the window, MB per minute (samples every 250 ms) */
+const half = rss.slice(Math.floor(rss.length / 2));
+const slope = (() => {
+  const n = half.length;
+  const mx = (n - 1) / 2;
+  const my = half.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  half.forEach((y, i) => {
+    num += (i - mx) * (y - my);
+    den += (i - mx) ** 2;
+  });
+  return den ? (num / den) * 4 * 60 : 0;
+})();
 const report = {
   view: values.view,
   agents: AGENTS,
@@ -213,6 +227,7 @@ const report = {
     last: Math.round(rss.at(-1)!),
     meanFirstThird: Math.round(rss.slice(0, third).reduce((a, b) => a + b, 0) / third),
     meanLastThird: Math.round(rss.slice(-third).reduce((a, b) => a + b, 0) / third),
+    slopeLastHalfMbPerMin: Math.round(slope * 10) / 10,
     /** every 10 s: flat at the end means bounded */
     timeline: rss.filter((_, i) => i % 40 === 39).map(Math.round),
   },
