@@ -450,7 +450,17 @@ describe('capture', () => {
     // with the newer statement right before it.
     const task =
       'Orders chores. Page the orders API with cursors. Retry a failed payment capture. Send refund requests to the refunds queue. Write the finance CSV export for Excel. Check that the nightly pg_dump ran.';
-    const brief = buildContext(index, { task, project: 'orders' });
+    // Without feedback expansion, which in a base this small pulls every learning into the results: the newer one
+    // is then found only by the search for the older one's subject.
+    const tuning = { feedbackDocs: 0 };
+    const leadingOnly = buildContext(index, {
+      task,
+      project: 'orders',
+      tuning,
+      rule: { subjectSearches: 3 },
+    });
+    expect(leadingOnly.hits.map((h) => h.learning.id)).not.toContain(newer.learning.id);
+    const brief = buildContext(index, { task, project: 'orders', tuning });
     const all = brief.hits.map((h) => h.learning.id);
     expect(all.indexOf(old.learning.id)).toBeGreaterThanOrEqual(3);
     expect(all.indexOf(newer.learning.id)).toBe(all.indexOf(old.learning.id) - 1);
