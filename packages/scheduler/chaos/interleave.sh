@@ -12,6 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds="${1:-2}"
 spawner="${2:-1}"
 report="$(mktemp)"
+out="$(mktemp -d)"
+echo "each run's test output: $out" >&2
 for round in $(seq 1 "$rounds"); do
   for build in base current; do
     cli="$(pwd)/../../apps/cli/dist/index.js"
@@ -19,7 +21,7 @@ for round in $(seq 1 "$rounds"); do
     : > "$report"
     # the current build asserts 0 missing output; the baseline may fail that: the figures are in the report either way
     HABITAT_CHAOS_CLI="$cli" HABITAT_SPAWNER="$spawner" HABITAT_CHAOS_REPORT="$report" \
-      pnpm vitest run chaos/kill9.test.ts -t "local agents" > /dev/null 2>&1
+      pnpm vitest run chaos/kill9.test.ts -t "local agents" > "$out/$build-$spawner-$round.txt" 2>&1
     node -e 'const [b, s, r, f] = process.argv.slice(1); for (const l of require("fs").readFileSync(f, "utf8").split("\n").filter(Boolean)) console.log(JSON.stringify({ build: b, spawner: s, round: Number(r), ...JSON.parse(l) }))' "$build" "$spawner" "$round" "$report"
     uptime
   done

@@ -45,6 +45,7 @@ import {
 } from './plan.js';
 import {
   appendLeftoverOutput,
+  findRunLog,
   leftoverLearnings,
   leftoverWake,
   readRecord,
@@ -853,10 +854,12 @@ export class Daemon extends EventEmitter {
       }
       const wake = agent ? await leftoverWake(this.stateDir, agent, row.id) : {};
       const learned = agent ? await leftoverLearnings(this.stateDir, agent, row.id) : {};
+      // killed between the spawn and recording the start, the row has no log path: the runner had opened one
+      const logPath = row.log_path ?? findRunLog(this.stateDir, row.agent, row.id) ?? null;
       // A local wrapper that outlived its coordinator kept what the agent printed after the kill.
       const kept =
         agent && !backend.inContainer && ended.exitCode !== undefined
-          ? await appendLeftoverOutput(this.stateDir, agent, row.id, row.log_path).catch(() => false)
+          ? await appendLeftoverOutput(this.stateDir, agent, row.id, logPath).catch(() => false)
           : false;
       const reason =
         ended.exitCode !== undefined
@@ -888,7 +891,7 @@ export class Daemon extends EventEmitter {
           ...(learned.warning ? [learned.warning] : []),
         ],
         ...(learned.learnings ? { learnings: learned.learnings } : {}),
-        logPath: row.log_path ?? '',
+        logPath: logPath ?? '',
         summary: { toolsUsed: {}, unknownEvents: 0 },
         ...(ended.exitCode === undefined ? { error: { code: 'lost', message: reason } } : {}),
       };
@@ -1054,7 +1057,7 @@ export class Daemon extends EventEmitter {
       const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
         c.values.map((value) => ({ name: c.name, value })),
       );
-      const logPath = row.log_path ?? paths.logPath;
+      const logPath = row.log_path ?? findRunLog(this.stateDir, agent.name, row.id) ?? paths.logPath;
       // The agent's timeout holds for an adopted run too, counted from its real start.
       let timedOut = false;
       const deadline = startedAt.getTime() + agent.timeoutMs;

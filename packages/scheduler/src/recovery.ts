@@ -100,6 +100,21 @@ export async function appendLeftoverOutput(
   return true;
 }
 
+/**
+ * The log of a run whose row has none: a daemon killed after it spawned the run and before the run's start was
+ * recorded (with its log path) leaves the row without one, and the runner had opened the log already
+ * (`logs/<agent>/<stamp>-<runId>.log`). Without this, what the run printed after the kill went nowhere.
+ */
+export function findRunLog(stateDir: string, agent: string, runId: string): string | undefined {
+  const dir = path.join(stateDir, 'logs', agent);
+  try {
+    const name = readdirSync(dir).find((f) => f.endsWith(`-${runId}.log`));
+    return name ? path.join(dir, name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Remove run dirs (wake files, credential files) no open run needs: after a kill -9 nothing lingers. */
 export function sweepRunDirs(stateDir: string, keep: ReadonlySet<string>): number {
   const dir = path.join(stateDir, 'runs');

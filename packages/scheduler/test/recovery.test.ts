@@ -104,6 +104,35 @@ test('a run that ended while the daemon was down: its exit code and wake request
   expect(readFileSync(truth, 'utf8')).toBe('');
 });
 
+test('killed between the spawn and recording the start (no log path in the row): what the run printed after the kill reaches its log', async () => {
+  const { root, stateDir } = fleet('run: { command: [sh, -c, "true"] }\nschedule: { every: 1h }\n');
+  const id = '01JNOLOGPATHINTHEROW000000';
+  leftRunning(stateDir, id);
+  const runDir = path.join(stateDir, 'runs', id);
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, '.started'), '123');
+  // the wrapper drained the pipes and wrote its exit status; the runner had opened the log and written to it
+  writeFileSync(path.join(runDir, '.out.rest'), 'printed after the kill\n');
+  writeFileSync(path.join(runDir, '.err.rest'), 'err after the kill\n');
+  writeFileSync(path.join(runDir, '.exit'), '0');
+  mkdirSync(path.join(stateDir, 'logs', 'a'), { recursive: true });
+  const log = path.join(stateDir, 'logs', 'a', `20261201-101500-${id}.log`);
+  writeFileSync(log, 'before the kill\n');
+  const daemon = await startDaemon({ root, watch: false, socket: false });
+  await new Promise((r) => setTimeout(r, 1000));
+  await daemon.stop(500);
+  const store = openStore(stateDir, { readonly: true });
+  const row = store.run(id)!;
+  const { result } = store.db.prepare('SELECT result FROM runs WHERE id = ?').get(id) as { result: string };
+  store.close();
+  expect(row.status).toBe('succeeded');
+  expect(row.log_path).toBe(log);
+  expect(readFileSync(log, 'utf8')).toBe(
+    'before the kill\nprinted after the kill\n[stderr] err after the kill\n',
+  );
+  expect(JSON.parse(result).warnings[0]).toMatch(/its output after the kill was kept by its wrapper/);
+});
+
 /**
  * A stand-in Docker backend whose one container stays `created` until it is removed: what a daemon killed
  * between creating a run's container and starting it leaves. Counts how often the daemon looks.
