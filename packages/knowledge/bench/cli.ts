@@ -83,17 +83,40 @@ const timed = (args: string[], where = fleet, env: Record<string, string> = {}) 
   // CPU seconds (user + system) next to wall time: on a loaded machine the wall time is mostly waiting.
   return { ms: s! * 1000, mb: kb! / 1024, cpu: (user! + sys!) * 1000, out: r.stdout.trim() };
 };
+// `--cold`: each build (and its floor) starts with the fleet's files out of the page cache, as after a reboot or
+// on this machine an hour later (it drops the cache): posix_fadvise(DONTNEED) on every file, which only this
+// fleet's pages leave (no root, nobody else's cache). Without it, the first round may be cold and the rest warm.
+const cold = process.argv.includes('--cold');
+const evict = () => {
+  if (!cold) return;
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import os,sys\nfor e in os.scandir(sys.argv[1]):\n  fd=os.open(e.path,os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)',
+      knowledge,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      '--cold needs python3 (os.posix_fadvise) to drop the fleet from the page cache: install python3 or leave --cold off',
+    );
+};
 const builds: { ms: number; mb: number; cpu: number }[] = [];
 const baseBuilds: { ms: number; mb: number; cpu: number }[] = [];
 const floors: { ms: number; cpu: number }[] = [];
 for (let r = 0; r < buildRounds; r++) {
   rmSync(path.join(fleet, '.habitat'), { recursive: true, force: true });
+  evict();
   const b = timed(['node', habitat, 'knowledge', 'index']);
   builds.push(b);
   if (r === 0) console.log(`first build: ${b.out}`);
+  evict();
   floors.push(timed(['node', '-e', floorScript]));
   if (baseline) {
     rmSync(path.join(baseFleet, '.habitat'), { recursive: true, force: true });
+    evict();
     baseBuilds.push(timed(['node', baseline, 'knowledge', 'index'], baseFleet, baselineEnv));
   }
 }
@@ -108,7 +131,8 @@ if (baseBuilds.length > 0) {
   console.log(
     `first index build, this build vs the baseline: ${(ms / 1000).toFixed(2)} vs ${(b / 1000).toFixed(2)} s wall (${(ms / b).toFixed(2)}x), ` +
       `${(cpu / 1000).toFixed(2)} vs ${(bCpu / 1000).toFixed(2)} s CPU (${(cpu / bCpu).toFixed(2)}x), peak RSS ${Math.round(Math.max(...builds.map((x) => x.mb)))} vs ${Math.round(Math.max(...baseBuilds.map((x) => x.mb)))} MB ` +
-      `(each: ${builds.map((x) => Math.round(x.mb)).join(', ')} vs ${baseBuilds.map((x) => Math.round(x.mb)).join(', ')})`,
+      `(each: ${builds.map((x) => Math.round(x.mb)).join(', ')} vs ${baseBuilds.map((x) => Math.round(x.mb)).join(', ')}); ` +
+      `each wall/CPU s: ${builds.map((x) => `${(x.ms / 1000).toFixed(1)}/${(x.cpu / 1000).toFixed(1)}`).join(', ')} vs ${baseBuilds.map((x) => `${(x.ms / 1000).toFixed(1)}/${(x.cpu / 1000).toFixed(1)}`).join(', ')}`,
   );
 }
 if (buildRounds > 0) {
@@ -120,7 +144,10 @@ if (buildRounds > 0) {
     `first index build: median ${(buildMs / 1000).toFixed(2)} s wall, ${(buildCpu / 1000).toFixed(2)} s CPU, peak RSS ${Math.round(Math.max(...builds.map((b) => b.mb)))} MB ` +
       `(each: ${builds.map((b) => Math.round(b.mb)).join(', ')} MB); ` +
       `reading every file: ${(floorMs / 1000).toFixed(2)} s wall, ${(floorCpu / 1000).toFixed(2)} s CPU; ` +
-      `ratio ${(buildMs / floorMs).toFixed(1)}x wall, ${(buildCpu / floorCpu).toFixed(1)}x CPU (${buildRounds} rounds)`,
+      `ratio ${(buildMs / floorMs).toFixed(1)}x wall, ${(buildCpu / floorCpu).toFixed(1)}x CPU (${buildRounds} rounds${cold ? ', each from a cold page cache' : ''}); ` +
+      `load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
   );
 } else {
   // (--build-rounds 0: the index as it is, brought up to date)

@@ -27,6 +27,8 @@ const INDEXES = `
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, mtime REAL NOT NULL, size INTEGER NOT NULL, id TEXT, error TEXT);
+  -- broken() on every search and context: without it a scan of every file's row (~30 ms at 100,000 files)
+  CREATE INDEX IF NOT EXISTS files_broken ON files(path) WHERE error IS NOT NULL;
   CREATE TABLE IF NOT EXISTS learnings (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,
@@ -59,9 +61,10 @@ const SCHEMA = `
 /**
  * The index's layout (PRAGMA user_version). An index of another version is rebuilt from the files: it is derived
  * data (the served record and cached vectors are kept). 2: learnings.stems; 3: an index on status; 4: files.error
- * (a file that does not parse, named on every read, not only by the sync that found it).
+ * (a file that does not parse, named on every read, not only by the sync that found it); 5: an index of the
+ * files that do not parse.
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 /** Tables rebuilt from the files when the layout changes. */
 const DERIVED = ['fts', 'learnings', 'files'];
 /** meta's keys that describe the derived tables (the rest would be kept by a rebuild) */

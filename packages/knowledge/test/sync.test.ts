@@ -425,3 +425,15 @@ describe('a first build into a file of its own', () => {
     expect(index.count()).toBe(300);
   });
 });
+
+test('naming the files that do not parse (every search and context does) reads an index of them, not every file', async () => {
+  const { dir, stateDir } = await base(3);
+  writeFileSync(path.join(dir, 'broken.md'), '---\nid: [unclosed\n---\nbody\n');
+  const { index } = await openKnowledge({ stateDir, knowledgeDir: dir });
+  keep(index);
+  expect(index.broken().map((b) => path.basename(b.file))).toEqual(['broken.md']);
+  const plan = index.db
+    .prepare('EXPLAIN QUERY PLAN SELECT path, id, error FROM files WHERE error IS NOT NULL ORDER BY path')
+    .all() as { detail: string }[];
+  expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING INDEX files_broken/);
+});
