@@ -484,3 +484,15 @@ describe('habitat sessions', () => {
     rmSync(home, { recursive: true, force: true });
   });
 });
+
+test('list on an empty index says where sessions come from; a filter that matches nothing says so', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'cli-sessions-empty-'));
+  writeFileSync(join(empty, 'habitat.yaml'), '{}\n');
+  const { stdout } = await run(process.execPath, [cli, '-C', empty, 'sessions', 'list'], {
+    env: { ...process.env, NO_COLOR: '1', HOME: empty },
+  });
+  expect(stdout).toMatch(
+    /^no sessions indexed yet: none were found where habitat looks .*--claude-dir, --codex-dir or --cursor-dir\n$/,
+  );
+  expect((await habitat('list', '--project', 'no-such-project')).stdout).toBe('no sessions match\n');
+});

@@ -30,7 +30,14 @@ export function printSessionList(
   const cut = list.length > limit;
   if (cut) list.length = limit;
   if (opts.json) return printJson(list.map(sessionJson));
-  if (list.length === 0) return printLine('no sessions match');
+  if (list.length === 0) {
+    // an empty index is not a filter that matched nothing: say where sessions come from
+    if (index.listSessions({ limit: 1 }).length === 0)
+      return printLine(
+        'no sessions indexed yet: none were found where habitat looks (Claude Code, Codex and Cursor in their default places, and `sessions:` in habitat.yaml); point at others with --claude-dir, --codex-dir or --cursor-dir',
+      );
+    return printLine('no sessions match');
+  }
   if (cut)
     process.stderr.write(
       pc.dim(`the newest ${limit} session${limit === 1 ? '' : 's'}; more match (-n <n> shows more)\n`),
