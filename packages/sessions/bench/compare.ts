@@ -4,7 +4,8 @@
  *   node packages/sessions/bench/compare.ts --corpus /tmp/corpus --work /tmp/work [--rounds 5] [--index]
  *
  * - `sessions stats --by day --json` against `ccusage daily --offline --json` (and their per-day totals compared);
- * - `sessions search` for a rare and a common term against `rg -F -l` over the raw files;
+ * - `sessions search` for a rare term (absent), the rarest word the index holds and a common one, against
+ *   `rg -F -l` over the raw files (wall and CPU medians);
  * - `node -e 0` (what any Node command pays to start);
  * - with `--index`: a cold index (`indexSessions`, in a child process) against reading and `JSON.parse` of every
  *   line, each with its peak RSS; `--base-dist <sessions dist/index.js>` interleaves a second build (the baseline) too.
@@ -92,6 +93,28 @@ const result: Record<string, unknown> = {
 
 if (!existsSync(join(stateDir, 'sessions.db'))) run(process.execPath, hab('sessions', 'index'));
 
+/**
+ * The rarest word the index holds (letters only, 5 or more): a rare term with hits, beside \`quetzalcoatl\`, which a
+ * generated corpus does not hold at all (both tools then read everything and find nothing).
+ */
+function rarestTerm(): { term: string; events: number } {
+  const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+  const db = new DatabaseSync(join(stateDir, 'sessions.db'), { readOnly: true });
+  try {
+    db.exec('CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, events_fts, row)');
+    const row = db
+      .prepare(
+        "SELECT term, doc FROM temp.v WHERE term GLOB '[a-z][a-z][a-z][a-z][a-z]*' AND term NOT GLOB '*[^a-z]*' ORDER BY doc LIMIT 1",
+      )
+      .get() as { term: string; doc: number };
+    return { term: row.term, events: row.doc };
+  } finally {
+    db.close();
+  }
+}
+const rare = rarestTerm();
+result.rareWithHits = rare;
+
 type Pair = { name: string; baseline: [string, string[]]; habitat: [string, string[]] };
 const pairs: Pair[] = [
   {
@@ -103,6 +126,11 @@ const pairs: Pair[] = [
     name: 'search rare term',
     baseline: ['rg', ['-F', '-l', 'quetzalcoatl', corpus]],
     habitat: [process.execPath, hab('sessions', 'search', 'quetzalcoatl', '--json', '--limit', '20')],
+  },
+  {
+    name: 'search rare term with hits',
+    baseline: ['rg', ['-F', '-l', rare.term, corpus]],
+    habitat: [process.execPath, hab('sessions', 'search', rare.term, '--json', '--limit', '20')],
   },
   {
     name: 'search common term',
@@ -118,24 +146,41 @@ if (!values['skip-ccusage'])
   });
 
 const times: Record<string, { baseline: number[]; habitat: number[] }> = {};
-for (const p of pairs) times[p.name] = { baseline: [], habitat: [] };
+const cpu: Record<string, { baseline: number[]; habitat: number[] }> = {};
+for (const p of pairs) {
+  times[p.name] = { baseline: [], habitat: [] };
+  cpu[p.name] = { baseline: [], habitat: [] };
+}
 for (const p of pairs) {
   run(...p.baseline); // warm the page cache and the compile cache
   run(...p.habitat);
 }
 for (let i = 0; i < rounds; i++)
   for (const p of pairs) {
-    times[p.name]?.baseline.push(run(...p.baseline).ms);
-    times[p.name]?.habitat.push(run(...p.habitat).ms);
+    const b = run(...p.baseline);
+    const h = run(...p.habitat);
+    times[p.name]?.baseline.push(b.ms);
+    times[p.name]?.habitat.push(h.ms);
+    cpu[p.name]?.baseline.push(b.cpuMs);
+    cpu[p.name]?.habitat.push(h.cpuMs);
   }
 const table: Record<string, unknown> = {};
 for (const p of pairs) {
   const t = times[p.name] as { baseline: number[]; habitat: number[] };
   const b = median(t.baseline);
   const h = median(t.habitat);
-  table[p.name] = { baselineMs: b, habitatMs: h, ratio: Math.round((h / b) * 100) / 100 };
+  // CPU (user + sys, 10 ms resolution): what other processes' load disturbs least
+  const c = cpu[p.name] as { baseline: number[]; habitat: number[] };
+  table[p.name] = {
+    baselineMs: b,
+    habitatMs: h,
+    ratio: Math.round((h / b) * 100) / 100,
+    baselineCpuMs: median(c.baseline),
+    habitatCpuMs: median(c.habitat),
+  };
 }
 result.wholeProcess = table;
+result.loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 if (!values['skip-ccusage']) {
   // the same per-day totals
