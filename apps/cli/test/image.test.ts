@@ -36,6 +36,32 @@ test("an engine that does not answer fails at once, with the engine's own words"
   expect(out.ms).toBeLessThan(10_000);
 });
 
+test("pnpm's wrapped offline-metadata error is read whole, wherever its 80-column box breaks the path", async () => {
+  const { offlineMetaMissing } = await import('../src/commands/image.js');
+  // two real answers of `pnpm deploy --offline` under an empty HOME: the break falls after the name or inside the path
+  const afterName = `  × installing deployed dependencies
+  ╰─▶ ERR_PNPM_NO_OFFLINE_META: Failed to resolve dunder-proto in package
+      mirror /tmp/habitat-test-cvcd6b/.cache/pnpm/v12/metadata-full/
+      https%3A+registry.npmjs.org/dunder-proto.jsonl
+`;
+  const insidePath = `  × installing deployed dependencies
+  ╰─▶ ERR_PNPM_NO_OFFLINE_META: Failed to resolve accepts in package mirror /
+      tmp/habitat-test-cvcd6b/.cache/pnpm/v12/metadata-full/
+      https%3A+registry.npmjs.org/accepts.jsonl
+`;
+  expect(offlineMetaMissing(afterName)).toEqual({
+    pkg: 'dunder-proto',
+    mirror:
+      '/tmp/habitat-test-cvcd6b/.cache/pnpm/v12/metadata-full/https%3A+registry.npmjs.org/dunder-proto.jsonl',
+  });
+  expect(offlineMetaMissing(insidePath)).toEqual({
+    pkg: 'accepts',
+    mirror:
+      '/tmp/habitat-test-cvcd6b/.cache/pnpm/v12/metadata-full/https%3A+registry.npmjs.org/accepts.jsonl',
+  });
+  expect(offlineMetaMissing('ERR_PNPM_FETCH_404 something else')).toBeUndefined();
+});
+
 test("under a HOME whose pnpm store is empty, packing habitat fails in one sentence that names the fix (not pnpm's page)", async () => {
   const { habitatTree } = await import('../src/commands/image.js');
   const home = testdir({});

@@ -93,11 +93,12 @@ function deployFailed(error: unknown, env: NodeJS.ProcessEnv): CliError {
       1,
       'no-pnpm',
     );
-  const text = `${e.stdout ?? ''}\n${e.stderr ?? ''}`.replace(/\s*\n\s*/g, ' ');
-  const missing = /ERR_PNPM_NO_OFFLINE_META: Failed to resolve (\S+) in package mirror (\S+)/.exec(text);
+  const raw = `${e.stdout ?? ''}\n${e.stderr ?? ''}`;
+  const text = raw.replace(/\s*\n\s*/g, ' ');
+  const missing = offlineMetaMissing(raw);
   if (missing)
     return new CliError(
-      `habitat image build packs habitat's dependencies from this user's pnpm store (offline), and it has none of them (${missing[1]} is not in ${missing[2]}): run \`bash scripts/setup.sh\` once as this user${env.HOME ? ` (HOME=${env.HOME})` : ''}, or build the image with the HOME setup.sh ran with`,
+      `habitat image build packs habitat's dependencies from this user's pnpm store (offline), and it has none of them (${missing.pkg} is not in ${missing.mirror}): run \`bash scripts/setup.sh\` once as this user${env.HOME ? ` (HOME=${env.HOME})` : ''}, or build the image with the HOME setup.sh ran with`,
       1,
       'pnpm-store-empty',
     );
@@ -107,6 +108,23 @@ function deployFailed(error: unknown, env: NodeJS.ProcessEnv): CliError {
     1,
     'pnpm-deploy-failed',
   );
+}
+
+/**
+ * The package and metadata file of pnpm's `ERR_PNPM_NO_OFFLINE_META`. pnpm wraps its error box at 80 columns,
+ * inside the path too (`mirror /` then `tmp/...` on the next line, depending on the package name's length), so
+ * the path is read up to its `.jsonl` with the line breaks and their indentation taken out.
+ */
+export function offlineMetaMissing(output: string): { pkg: string; mirror: string } | undefined {
+  const m =
+    /ERR_PNPM_NO_OFFLINE_META: Failed to resolve (\S+)\s+in\s+package\s+mirror\s+(\S[\s\S]*?\.jsonl)/.exec(
+      output,
+    );
+  if (m) return { pkg: m[1]!, mirror: m[2]!.replace(/\s*\n\s*/g, '') };
+  const bare = /ERR_PNPM_NO_OFFLINE_META: Failed to resolve (\S+)\s+in\s+package\s+mirror\s+(\S+)/.exec(
+    output,
+  );
+  return bare ? { pkg: bare[1]!, mirror: bare[2]! } : undefined;
 }
 
 /** Shared libraries an ELF file links (empty for scripts and static binaries). */
