@@ -16,13 +16,26 @@ import {
   Scrubber,
 } from '@habitat/runner';
 
-/** The result record the runner wrote for `runId`, if there is one. */
-export function readRecord(stateDir: string, agent: string, runId: string): RunResult | undefined {
+/**
+ * A file the runner wrote for `runId` beside its log (`logs/<agent>/<stamp>-<runId>.<ext>`), found by the run id:
+ * the stamp is the runner's start time, which a row left by a killed daemon may not hold.
+ */
+function runFile(stateDir: string, agent: string, runId: string, ext: 'json' | 'log'): string | undefined {
   const dir = path.join(stateDir, 'logs', agent);
   try {
-    const name = readdirSync(dir).find((f) => f.endsWith(`-${runId}.json`));
-    if (!name) return undefined;
-    const record = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as RunResult;
+    const name = readdirSync(dir).find((f) => f.endsWith(`-${runId}.${ext}`));
+    return name ? path.join(dir, name) : undefined;
+  } catch {
+    return undefined; // no logs for this agent yet
+  }
+}
+
+/** The result record the runner wrote for `runId`, if there is one. */
+export function readRecord(stateDir: string, agent: string, runId: string): RunResult | undefined {
+  const file = runFile(stateDir, agent, runId, 'json');
+  if (!file) return undefined;
+  try {
+    const record = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
     return record.runId === runId && record.status ? record : undefined;
   } catch {
     return undefined;
@@ -106,13 +119,7 @@ export async function appendLeftoverOutput(
  * (`logs/<agent>/<stamp>-<runId>.log`). Without this, what the run printed after the kill went nowhere.
  */
 export function findRunLog(stateDir: string, agent: string, runId: string): string | undefined {
-  const dir = path.join(stateDir, 'logs', agent);
-  try {
-    const name = readdirSync(dir).find((f) => f.endsWith(`-${runId}.log`));
-    return name ? path.join(dir, name) : undefined;
-  } catch {
-    return undefined;
-  }
+  return runFile(stateDir, agent, runId, 'log');
 }
 
 /** Remove run dirs (wake files, credential files) no open run needs: after a kill -9 nothing lingers. */

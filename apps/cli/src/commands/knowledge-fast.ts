@@ -11,6 +11,8 @@
  * with what it uses into one file (dist/fast/knowledge.js, see tsup.config.ts): each module loaded is start-up.
  */
 
+import { leadingGlobals } from './fast-args.js';
+
 const SEARCH_VALUES = new Set(['--project', '--agent', '--tags', '-n', '--limit']);
 const CONTEXT_VALUES = new Set(['--task', '--agent', '--project', '--budget']);
 const BOOLEANS = new Set(['--json', '--pending', '--utc']);
@@ -25,24 +27,11 @@ interface Parsed {
 
 /** The command line, when this path knows every part of it. */
 export function parseKnowledgeArgs(argv: string[]): Parsed | undefined {
-  let args = argv;
-  let dir: string | undefined;
-  const flags = new Set<string>();
-  const global = () => {
-    while (args[0] === '-C' || args[0] === '--dir' || args[0] === '--utc') {
-      if (args[0] === '--utc') {
-        flags.add('--utc');
-        args = args.slice(1);
-      } else {
-        if (args[1] === undefined) return false;
-        dir = args[1];
-        args = args.slice(2);
-      }
-    }
-    return true;
-  };
-  if (!global() || args[0] !== 'knowledge') return undefined;
-  args = args.slice(1);
+  const globals = leadingGlobals(argv);
+  if (globals?.rest[0] !== 'knowledge') return undefined;
+  const { dir } = globals;
+  const args = globals.rest.slice(1);
+  const flags = new Set<string>(globals.utc ? ['--utc'] : []);
   const command = args[0];
   if (command !== 'search' && command !== 'context') return undefined;
   const valueFlags = command === 'search' ? SEARCH_VALUES : CONTEXT_VALUES;

@@ -12,6 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { leadingGlobals } from './fast-args.js';
 
 type Command = 'list' | 'search' | 'stats';
 
@@ -51,19 +52,10 @@ interface Parsed {
 
 /** The command line, when this path knows every part of it exactly as commander reads it. */
 export function parseSessionsArgs(argv: string[]): Parsed | undefined {
-  let args = argv;
-  let dir: string | undefined;
-  const flags = new Set<string>();
-  while (args[0] === '-C' || args[0] === '--dir' || args[0] === '--utc') {
-    if (args[0] === '--utc') {
-      flags.add('--utc');
-      args = args.slice(1);
-    } else {
-      if (args[1] === undefined) return undefined;
-      dir = args[1];
-      args = args.slice(2);
-    }
-  }
+  const globals = leadingGlobals(argv);
+  if (!globals) return undefined;
+  const { rest: args, dir } = globals;
+  const flags = new Set<string>(globals.utc ? ['--utc'] : []);
   const command = args[1];
   if (args[0] !== 'sessions' || (command !== 'stats' && command !== 'search' && command !== 'list'))
     return undefined;
