@@ -88,7 +88,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test('two bursts of 100,000 lines: memory stays bounded (flat from the first to the second) and the newest line is on the screen', async () => {
+test('three bursts of 100,000 lines: memory stays bounded (flat after the first) and the newest line is on the screen', async () => {
   tmux(
     'new-session',
     '-d',
@@ -116,11 +116,13 @@ test('two bursts of 100,000 lines: memory stays bounded (flat from the first to 
   await sleep(500);
   const before = rssMb(pid);
 
-  // Two bursts, in messages of 100 lines, as fast as the TUI reads them (the socket's backpressure). The
-  // first sizes the heap for such a stream; after the second, a bounded TUI holds what it held after the
-  // first (an unbounded one would hold 50 MB more).
+  // Three bursts, in messages of 100 lines, as fast as the TUI reads them (the socket's backpressure). The
+  // first sizes the heap for such a stream; after each later one, a bounded TUI holds about what it held
+  // before it, while an unbounded one holds ~60 MB more per burst. RSS is not the heap: V8 may still be
+  // growing its spaces after the second burst (CI once saw +22 MB there), so the flat figure is the smaller
+  // of the two later steps, and the whole growth after the first burst is bounded too.
   const after: number[] = [];
-  for (const burst of [0, 1]) {
+  for (const burst of [0, 1, 2]) {
     const started = Date.now();
     for (let m = 0; m < LINES / 100; m++) {
       let text = '';
@@ -150,10 +152,11 @@ test('two bursts of 100,000 lines: memory stays bounded (flat from the first to 
     expect(s).toMatch(new RegExp(`^L${newest - 1} x+…?\\s[\\s\\S]*^L${newest} x`, 'm'));
     expect(s).toContain('following');
     process.stdout.write(
-      `burst ${burst + 1}: RSS ${Math.round(burst ? after[0]! : before)} -> ${Math.round(after[burst]!)} MB; 50 MB sent in ${sent - started} ms, the newest line on the screen ${shown - sent} ms later\n`,
+      `burst ${burst + 1}: RSS ${Math.round(burst ? after[burst - 1]! : before)} -> ${Math.round(after[burst]!)} MB; 50 MB sent in ${sent - started} ms, the newest line on the screen ${shown - sent} ms later\n`,
     );
     expect(shown - sent).toBeLessThan(5000);
   }
-  expect(after[1]! - after[0]!).toBeLessThan(20);
+  expect(Math.min(after[1]! - after[0]!, after[2]! - after[1]!)).toBeLessThan(20);
+  expect(after[2]! - after[0]!).toBeLessThan(50);
   expect(after[0]! - before).toBeLessThan(80);
 }, 60_000);
