@@ -6,7 +6,7 @@ import { lintSource } from '@secretlint/core';
 import { creator } from '@secretlint/secretlint-rule-preset-recommend';
 import RandExp from 'randexp';
 import { expect, test } from 'vitest';
-import { createRedactor, RULE_GATES } from '../src/redact.js';
+import { combinedGate, createRedactor, RULE_GATES, rulesMayMatch } from '../src/redact.js';
 import { VENDOR, VENDOR_GATE, VENDOR_PATTERNS } from '../src/secret-tokens.js';
 
 /** A seeded generator, so a failure names the same sample on every run. */
@@ -117,4 +117,30 @@ test('every rule of the preset has a gate, and every gated rule still reports wh
   }
   // every rule that can report on text was exercised (gcp reads .p12/.json files only)
   expect([...seen].sort()).toEqual(ids.filter((id) => id !== 'gcp').sort());
+});
+
+test('the combined rule gate matches exactly where some rule gate does, /i gates in any case', () => {
+  const gates = Object.values(RULE_GATES).filter((g): g is RegExp => g !== null);
+  const any = combinedGate(gates);
+  const texts = [
+    ...RULE_SAMPLES,
+    ...RULE_SAMPLES.map((t) => t.toUpperCase()),
+    ...RULE_SAMPLES.map((t) => t.toLowerCase()),
+    'MONGODB+SRV://db.example.com',
+    'see HOOKS.SLACK.COM and XAPP-1',
+    'plain prose, /usr/local/lib/node_modules/some-package/dist/index.js and 0123456789abcdef',
+    'AKIB ghx_ npm- sk_ant',
+  ];
+  let matched = 0;
+  for (const text of texts) {
+    const want = gates.some((g) => g.test(text));
+    expect(any.test(text), text).toBe(want);
+    expect(rulesMayMatch([text]), text).toBe(want);
+    if (want) matched++;
+  }
+  // both outcomes were exercised
+  expect(matched).toBeGreaterThan(RULE_SAMPLES.length);
+  expect(matched).toBeLessThan(texts.length);
+  expect(rulesMayMatch(['nothing here', 'nor here'])).toBe(false);
+  expect(() => combinedGate([/a/g])).toThrow(/flags/);
 });
