@@ -70,6 +70,10 @@ export function startSources(options: SourceOptions): Sources {
   let retryDelay = firstRetry;
   let queue: DaemonEventLike[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  /** runs the stream showed running (id -> agent): their logs are re-read when a broken stream comes back */
+  const liveRuns = new Map<string, string>();
+  /** a connection was live before: the next one follows a break */
+  let wasLive = false;
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -98,6 +102,10 @@ export function startSources(options: SourceOptions): Sources {
   const enqueue = (message: unknown) => {
     const m = message as Record<string, unknown>;
     if (!flushTimer) flushTimer = later(flushMs, flush);
+    if (typeof m.runId === 'string' && typeof m.agent === 'string') {
+      if (m.event === 'run.finished') liveRuns.delete(m.runId);
+      else if (m.event === 'run.started' || m.event === 'run.output') liveRuns.set(m.runId, m.agent);
+    }
     if (m.event === 'run.output' && typeof m.runId === 'string') {
       let p = output.get(m.runId);
       if (!p) {
@@ -194,6 +202,8 @@ export function startSources(options: SourceOptions): Sources {
       retryDelay = firstRetry;
       reader?.close();
       reader = undefined;
+      if (wasLive) await resync(status);
+      wasLive = true;
       await refreshAccounts(me);
     } catch (error) {
       // A connection that failed half-way is closed: left open, its subscription kept streaming beside the
@@ -202,6 +212,44 @@ export function startSources(options: SourceOptions): Sources {
       if (client === c) client = undefined;
       c?.close();
       await fallBack((error as Error).message);
+    }
+  };
+
+  /**
+   * After a break (the daemon drops a subscriber that falls 8 MB behind, or restarts), what the live runs
+   * printed meanwhile was never sent: each one's log file fills the gap, and the screen says how many lines.
+   */
+  const resync = async (status: StatusReport) => {
+    const running = new Map(liveRuns);
+    for (const a of status.agents) if (a.running?.runId) running.set(a.running.runId, a.agent);
+    if (running.size === 0) return;
+    const stillRunning = new Set(status.agents.map((a) => a.running?.runId).filter(Boolean));
+    flush();
+    dispatch({ type: 'stream-broken', runIds: [...running.keys()] });
+    for (const [runId, agent] of running) {
+      const ended = !stillRunning.has(runId);
+      if (ended) liveRuns.delete(runId);
+      const file = await findLog(stateDir, agent, runId);
+      if (!file) {
+        dispatch({
+          type: 'flash',
+          text: `reconnected: ${agent}'s output while the stream was down is lost (no log file for ${runId})`,
+          error: true,
+        });
+        continue;
+      }
+      const { text, start } = await readTailAt(file, LOG_TAIL_BYTES);
+      const times = parseLineTimes(await readFile(file.replace(/\.log$/, '.times'), 'utf8').catch(() => ''));
+      // what was streamed while the file was read joins it now, in order (resyncLog)
+      flush();
+      dispatch({
+        type: 'log-resynced',
+        runId,
+        text,
+        firstLine: await countLines(file, start),
+        ...(ended ? { ended } : {}),
+        ...(times.length > 0 ? { times } : {}),
+      });
     }
   };
 
@@ -479,14 +527,39 @@ export async function findLog(stateDir: string, agent: string, runId: string): P
 
 /** The last `bytes` of a file, starting at a line boundary. */
 export async function readTail(file: string, bytes: number): Promise<string> {
+  return (await readTailAt(file, bytes)).text;
+}
+
+/** The last `bytes` of a file from a line boundary, and the byte offset where that line starts. */
+async function readTailAt(file: string, bytes: number): Promise<{ text: string; start: number }> {
   const { size } = await stat(file);
-  const start = Math.max(0, size - bytes);
+  const from = Math.max(0, size - bytes);
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    const text = buffer.toString('utf8');
-    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+    const buffer = Buffer.alloc(size - from);
+    await handle.read(buffer, 0, buffer.length, from);
+    if (from === 0) return { text: buffer.toString('utf8'), start: 0 };
+    const nl = buffer.indexOf(0x0a);
+    return { text: buffer.subarray(nl + 1).toString('utf8'), start: from + nl + 1 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Lines before byte `end` of a file (read in 1 MB pieces: a reconnect's line numbers stay exact). */
+async function countLines(file: string, end: number): Promise<number> {
+  if (end === 0) return 0;
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.min(end, 1024 * 1024));
+    let lines = 0;
+    for (let at = 0; at < end; ) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - at), at);
+      if (bytesRead === 0) break;
+      for (let i = buffer.indexOf(0x0a); i >= 0 && i < bytesRead; i = buffer.indexOf(0x0a, i + 1)) lines++;
+      at += bytesRead;
+    }
+    return lines;
   } finally {
     await handle.close();
   }

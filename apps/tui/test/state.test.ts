@@ -33,6 +33,8 @@ import {
   LOG_CAPACITY,
   logWindow,
   MAX_BUFFERS,
+  markStreamBroken,
+  resyncLog,
   scrollLog,
   setLoadedLog,
   showLine,
@@ -324,6 +326,61 @@ test('a run opened mid-way: the file holds the start, the stream the rest, no li
   });
   s = applyRunEvents(s, [{ event: 'run.output', time: at(2), runId: 'R', agent: 'a', text: 'ial\n' }]);
   expect(s.logs.R!.lines.at(-1)).toBe('partial');
+});
+
+describe('a broken stream resynced from the log file', () => {
+  const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `L${from + i}`);
+  const text = (from: number, to: number) => `${lines(from, to).join('\n')}\n`;
+  const out = (from: number, to: number) => ({
+    event: 'run.output',
+    time: at(1),
+    runId: 'R',
+    agent: 'a',
+    text: text(from, to),
+  });
+  const broken = () => {
+    const s = applyRunEvents(initialRuns, [
+      { event: 'run.started', time: at(0), runId: 'R', agent: 'a' },
+      out(1, 5),
+      { event: 'run.output', time: at(1), runId: 'R', agent: 'a', text: 'L6 half' },
+    ]);
+    return markStreamBroken(s, ['R']);
+  };
+
+  test('the gap is filled; lines streamed since the break follow without repeats', () => {
+    // lines 61-62 came over the new connection; the file was read after 61 was written
+    const s = applyRunEvents(broken(), [out(61, 62)]);
+    const { runs, missed } = resyncLog(s, { runId: 'R', text: text(1, 61), firstLine: 0 });
+    expect(runs.logs.R!.lines).toEqual(lines(1, 62));
+    expect(runs.logs.R!.dropped).toBe(0);
+    expect(missed).toBe(55); // L6-L60
+  });
+
+  test('nothing streamed yet: the first lines to arrive that the file already had are not shown twice', () => {
+    const { runs, missed } = resyncLog(broken(), { runId: 'R', text: text(1, 60), firstLine: 0 });
+    expect(runs.logs.R!.lines).toEqual(lines(1, 60));
+    expect(missed).toBe(55);
+    // 58-60 were in flight when the file was read
+    const next = applyRunEvents(runs, [out(58, 63)]);
+    expect(next.logs.R!.lines).toEqual(lines(1, 63));
+    // only once: a line after that which repeats one is shown
+    expect(applyRunEvents(next, [out(63, 63)]).logs.R!.lines.slice(-2)).toEqual(['L63', 'L63']);
+  });
+
+  test("a tail of a big file keeps the run's line numbers; a run that ended meanwhile is no longer live", () => {
+    const { runs } = resyncLog(broken(), {
+      runId: 'R',
+      text: text(100_001, 100_050),
+      firstLine: 100_000,
+      ended: true,
+    });
+    expect(runs.logs.R).toMatchObject({ dropped: 100_000, live: false, lines: lines(100_001, 100_050) });
+  });
+
+  test('without a break, a file read changes nothing', () => {
+    const s = applyRunEvents(initialRuns, [out(1, 3)]);
+    expect(resyncLog(s, { runId: 'R', text: text(1, 9), firstLine: 0 }).runs).toBe(s);
+  });
 });
 
 describe('keys', () => {

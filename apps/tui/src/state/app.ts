@@ -16,7 +16,9 @@ import {
   initialCursor,
   initialRuns,
   type LogCursor,
+  markStreamBroken,
   type RunsState,
+  resyncLog,
   scrollLog,
   scrollToTop,
   setHistory,
@@ -168,6 +170,19 @@ export type Action =
       /** when each line arrived (the log's `.times`), for the times shown beside rendered lines */
       times?: number[];
     }
+  /** the daemon's stream broke (a drop or a restart) while these runs were live */
+  | { type: 'stream-broken'; runIds: string[] }
+  /** a live run's log file, read after the stream came back: it fills the gap */
+  | {
+      type: 'log-resynced';
+      runId: string;
+      text: string;
+      /** the number of the text's first line in the file (the text is its tail) */
+      firstLine: number;
+      /** the run finished while the stream was down */
+      ended?: boolean;
+      times?: number[];
+    }
   | { type: 'view'; view: View }
   | { type: 'help'; show?: boolean }
   | { type: 'select'; delta: number }
@@ -256,6 +271,15 @@ export function reduce(state: AppState, action: Action): AppState {
     }
     case 'log-loaded':
       return { ...state, runs: setLoadedLog(state.runs, action) };
+    case 'stream-broken':
+      return { ...state, runs: markStreamBroken(state.runs, action.runIds) };
+    case 'log-resynced': {
+      const { runs, missed } = resyncLog(state.runs, action);
+      if (missed === 0) return { ...state, runs };
+      const agent = runs.logs[action.runId]?.agent ?? '';
+      const text = `reconnected: ${missed} line${missed === 1 ? '' : 's'} of ${agent}'s run the stream missed, reloaded from its log`;
+      return { ...state, runs, flash: { text, at: state.now } };
+    }
     case 'view':
       return { ...state, view: action.view, help: false };
     case 'help':

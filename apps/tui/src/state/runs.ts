@@ -32,6 +32,13 @@ export interface LogBuffer {
   turns: number;
   costUsd?: number;
   status?: string;
+  /**
+   * The stream broke here (absolute line number): the daemon dropped this view as too slow, or went away. The
+   * lines from here on came over the new connection; the run's log file fills what was missed (resyncLog).
+   */
+  resyncFrom?: number;
+  /** The log file's last lines, just put in: the first streamed lines that repeat them were in transit. */
+  overlap?: string[];
 }
 
 export interface RunsState {
@@ -177,7 +184,7 @@ export function applyRunEvents(state: RunsState, events: DaemonEventLike[]): Run
     if (!p) return;
     pending.delete(runId);
     const buffer = next.logs[runId] ?? emptyBuffer(runId, p.agent, true);
-    next = put(next, appendText(buffer, p.text.join('')));
+    next = put(next, withoutOverlap(buffer, appendText(buffer, p.text.join(''))));
   };
   for (const e of events) {
     const runId = typeof e.runId === 'string' ? e.runId : undefined;
@@ -343,15 +350,95 @@ export function setLoadedLog(
   });
 }
 
+/** The same line can carry a different arrival time in the file's record and in the stream. */
+function sameLine(a: string | undefined, b: string | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.replace(STAMP, '') === b.replace(STAMP, ''));
+}
+
+/** Mark the live runs' buffers where the stream broke: what arrives next is after a gap (resyncLog fills it). */
+export function markStreamBroken(state: RunsState, runIds: readonly string[]): RunsState {
+  let next = state;
+  for (const runId of runIds) {
+    const b = next.logs[runId];
+    // an unfinished line's rest may be what was lost: the file has the whole line
+    if (b) next = put(next, { ...b, partial: '', resyncFrom: b.dropped + b.lines.length });
+  }
+  return next;
+}
+
+/**
+ * A live run's log file after its stream broke: the file's lines, then those streamed since the break (the
+ * file holds every complete line streamed before it was read: the runner writes a line before it sends it).
+ * `firstLine`: the number of the text's first line in the file (a tail of a big one). `ended`: the run finished while
+ * the stream was down (its finish was not heard).
+ */
+export function resyncLog(
+  state: RunsState,
+  input: { runId: string; text: string; firstLine: number; ended?: boolean; times?: number[] },
+): { runs: RunsState; missed: number } {
+  const current = state.logs[input.runId];
+  if (current?.resyncFrom === undefined) return { runs: state, missed: 0 };
+  // the file's lines rendered as streamed ones are (only complete lines: the runner logs no partial one)
+  const read = appendText(
+    emptyBuffer(input.runId, current.agent, false),
+    input.text,
+    Date.now(),
+    input.times,
+  );
+  const fileLines = input.ended && read.partial ? read.lines.concat(cleanLine(read.partial)) : read.lines;
+  const after = current.lines.slice(Math.max(0, current.resyncFrom - current.dropped));
+  const merged = joinAtOverlap(fileLines, after);
+  const before = current.resyncFrom;
+  const { resyncFrom: _done, ...rest } = current;
+  const base = { ...rest, lines: [], dropped: input.firstLine + read.dropped };
+  const buffer = withLines(base, merged, current.partial);
+  const next: LogBuffer = {
+    ...buffer,
+    ...(after.length === 0 && fileLines.length > 0 ? { overlap: fileLines.slice(-OVERLAP_PROBE) } : {}),
+    ...(input.ended ? { live: false, partial: '' } : {}),
+  };
+  const missed = totalLines(next) - before - after.length;
+  return { runs: put(state, next), missed: Math.max(0, missed) };
+}
+
+/** Lines compared when streamed output may repeat the end of a file just read. */
+const OVERLAP_PROBE = 200;
+
+/**
+ * Streamed lines that repeat the end of the file read at a resync were sent before the read and delivered
+ * after it: dropped once, on the first output after the resync.
+ */
+function withoutOverlap(before: LogBuffer, after: LogBuffer): LogBuffer {
+  const overlap = before.overlap;
+  if (!overlap) return after;
+  const { overlap: _checked, ...rest } = after;
+  const start = before.lines.length - (after.dropped - before.dropped);
+  if (start < 0) return rest;
+  const added = after.lines.slice(start);
+  // the longest prefix of `added` that is a suffix of `overlap`
+  for (let n = Math.min(overlap.length, added.length); n > 0; n--) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (!sameLine(overlap[overlap.length - n + i], added[i])) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      const lines = after.lines.slice(0, start).concat(added.slice(n));
+      return { ...rest, lines };
+    }
+  }
+  return rest;
+}
+
 /**
  * The file's lines, then the streamed ones, without the lines both hold: the stream starts somewhere in
  * the file (or after its end), so the file is cut where the stream's first lines match it.
  */
 export function joinAtOverlap(fileLines: string[], streamed: string[]): string[] {
   if (streamed.length === 0) return fileLines;
-  // The same line can carry a different arrival time in the file's record and in the stream.
-  const same = (a: string | undefined, b: string | undefined) =>
-    a === b || (a !== undefined && b !== undefined && a.replace(STAMP, '') === b.replace(STAMP, ''));
+  const same = sameLine;
   const probe = Math.min(streamed.length, 20);
   for (
     let k = fileLines.length - 1;
