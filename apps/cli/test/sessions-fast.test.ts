@@ -135,6 +135,35 @@ describe('sessions fast path', () => {
     }
   }, 120_000);
 
+  test('a habitat.yaml with problems is named (file, line, fix) by both paths, --state-dir given or not', () => {
+    const other = testdir({ 'habitat.yaml': 'stateDir: [oops\n' });
+    const index = path.join(root, '.habitat');
+    for (const args of [
+      ['-C', other, 'sessions', 'list', '--state-dir', index],
+      ['-C', other, 'sessions', 'stats', '--json', '--state-dir', index],
+      ['-C', other, 'sessions', 'search', 'error', '--state-dir', index],
+      ['-C', other, 'sessions', 'list'],
+    ]) {
+      const fast = habitat(args);
+      const name = args.join(' ');
+      expect(fast.result, name).toEqual(full(args));
+      expect(fast.result.stderr, name).toContain('habitat.yaml:1:11');
+      expect(fast.result.stderr, name).toContain('add the missing "]"');
+      expect(fast.result.status, name).toBe(0);
+    }
+    // the index named by --state-dir still answers
+    expect(habitat(['-C', other, 'sessions', 'list', '--json', '--state-dir', index]).result.stdout).toMatch(
+      /"id"/,
+    );
+    // once fixed, the fast path answers again, and says nothing of the file
+    writeFileSync(path.join(other, 'habitat.yaml'), '');
+    const args = ['-C', other, 'sessions', 'list', '--state-dir', index];
+    full(args); // writes the settings snapshot the fast path reads
+    const fixed = habitat(args);
+    expect(fixed.dist).toEqual(['index.js', path.join('fast', 'sessions.js')]);
+    expect(fixed.result.stderr).not.toContain('habitat.yaml');
+  }, 120_000);
+
   test('an index that the ordinary open would write to goes to the full CLI: --refresh, a build in progress, a wide file mode', () => {
     const db = path.join(root, '.habitat', 'sessions.db');
     // (on a copy: a refresh with fewer sources prunes the others)

@@ -7,8 +7,8 @@
  *
  * Anything else returns false before anything is printed and the full CLI handles the command, so behaviour and
  * messages stay those of sessions.ts: another flag or `--flag=value`, `--help`, `--refresh`, a value commander
- * would refuse, source dirs it would warn about, no index yet, an index the ordinary open would write to
- * (migration, interrupted build, file mode), any error. HABITAT_SESSIONS_FAST=0 turns the path off.
+ * would refuse, source dirs it would warn about, a habitat.yaml with problems (the full CLI names them), no index
+ * yet, an index the ordinary open would write to (migration, interrupted build, file mode), any error. HABITAT_SESSIONS_FAST=0 turns the path off.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -102,12 +102,14 @@ export async function sessionsFast(argv: string[]): Promise<boolean> {
     const { sessionsRoot, userStateDir } = await import('../sessions-home.js');
     const root = sessionsRoot(parsed.dir);
     let stateDir = values.get('--state-dir');
-    if (stateDir !== undefined) stateDir = resolve(stateDir);
-    else if (root === undefined) stateDir = userStateDir();
-    else {
+    if (root !== undefined) {
+      // read even with --state-dir: a habitat.yaml with problems goes to the full CLI, which names them
       const { loadSettings } = await import('@habitat/config');
-      stateDir = (await loadSettings(root)).settings.stateDir;
+      const loaded = await loadSettings(root);
+      if (loaded.diagnostics.length > 0) return false;
+      stateDir ??= loaded.settings.stateDir;
     }
+    stateDir = stateDir !== undefined ? resolve(stateDir) : userStateDir();
     const { openSessionIndexIfReady } = await import('@habitat/sessions');
     index = openSessionIndexIfReady(join(stateDir, 'sessions.db'));
     if (!index) return false; // the full command indexes, migrates or narrows first

@@ -2,6 +2,7 @@ import { closeSync, existsSync, fchmodSync, fstatSync, openSync, writeSync } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   type CoordinatorSettings,
+  formatDiagnostic,
   loadCoordinator,
   loadSettings,
   readCredentialValues,
@@ -23,7 +24,7 @@ import { withTableFormat } from '../cli.js';
 import { intFlag } from '../flags.js';
 import { indexReportJson, type SessionDetailJson, sessionDetailJson } from '../json-data.js';
 import { applyDaemonHeapSettings } from '../memory.js';
-import { CliError, pc, printJson, printLine, UsageError } from '../output.js';
+import { CliError, pc, printJson, printLine, UsageError, useColor } from '../output.js';
 import { sessionsRoot, userStateDir } from '../sessions-home.js';
 import { fmtNum, fmtTime, printSearch, printSessionList, printStats } from './sessions-read.js';
 
@@ -148,7 +149,11 @@ async function sessionsSettings(cmd: Command): Promise<SessionsSettings> {
   const root = sessionsRoot((cmd.optsWithGlobals() as { dir?: string }).dir);
   if (root === undefined)
     return { stateDir: userStateDir(), sessions: { claude: [], codex: [], cursor: [], defaults: true } };
-  const { settings } = await loadSettings(root);
+  const { settings, diagnostics } = await loadSettings(root);
+  // A broken habitat.yaml falls back to the defaults (stateDir, sessions:), so the index read may not be the one
+  // meant: say so, with the file, line and fix, as `habitat list` does; the command still answers.
+  for (const d of diagnostics)
+    process.stderr.write(`${formatDiagnostic(d, { cwd: root, color: useColor(process.stderr) })}\n`);
   return { root, stateDir: settings.stateDir, agentsDir: settings.agentsDir, sessions: settings.sessions };
 }
 
