@@ -162,9 +162,31 @@ export class Ranker {
         (a, b) => b.id - a.id,
       );
     const rare = [...probes.values()].every((p) => p.count < this.exactBelow);
+    if (this.path === 'auto' && rare && this.phraseWalkCostly(probes))
+      // every match is known (all below exactBelow): the same window FTS5 would rank, scored here with exact counts
+      return this.ownRank(pruned, ftsMatch(pruned, expand), probes, req, Math.max(req.ftsWindow, req.limit));
     if (this.path === 'auto' && (rare || this.rowsToCount(probes) <= this.ftsBudget))
       return this.ftsRank(ftsMatch(node), req);
     return this.ownRank(pruned, ftsMatch(pruned, expand), probes, req);
+  }
+
+  /**
+   * A rare phrase of common words ("retry the migration": 28 matches, each word in ~190,000 rows at 1 GB): FTS5
+   * finds its matches by walking every word's doclist with positions, and its bm25 would do that twice more (the
+   * query, then the phrase's IDF), ~25 ms each. The probe already walked once and holds every match, so ranking
+   * them here is cheaper when those walks cost more than scoring the matches (~`ftsBudget / window` rows a match;
+   * measured ~440 at 1 GB, so a phrase whose own cost is within 2x of FTS5's two walks stays with FTS5).
+   */
+  private phraseWalkCostly(probes: Map<Leaf, Probe>): boolean {
+    const phrases = [...probes.keys()].filter((l) => l.tokens.length > 1 && !l.prefix);
+    if (phrases.length === 0) return false;
+    const rows = this.totals().rows;
+    const span = this.rowidSpan();
+    let walk = 0;
+    for (const l of phrases)
+      for (const token of new Set(l.tokens)) walk += this.frequency(this.probe(quote(token)), rows, span);
+    const matches = Math.max(...[...probes.values()].map((p) => p.count));
+    return walk > this.ftsBudget && walk > (this.ftsBudget / this.window) * matches;
   }
 
   /** Today's query: FTS5's bm25 over the newest matches. */

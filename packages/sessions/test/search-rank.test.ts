@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateCorpus } from '../bench/gen-corpus.js';
 import { indexSessions } from '../src/index.js';
 import { type SearchHit, SessionIndex, snippetOf } from '../src/query.js';
-import type { RankTuning } from '../src/query-rank.js';
+import { type RankTuning, tokensOf } from '../src/query-rank.js';
 import { openDatabase } from '../src/store.js';
 
 const real = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'real-sessions', 'claude');
@@ -228,6 +228,64 @@ describe('where every word is common (generated corpus)', () => {
     } finally {
       fts.close();
       own.close();
+    }
+  });
+
+  test('a rare phrase of common words is ranked from its probe: FTS5 bm25 hits and scores without FTS5 ranking it', () => {
+    const fts = open(genDb, { path: 'fts' });
+    // scaled to ~2,500 events: a phrase's walk is costly past 200 rows of its words (150,000 at 1 GB)
+    const auto = open(genDb, { window: 100, ftsBudget: 200 });
+    // the default budget: the same phrases are cheap for FTS5 here, which ranks them as before
+    const plain = open(genDb);
+    const ran = new Map<SessionIndex, string[]>();
+    for (const ix of [auto, plain]) {
+      const prepare = ix.db.prepare.bind(ix.db);
+      const sqls: string[] = [];
+      ran.set(ix, sqls);
+      ix.db.prepare = ((sql: string) => {
+        sqls.push(sql);
+        return prepare(sql);
+      }) as typeof ix.db.prepare;
+    }
+    try {
+      const count = (match: string) =>
+        fts.db
+          .prepare('SELECT count(*) FROM events_fts WHERE events_fts MATCH ?')
+          .pluck()
+          .get(match) as number;
+      // three-word phrases as the corpus's texts hold them, kept when every word is common and the phrase is rare
+      const texts = fts.db
+        .prepare('SELECT text FROM events WHERE text IS NOT NULL ORDER BY id LIMIT 400')
+        .pluck()
+        .all() as string[];
+      const phrases = new Set<string>(['container hit its timeout']);
+      for (const text of texts) {
+        const words = tokensOf(text).filter((w) => /^[a-z]{3,}$/.test(w));
+        for (let i = 0; i + 3 <= words.length && phrases.size < 12; i += 5) {
+          const phrase = words.slice(i, i + 3);
+          const rarest = Math.min(...phrase.map((w) => count(`"${w}"`)));
+          const n = count(`"${phrase.join(' ')}"`);
+          if (rarest > 100 && n > 0 && n * 2 < rarest) phrases.add(phrase.join(' '));
+        }
+      }
+      expect(phrases.size).toBeGreaterThan(5);
+      for (const phrase of phrases) {
+        const q = `"${phrase}"`;
+        const want = fts.search(q).hits;
+        expect(want.length, q).toBeGreaterThan(0);
+        for (const got of [auto.search(q).hits, plain.search(q).hits]) {
+          expect(ids(got), q).toEqual(ids(want));
+          expect(got.map((h) => h.snippet)).toEqual(want.map((h) => h.snippet));
+          for (const [i, h] of got.entries()) expect(h.score, q).toBeCloseTo(want[i]!.score, 9);
+        }
+      }
+      // FTS5's bm25 (f.rank) never ran for the costly phrases; for the cheap ones it still does
+      expect(ran.get(auto)!.filter((sql) => sql.includes('f.rank'))).toEqual([]);
+      expect(ran.get(plain)!.some((sql) => sql.includes('f.rank'))).toBe(true);
+    } finally {
+      fts.close();
+      auto.close();
+      plain.close();
     }
   });
 
