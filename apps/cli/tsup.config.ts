@@ -199,12 +199,46 @@ const fastStubs: Plugin = {
     );
   },
 };
+/**
+ * `habitat run <agent>` (run-fast.ts) the same way, into dist/fast/run.js: one file instead of ~30 chunks. Its
+ * stubs: the full config load (YAML and zod, only when the config snapshot does not hold: run-fast hands the
+ * command to the full CLI before doing anything), and dockerode (run-fast hands over every run that would use it:
+ * Swarm, a tcp:// or ssh:// DOCKER_HOST, HABITAT_DOCKER_CLIENT=dockerode).
+ */
+const RUN_STUBS: Record<string, string> = {
+  [path.join(packagesDir, 'config', 'src', 'load.ts')]: 'load.ts',
+};
+const runStubs: Plugin = {
+  name: 'habitat-run-fast-stubs',
+  setup(build) {
+    // the knowledge layers around a run (a brief before, learnings after: knowledge, sessions, YAML, zod,
+    // secretlint) stay in the split build, entries with fixed names, loaded only by the agents that use them
+    build.onResolve({ filter: /^\.\/(layers|run-learnings)\.js$/ }, (args) =>
+      /[/\\]src[/\\]commands$/.test(args.resolveDir)
+        ? { path: `../${args.path.slice(2)}`, external: true }
+        : undefined,
+    );
+    build.onResolve({ filter: /^dockerode$/ }, () => ({ path: 'dockerode', namespace: 'run-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'run-stub' }, (args) => ({
+      contents: `throw new Error('${args.path} is not part of the run fast path');`,
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /\.ts$/ }, (args) =>
+      RUN_STUBS[args.path]
+        ? {
+            contents: `throw new Error('${RUN_STUBS[args.path]} is not part of the run fast path');`,
+            loader: 'ts',
+          }
+        : undefined,
+    );
+  },
+};
 /** In the split build, the entry's imports of the fast paths are the separately built files. */
 const fastExternal: Plugin = {
   name: 'habitat-fast-external',
   setup(build) {
-    build.onResolve({ filter: /^\.\/commands\/(knowledge|sessions)-fast\.js$/ }, (args) => ({
-      path: `./fast/${args.path.match(/(knowledge|sessions)-fast/)![1]}.js`,
+    build.onResolve({ filter: /^\.\/commands\/(knowledge|sessions|run)-fast\.js$/ }, (args) => ({
+      path: `./fast/${args.path.match(/(knowledge|sessions|run)-fast/)![1]}.js`,
       external: true,
     }));
   },
@@ -244,9 +278,20 @@ export default defineConfig([
     // a module of the entry's, not a command: no #! line
     banner: { js: common.banner.js.replace(/^#!.*\n/, '') },
     splitting: false,
-    clean: true,
+    // dist/fast/run.js is the next build's
+    clean: ['**', '!run.js*'],
     // the stubs' onLoad runs before the workspace sources' (first plugin to answer wins)
     esbuildPlugins: [fastStubs, workspaceSources],
+  },
+  {
+    ...common,
+    entry: { run: 'src/commands/run-fast.ts' },
+    outDir: 'dist/fast',
+    banner: { js: common.banner.js.replace(/^#!.*\n/, '') },
+    splitting: false,
+    clean: false,
+    metafile: false,
+    esbuildPlugins: [runStubs, workspaceSources],
   },
   {
     ...common,
@@ -256,6 +301,9 @@ export default defineConfig([
       'parse-worker': sourceOf('sessions', 'parse-worker'),
       // the knowledge index's reader threads of a large first build (`new URL('./learning-reader.js')`)
       'learning-reader': sourceOf('knowledge', 'learning-reader'),
+      // what dist/fast/run.js imports from here (`../layers.js`): fixed names, not chunk hashes
+      layers: 'src/commands/layers.ts',
+      'run-learnings': 'src/commands/run-learnings.ts',
     },
     // dist/fast is the other build's
     clean: ['!fast/**'],

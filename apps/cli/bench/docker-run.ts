@@ -57,7 +57,9 @@ const habitat = () => time(process.execPath, [CLI, 'run', 'trivial']);
 // Informational: the same run through dockerode (what an engine at a tcp:// or ssh:// DOCKER_HOST uses).
 const viaDockerode = () =>
   time(process.execPath, [CLI, 'run', 'trivial'], { HABITAT_DOCKER_CLIENT: 'dockerode' });
-const viaBase = () => time(process.execPath, [BASE_CLI!, 'run', 'trivial']);
+// its own config cache: a snapshot is keyed by the build that wrote it, so one shared by two builds would never hold
+const viaBase = () =>
+  time(process.execPath, [BASE_CLI!, 'run', 'trivial'], { HABITAT_CACHE_DIR: path.join(root, 'cache-base') });
 const docker = () => time('docker', ['run', '--rm', '--network', 'none', IMAGE, 'true']);
 // Informational: `docker run` with the hardening habitat applies to every container (no capabilities,
 // read-only root with a tmpfs /tmp, an init, a pids limit, no-new-privileges, the repo mounted).

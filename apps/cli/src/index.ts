@@ -57,7 +57,10 @@ async function fastPath(argv: string[]): Promise<boolean> {
     return (await import('./commands/knowledge-fast.js')).knowledgeFast(argv);
   if (first.some((a) => a === 'status' || a === 'next' || a === 'history'))
     return (await import('./commands/daemon-fast.js')).daemonFast(argv);
-  if (first.includes('run')) return (await import('./commands/run-fast.js')).runFast(argv);
+  // an engine that dockerode reaches (left out of the one-file run) goes to the full CLI without loading that file
+  const dockerode =
+    process.env.HABITAT_DOCKER_CLIENT === 'dockerode' || /^(?!unix:)./.test(process.env.DOCKER_HOST ?? '');
+  if (first.includes('run') && !dockerode) return (await import('./commands/run-fast.js')).runFast(argv);
   return false;
 }
 

@@ -135,10 +135,18 @@ test('`habitat run` starts without commander, and prints what the full command p
     'agents/ok.yaml': 'run: { command: [echo, fine] }\n',
     'agents/three.yaml': 'run: { command: [sh, -c, "echo out; echo err >&2; exit 3"] }\n',
     'agents/broken.yaml': 'run: { command: [echo] }\nschedule: { evry: 1h }\n',
+    'agents/box.yaml':
+      'run: { command: ["true"] }\nisolation: { backend: docker, image: habitat-test:latest }\n',
+    'agents/swarm.yaml':
+      'run: { command: ["true"] }\nisolation: { backend: swarm, image: habitat-test:latest }\n',
   });
   const env = { ...process.env, HOME: root, HABITAT_CACHE_DIR: path.join(root, 'cache'), NO_COLOR: '1' };
+  // the first run reads the files in full and writes the config snapshot (a run whose snapshot does not hold is
+  // handed to the full CLI, checked below); from then on a run loads neither commander nor YAML nor zod
+  loads(root, env, 'run', 'ok');
   const modules = loads(root, env, 'run', 'ok');
-  expect(modules.filter((m) => /node_modules\/(\.pnpm\/)?commander[@/]/.test(m))).toEqual([]);
+  expect(modules.filter((m) => /node_modules\/(\.pnpm\/)?(commander|yaml|zod)[@/]/.test(m))).toEqual([]);
+  expect(modules.some((m) => m.endsWith('dist/fast/run.js'))).toBe(true);
   // a run's id, times and duration differ from run to run: compared without them
   const stable = (text: string) =>
     text
@@ -146,7 +154,8 @@ test('`habitat run` starts without commander, and prints what the full command p
       .replace(/\d{8}-\d{6}/g, '<stamp>')
       .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
       .replace(/"durationMs": \d+/g, '"durationMs": <n>')
-      .replace(/ in \d+(\.\d+)?m?s /g, ' in <n> ');
+      .replace(/ in \d+(\.\d+)?m?s /g, ' in <n> ')
+      .replace(/\(node:\d+\)/g, '(node:<pid>)');
   const run = (args: string[], extra: Record<string, string> = {}) => {
     const out = spawnSync(process.execPath, [CLI, ...args], {
       cwd: root,
@@ -182,6 +191,44 @@ test('`habitat run` starts without commander, and prints what the full command p
     const fast = run(args);
     const full = run(args, { HABITAT_RUN_FAST: '0' });
     expect(fast, args.join(' ')).toEqual(full);
+  }
+  // runs that reach the engine through dockerode (left out of the one-file run) go to the full CLI: the same output
+  for (const [args, extra] of [
+    [['run', 'swarm'], {}],
+    [['run', 'box'], { DOCKER_HOST: 'tcp://127.0.0.1:1' }],
+    [['run', 'box'], { HABITAT_DOCKER_CLIENT: 'dockerode', DOCKER_HOST: 'unix:///nonexistent.sock' }],
+  ] as Array<[string[], Record<string, string>]>) {
+    const fast = run(args, extra);
+    expect(fast.stderr, args.join(' ')).toMatch(/error/);
+    expect(fast, args.join(' ')).toEqual(run(args, { ...extra, HABITAT_RUN_FAST: '0' }));
+  }
+  // and the one-file run itself hands them over before it starts anything (dockerode is a stub in it)
+  const fastFile = path.join(path.dirname(CLI), 'fast', 'run.js');
+  for (const [agent, extra] of [
+    ['swarm', {}],
+    ['box', { DOCKER_HOST: 'tcp://127.0.0.1:1' }],
+    ['box', { HABITAT_DOCKER_CLIENT: 'dockerode' }],
+  ] as Array<[string, Record<string, string>]>) {
+    const out = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(fastFile)}); console.log(await m.runFast(['run', '${agent}']));`,
+      ],
+      { cwd: root, encoding: 'utf8', env: { ...env, ...extra } },
+    );
+    expect({ stdout: out.stdout, stderr: out.stderr }, agent).toEqual({ stdout: 'false\n', stderr: '' });
+  }
+  // no snapshot yet (a new cache each time): the same output through the full CLI
+  let fresh = 0;
+  for (const args of [
+    ['run', 'three', '--json'],
+    ['run', 'broken'],
+    ['run', 'nobody'],
+  ]) {
+    const cold = () => ({ HABITAT_CACHE_DIR: path.join(root, `cold-${fresh++}`) });
+    expect(run(args, cold()), args.join(' ')).toEqual(run(args, { ...cold(), HABITAT_RUN_FAST: '0' }));
   }
   expect(run(['run', 'three']).status).toBe(3);
 });

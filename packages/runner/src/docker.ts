@@ -45,6 +45,14 @@ function lean(): Engine | undefined {
   return socket ? engineAt(socket) : undefined;
 }
 
+/**
+ * Whether a run on `backend` reaches the engine through dockerode: Swarm always; the docker backend when DOCKER_HOST
+ * is not a Unix socket or HABITAT_DOCKER_CLIENT=dockerode. The CLI's one-file `run` leaves dockerode out for this.
+ */
+export function usesDockerode(backend: string): boolean {
+  return backend === 'swarm' || (backend === 'docker' && lean() === undefined);
+}
+
 /** Is a Docker engine answering? */
 export async function dockerAvailable(): Promise<boolean> {
   try {

@@ -12,6 +12,7 @@ export {
   LABEL_RUN,
   LABEL_STATE,
   type RunContainer,
+  usesDockerode,
 } from './docker.js';
 export { RunError, type RunErrorCode } from './errors.js';
 export { commitRunChanges, type RepoSnapshot, snapshotRepo } from './git-audit.js';

@@ -29,8 +29,6 @@ import {
   useColor,
   utcTimes,
 } from '../output.js';
-import { knowledgePrelude } from './layers.js';
-import { storeRunLearnings } from './run-learnings.js';
 
 /** Find one valid agent by name, or fail with its diagnostics. */
 export async function requireAgent(
@@ -99,7 +97,12 @@ export async function runInForeground(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const extra = await knowledgePrelude(coordinator.settings, agent);
+    // loaded only for the agents that have a brief (the test is knowledgePrelude's own first line): knowledge,
+    // sessions, YAML and zod are not part of dist/fast/run.js
+    const extra =
+      agent.knowledge.context && agent.run.kind === 'claude'
+        ? await (await import('./layers.js')).knowledgePrelude(coordinator.settings, agent)
+        : {};
     const handle = startRun(agent, {
       ...extra,
       stateDir: coordinator.settings.stateDir,
@@ -122,9 +125,10 @@ export async function runInForeground(
     } catch (error) {
       result.warnings.push(`not recorded in the scheduler state: ${(error as Error).message}`);
     }
-    await storeRunLearnings(coordinator.settings, agent, result).catch((error: Error) =>
-      result.warnings.push(`its lessons were not stored: ${error.message}`),
-    );
+    if (result.learnings?.length)
+      await import('./run-learnings.js')
+        .then(({ storeRunLearnings }) => storeRunLearnings(coordinator.settings, agent, result))
+        .catch((error: Error) => result.warnings.push(`its lessons were not stored: ${error.message}`));
     return result;
   } finally {
     process.off('SIGINT', onSignal);
@@ -194,9 +198,17 @@ export function exitCodeOfRun(result: Pick<RunResult, 'exitCode' | 'signal'>): n
   return number ? 128 + number : 1;
 }
 
-/** `habitat run <agent>` in the coordinator at `root`: through the daemon when one is up, else here. */
-export async function runCommand(root: string, name: string, opts: RunOutputOptions): Promise<void> {
-  const found = await requireAgent(root, name);
+/**
+ * `habitat run <agent>` in the coordinator at `root`: through the daemon when one is up, else here. `found` is
+ * the agent when the caller has loaded it already (run-fast.ts).
+ */
+export async function runCommand(
+  root: string,
+  name: string,
+  opts: RunOutputOptions,
+  found?: { coordinator: Coordinator; agent: AgentConfig },
+): Promise<void> {
+  found ??= await requireAgent(root, name);
   const { coordinator, agent } = found;
   const stateDir = coordinator.settings.stateDir;
   const client = await connectDaemon(stateDir, { timeoutMs: 1000 }).catch(async (error: Error) => {
