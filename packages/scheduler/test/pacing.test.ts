@@ -98,7 +98,10 @@ describe('resume after the limit', () => {
     // Started at reset + margin (no jitter: none configured), not before, and promptly.
     const planned = resetsAt * 1000 + 1000;
     expect(resumed!.started_at!).toBeGreaterThanOrEqual(planned);
-    expect(resumed!.started_at! - planned).toBeLessThan(1000);
+    // "promptly": the daemon's timer is set for the wake, so this is event-loop lag; a daemon that missed the
+    // wake would start it only at a later timer (the minutes-long cap) or not at all. 3 s leaves room for a
+    // loaded machine (CI runs this whole suite serially on 2 shared cores).
+    expect(resumed!.started_at! - planned).toBeLessThan(3000);
     expect(calls[1]!.at).toBeGreaterThanOrEqual(planned);
 
     // Exactly once: nothing more runs, the next run is the schedule's.
