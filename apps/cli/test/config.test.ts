@@ -55,6 +55,35 @@ test('validate prints one precise diagnostic per broken file and exits 2; list -
   expect(list.stderr).toContain('agents/typo.yaml:2:1');
 });
 
+test('init where git has no identity: the files are written and the message says how to commit them', () => {
+  const dir = testdir();
+  // no global or system git config, and no name or address for git to guess from
+  const out = spawnSync(process.execPath, [CLI, 'init', 'fleet'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      HOME: dir,
+      XDG_CONFIG_HOME: dir,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: path.join(dir, 'no-gitconfig'),
+      GIT_AUTHOR_NAME: '',
+      GIT_AUTHOR_EMAIL: '',
+      GIT_COMMITTER_NAME: '',
+      GIT_COMMITTER_EMAIL: '',
+      EMAIL: '',
+    },
+  });
+  expect(out.status, out.stderr).toBe(0);
+  expect(existsSync(path.join(dir, 'fleet', 'habitat.yaml'))).toBe(true);
+  expect(out.stdout).toContain(
+    'not committed: git does not know who you are: set git config --global user.name',
+  );
+  expect(out.stdout).toContain(`then: git -C ${path.join(dir, 'fleet')} commit -m "habitat init"`);
+  expect(out.stdout).not.toContain('fatal:');
+});
+
 test('init and new agent make a coordinator that validates, with the schema line for editors', () => {
   const dir = testdir();
   const root = path.join(dir, 'fleet');

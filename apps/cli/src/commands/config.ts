@@ -247,6 +247,9 @@ function gitInitAndCommit(dir: string, files: string[], message: string): true |
     return true;
   } catch (error) {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+    // git's own words here are "fatal: unable to auto-detect email address (got 'root@vm.(none)')"
+    if (/auto-detect email|Please tell me who you are|empty ident/.test(stderr))
+      return `git does not know who you are: set git config --global user.name "Your Name" and user.email you@example.com, then: git -C ${dir} commit -m "${message}"`;
     return stderr.split('\n').at(-1) || 'git commit failed';
   }
 }
