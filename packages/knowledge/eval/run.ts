@@ -198,7 +198,17 @@ console.log(
       .map(([k, v]) => `${k} ${v.detected}/${v.pairs}`)
       .join(', ')})`,
 );
-for (const split of ['tune', 'tune2', 'heldout', 'fresh', 'fresh2', 'fresh3', 'fresh4', 'all'] as const) {
+for (const split of [
+  'tune',
+  'tune2',
+  'heldout',
+  'fresh',
+  'fresh2',
+  'fresh3',
+  'fresh4',
+  'fresh5',
+  'all',
+] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
   // "all": the sets written to measure (tune2 is fitting data only)
   const set =
