@@ -16,15 +16,25 @@ import {
   searchKnowledge,
 } from '@habitat/knowledge';
 import { index, type Query, queries, splitOf, toDataset } from './base.ts';
+import { QPP_FEATURES, type QppFeature, qppFeatures } from './qpp.ts';
 
 /** The no-answer false-brief rate the cut may reach on the tuning half (the target is 0.10: keep a margin). */
 const MAX_FALSE = 0.07;
 let L2 = Number(process.argv[process.argv.indexOf('--l2') + 1]) || 0.3;
+/** The shipped model's features and the eval-only query-performance predictors (eval/qpp.ts). */
+type Feature = BriefFeature | QppFeature;
 let use = (
   process.argv.includes('--features')
     ? process.argv[process.argv.indexOf('--features') + 1]!.split(',')
     : BRIEF_FEATURES
-) as BriefFeature[];
+) as Feature[];
+if (process.argv.includes('--write')) {
+  const extra = use.filter((f) => QPP_FEATURES.includes(f as QppFeature));
+  if (extra.length)
+    throw new Error(
+      `--write: ${extra.join(', ')} are eval-only features (eval/qpp.ts) that the shipped search does not compute; fit without them`,
+    );
+}
 
 interface Row {
   q: Query;
@@ -63,14 +73,19 @@ if (dense) {
   profileOf = async (p) => denseProfile(await retriever.nearestScored(p, Number.POSITIVE_INFINITY));
 }
 // Every hit of every passage search the brief would make, with all features (a model uses some of them).
-const all: { q: Query; f: Record<BriefFeature, number>; y: number }[] = [];
+const all: { q: Query; f: Record<Feature, number>; y: number }[] = [];
 for (const q of tune)
   for (const passage of passagesOf(q.query)) {
     const hits = searchKnowledge(index, passage, { limit: 12, project: q.project });
     const profile = await profileOf(passage);
+    const qpp = qppFeatures(index, passage, hits, profile);
     hits.forEach((h, i) => {
       const id = toDataset([h.learning.id])[0]!;
-      all.push({ q, f: briefFeatures(hits, i, profile), y: q.relevant.includes(id) ? 1 : 0 });
+      all.push({
+        q,
+        f: { ...briefFeatures(hits, i, profile), ...qpp[i]! },
+        y: q.relevant.includes(id) ? 1 : 0,
+      });
     });
   }
 await closeServer?.();
@@ -140,6 +155,16 @@ function select(verbose: boolean) {
     return { present: rate(present), falseBrief: rate(falseBrief) };
   }
 
+  // The out-of-fold curve at a few false-brief levels: models compared at the same false-brief rate, not at
+  // whichever cut each one's rule picks.
+  const curve = [0.1, 0.15, 0.2].map((at) => {
+    let best = 0;
+    for (let cut = 0.05; cut <= 0.95; cut += 0.0125) {
+      const r = rates((row) => oof.get(row)!, cut);
+      if (r.falseBrief <= at + 1e-9) best = Math.max(best, r.present);
+    }
+    return `${best.toFixed(3)}@${at}`;
+  });
   let chosen = { cut: 0.5, present: 0, falseBrief: 1, rule: `false briefs <= ${MAX_FALSE}` };
   let youden = { cut: 0.5, present: 0, falseBrief: 1 };
   if (verbose)
@@ -168,16 +193,20 @@ function select(verbose: boolean) {
     );
   const weights = Object.fromEntries(BRIEF_FEATURES.map((f) => [f, 0])) as Record<BriefFeature, number>;
   use.forEach((f, j) => {
-    weights[f] = +model.w[j]!.toFixed(4);
+    if (f in weights) weights[f as BriefFeature] = +model.w[j]!.toFixed(4);
   });
   if (verbose) console.log(JSON.stringify({ weights, bias: +model.b.toFixed(4) }));
 
-  return { chosen, model, inSample, weights };
+  return { chosen, model, inSample, weights, curve };
 }
 
 if (process.argv.includes('--grid')) {
   // Feature sets, L2 and the weight of bystanders, compared out of fold (tuning half only).
-  const sets = [
+  // `--sets a,b;c,d`: these feature sets instead of the list below
+  const given = process.argv.includes('--sets')
+    ? process.argv[process.argv.indexOf('--sets') + 1]!.split(';')
+    : undefined;
+  const sets = given ?? [
     'evidence,matched,gap,own,org,unknown',
     'evidence,matched,relScore,gap,own,org,unknown',
     ...(dense
@@ -193,12 +222,12 @@ if (process.argv.includes('--grid')) {
   for (const set of sets)
     for (const neg of [0.05, 0.2])
       for (const l2 of [3]) {
-        use = set.split(',') as BriefFeature[];
+        use = set.split(',') as Feature[];
         NEG_WEIGHT = neg;
         L2 = l2;
-        const { chosen, inSample } = select(false);
+        const { chosen, inSample, curve } = select(false);
         console.log(
-          `${set.padEnd(52)} neg ${neg} L2 ${l2}: cut ${chosen.cut} out-of-fold ${chosen.present.toFixed(3)} / ${chosen.falseBrief.toFixed(3)} · in-sample ${inSample.present.toFixed(3)} / ${inSample.falseBrief.toFixed(3)}`,
+          `${set.padEnd(52)} neg ${neg} L2 ${l2}: cut ${chosen.cut} out-of-fold ${chosen.present.toFixed(3)} / ${chosen.falseBrief.toFixed(3)} · in-sample ${inSample.present.toFixed(3)} / ${inSample.falseBrief.toFixed(3)} · out-of-fold answer-present at false briefs ${curve.join(' ')}`,
         );
       }
   index.close();
