@@ -16,7 +16,7 @@ import {
   searchKnowledge,
 } from '@habitat/knowledge';
 import { index, type Query, queries, splitOf, toDataset } from './base.ts';
-import { QPP_FEATURES, type QppFeature, qppFeatures } from './qpp.ts';
+import { QPP_FEATURES, type QppFeature, qppFeatures, sentenceScorer } from './qpp.ts';
 
 /** The no-answer false-brief rate the cut may reach on the tuning half (the target is 0.10: keep a margin). */
 const MAX_FALSE = 0.07;
@@ -58,6 +58,7 @@ const tune = queries.filter(
 const dense = process.argv.includes('--embeddings');
 let profileOf: (passage: string) => Promise<DenseProfile | undefined> = async () => undefined;
 let closeServer: (() => Promise<void>) | undefined;
+let sentencesOf: (passage: string) => Promise<DenseProfile | undefined> = async () => undefined;
 if (dense) {
   const { missing, startEmbedServer } = await import('./embed-server.ts');
   const why = missing();
@@ -71,6 +72,11 @@ if (dense) {
   });
   await retriever.refresh();
   profileOf = async (p) => denseProfile(await retriever.nearestScored(p, Number.POSITIVE_INFINITY));
+  if (process.argv.includes('--sentences')) {
+    // eval-only: each learning's sentences embedded on their own (eval/qpp.ts, denseSentZ / denseSentFirst)
+    const score = await sentenceScorer(index, server.url, server.model);
+    sentencesOf = async (p) => denseProfile(await score(p));
+  }
 }
 // Every hit of every passage search the brief would make, with all features (a model uses some of them).
 const all: { q: Query; f: Record<Feature, number>; y: number }[] = [];
@@ -78,7 +84,7 @@ for (const q of tune)
   for (const passage of passagesOf(q.query)) {
     const hits = searchKnowledge(index, passage, { limit: 12, project: q.project });
     const profile = await profileOf(passage);
-    const qpp = qppFeatures(index, passage, hits, profile);
+    const qpp = qppFeatures(index, passage, hits, profile, await sentencesOf(passage));
     hits.forEach((h, i) => {
       const id = toDataset([h.learning.id])[0]!;
       all.push({

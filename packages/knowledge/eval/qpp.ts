@@ -29,6 +29,7 @@ export function qppFeatures(
   passage: string,
   hits: readonly KnowledgeHit[],
   dense?: DenseProfile,
+  sentences?: DenseProfile,
 ): Record<QppFeature, number>[] {
   const n = Math.max(100, index.size());
   const terms = keyTerms(passage);
@@ -56,6 +57,60 @@ export function qppFeatures(
       keyTerms(`${h.learning.title} ${h.learning.tags.join(' ')} ${h.learning.body}`).map((t) => stemmer(t)),
     );
     const rarest = Math.max(0, ...idf.filter((_, i) => own.has(stems[i]!)));
-    return { ...query, ...near, rarestCover: maxKnown > 0 ? rarest / maxKnown : 0 };
+    const sent = sentences?.get(h.learning.id);
+    return {
+      ...query,
+      ...near,
+      denseSentZ: sent?.z ?? 0,
+      denseSentFirst: sent?.rank === 0 ? 1 : 0,
+      rarestCover: maxKnown > 0 ? rarest / maxKnown : 0,
+    };
   });
+}
+
+const post = async (url: string, model: string, input: string[]) => {
+  const res = await fetch(`${url}/embeddings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, input }),
+  });
+  const body = (await res.json()) as { data: { embedding: number[] }[] };
+  return body.data.map((d) => d.embedding);
+};
+const cosine = (a: number[], b: number[]) => {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return d / (Math.sqrt(na * nb) || 1);
+};
+
+/** Every learning's sentences embedded once; then a passage's best sentence cosine per learning, best first. */
+export async function sentenceScorer(index: KnowledgeIndex, url: string, model: string) {
+  const units: { id: string; text: string }[] = [];
+  for (const l of index.all())
+    for (const text of [l.title, ...l.body.split(/(?<=[.!?:;])\s+/)].filter((t) => t.trim().length > 0))
+      units.push({ id: l.id, text });
+  const vectors: number[][] = [];
+  for (let i = 0; i < units.length; i += 64)
+    vectors.push(
+      ...(await post(
+        url,
+        model,
+        units.slice(i, i + 64).map((u) => u.text),
+      )),
+    );
+  return async (passage: string) => {
+    const [q] = await post(url, model, [passage]);
+    const best = new Map<string, number>();
+    units.forEach((u, i) => {
+      const c = cosine(q!, vectors[i]!);
+      if (c > (best.get(u.id) ?? -2)) best.set(u.id, c);
+    });
+    return [...best].map(([id, c]) => ({ id, cosine: c })).sort((a, b) => b.cosine - a.cosine);
+  };
 }
