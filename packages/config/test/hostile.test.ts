@@ -31,7 +31,8 @@ describe('YAML aliases are limited and located like every other error', () => {
     const root = coordinator({ 'agents/a.yaml': `${laughs(9)}run: { command: [echo] }\n` });
     const t0 = performance.now();
     const c = await loadCoordinator(root);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // quickly: a document that expanded its aliases would take minutes (10^9 nodes); 10 s is room for load
+    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(c.agents).toEqual([]);
     expect(c.diagnostics[0]).toMatchObject({ code: 'yaml-syntax', line: 2 });
     expect(c.diagnostics[0]!.message).toMatch(/billion laughs/);
@@ -70,7 +71,7 @@ describe('large files', () => {
     const file = path.join(root, 'agents/a.yaml');
     const text = (n: number) =>
       `run: { command: [echo] }\nenv:\n${Array.from({ length: n }, (_, i) => `  K${i}: v`).join('\n')}\n  K7: again\n`;
-    // Linear, not quadratic: 4x the keys costs well under 16x the time (best of 2, interleaved, so a
+    // Linear, not quadratic: 4x the keys costs well under 16x the time (best of 3, interleaved, so a
     // loaded machine slows both sides alike).
     const time = (n: number) => {
       const t0 = performance.now();
@@ -81,7 +82,8 @@ describe('large files', () => {
     };
     const small: number[] = [];
     const big: number[] = [];
-    for (let round = 0; round < 2; round++) {
+    // the first round warms up (measured: 5k keys 180-310 ms, then 80-100 ms); the ratio was 3.2-4.1 at load 4-5
+    for (let round = 0; round < 3; round++) {
       small.push(time(5_000));
       big.push(time(20_000));
     }
@@ -128,7 +130,8 @@ describe('credential sources that are not regular files', () => {
     execFileSync('mkfifo', [fifo]);
     const t0 = performance.now();
     await expect(readCredential(cred(fifo))).rejects.toThrow(/FIFO \(named pipe\), not a file/);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    // at once: opening a FIFO for reading blocks until a writer comes (here: never)
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   test('a device and a directory are refused; a symlink to a regular file is read', async () => {
