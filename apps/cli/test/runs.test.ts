@@ -187,7 +187,7 @@ test('a damaged scheduler state: `habitat run` runs and says it was not recorded
   expect(up.stderr).toContain(fix);
 });
 
-test('pause, resume or stats of an agent that does not exist names the typo and the agents there, daemon or not', () => {
+test('pause, resume, stats, history or logs of an agent that does not exist names the typo and the agents there, daemon or not', () => {
   const { habitat } = fleet();
   for (const verb of ['pause', 'resume']) {
     const typo = habitat(verb, 'fede');
@@ -203,6 +203,13 @@ test('pause, resume or stats of an agent that does not exist names the typo and 
   const stats = habitat('stats', '--agent', 'fede');
   expect(stats.status).toBe(2);
   expect(stats.stderr).toMatch(/no agent "fede" in .*agents and no runs of one \(agents: feed\)/);
+  // so do history and logs of a typo
+  const history = habitat('history', 'fede');
+  expect(history.status).toBe(2);
+  expect(history.stderr).toMatch(/no agent "fede" in .*agents and no runs of one \(agents: feed\)/);
+  const logs = habitat('logs', 'fede');
+  expect(logs.status).toBe(2);
+  expect(logs.stderr).toMatch(/no agent "fede" in .*agents and no logs of one \(agents: feed\)/);
   // a run id that is not there says where the runs are listed
   expect(habitat('logs', 'feed', '--run', 'nosuch').stderr).toContain(
     '(`habitat history feed` lists its runs)',

@@ -13,7 +13,7 @@ import {
   SOCKET_FILE,
   type StatusReport,
 } from '@habitat/scheduler';
-import { hasAgentFile } from '../coordinator.js';
+import { agentFileNames, hasAgentFile } from '../coordinator.js';
 import { nextJson, runFromRow, statusJson } from '../json.js';
 import {
   CliError,
@@ -154,7 +154,7 @@ export async function printHistory(
     const { settings } = await loadSettings(root);
     if (!hasAgentFile(settings.agentsDir, agent))
       throw new CliError(
-        `no agent "${agent}" in ${settings.agentsDir} and no runs of one`,
+        `no agent "${agent}" in ${settings.agentsDir} and no runs of one (agents: ${agentFileNames(settings.agentsDir).join(', ') || 'none'})`,
         2,
         'unknown-agent',
       );

@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatRendered, parseLineTimes, renderLog, StreamRenderer } from '@habitat/runner';
-import { hasAgentFile } from '../coordinator.js';
+import { agentFileNames, hasAgentFile } from '../coordinator.js';
 import { CliError, RENDER_TIMES, useColor, utcTimes } from '../output.js';
 
 export interface LogsOptions {
@@ -37,7 +37,11 @@ export async function printLogs(
   // A typo in the name is not an agent without runs (and --follow would wait for it forever); an agent
   // whose file is gone but whose logs remain is still readable.
   if (agentsDir !== undefined && !existsSync(dir) && !hasAgentFile(agentsDir, agent))
-    throw new CliError(`no agent "${agent}" in ${agentsDir} and no logs of one`, 2, 'unknown-agent');
+    throw new CliError(
+      `no agent "${agent}" in ${agentsDir} and no logs of one (agents: ${agentFileNames(agentsDir).join(', ') || 'none'})`,
+      2,
+      'unknown-agent',
+    );
   const logs = logsOf(dir);
   const file = opts.run ? logs.find((f) => f.endsWith(`-${opts.run}.log`)) : logs.at(-1);
   if (!file && (opts.run || !opts.follow))
