@@ -8,7 +8,9 @@ export { ConfigError, type ConfigErrorCode, HabitatError, isHabitatError } from 
 export {
   nodeSqlite,
   openNodeReadOnly,
+  openNodeWritable,
   openReadOnlyDatabase,
   type ReadOnlyDatabase,
   type ReadOnlyStatement,
+  type WritableDatabase,
 } from './sqlite-read.js';

@@ -120,9 +120,69 @@ function statement(st: NodeStatement): ReadOnlyStatement {
 export function openNodeReadOnly(file: string): ReadOnlyDatabase | undefined {
   const sqlite = nodeSqlite();
   if (!sqlite) return undefined;
-  const db = named(() => new sqlite.DatabaseSync(file, { readOnly: true }));
-  const adapter: ReadOnlyDatabase = {
-    readonly: true,
+  return adapt(
+    named(() => new sqlite.DatabaseSync(file, { readOnly: true })),
+    file,
+  ) as ReadOnlyDatabase;
+}
+
+/** The read-write adapter: also better-sqlite3's `transaction(fn)`. */
+export interface WritableDatabase extends Omit<ReadOnlyDatabase, 'readonly' | 'exec' | 'close'> {
+  readonly readonly: false;
+  exec(sql: string): WritableDatabase;
+  close(): WritableDatabase;
+  /** `fn` wrapped in BEGIN/COMMIT (ROLLBACK when it throws), a SAVEPOINT inside another transaction */
+  transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T;
+}
+
+/**
+ * Open `file` (it must exist) read-write with node:sqlite, or undefined where node:sqlite does not load quietly:
+ * for a process that writes a few rows and exits (a foreground `habitat run` recording itself), where loading
+ * better-sqlite3 was ~13 ms of CPU against ~2 ms. An object's keys that a statement does not name are ignored,
+ * as better-sqlite3 ignores them.
+ */
+export function openNodeWritable(file: string): WritableDatabase | undefined {
+  const sqlite = nodeSqlite();
+  if (!sqlite) return undefined;
+  const db = named(() => new sqlite.DatabaseSync(file));
+  const adapter = adapt(db, file, false) as WritableDatabase;
+  let depth = 0;
+  (adapter as { transaction: WritableDatabase['transaction'] }).transaction =
+    (fn) =>
+    (...args) => {
+      const name = `habitat_${depth}`;
+      named(() => db.exec(depth === 0 ? 'BEGIN' : `SAVEPOINT ${name}`));
+      depth++;
+      try {
+        const result = fn(...args);
+        named(() => db.exec(depth === 1 ? 'COMMIT' : `RELEASE ${name}`));
+        return result;
+      } catch (error) {
+        if (db.isTransaction) db.exec(depth === 1 ? 'ROLLBACK' : `ROLLBACK TO ${name}; RELEASE ${name}`);
+        throw error;
+      } finally {
+        depth--;
+      }
+    };
+  return adapter;
+}
+
+type NodeDatabase = InstanceType<NodeSqlite['DatabaseSync']>;
+
+/** The adapter over one node:sqlite database; the writable one gets its `transaction` from openNodeWritable. */
+function adapt(
+  db: NodeDatabase,
+  file: string,
+  readonly = true,
+): ReadOnlyDatabase | Omit<WritableDatabase, 'transaction'> {
+  const prepare = (sql: string) => {
+    const st = named(() => db.prepare(sql));
+    if (!readonly)
+      (st as { setAllowUnknownNamedParameters?(on: boolean): void }).setAllowUnknownNamedParameters?.(true);
+    return statement(st);
+  };
+  const adapter = {
+    readonly,
     name: file,
     get open() {
       return db.isOpen;
@@ -130,12 +190,12 @@ export function openNodeReadOnly(file: string): ReadOnlyDatabase | undefined {
     get inTransaction() {
       return (db as { isTransaction?: boolean }).isTransaction ?? false;
     },
-    prepare: (sql) => statement(named(() => db.prepare(sql))),
-    exec: (sql) => {
+    prepare,
+    exec: (sql: string) => {
       named(() => db.exec(sql));
       return adapter;
     },
-    pragma: (source, options = {}) =>
+    pragma: (source: string, options: { simple?: boolean } = {}) =>
       named(() => {
         const rows = db.prepare(`PRAGMA ${source}`).all();
         if (!options.simple) return rows;
@@ -147,7 +207,8 @@ export function openNodeReadOnly(file: string): ReadOnlyDatabase | undefined {
       return adapter;
     },
   };
-  return adapter;
+  // `readonly` is the literal the caller asked for (true: ReadOnlyDatabase, false: the writable one)
+  return adapter as ReadOnlyDatabase | Omit<WritableDatabase, 'transaction'>;
 }
 
 /**

@@ -21,7 +21,7 @@ export function openForegroundRecorder(stateDir: string): ForegroundRecorder {
   let store: Store | undefined;
   let failure: unknown;
   try {
-    store = openStore(stateDir);
+    store = openStore(stateDir, { lean: true });
   } catch (error) {
     failure = error;
   }

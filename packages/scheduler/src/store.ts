@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RunResult, RunStatus } from '@habitat/runner';
 import type Database from 'better-sqlite3';
 import { SchedulerError } from './errors.js';
-import { betterSqlite3, openReadOnly } from './sqlite.js';
+import { betterSqlite3, openLeanWriter, openReadOnly } from './sqlite.js';
 
 export const DB_FILE = 'scheduler.db';
 
@@ -134,9 +134,12 @@ const RUN_ROW_COLUMNS = [
  * SQLite's quick_check first: it reads every page (~0.1-0.3 s at 100,000 runs, growing with the history), so
  * the daemon runs it once at its start, where damage is best caught (before it plans from the state); a
  * foreground `habitat run` does not pay it on every run, and damage its own write meets is reported by
- * `stateError` all the same.
+ * `stateError` all the same. `lean` opens it with node:sqlite where that loads quietly (a short-lived writer).
  */
-export function openStore(stateDir: string, options: { readonly?: boolean; check?: boolean } = {}): Store {
+export function openStore(
+  stateDir: string,
+  options: { readonly?: boolean; check?: boolean; lean?: boolean } = {},
+): Store {
   const file = path.join(stateDir, DB_FILE);
   const readonly = options.readonly ?? false;
   if (!readonly) {
@@ -148,7 +151,11 @@ export function openStore(stateDir: string, options: { readonly?: boolean; check
   }
   let db: Database.Database | undefined;
   try {
-    db = readonly ? openReadOnly(file) : new (betterSqlite3())(file, { fileMustExist: true });
+    // `lean`: node:sqlite for a process that writes a run and exits (the foreground recorder), not the addon
+    db = readonly
+      ? openReadOnly(file)
+      : ((options.lean ? openLeanWriter(file) : undefined) ??
+        new (betterSqlite3())(file, { fileMustExist: true }));
     if (!readonly) {
       // SQLite gives the -wal and -shm files the database file's mode: owner-only for all three.
       for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);

@@ -1,11 +1,12 @@
 // A read-only store answers the same whichever SQLite opened it: node:sqlite (where it loads without a warning)
 // or better-sqlite3 (HABITAT_SQLITE=better-sqlite3, or an older Node). Real databases written by the daemon's store.
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { RunResult } from '@habitat/runner';
 import { testAgent } from '@habitat/testkit';
 import { afterEach, expect, test } from 'vitest';
-import { buildStatus, computeStats, openStore } from '../src/index.js';
+import { buildStatus, computeStats, openStore, recordForegroundRun } from '../src/index.js';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const nodeSqliteUsed = major > 24 || (major === 24 && minor >= 15);
@@ -106,3 +107,74 @@ test('a read-only store refuses writes whichever SQLite opened it', () => {
     }
   }
 });
+
+test.skipIf(!nodeSqliteUsed)(
+  'a foreground run recorded through node:sqlite (the lean writer) leaves the state better-sqlite3 leaves',
+  () => {
+    const agent = testAgent({ name: 'a' });
+    const now = Date.now();
+    const result = {
+      runId: '01RUN9999',
+      agent: 'a',
+      trigger: 'manual',
+      backend: 'docker',
+      status: 'failed',
+      startedAt: new Date(now - 2000).toISOString(),
+      endedAt: new Date(now - 500).toISOString(),
+      durationMs: 1500,
+      exitCode: 3,
+      signal: null,
+      warnings: [],
+      logPath: '/dev/null',
+      summary: { toolsUsed: {}, unknownEvents: 0, costUsd: 0.25 },
+    } as unknown as RunResult;
+    const viaNode = written();
+    const viaAddon = mkdtempSync(path.join(tmpdir(), 'habitat-sqlite-'));
+    cpSync(viaNode, viaAddon, { recursive: true }); // the same state (its times too) on both sides
+    recordForegroundRun(viaNode, agent, result, now);
+    process.env.HABITAT_SQLITE = 'better-sqlite3';
+    recordForegroundRun(viaAddon, agent, result, now);
+    delete process.env.HABITAT_SQLITE;
+    const lean = openStore(viaNode, { lean: true });
+    try {
+      expect(lean.db.constructor.name).not.toBe('Database'); // the adapter, not better-sqlite3's
+      expect(lean.run('01RUN9999')).toMatchObject({ status: 'failed', exit_code: 3, backend: 'docker' });
+      expect(lean.plan('a')?.last_run_id).toBe('01RUN9999');
+      // a transaction that throws leaves nothing; an inner one that throws is undone alone when it is caught
+      const queued = (id: string) => ({
+        id,
+        agent: 'a',
+        trigger: 'manual',
+        status: 'queued' as const,
+        queued_at: now,
+      });
+      expect(() =>
+        lean.transaction(() => {
+          lean.insertRun(queued('01RUNX'));
+          lean.transaction(() => lean.insertRun(queued('01RUNY')));
+          throw new Error('undo');
+        }),
+      ).toThrow('undo');
+      expect([lean.run('01RUNX'), lean.run('01RUNY')]).toEqual([undefined, undefined]);
+      lean.transaction(() => {
+        lean.insertRun(queued('01RUNX'));
+        expect(() =>
+          lean.transaction(() => {
+            lean.insertRun(queued('01RUNY'));
+            throw new Error('inner');
+          }),
+        ).toThrow('inner');
+      });
+      expect([lean.run('01RUNX')?.id, lean.run('01RUNY')]).toEqual(['01RUNX', undefined]);
+      lean.db.exec("DELETE FROM runs WHERE id = '01RUNX'");
+    } finally {
+      lean.close();
+    }
+    const state = (dir: string) => {
+      const all = readAll(dir);
+      return { ...all, engine: '', status: { ...all.status, stateDir: '' } };
+    };
+    expect(state(viaNode).history[0]).toMatchObject({ id: '01RUN9999', exit_code: 3, cost_usd: 0.25 });
+    expect(state(viaNode)).toEqual(state(viaAddon));
+  },
+);
