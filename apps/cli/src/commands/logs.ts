@@ -61,9 +61,15 @@ export async function printLogs(
     if (!opts.follow || opts.run) return;
     // Between runs: wait for the next one; with --all, keep going run after run.
     for (;;) {
-      const seen = new Set(logsOf(dir));
+      // The next run is the first log named after the one just printed (names sort by start time): a run that
+      // began while the previous one was still printing is followed, not skipped as if it had been seen.
+      const after = current ? path.basename(current) : undefined;
+      const seen = new Set(after ? [] : logsOf(dir));
       process.stderr.write(`habitat: waiting for the next run of ${agent} (Ctrl-C to stop)\n`);
-      const next = await waitFor(() => logsOf(dir).find((f) => !seen.has(f)), stop.signal);
+      const next = await waitFor(
+        () => logsOf(dir).find((f) => (after ? f > after : !seen.has(f))),
+        stop.signal,
+      );
       if (!next) return;
       current = path.join(dir, next);
       await printLog(current, opts, stop.signal);
