@@ -162,7 +162,10 @@ export class Ranker {
         (a, b) => b.id - a.id,
       );
     const rare = [...probes.values()].every((p) => p.count < this.exactBelow);
-    if (this.path === 'auto' && rare && this.phraseWalkCostly(probes))
+    // a prefix cut to its most frequent `maxExpansion` terms would lose the matches of the others: FTS5's own
+    // prefix query finds them all
+    const whole = [...expansions.values()].every((terms) => terms.length < this.maxExpansion);
+    if (this.path === 'auto' && rare && whole && this.phraseWalkCostly(probes))
       // every match is known (all below exactBelow): the same window FTS5 would rank, scored here with exact counts
       return this.ownRank(pruned, ftsMatch(pruned, expand), probes, req, Math.max(req.ftsWindow, req.limit));
     if (this.path === 'auto' && (rare || this.rowsToCount(probes) <= this.ftsBudget))

@@ -2,7 +2,7 @@
  * Search ranking without FTS5's whole-doclist IDF pass (src/query-rank.ts), checked against FTS5's own bm25 on the
  * real transcripts in `<repo>/../shared/real-sessions` and on a generated corpus where every word is common.
  */
-import { appendFileSync, globSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, globSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -362,6 +362,51 @@ describe('where every word is common (generated corpus)', () => {
       narrow.close();
     }
   });
+});
+
+test('a rare phrase next to a prefix of more than 64 terms keeps every match FTS5 finds (the prefix is not cut)', () => {
+  // 300 events name the phrase's words and 160 terms starting with `zq`; two hold the phrase, one of them with a
+  // `zq` term that is among the 64 most frequent, one with a term found once (cut from a 64-term expansion)
+  const corpus = join(dir, 'prefix-corpus');
+  mkdirSync(join(corpus, 'projects', 'p'), { recursive: true });
+  const texts = [
+    'please retry the migration now, see zqneedle',
+    'then retry the migration, see zqaa1x',
+    ...Array.from(
+      { length: 300 },
+      (_, i) =>
+        `the retry of the migration step ${i} is logged as zq${String(i % 80).padStart(3, 'a')}x and zq${String((i * 7) % 80).padStart(3, 'b')}y`,
+    ),
+  ];
+  const lines = texts.map((content, i) =>
+    JSON.stringify({
+      type: 'user',
+      sessionId: 'prefix',
+      uuid: `prefix-${i}`,
+      timestamp: new Date(Date.UTC(2026, 10, 30, 12, 0, i)).toISOString(),
+      cwd: '/w/prefix',
+      message: { role: 'user', content },
+    }),
+  );
+  writeFileSync(join(corpus, 'projects', 'p', 'prefix.jsonl'), `${lines.join('\n')}\n`);
+  const db = join(dir, 'prefix.db');
+  indexSessions({ dbPath: db, sources: { claude: [corpus], defaults: false } });
+  const fts = open(db, { path: 'fts' });
+  // scaled as above: the phrase's three words (~300 rows each) make its walk costly past 200 rows
+  const auto = open(db, { window: 100, ftsBudget: 200 });
+  try {
+    for (const q of ['"retry the migration" zq*', '"retry the migration" zqn*', '"retry the migration"']) {
+      const want = fts.search(q).hits;
+      const got = auto.search(q).hits;
+      expect(want.length, q).toBeGreaterThan(0);
+      expect(ids(got), q).toEqual(ids(want));
+      for (const [i, h] of got.entries()) expect(h.score, q).toBeCloseTo(want[i]!.score, 9);
+    }
+    expect(fts.search('"retry the migration" zq*').hits).toHaveLength(2);
+  } finally {
+    fts.close();
+    auto.close();
+  }
 });
 
 /** The snippet as cut before the lazy scan (every word of the field first): the reference for the test above. */
