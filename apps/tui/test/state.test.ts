@@ -367,6 +367,17 @@ describe('a broken stream resynced from the log file', () => {
     expect(applyRunEvents(next, [out(63, 63)]).logs.R!.lines.slice(-2)).toEqual(['L63', 'L63']);
   });
 
+  test('a run that repeats a line: the streamed lines the file already had are shown once', () => {
+    // the run prints `waiting` over and over; the 3 lines streamed since the break were written before the read
+    const waiting = (n: number) => Array.from({ length: n }, () => 'waiting');
+    const s = applyRunEvents(broken(), [{ ...out(1, 1), text: `${waiting(3).join('\n')}\n` }]);
+    const file = `${lines(1, 5).join('\n')}\n${waiting(10).join('\n')}\n`;
+    const { runs, missed } = resyncLog(s, { runId: 'R', text: file, firstLine: 0 });
+    expect(runs.logs.R!.lines).toEqual([...lines(1, 5), ...waiting(10)]);
+    expect(missed).toBe(7);
+    expect(joinAtOverlap(['x', 'A', 'B', 'A'], ['A', 'B', 'A', 'C'])).toEqual(['x', 'A', 'B', 'A', 'C']);
+  });
+
   test("a tail of a big file keeps the run's line numbers; a run that ended meanwhile is no longer live", () => {
     const { runs } = resyncLog(broken(), {
       runId: 'R',

@@ -439,6 +439,14 @@ function withoutOverlap(before: LogBuffer, after: LogBuffer): LogBuffer {
 export function joinAtOverlap(fileLines: string[], streamed: string[]): string[] {
   if (streamed.length === 0) return fileLines;
   const same = sameLine;
+  // The file ends inside the streamed lines (it was read after they were written): the longest such overlap. The
+  // shortest would show a run's repeated line (`waiting`, `.`) as many more times as the stream held it.
+  const n = fileLines.length;
+  for (let k = Math.max(0, n - Math.min(streamed.length, OVERLAP_PROBE)); k < n; k++) {
+    let j = 0;
+    while (k + j < n && same(fileLines[k + j], streamed[j])) j++;
+    if (k + j === n) return fileLines.slice(0, k).concat(streamed);
+  }
   const probe = Math.min(streamed.length, 20);
   for (
     let k = fileLines.length - 1;
