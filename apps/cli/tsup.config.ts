@@ -291,6 +291,8 @@ export default defineConfig([
     splitting: false,
     clean: false,
     metafile: false,
+    // run-fast.ts hands over what needs dockerode only in this build (the split build's copy has it)
+    define: { ...common.define, __HABITAT_RUN_ONE_FILE__: 'true' },
     esbuildPlugins: [runStubs, workspaceSources],
   },
   {
@@ -304,6 +306,8 @@ export default defineConfig([
       // what dist/fast/run.js imports from here (`../layers.js`): fixed names, not chunk hashes
       layers: 'src/commands/layers.ts',
       'run-learnings': 'src/commands/run-learnings.ts',
+      // the run fast path with dockerode, for the runs dist/fast/run.js hands over (index.ts)
+      'run-split': 'src/commands/run-fast.ts',
     },
     // dist/fast is the other build's
     clean: ['!fast/**'],

@@ -57,10 +57,16 @@ async function fastPath(argv: string[]): Promise<boolean> {
     return (await import('./commands/knowledge-fast.js')).knowledgeFast(argv);
   if (first.some((a) => a === 'status' || a === 'next' || a === 'history'))
     return (await import('./commands/daemon-fast.js')).daemonFast(argv);
-  // an engine that dockerode reaches (left out of the one-file run) goes to the full CLI without loading that file
-  const dockerode =
-    process.env.HABITAT_DOCKER_CLIENT === 'dockerode' || /^(?!unix:)./.test(process.env.DOCKER_HOST ?? '');
-  if (first.includes('run') && !dockerode) return (await import('./commands/run-fast.js')).runFast(argv);
+  if (first.includes('run')) {
+    // dist/fast/run.js leaves dockerode out: an engine it reaches (a tcp:// or ssh:// DOCKER_HOST,
+    // HABITAT_DOCKER_CLIENT=dockerode), a Swarm agent, or a config to load in full, take the same fast path from
+    // the split build (dist/run-split.js, the same module), before the full CLI
+    const dockerode =
+      process.env.HABITAT_DOCKER_CLIENT === 'dockerode' || /^(?!unix:)./.test(process.env.DOCKER_HOST ?? '');
+    if (!dockerode && (await (await import('./commands/run-fast.js')).runFast(argv))) return true;
+    const split: string = './run-split.js'; // not a source file: the build's entry of that name
+    return ((await import(split)) as typeof import('./commands/run-fast.js')).runFast(argv);
+  }
   return false;
 }
 

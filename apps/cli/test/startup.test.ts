@@ -201,6 +201,15 @@ test('`habitat run` starts without commander, and prints what the full command p
     const fast = run(args, extra);
     expect(fast.stderr, args.join(' ')).toMatch(/error/);
     expect(fast, args.join(' ')).toEqual(run(args, { ...extra, HABITAT_RUN_FAST: '0' }));
+    // through the split build's copy of the fast path (dist/run-split.js): still no commander
+    const record = path.join(root, 'loads-dockerode.txt');
+    spawnSync(process.execPath, ['--import', HOOK, CLI, ...args], {
+      cwd: root,
+      env: { ...env, ...extra, HABITAT_TEST_LOADS: record },
+    });
+    const files = readFileSync(record, 'utf8').split('\n');
+    expect(files.some((f) => f.endsWith('/dist/run-split.js'))).toBe(true);
+    expect(files.filter((f) => /main-[A-Z0-9]+\.js$/.test(f))).toEqual([]);
   }
   // and the one-file run itself hands them over before it starts anything (dockerode is a stub in it)
   const fastFile = path.join(path.dirname(CLI), 'fast', 'run.js');

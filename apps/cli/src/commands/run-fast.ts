@@ -9,6 +9,9 @@
  */
 import { configureOutput, exitCodeFor, printError } from '../output.js';
 
+/** Defined (true) in the one-file build only, dist/fast/run.js, which has no dockerode. */
+declare const __HABITAT_RUN_ONE_FILE__: boolean | undefined;
+
 /** Run the agent if the command line is one this path knows; false to let the full CLI run it. */
 export async function runFast(argv: string[]): Promise<boolean> {
   if (process.env.HABITAT_RUN_FAST === '0') return false;
@@ -55,8 +58,10 @@ export async function runFast(argv: string[]): Promise<boolean> {
       if (outsideFastPath(error)) return false;
       throw error;
     }
-    // dockerode is left out of dist/fast/run.js (tsup.config.ts): such runs go to the full CLI before they start
-    if (usesDockerode(found.agent.isolation.backend)) return false;
+    // dockerode is left out of dist/fast/run.js (tsup.config.ts): such runs go to the split build's copy of this
+    // module (index.ts) before they start
+    if (typeof __HABITAT_RUN_ONE_FILE__ !== 'undefined' && usesDockerode(found.agent.isolation.backend))
+      return false;
     await runCommand(root, words[0]!, opts, found);
   } catch (error) {
     printError(error);
