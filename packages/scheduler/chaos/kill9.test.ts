@@ -141,7 +141,9 @@ echo "err-end $HABITAT_RUN_ID" >&2
       if (/adopted after a coordinator restart/.test(r?.result ?? '')) adopted++;
       if (whileDown) endedWhileDown++;
       const text = r?.log_path && existsSync(r.log_path) ? readFileSync(r.log_path, 'utf8') : '';
-      const complete = text.includes(`out-end ${t.runId}`) && text.includes(`[stderr] err-end ${t.runId}`);
+      const out = text.includes(`out-end ${t.runId}`);
+      const err = text.includes(`[stderr] err-end ${t.runId}`);
+      const complete = out && err;
       // When the kills came against the run's end (its `end` line is written just before its last two lines):
       // a kill a few ms after it points at output a daemon had read and not yet written.
       const near = loop.killedAt.map((k) => k - t.at).filter((d) => Math.abs(d) < 2000);
@@ -149,8 +151,10 @@ echo "err-end $HABITAT_RUN_ID" >&2
         missing.push(
           `${t.runId}: ${r?.result ?? 'not recorded'}; kills at ${near.map((d) => `${d > 0 ? '+' : ''}${d} ms`).join(', ') || 'none'} from its end\n${text.slice(-300)}`,
         );
-      // the wrapper said it drained output, and the log lacks it: that output was lost on the way
-      if (!complete && /kept by its wrapper/.test(r?.result ?? '')) keptButMissing++;
+      // the wrapper drained a stream (the record names which), and the log lacks that stream's last line: that
+      // output was lost on the way. (A stream it did not drain was read by the daemon that was killed: below.)
+      const kept = /kept by its wrapper \(([a-z ]+)\)/.exec(r?.result ?? '')?.[1] ?? '';
+      if ((kept.includes('stdout') && !out) || (kept.includes('stderr') && !err)) keptButMissing++;
       if (!complete && whileDown) endedWhileDownMissingOutput++;
       else if (!complete) logsMissingOutput++;
       // the wrapper's drain is handed on once and then removed: a line twice would be a kill in that instant
@@ -179,9 +183,12 @@ echo "err-end $HABITAT_RUN_ID" >&2
     if (missing.length) process.stdout.write(`runs missing output:\n${missing.join('\n---\n')}\n`);
     expect(logsMissingOutput).toBe(0);
     // A run that ended while no daemon was up, or as one was killed, has what its wrapper drained. What a
-    // daemon had read from the pipe and not yet written when it was killed is gone: a window of microseconds
-    // (measured: 1 run in ~100 that ended while down, against 8 in ~100 before the wrapper always drained;
-    // reported, not asserted). Output the wrapper drained never goes missing.
+    // daemon had read from the pipe and not yet written when it was killed is gone: the CPU time between its
+    // read(2) and write(2), microseconds unless it is preempted there under load (measured: 1 run in ~190 that
+    // ended while down; 0 in 382 in session 5; a build that busy-waits 40 ms there loses 3 in 25, each the
+    // stdout line with a kill +12/+20 ms after the run's end, its stderr drained). Reported, not asserted: the
+    // stdout line can go that way while the wrapper drains stderr, so only the streams the record says were
+    // kept are asserted. Output the wrapper drained never goes missing.
     expect(keptButMissing).toBe(0);
     expect(adopted).toBeGreaterThan(0);
     expect(leakedSecretFiles).toBe(0);

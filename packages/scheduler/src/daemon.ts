@@ -859,13 +859,13 @@ export class Daemon extends EventEmitter {
       // A local wrapper that outlived its coordinator kept what the agent printed after the kill.
       const kept =
         agent && !backend.inContainer && ended.exitCode !== undefined
-          ? await appendLeftoverOutput(this.stateDir, agent, row.id, logPath).catch(() => false)
-          : false;
+          ? await appendLeftoverOutput(this.stateDir, agent, row.id, logPath).catch(() => [])
+          : [];
       const reason =
         ended.exitCode !== undefined
           ? backend.inContainer
             ? 'it ended as its coordinator was killed; its exit status was kept in its run dir'
-            : `it ended while the coordinator was down; ${kept ? 'its output after the kill was kept by its wrapper' : 'its output went with that coordinator'}`
+            : `it ended while the coordinator was down; ${kept.length > 0 ? `its output after the kill was kept by its wrapper (${kept.join(' and ')})` : 'its output went with that coordinator'}`
           : await this.abandon(row);
       // A run that ended while no daemon was up ended when its exit status was written, not now.
       const endedAt =

@@ -88,17 +88,17 @@ export async function leftoverLearnings(
 
 /**
  * The output of a local run that ended while no coordinator was up, which its wrapper drained into the run dir
- * (what went to the killed coordinator before is in the log already): added to the log, scrubbed. Returns
- * whether there was any.
+ * (what went to the killed coordinator before is in the log already): added to the log, scrubbed. Returns the
+ * streams it had (none: nothing was drained), so the record can say which output after the kill was kept.
  */
 export async function appendLeftoverOutput(
   stateDir: string,
   agent: AgentConfig,
   runId: string,
   logPath: string | null,
-): Promise<boolean> {
+): Promise<('stdout' | 'stderr')[]> {
   const rest = leftoverOutput(runDirOf(stateDir, runId));
-  if (rest.length === 0 || !logPath) return false;
+  if (rest.length === 0 || !logPath) return [];
   const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
     c.values.map((value) => ({ name: c.name, value })),
   );
@@ -110,7 +110,7 @@ export async function appendLeftoverOutput(
   } finally {
     closeSync(fd);
   }
-  return true;
+  return rest.map((r) => r.stream);
 }
 
 /**

@@ -130,7 +130,9 @@ test('killed between the spawn and recording the start (no log path in the row):
   expect(readFileSync(log, 'utf8')).toBe(
     'before the kill\nprinted after the kill\n[stderr] err after the kill\n',
   );
-  expect(JSON.parse(result).warnings[0]).toMatch(/its output after the kill was kept by its wrapper/);
+  expect(JSON.parse(result).warnings[0]).toMatch(
+    /its output after the kill was kept by its wrapper \(stdout and stderr\)/,
+  );
 });
 
 /**
