@@ -23,6 +23,38 @@ const screen = () => tmux('capture-pane', '-p', '-t', 'b');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/**
+ * MB the TUI's JS heap holds after a full GC, through its inspector (on loopback, a port of the system's
+ * choosing, named in its stderr) and Node's own WebSocket.
+ */
+async function liveHeapMb(): Promise<number> {
+  const url = /ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(readFileSync(path.join(root, 'stderr'), 'utf8'))?.[0];
+  if (!url)
+    throw new Error(`the TUI's inspector did not start: ${readFileSync(path.join(root, 'stderr'), 'utf8')}`);
+  const ws = new WebSocket(url);
+  await new Promise((r, j) => {
+    ws.onopen = r;
+    ws.onerror = j;
+  });
+  let id = 0;
+  const call = (method: string) =>
+    new Promise<Record<string, number>>((resolve) => {
+      const me = ++id;
+      ws.addEventListener('message', function on(m) {
+        const reply = JSON.parse(String(m.data)) as { id?: number; result: Record<string, number> };
+        if (reply.id !== me) return;
+        ws.removeEventListener('message', on);
+        resolve(reply.result);
+      });
+      ws.send(JSON.stringify({ id: me, method }));
+    });
+  try {
+    await call('HeapProfiler.collectGarbage');
+    return (await call('Runtime.getHeapUsage')).usedSize! / 1024 / 1024;
+  } finally {
+    ws.close();
+  }
+}
 
 async function until(ok: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -98,7 +130,8 @@ test('three bursts of 100,000 lines: memory stays bounded (flat after the first)
     '100',
     '-y',
     '30',
-    `exec '${process.execPath}' '${TUI}' --dir '${root}'`,
+    // (the inspector's own messages go to stderr: kept off the screen)
+    `exec '${process.execPath}' --inspect=127.0.0.1:0 '${TUI}' --dir '${root}' 2>'${root}/stderr'`,
   );
   const pid = Number(tmux('list-panes', '-t', 'b', '-F', '#{pane_pid}').trim());
   await until(
@@ -115,13 +148,14 @@ test('three bursts of 100,000 lines: memory stays bounded (flat after the first)
   await until(() => /^L0 x/m.test(screen()), 'the first line');
   await sleep(500);
   const before = rssMb(pid);
+  const heapBefore = await liveHeapMb();
 
   // Three bursts, in messages of 100 lines, as fast as the TUI reads them (the socket's backpressure). The
-  // first sizes the heap for such a stream; after each later one, a bounded TUI holds about what it held
-  // before it, while an unbounded one holds ~60 MB more per burst. RSS is not the heap: V8 may still be
-  // growing its spaces after the second burst (CI once saw +22 MB there), so the flat figure is the smaller
-  // of the two later steps, and the whole growth after the first burst is bounded too.
+  // first fills the log; after each later one, a bounded TUI holds what it held before it, while an unbounded
+  // one holds ~50 MB more per burst. Judged on the live heap (after a full GC, through the inspector): RSS is
+  // not the heap, V8 may still be growing its spaces (CI once saw +22 MB on the second burst).
   const after: number[] = [];
+  const heap: number[] = [];
   for (const burst of [0, 1, 2]) {
     const started = Date.now();
     for (let m = 0; m < LINES / 100; m++) {
@@ -147,16 +181,21 @@ test('three bursts of 100,000 lines: memory stays bounded (flat after the first)
     const shown = Date.now();
     await sleep(1500);
     after.push(rssMb(pid));
+    heap.push(await liveHeapMb());
     const s = screen();
     // following: the newest lines in order at the bottom of the log
     expect(s).toMatch(new RegExp(`^L${newest - 1} x+…?\\s[\\s\\S]*^L${newest} x`, 'm'));
     expect(s).toContain('following');
     process.stdout.write(
-      `burst ${burst + 1}: RSS ${Math.round(burst ? after[burst - 1]! : before)} -> ${Math.round(after[burst]!)} MB; 50 MB sent in ${sent - started} ms, the newest line on the screen ${shown - sent} ms later\n`,
+      `burst ${burst + 1}: RSS ${Math.round(burst ? after[burst - 1]! : before)} -> ${Math.round(after[burst]!)} MB, live heap ${(burst ? heap[burst - 1]! : heapBefore).toFixed(1)} -> ${heap[burst]!.toFixed(1)} MB; 50 MB sent in ${sent - started} ms, the newest line on the screen ${shown - sent} ms later\n`,
     );
     expect(shown - sent).toBeLessThan(5000);
   }
-  expect(Math.min(after[1]! - after[0]!, after[2]! - after[1]!)).toBeLessThan(20);
-  expect(after[2]! - after[0]!).toBeLessThan(50);
-  expect(after[0]! - before).toBeLessThan(80);
+  // What the TUI holds is its live heap after a full GC: the log it keeps (measured 23 -> 36 -> 35 -> 35 MB;
+  // an unbounded buffer, LOG_CAPACITY 1,000,000: 23 -> 76 -> 128 -> 181, +53 MB a burst). RSS also holds what
+  // V8 has not given back yet, which moved by 20-40 MB from run to run (a bound of 20 MB on it failed at 21:11):
+  // it only gets a gross bound (measured +42..+73 MB over the three bursts, unbounded +250).
+  expect(Math.max(heap[1]! - heap[0]!, heap[2]! - heap[1]!)).toBeLessThan(15);
+  expect(heap[0]! - heapBefore).toBeLessThan(35);
+  expect(after[2]! - before).toBeLessThan(150);
 }, 60_000);
