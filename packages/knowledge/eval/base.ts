@@ -38,6 +38,7 @@ export const learnings = [
   ...read<EvalLearning[]>('./fresh3-learnings.json'),
   ...read<EvalLearning[]>('./fresh4-learnings.json'),
   ...read<EvalLearning[]>('./fresh5-learnings.json'),
+  ...read<EvalLearning[]>('./tune3-learnings.json'),
 ];
 const fresh = read<Query[]>('./fresh-queries.json');
 const freshIds = new Set(fresh.map((q) => q.id));
@@ -69,6 +70,11 @@ export const unseenLearningIds = new Set(
 // for reporting a target.
 const tune2 = read<Query[]>('./tune2-queries.json');
 const tune2Ids = new Set(tune2.map((q) => q.id));
+// A third tuning set (tune3-*.json, session 6: 20 learnings incl. 6 dated pairs and 8 surface-word distractors;
+// 168 queries: 51 no-answer, 17 contradiction, 14 cross), written before any fit of session 6 and without looking
+// at a held-out split's queries: fitting data only (`fit-brief.ts --tune3`), never a reported target.
+const tune3 = read<Query[]>('./tune3-queries.json');
+const tune3Ids = new Set(tune3.map((q) => q.id));
 export const queries = [
   ...read<Query[]>('./queries.json'),
   ...fresh,
@@ -77,6 +83,7 @@ export const queries = [
   ...fresh4,
   ...fresh5,
   ...tune2,
+  ...tune3,
 ];
 
 /**
@@ -85,8 +92,9 @@ export const queries = [
  */
 export function splitOf(
   id: string,
-): 'tune' | 'tune2' | 'heldout' | 'fresh' | 'fresh2' | 'fresh3' | 'fresh4' | 'fresh5' {
+): 'tune' | 'tune2' | 'tune3' | 'heldout' | 'fresh' | 'fresh2' | 'fresh3' | 'fresh4' | 'fresh5' {
   if (tune2Ids.has(id)) return 'tune2';
+  if (tune3Ids.has(id)) return 'tune3';
   if (freshIds.has(id)) return 'fresh';
   if (fresh3Ids.has(id)) return 'fresh3';
   if (fresh4Ids.has(id)) return 'fresh4';

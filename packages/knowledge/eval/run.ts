@@ -201,6 +201,7 @@ console.log(
 for (const split of [
   'tune',
   'tune2',
+  'tune3',
   'heldout',
   'fresh',
   'fresh2',
@@ -208,13 +209,17 @@ for (const split of [
   'fresh4',
   'fresh5',
   'all',
+  'unseen',
 ] as const) {
   if (splitArg && splitArg !== split && process.argv.includes('--split')) continue;
-  // "all": the sets written to measure (tune2 is fitting data only)
+  // "all": the sets written to measure (tune2 and tune3 are fitting data only); "unseen": those without the
+  // first set's tuning half, the aggregate a refit is judged on
   const set =
     split === 'all'
-      ? queries.filter((q) => splitOf(q.id) !== 'tune2')
-      : queries.filter((q) => splitOf(q.id) === split);
+      ? queries.filter((q) => !['tune2', 'tune3'].includes(splitOf(q.id)))
+      : split === 'unseen'
+        ? queries.filter((q) => !splitOf(q.id).startsWith('tune'))
+        : queries.filter((q) => splitOf(q.id) === split);
   const b = brief(set);
   console.log(`\n## ${split} (${set.length} queries)`);
   console.log('| retriever | nDCG@10 | recall@5 | MRR |');
@@ -329,7 +334,15 @@ if (process.argv.includes('--variants')) {
 
 if (process.argv.includes('--failures')) {
   const set = queries.filter(
-    (q) => splitOf(q.id) === (splitArg === 'heldout' ? 'heldout' : splitArg === 'tune2' ? 'tune2' : 'tune'),
+    (q) =>
+      splitOf(q.id) ===
+      (splitArg === 'heldout'
+        ? 'heldout'
+        : splitArg === 'tune2'
+          ? 'tune2'
+          : splitArg === 'tune3'
+            ? 'tune3'
+            : 'tune'),
   );
   for (const q of set) {
     const c = buildContext(index, { task: q.query, project: q.project });
