@@ -167,7 +167,11 @@ function select(verbose: boolean) {
 
   // The out-of-fold curve at a few false-brief levels: models compared at the same false-brief rate, not at
   // whichever cut each one's rule picks.
-  const curve = [0.1, 0.15, 0.2].map((at) => {
+  // `--curve 0.1,0.3`: other levels (e.g. the shipped model's own false-brief rate on the tuning data)
+  const levels = process.argv.includes('--curve')
+    ? process.argv[process.argv.indexOf('--curve') + 1]!.split(',').map(Number)
+    : [0.1, 0.15, 0.2];
+  const curve = levels.map((at) => {
     let best = 0;
     for (let cut = 0.05; cut <= 0.95; cut += 0.0125) {
       const r = rates((row) => oof.get(row)!, cut);
