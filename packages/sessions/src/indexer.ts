@@ -347,6 +347,10 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     prepared.row.run_id = runId;
     const record = readRunRecord(file.path);
     if (record?.startedAt) fallbackTs = Date.parse(record.startedAt);
+    // a run log holds no prompt of its own to title it, and no cwd: name the run and the coordinator it ran in
+    const agent = record?.agent ?? file.agent;
+    if (!prepared.row.title && agent) prepared.row.title = `${agent} (${record?.trigger ?? 'habitat'} run)`;
+    if (!prepared.row.project) prepared.row.project = coordinatorOf(file.path);
   } else if (file.kind === 'claude-subagent') {
     // `<project>/<session>/subagents/[workflows/<run>/]agent-<id>.jsonl`
     const parts = file.path.split(sep);
@@ -618,6 +622,8 @@ function syncFts(db: DB): void {
 interface RunRecordFile {
   runId?: string;
   agent?: string;
+  /** schedule | manual | wake | retry | missed | ... */
+  trigger?: string;
   status?: string;
   startedAt?: string;
   endedAt?: string;
@@ -691,6 +697,12 @@ function firstString(obj: Record<string, unknown>, keys: string[]): string | und
 }
 
 /** `-home-me-src-app` -> `/home/me/src/app` (lossy for paths with dashes: the cwd in records wins). */
+/** `<coordinator>/.habitat/logs/<agent>/<run>.log` → the coordinator's directory (a custom state dir: that dir). */
+function coordinatorOf(logPath: string): string {
+  const state = dirname(dirname(dirname(logPath)));
+  return basename(state) === '.habitat' ? dirname(state) : state;
+}
+
 function projectFromDir(dir: string): string {
   const name = basename(dir);
   return name.startsWith('-') ? name.replace(/-/g, '/') : name;

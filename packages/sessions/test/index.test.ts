@@ -654,6 +654,7 @@ test('the real claude fixtures of @habitat/testkit index with every tool call, f
     JSON.stringify({
       runId: '01FIXTURE',
       agent: 'fixture',
+      trigger: 'manual',
       status: 'succeeded',
       startedAt: '2026-01-05T10:00:00.000Z',
       summary: {},
@@ -677,8 +678,34 @@ test('the real claude fixtures of @habitat/testkit index with every tool call, f
     source: 'habitat',
     agent: 'fixture',
     runId: '01FIXTURE',
+    // a run log holds no prompt of its own: `sessions list` names the run; the stream's cwd is its project
+    title: 'fixture (manual run)',
+    project: '/tmp/habitat-test-u21pnZ',
   });
   expect(ix.getSession('fixture-session')?.tokens.output).toBeGreaterThan(0);
+  ix.close();
+});
+
+test("a shell agent's run is titled by its agent and trigger, its project the coordinator it ran in", () => {
+  const coordinator = join(dir, 'fleet');
+  const state = join(coordinator, '.habitat');
+  const logs = join(state, 'logs', 'backup');
+  mkdirSync(logs, { recursive: true });
+  writeFileSync(join(logs, '20260105-100000-01SHELL.log'), 'copied 3 files\n');
+  const record = {
+    runId: '01SHELL',
+    agent: 'backup',
+    trigger: 'schedule',
+    startedAt: '2026-01-05T10:00:00.000Z',
+  };
+  writeFileSync(join(logs, '20260105-100000-01SHELL.json'), JSON.stringify(record));
+  const dbPath = join(dir, 'sessions.db');
+  const sources = { claude: [join(dir, 'claude')], defaults: false };
+  expect(indexSessions({ dbPath, sources, stateDir: state })).toMatchObject({ added: 1, errors: [] });
+  const ix = openSessionIndex(dbPath);
+  expect(ix.listSessions({}).map((s) => [s.id, s.title, s.project])).toEqual([
+    ['run:01SHELL', 'backup (schedule run)', coordinator],
+  ]);
   ix.close();
 });
 
