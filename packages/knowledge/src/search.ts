@@ -153,12 +153,12 @@ interface Row {
 
 /** The part of the body around the first matched term, matched words marked «like this». */
 function snippetOf(body: string, queryStems: Set<string>[], width = 160): string {
-  const words = body.split(/(\s+)/);
   const isHit = (w: string) => {
-    const t = w.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+    const t = w.toLowerCase();
     return t.length > 1 && queryStems.some((g) => g.has(stem(t)));
   };
-  const marked = words.map((w) => (isHit(w) ? `«${w}»` : w)).join('');
+  // the word's letters and digits only: `«region»,` and `«S3»-hosted`, as `keyTerms` splits them (not `«region,»`)
+  const marked = body.replace(/[\p{L}\p{N}_]+/gu, (w) => (isHit(w) ? `«${w}»` : w));
   const first = marked.indexOf('«');
   if (marked.length <= width) return marked;
   const start = Math.max(0, first - 40);

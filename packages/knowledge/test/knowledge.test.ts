@@ -617,6 +617,16 @@ describe('capture', () => {
 });
 
 describe('retrieval', () => {
+  test('the snippet marks the matched word only, not the punctuation around it (QA session 5)', async () => {
+    const { dir, index } = await kb();
+    await add(index, dir, 'Presigned S3 uploads: set the region, then sign (region-bound URLs expire).');
+    const [hit] = searchKnowledge(index, 'region presigned');
+    expect(hit!.snippet).toBe(
+      '«Presigned» S3 uploads: set the «region», then sign («region»-bound URLs expire).',
+    );
+    index.close();
+  });
+
   test('what people type: several words match separately, FTS syntax never crashes, scope boosts', async () => {
     const { dir, index } = await kb();
     const a = await add(
