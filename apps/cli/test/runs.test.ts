@@ -215,3 +215,25 @@ test('pause, resume, stats, history or logs of an agent that does not exist name
     '(`habitat history feed` lists its runs)',
   );
 });
+
+test("status and stats show the same cost for an agent that reports none (status said '-', stats '$0.00')", () => {
+  const root = testdir({ 'agents/tidy.yaml': 'run: { command: [echo, tidied] }\nschedule: { every: 1h }\n' });
+  const habitat = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+  expect(habitat('run', 'tidy').status).toBe(0);
+  // the last column of the agent's row in each table
+  const costOf = (out: string) =>
+    out
+      .split('\n')
+      .find((l) => l.startsWith('tidy '))
+      ?.trim()
+      .split(/\s+/)
+      .at(-1);
+  const stats = costOf(habitat('stats').stdout);
+  expect(stats).toMatch(/^\$\d+\.\d\d$/);
+  expect(costOf(habitat('status').stdout)).toBe(stats);
+});

@@ -111,7 +111,8 @@ export async function printStatus(root: string, opts: { json?: boolean }): Promi
       a.nextAt ? `${time(a.nextAt)} (${a.nextReason})` : '-',
       a.lastRun ? `${a.lastRun.status}${a.lastRun.exitCode !== null ? ` (${a.lastRun.exitCode})` : ''}` : '-',
       dur(a.lastRun?.durationMs),
-      a.costToday ? `$${a.costToday.toFixed(2)}` : '-',
+      // as `stats` prints it: an agent that reports no cost (a shell command) has cost nothing
+      `$${a.costToday.toFixed(2)}`,
     ]),
   );
   if (status.diagnostics.length > 0)
