@@ -70,7 +70,10 @@ describe('habitat knowledge', () => {
       evidence: number;
     }[];
     expect(hits.length).toBeGreaterThan(1);
-    const shown = [...(await habitat(...query)).stdout.matchAll(/\(relevance (\d+)%, evidence ([\d.]+)\)/g)];
+    // the match is labelled as the query's, not a second score of the learning beside `list`'s confidence
+    const text = (await habitat(...query)).stdout;
+    expect(text).not.toMatch(/evidence|confidence/);
+    const shown = [...text.matchAll(/\(relevance (\d+)%, query match ([\d.]+)\)/g)];
     expect(shown.map((m) => Number(m[1]))).toEqual(
       hits.map((h) => Math.round((h.score / hits[0]!.score) * 100)),
     );

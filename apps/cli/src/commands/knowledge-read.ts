@@ -105,7 +105,9 @@ export async function runSearch(
   const when = (t: string) => formatTimestamp(t, { utc: flags.utc === true, seconds: false });
   let out = hits.length === 0 ? 'no learnings match\n' : '';
   // Raw scores are BM25 products (2.6e-6 on a small base) or RRF sums: only their order means something,
-  // so each is shown against the best hit's; evidence is absolute (0..1, comparable across queries).
+  // so each is shown against the best hit's; the match (`evidence` in JSON) is absolute (0..1, comparable across
+  // queries). It is not named evidence here: beside `knowledge list`'s confidence it read as a second, contradicting
+  // score of the learning, where it is how much of this query the learning covers.
   const best = hits[0]?.score ?? 0;
   for (const h of hits) {
     const p = h.learning.provenance.findLast((x) => !x.action);
@@ -114,7 +116,7 @@ export async function runSearch(
         ? `  [stale: contradicted by ${h.stale.by}]`
         : `  [stale: valid until ${h.stale.since}]`
       : '';
-    out += `${h.learning.id}  ${h.learning.title}  (relevance ${relevance(h.score, best)}, evidence ${h.evidence.toFixed(2)})${stale}\n`;
+    out += `${h.learning.id}  ${h.learning.title}  (relevance ${relevance(h.score, best)}, query match ${h.evidence.toFixed(2)})${stale}\n`;
     out += `  ${h.snippet.replace(/\s+/g, ' ')}\n`;
     out += `  ${scopeText(h.learning)}${p ? ` · ${p.source}${p.agent ? ` by ${p.agent}` : ''}${p.sessionId ? ` in session ${p.sessionId}` : ''} at ${when(p.time)}` : ''}\n`;
   }

@@ -160,7 +160,7 @@ export function registerKnowledgeCommands(program: Command): void {
 
   k.command('search <query...>')
     .description(
-      "search learnings (ranked, with snippets and where each came from). relevance: the score as a share of the best hit's; evidence: how much of the query the learning covers (0..1, comparable across queries)",
+      "search learnings (ranked, with snippets and where each came from). relevance: the score as a share of the best hit's; query match (`evidence` in --json): how much of the query the learning covers (0..1, comparable across queries), not its confidence (how sure habitat is that it holds, in `knowledge list`)",
     )
     .option('--project <name>', 'prefer learnings scoped to this project')
     .option('--agent <name>', 'prefer learnings scoped to this agent')
