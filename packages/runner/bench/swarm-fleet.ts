@@ -90,7 +90,7 @@ const badLogs = rows.filter((r) => {
 const { execFileSync } = await import('node:child_process');
 const services = execFileSync(
   'docker',
-  ['service', 'ls', '-q', '--filter', 'label=habitat.stateDir=' + path.join(root, '.habitat')],
+  ['service', 'ls', '-q', '--filter', `label=habitat.stateDir=${path.join(root, '.habitat')}`],
   {
     encoding: 'utf8',
   },

@@ -3,13 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
-import {
-  type AgentConfig,
-  type Coordinator,
-  type Diagnostic,
-  loadCoordinator,
-  readCredentialValues,
-} from '@habitat/config';
+import { type AgentConfig, type Coordinator, type Diagnostic, readCredentialValues } from '@habitat/config';
 import {
   allBackends,
   type BackendExit,

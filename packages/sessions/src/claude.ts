@@ -69,13 +69,13 @@ export function parseClaudeFile(
       stats.malformed++;
       return;
     }
-    if (!handleClaudeRecord(record, w, stats.lines)) noteUnknown(stats, record);
+    if (!handleClaudeRecord(record, w)) noteUnknown(stats, record);
   });
   return stats;
 }
 
 /** Turn one record into events; false when its type is unknown. Shared with habitat's stream-json logs. */
-export function handleClaudeRecord(record: Json, w: SessionWriter, line: number): boolean {
+export function handleClaudeRecord(record: Json, w: SessionWriter): boolean {
   const type = record.type;
   const ts = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : w.fallbackTs;
   const base = {

@@ -48,7 +48,7 @@ function parseHabitatLog(path: string, start: number, w: SessionWriter, startLin
     }
     try {
       const record = JSON.parse(line) as Record<string, unknown>;
-      if (!handleClaudeRecord(record, w, stats.lines)) noteUnknown(stats, record);
+      if (!handleClaudeRecord(record, w)) noteUnknown(stats, record);
     } catch {
       stats.malformed++;
     }

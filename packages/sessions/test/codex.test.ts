@@ -2,7 +2,7 @@
  * Codex CLI: every format it has written (built to the serde shapes in openai/codex, see src/codex.ts), and the real
  * record catalogue in ../shared/real-sessions/codex (records harvested from 2,744 sessions, redacted).
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
