@@ -14,6 +14,7 @@ import path from 'node:path';
 import { jitterFor } from '@habitat/config';
 import { openStore, type RunRow } from '@habitat/scheduler';
 import {
+  checkpointerOf,
   connectWhenUp,
   cpuMs,
   deadline,
@@ -89,6 +90,8 @@ const cpuStart = cpuMs(daemon.pid!);
 const rssSamples: number[] = [];
 let spawnerHwm = 0;
 let spawnerAnon = 0;
+let walHwm = 0;
+let walAnon = 0;
 while (Date.now() - loadStart < loadSeconds * 1000) {
   rssSamples.push(memory(daemon.pid!).rss);
   const sp = spawnerOf(daemon.pid!);
@@ -96,6 +99,12 @@ while (Date.now() - loadStart < loadSeconds * 1000) {
     const m = memory(sp);
     spawnerHwm = Math.max(spawnerHwm, m.hwm);
     spawnerAnon = Math.max(spawnerAnon, m.anon);
+  }
+  const wal = checkpointerOf(daemon.pid!);
+  if (wal !== undefined) {
+    const m = memory(wal);
+    walHwm = Math.max(walHwm, m.hwm);
+    walAnon = Math.max(walAnon, m.anon);
   }
   await sleep(250);
 }
@@ -186,6 +195,16 @@ print(
 );
 print(
   row([
+    'its WAL checkpoint process (habitat-wal) RSS peak during load',
+    walHwm
+      ? `${mib(walHwm)} (of it private, RssAnon: ${mib(walAnon)})`
+      : '(none: this build checkpoints in the daemon)',
+    '',
+    '',
+  ]),
+);
+print(
+  row([
     `idle CPU (${(idleElapsed / 1000).toFixed(0)} s, nothing due)`,
     `${idlePct.toFixed(2)}% (${idleCpu.toFixed(0)} ms CPU)`,
     '<= 1%',
@@ -196,8 +215,8 @@ print(
   row([
     'fire lateness p99 (queued_at - planned)',
     `${ms(p99q)} (p50 ${ms(quantile(queuedLate, 0.5))}, max ${ms(Math.max(...queuedLate))})`,
-    '<= 50 ms',
-    p99q <= 50 ? 'PASS' : 'MISS',
+    '<= 20 ms (issue 17)',
+    p99q <= 20 ? 'PASS' : 'MISS',
   ]),
 );
 print(

@@ -86,6 +86,15 @@ export function memory(pid: number): { rss: number; hwm: number; anon: number } 
 
 /** The daemon's spawner process (runner spawner.ts), if it has one: a child named `habitat-spawner`. */
 export function spawnerOf(pid: number): number | undefined {
+  return childNamed(pid, 'habitat-spawner');
+}
+
+/** The daemon's WAL checkpoint process (scheduler checkpointer.ts), if it has one. */
+export function checkpointerOf(pid: number): number | undefined {
+  return childNamed(pid, 'habitat-wal');
+}
+
+function childNamed(pid: number, comm: string): number | undefined {
   try {
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()
@@ -93,7 +102,7 @@ export function spawnerOf(pid: number): number | undefined {
       .filter(Boolean);
     return children.map(Number).find((c) => {
       try {
-        return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'habitat-spawner';
+        return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === comm;
       } catch {
         return false;
       }

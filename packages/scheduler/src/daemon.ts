@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import { type AccountReport, Accounts, accountOf } from './accounts.js';
 import { checkCapacity } from './capacity.js';
+import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { SchedulerError } from './errors.js';
 import { checkListen, type HttpServer, serveHttp } from './http.js';
 import { acquireLock } from './lock.js';
@@ -51,7 +52,7 @@ import { loadGuarded } from './settings-guard.js';
 import { type DaemonServer, serveControl } from './socket.js';
 import { checkSocketPath, freeBytes, isStorageFull, MIN_FREE_BYTES, secureStateDir } from './state-dir.js';
 import { type AgentStats, buildStatus, computeStats, type StatusReport } from './status.js';
-import { openStore, type PlanRow, type RunRow, type Store } from './store.js';
+import { DB_FILE, openStore, type PlanRow, type RunRow, type Store } from './store.js';
 import { type CoordinatorWatch, watchCoordinator } from './watch-coordinator.js';
 
 /** Starts one run; the default is `@habitat/runner`'s `startRun`. */
@@ -119,6 +120,7 @@ export class Daemon extends EventEmitter {
   private reloadTimer: NodeJS.Timeout | undefined;
   private releaseLock: (() => void) | undefined;
   private releaseSpawner: (() => void) | undefined;
+  private checkpointer: Checkpointer | undefined;
   /** set while the disk is full: nothing starts, finished runs wait in `unrecorded` */
   private degraded: { since: number; message: string } | undefined;
   private readonly unrecorded: [string, RunResult][] = [];
@@ -194,6 +196,16 @@ export class Daemon extends EventEmitter {
       const store = await this.openStoreWhenPossible(coordinator.agents);
       if (!store) return; // stopped while waiting for space
       this.store = store;
+      // WAL checkpoints (fsyncs) in a worker thread, not inside a commit on this loop (checkpointer.ts)
+      if (!this.options.once)
+        this.checkpointer = startCheckpointer(store.db, path.join(this.stateDir, DB_FILE), {
+          onError: (error) =>
+            this.log(
+              'warn',
+              { event: 'daemon.checkpointer-failed' },
+              `WAL checkpoints back on the loop: ${error.message}`,
+            ),
+        });
       this.notifier.attach(this.store.db);
       this.plans = new Map(this.store.plans().map((p) => [p.agent, p]));
       this.resumes = new Resumes(this.store.db);
@@ -237,6 +249,7 @@ export class Daemon extends EventEmitter {
       this.tick();
       this.pump(); // runs a previous daemon left queued start now, not at the next fire
     } catch (error) {
+      void this.checkpointer?.stop();
       this.releaseSpawner?.();
       this.releaseLock?.();
       throw error;
@@ -1275,6 +1288,7 @@ export class Daemon extends EventEmitter {
     await this.server?.close();
     await this.http?.close();
     await this.notifier?.close();
+    await this.checkpointer?.stop();
     // Undefined when stopped before the store opened (the field is set once it is).
     (this.store as Store | undefined)?.close();
     this.releaseSpawner?.();
