@@ -38,11 +38,17 @@ const CHILD = `
 process.title = 'habitat-wal';
 const [addon, file, intervalMs, restartPages, sizeLimit] = process.argv.slice(1);
 const db = new (require(addon))(file, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
+// short: a RESTART holds the write lock while it waits for readers, and the daemon's writes wait behind it
+db.pragma('busy_timeout = 100');
 db.pragma('journal_size_limit = ' + Number(sizeLimit));
 const timer = setInterval(() => {
-  const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-  if (r.log >= Number(restartPages)) db.pragma('wal_checkpoint(RESTART)');
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (r.log >= Number(restartPages)) db.pragma('wal_checkpoint(RESTART)');
+  } catch (e) {
+    // another checkpoint (a foreground run's connection) or a long reader: the next interval tries again
+    if (e.code !== 'SQLITE_BUSY' && e.code !== 'SQLITE_LOCKED') throw e;
+  }
 }, Number(intervalMs));
 process.stdin.resume();
 process.stdin.on('end', () => { clearInterval(timer); db.close(); process.exit(0); });
