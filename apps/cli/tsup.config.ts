@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { defineConfig, type Options } from 'tsup';
+import { OUTSIDE_RUN_FAST_PATH } from './src/run-fast-stub.js';
 
 /**
  * One bundle instead of ~250-400 modules: more than half of a command's start-up went to Node resolving and
@@ -208,6 +209,9 @@ const fastStubs: Plugin = {
 const RUN_STUBS: Record<string, string> = {
   [path.join(packagesDir, 'config', 'src', 'load.ts')]: 'load.ts',
 };
+/** A stub module: it throws the error run-fast.ts knows by its code (src/run-fast-stub.ts). */
+const stubError = (module: string | undefined) =>
+  `throw Object.assign(new Error(${JSON.stringify(`${module} is not part of the run fast path`)}), { code: ${JSON.stringify(OUTSIDE_RUN_FAST_PATH)} });`;
 const runStubs: Plugin = {
   name: 'habitat-run-fast-stubs',
   setup(build) {
@@ -220,13 +224,13 @@ const runStubs: Plugin = {
     );
     build.onResolve({ filter: /^dockerode$/ }, () => ({ path: 'dockerode', namespace: 'run-stub' }));
     build.onLoad({ filter: /.*/, namespace: 'run-stub' }, (args) => ({
-      contents: `throw new Error('${args.path} is not part of the run fast path');`,
+      contents: stubError(args.path),
       loader: 'js',
     }));
     build.onLoad({ filter: /\.ts$/ }, (args) =>
       RUN_STUBS[args.path]
         ? {
-            contents: `throw new Error('${RUN_STUBS[args.path]} is not part of the run fast path');`,
+            contents: stubError(RUN_STUBS[args.path]),
             loader: 'ts',
           }
         : undefined,

@@ -13,6 +13,7 @@ import { formsOf, type StartRunOptions } from '@habitat/runner';
 import type { Daemon } from '@habitat/scheduler';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
+import { wantsKnowledgeBrief } from './knowledge-brief.js';
 
 /**
  * For a claude agent with `knowledge.context`: the brief of relevant learnings, handed over before its prompt,
@@ -24,7 +25,7 @@ export async function knowledgePrelude(
   agent: AgentConfig,
   run: { runId?: string } = {},
 ): Promise<Partial<StartRunOptions>> {
-  if (!agent.knowledge.context || agent.run.kind !== 'claude') return {};
+  if (!wantsKnowledgeBrief(agent)) return {};
   const { openKnowledge, buildContext, buildContextHybrid, recordBrief } = await import('@habitat/knowledge');
   const { embeddingsOf } = await import('./knowledge-read.js');
   const prompt = await readFile(path.join(agent.repo.path, agent.run.prompt), 'utf8').catch(() => '');

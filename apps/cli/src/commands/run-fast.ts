@@ -8,6 +8,7 @@
  * Errors are reported as main.ts reports them (same message, same exit code). HABITAT_RUN_FAST=0 turns it off.
  */
 import { configureOutput, exitCodeFor, printError } from '../output.js';
+import { isOutsideRunFastPath } from '../run-fast-stub.js';
 
 /** Defined (true) in the one-file build only, dist/fast/run.js, which has no dockerode. */
 declare const __HABITAT_RUN_ONE_FILE__: boolean | undefined;
@@ -55,7 +56,9 @@ export async function runFast(argv: string[]): Promise<boolean> {
     try {
       found = await requireAgent(root, words[0]!);
     } catch (error) {
-      if (outsideFastPath(error)) return false;
+      // the one-file build stubs the full config load (YAML, zod): a coordinator whose config snapshot does not
+      // hold (a changed file, a first run) is loaded by the full CLI; nothing was done yet when this is thrown
+      if (isOutsideRunFastPath(error)) return false;
       throw error;
     }
     // dockerode is left out of dist/fast/run.js (tsup.config.ts): such runs go to the split build's copy of this
@@ -68,12 +71,4 @@ export async function runFast(argv: string[]): Promise<boolean> {
     process.exitCode = exitCodeFor(error);
   }
   return true;
-}
-
-/**
- * The one-file build stubs the full config load (YAML, zod): a coordinator whose config snapshot does not hold
- * (a changed file, a first run) is loaded by the full CLI. Nothing was done yet when this is thrown.
- */
-function outsideFastPath(error: unknown): boolean {
-  return error instanceof Error && error.message.endsWith('is not part of the run fast path');
 }

@@ -29,6 +29,7 @@ import {
   useColor,
   utcTimes,
 } from '../output.js';
+import { wantsKnowledgeBrief } from './knowledge-brief.js';
 
 /** Find one valid agent by name, or fail with its diagnostics. */
 export async function requireAgent(
@@ -97,12 +98,11 @@ export async function runInForeground(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    // loaded only for the agents that have a brief (the test is knowledgePrelude's own first line): knowledge,
-    // sessions, YAML and zod are not part of dist/fast/run.js
-    const extra =
-      agent.knowledge.context && agent.run.kind === 'claude'
-        ? await (await import('./layers.js')).knowledgePrelude(coordinator.settings, agent)
-        : {};
+    // loaded only for the agents that have a brief (knowledgePrelude asks the same): knowledge, sessions, YAML
+    // and zod are not part of dist/fast/run.js
+    const extra = wantsKnowledgeBrief(agent)
+      ? await (await import('./layers.js')).knowledgePrelude(coordinator.settings, agent)
+      : {};
     const handle = startRun(agent, {
       ...extra,
       stateDir: coordinator.settings.stateDir,
