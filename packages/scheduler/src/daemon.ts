@@ -196,7 +196,7 @@ export class Daemon extends EventEmitter {
       const store = await this.openStoreWhenPossible(coordinator.agents);
       if (!store) return; // stopped while waiting for space
       this.store = store;
-      // WAL checkpoints (fsyncs) in a worker thread, not inside a commit on this loop (checkpointer.ts)
+      // WAL checkpoints (fsyncs) in a child process, not inside a commit on this loop (checkpointer.ts)
       if (!this.options.once)
         this.checkpointer = startCheckpointer(store.db, path.join(this.stateDir, DB_FILE), {
           onError: (error) =>

@@ -696,13 +696,13 @@ function firstString(obj: Record<string, unknown>, keys: string[]): string | und
   return undefined;
 }
 
-/** `-home-me-src-app` -> `/home/me/src/app` (lossy for paths with dashes: the cwd in records wins). */
 /** `<coordinator>/.habitat/logs/<agent>/<run>.log` → the coordinator's directory (a custom state dir: that dir). */
 function coordinatorOf(logPath: string): string {
   const state = dirname(dirname(dirname(logPath)));
   return basename(state) === '.habitat' ? dirname(state) : state;
 }
 
+/** `-home-me-src-app` -> `/home/me/src/app` (lossy for paths with dashes: the cwd in records wins). */
 function projectFromDir(dir: string): string {
   const name = basename(dir);
   return name.startsWith('-') ? name.replace(/-/g, '/') : name;
