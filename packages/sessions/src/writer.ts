@@ -7,7 +7,6 @@
 
 import { costOf } from './prices.js';
 import type { Redactor } from './redact.js';
-import { RowBatch } from './row-batch.js';
 import type { DB } from './store.js';
 import type { EventKind, EventRole, FileTouch, SessionSource } from './types.js';
 import { type KeyFilter, keyHash, keyInt, replaces, UsageSet } from './usage.js';
@@ -138,8 +137,6 @@ const CHUNK_EVENTS = 1000;
 const KEY_SEED = 0x6b;
 const REPLAY_SEED = 0x72;
 const CHUNK_CHARS = 1 << 20;
-const EVENT_INSERT =
-  'INSERT INTO events (id, sid, seq, ts, role, kind, uuid, parent_uuid, sidechain, tool_name, tool_use_id, is_error, model, text, thinking, input) VALUES';
 
 /** Builds one session's rows from parser calls. */
 export class SessionWriter {
@@ -297,15 +294,14 @@ export class Applier {
   /** the last event id given out (read from the database at the first event of a pass) */
   private lastId?: number;
   private tools = new Map<string, [number, number]>();
-  /** event rows and usage key rows go in many to a statement; flushed before anything reads those tables */
-  private readonly events: RowBatch;
-  private readonly keys: RowBatch;
 
   constructor(db: DB) {
     this.db = db;
-    this.events = new RowBatch(db, EVENT_INSERT, 16);
-    this.keys = new RowBatch(db, 'INSERT OR IGNORE INTO usage_keys (hash, uid) VALUES', 2);
     this.stmts = {
+      event: db.prepare(
+        `INSERT INTO events (id, sid, seq, ts, role, kind, uuid, parent_uuid, sidechain, tool_name, tool_use_id, is_error, model, text, thinking, input)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       // ids are never given twice, also after the newest rows were deleted: the full-text index knows ids up to fts_max
       lastId: db
         .prepare(
@@ -320,6 +316,7 @@ export class Applier {
       usageUpdate: db.prepare(
         'UPDATE usage SET sid = ?, ts = ?, model = ?, input = ?, output = ?, cache_read = ?, cache_creation = ?, cost = ?, sidechain = ?, cache_creation_1h = ? WHERE uid = ?',
       ),
+      usageKey: db.prepare('INSERT OR IGNORE INTO usage_keys (hash, uid) VALUES (?, ?)'),
       usageByKey: db
         .prepare(
           'SELECT u.uid, u.sid, u.ts, u.model, u.input, u.output, u.cache_read, u.cache_creation, u.sidechain, u.cache_creation_1h FROM usage_keys k JOIN usage u ON u.uid = k.uid WHERE k.hash = ?',
@@ -387,13 +384,11 @@ export class Applier {
     for (const e of chunk.events) {
       const [, ts, , kind, , , , toolNameIn, toolUseId, isError] = e;
       let toolName = toolNameIn;
-      if (kind === 'tool_result' && !toolName && toolUseId) {
-        this.events.flush();
+      if (kind === 'tool_result' && !toolName && toolUseId)
         toolName = (s.toolName.get(sid, toolUseId) as string | undefined) ?? null;
-      }
       this.lastId ??= s.lastId.get() as number;
       const id = ++this.lastId;
-      this.events.push(
+      s.event.run(
         id,
         sid,
         e[0],
@@ -421,9 +416,7 @@ export class Applier {
         if (ts !== null) this.bucket(ts)[6]++;
       }
     }
-    this.events.flush();
     for (const u of chunk.usage) this.usage(u);
-    this.keys.flush();
     for (const [toolUseId, agentId] of chunk.links) s.link.run(toolUseId, agentId, sid);
     for (const [leaf, text] of chunk.summaries) s.summary.run(leaf, text, sid);
     if (!chunk.row) return undefined;
@@ -459,8 +452,6 @@ export class Applier {
     const rInt = r === null ? null : keyInt(r);
     // a cold build knows every key it wrote: only a key seen before needs a look in the database
     const known = this.seenKeys;
-    // the look-ups below read usage_keys: the keys of this chunk's earlier messages go in first
-    if (k !== null && (!known || known.has(k) || (r !== null && known.has(r)))) this.keys.flush();
     if (k !== null && (!known || known.has(k))) hit = s.usageByKey.get(kInt) as UsageHit | undefined;
     if (k !== null && !hit && r !== null && (!known || known.has(r))) {
       for (const h of s.usageByKey.all(rInt) as UsageHit[])
@@ -528,11 +519,11 @@ export class Applier {
       this.count(this.sid, ts, input, output, cacheRead, cacheCreation, cost);
     }
     if (k !== null) {
-      this.keys.push(kInt, uid);
+      s.usageKey.run(kInt, uid);
       known?.add(k);
     }
     if (r !== null) {
-      this.keys.push(rInt, uid);
+      s.usageKey.run(rInt, uid);
       known?.add(r);
     }
   }
