@@ -17,6 +17,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseFloorScript } from './parse-floor.ts';
 
 const here = import.meta.dirname;
 const cli = join(here, '..', '..', '..', 'apps', 'cli', 'dist', 'index.js');
@@ -201,7 +202,7 @@ if (!values['skip-ccusage']) {
 }
 
 if (values.index) {
-  const floorScript = `const fs=require('fs'),p=require('path');let n=0;const walk=d=>{for(const e of fs.readdirSync(d,{withFileTypes:true})){const f=p.join(d,e.name);if(e.isDirectory())walk(f);else if(f.endsWith('.jsonl'))for(const l of fs.readFileSync(f,'utf8').split('\\n'))if(l){JSON.parse(l);n++}}};walk(${JSON.stringify(corpus)});`;
+  const floorScript = parseFloorScript(corpus);
   const dists: Record<string, string> = { 'cold index': join(here, '..', 'dist', 'index.js') };
   if (values['base-dist']) dists['cold index (base)'] = values['base-dist'];
   const idx: Record<string, { ms: number[]; cpuMs: number[]; rssMB: number[] }> = {

@@ -8,9 +8,9 @@
  * so load on a shared machine falls on both. The base build must sit inside this package (e.g.
  * `packages/sessions/.base/dist`) so its imports resolve. Also prints how many secrets each build redacted.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileTexts, jsonlFiles } from './corpus-texts.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,35 +25,7 @@ if (!values.corpus || !values['base-dist']) {
 }
 
 const texts: string[] = [];
-const take = (v: unknown) => {
-  if (typeof v === 'string' && v) texts.push(v);
-};
-const walk = (dir: string) => {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p);
-    else if (p.endsWith('.jsonl'))
-      for (const line of readFileSync(p, 'utf8').split('\n')) {
-        if (!line) continue;
-        let r: { message?: { content?: unknown } };
-        try {
-          r = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        const c = r.message?.content;
-        if (typeof c === 'string') take(c);
-        else if (Array.isArray(c))
-          for (const b of c as Array<Record<string, unknown>>) {
-            take(b.text);
-            take(b.thinking);
-            if (b.input) take(JSON.stringify(b.input));
-            take(b.content);
-          }
-      }
-  }
-};
-walk(resolve(values.corpus));
+for (const file of jsonlFiles(resolve(values.corpus))) texts.push(...fileTexts(file));
 
 type Mod = { createRedactor: () => { redact: (t: string) => { count: number } } };
 const builds: Record<string, Mod> = {
