@@ -5,7 +5,13 @@ import type { AgentConfig, Isolation } from '@habitat/config';
 
 export type BackendName = Isolation['backend'];
 
-export type OutputSink = (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+export type OutputSink = ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) & {
+  /**
+   * The run log this sink writes (an `a`-mode fd), when it writes one: what a local run's wrapper drained is
+   * then handed on to it exactly once, even across a kill -9 (drain-handoff.ts).
+   */
+  readonly logFd?: number;
+};
 
 /** How a run ended, as the backend saw it. */
 export interface BackendExit {

@@ -14,6 +14,7 @@ export {
   type RunContainer,
   usesDockerode,
 } from './docker.js';
+export { HANDOFF_MARK, takeLeftoverOutput } from './drain-handoff.js';
 export { RunError, type RunErrorCode } from './errors.js';
 export { commitRunChanges, type RepoSnapshot, snapshotRepo } from './git-audit.js';
 export {

@@ -11,7 +11,6 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -36,10 +35,10 @@ export const EXIT_FILE = '.exit';
 // same FIFOs and carries on writing the run's log (`attachOutput`). Read-write, which never blocks on a FIFO
 // (read-only would wait for a writer); `command exec`: a failure is not fatal. When the agent has ended, what is
 // still in the pipes would die with the wrapper: it is always drained into `.out.rest`/`.err.rest` (GNU dd,
-// non-blocking), and whichever coordinator records the run adds them to its log (`takeLeftoverOutput`). Always,
-// not only once the coordinator looks gone: a "has my coordinator gone?" check raced with a kill -9 landing
-// between the check and the coordinator's read of the tail (and a killed process keeps its children until after
-// its descriptors are closed), and the run's last lines went with it. A coordinator that read some of it first
+// non-blocking), and whichever coordinator records the run adds them to its log, exactly once (drain-handoff.ts).
+// Always, not only once the coordinator looks gone: a "has my coordinator gone?" check raced with a kill -9
+// landing between the check and the coordinator's read of the tail (and a killed process keeps its children
+// until after its descriptors are closed), and the run's last lines went with it. A coordinator that read some of it first
 // holds only what came before the drain, so the log keeps the order.
 export const WRAPPER_SCRIPT =
   '{ printf %s "$$" > "$0/.started"; } 2>/dev/null; f=; [ -p "$0/.out" ] && [ -p "$0/.err" ] && command exec 3<>"$0/.out" 4<>"$0/.err" && f=1; trap : TERM INT HUP; "$@" 3<&- 4<&-; rc=$?; if [ -n "$f" ]; then dd iflag=nonblock bs=65536 <&3 >> "$0/.out.rest" 2>/dev/null; dd iflag=nonblock bs=65536 <&4 >> "$0/.err.rest" 2>/dev/null; fi; { printf %s "$rc" > "$0/.exit"; } 2>/dev/null; if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - TERM INT HUP; kill -$((rc - 128)) $$; fi; exit "$rc"';
@@ -285,14 +284,4 @@ export function leftoverOutput(runDir: string): { stream: 'stdout' | 'stderr'; b
     }
   }
   return out;
-}
-
-/**
- * Hand what the wrapper drained (`leftoverOutput`) to `onOutput`, then remove it: a coordinator killed after this
- * and before it records the run must not make the next one log it twice (in that instant a line may be twice,
- * never missing). Call once the run's output has ended (the wrapper is gone, so the drain is complete).
- */
-export function takeLeftoverOutput(runDir: string, onOutput: OutputSink): void {
-  for (const rest of leftoverOutput(runDir)) onOutput(rest.stream, rest.bytes);
-  for (const file of Object.values(REST_FILES)) rmSync(path.join(runDir, file), { force: true });
 }

@@ -5,6 +5,7 @@ import { chownSync, closeSync, constants, openSync, rmSync, writeFileSync } from
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Backend, BackendExit, BackendRun, OutputSink, RunSpec } from './backend.js';
+import { takeLeftoverOutput } from './drain-handoff.js';
 import { RunError } from './errors.js';
 import {
   attachOutput,
@@ -17,7 +18,6 @@ import {
   openFifoReaders,
   readFifos,
   STARTED_FILE,
-  takeLeftoverOutput,
   wrap,
   wrapperMarks,
   wrapperOf,

@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendExit, BackendRun, OutputSink, RunSpec } from './backend.js';
+import { takeLeftoverOutput } from './drain-handoff.js';
 import { RunError } from './errors.js';
 import {
   DRAIN_MS,
@@ -16,7 +17,6 @@ import {
   openFifoReaders,
   readFifos,
   STARTED_FILE,
-  takeLeftoverOutput,
   touchWriters,
   wrap,
   wrapperMarks,

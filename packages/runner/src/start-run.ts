@@ -6,7 +6,7 @@ import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises
 import path from 'node:path';
 import { type AgentConfig, readCredentialValues, runUserOf } from '@habitat/config';
 import { ulid } from 'ulid';
-import type { Backend, BackendExit, CredentialFile, RunSpec } from './backend.js';
+import type { Backend, BackendExit, CredentialFile, OutputSink, RunSpec } from './backend.js';
 import { backendFor, driveRun } from './backends.js';
 import { LABEL_AGENT, LABEL_RUN, LABEL_STATE } from './docker.js';
 import { RunError } from './errors.js';
@@ -103,7 +103,10 @@ async function execute(
       onEvent: (event) => bus.emit({ type: 'agent-event', runId, agent: agent.name, event }),
     });
   let output = outputOf([]);
-  const onOutput = (stream: 'stdout' | 'stderr', chunk: Buffer) => output.push(stream, chunk);
+  const onOutput: OutputSink = Object.assign(
+    (stream: 'stdout' | 'stderr', chunk: Buffer) => output.push(stream, chunk),
+    { logFd: fd },
+  );
 
   let exit: BackendExit | undefined;
   let error: { code: string; message: string } | undefined;

@@ -1087,9 +1087,14 @@ export class Daemon extends EventEmitter {
         });
         let exit: BackendExit;
         try {
-          exit = await backend.follow(live, (stream, chunk) => output.push(stream, chunk), {
-            stateDir: this.stateDir,
-          });
+          // with the log's fd, so what a local run's wrapper drained goes into it exactly once
+          const sink = Object.assign(
+            (stream: 'stdout' | 'stderr', chunk: Buffer) => output.push(stream, chunk),
+            {
+              logFd: fd,
+            },
+          );
+          exit = await backend.follow(live, sink, { stateDir: this.stateDir });
         } finally {
           clearTimeout(timer);
           output.end();

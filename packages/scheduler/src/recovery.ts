@@ -14,6 +14,7 @@ import {
   readLearnFile,
   readWakeRequest,
   Scrubber,
+  takeLeftoverOutput,
 } from '@habitat/runner';
 
 /**
@@ -88,8 +89,10 @@ export async function leftoverLearnings(
 
 /**
  * The output of a local run that ended while no coordinator was up, which its wrapper drained into the run dir
- * (what went to the killed coordinator before is in the log already): added to the log, scrubbed. Returns the
- * streams it had (none: nothing was drained), so the record can say which output after the kill was kept.
+ * (what went to the killed coordinator before is in the log already): added to the log, scrubbed, exactly once
+ * (a daemon killed after this and before recording the run leaves a note the next one cuts the log back to:
+ * drain-handoff.ts). Returns the streams it had (none: nothing was drained), so the record can say which
+ * output after the kill was kept.
  */
 export async function appendLeftoverOutput(
   stateDir: string,
@@ -97,20 +100,23 @@ export async function appendLeftoverOutput(
   runId: string,
   logPath: string | null,
 ): Promise<('stdout' | 'stderr')[]> {
-  const rest = leftoverOutput(runDirOf(stateDir, runId));
-  if (rest.length === 0 || !logPath) return [];
+  const runDir = runDirOf(stateDir, runId);
+  if (!logPath || leftoverOutput(runDir).length === 0) return [];
   const secrets = (await readCredentialValues(agent).catch(() => [])).flatMap((c) =>
     c.values.map((value) => ({ name: c.name, value })),
   );
   const fd = openSync(logPath, 'a', 0o600);
   try {
     const output = new RunOutput({ logFd: fd, secrets, streamJson: false });
-    for (const r of rest) output.push(r.stream, r.bytes);
+    const sink = Object.assign((stream: 'stdout' | 'stderr', chunk: Buffer) => output.push(stream, chunk), {
+      logFd: fd,
+    });
+    const kept = takeLeftoverOutput(runDir, sink);
     output.end();
+    return kept;
   } finally {
     closeSync(fd);
   }
-  return rest.map((r) => r.stream);
 }
 
 /**

@@ -28,8 +28,9 @@ export function up(
   root: string,
   args: string[] = [],
   stdio: StdioOptions = ['ignore', 'pipe', 'pipe'],
+  env: NodeJS.ProcessEnv = process.env,
 ): ChildProcess & { err: () => string } {
-  const child = spawn(process.execPath, [CLI, 'up', '--no-layers', ...args], { cwd: root, stdio });
+  const child = spawn(process.execPath, [CLI, 'up', '--no-layers', ...args], { cwd: root, stdio, env });
   let err = '';
   child.stderr?.on('data', (c) => (err += c));
   children.push(child);
