@@ -128,7 +128,14 @@ test('a person watches the fleet, opens a live run, runs an agent, survives a da
   s = await see(/> broken/);
   keys('r');
   await see(/broken queued: [0-9A-Z]{26}/);
-  await see(/broken +failed: failed \(exit 3\)/);
+  s = await see(/broken +failed: failed \(exit 3\)/);
+  // Its cost today (a shell agent: nothing) reads as `habitat status` prints it.
+  const statusRow = execFileSync(process.execPath, [CLI, 'status'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.startsWith('broken '));
+  const fleetRow = s.split('\n').find((l) => /broken +failed/.test(l));
+  expect(fleetRow?.trim().split(/ +/).at(-1)).toBe(statusRow?.trim().split(/ +/).at(-1));
+  expect(fleetRow?.trim().split(/ +/).at(-1)).toBe('$0.00');
 
   // The ticker's live log: its newest lines, following.
   keys('End');

@@ -17,6 +17,7 @@ import {
 import {
   configureTime,
   formatClock,
+  formatCost,
   formatDuration,
   formatElapsed,
   formatRelative,
@@ -519,6 +520,19 @@ test('durations read as the CLI prints them: one formatter, elapsed times to the
     '1d1h',
   ]);
   expect(formatRelative(new Date(1_000_000 + 192_700).toISOString(), 1_000_000)).toBe('in 3m12s');
+});
+
+test('costs read as `habitat status` and `stats` print them: nothing spent is $0.00, unknown is -', () => {
+  expect([0, 0.42, 12.5, 0.004, undefined, null].map(formatCost)).toEqual([
+    '$0.00',
+    '$0.42',
+    '$12.50',
+    '<$0.01',
+    '-',
+    '-',
+  ]);
+  const shell: AgentView = { agent: 'sh', state: 'idle', schedule: 'manual', backend: 'local', costToday: 0 };
+  expect(fleetRow(shell, Date.now()).cost).toBe('$0.00');
 });
 
 test('--utc: clock times in UTC, else local; the same instant as the CLI shows', () => {

@@ -96,8 +96,13 @@ export function formatAgo(iso: string | undefined, now: number): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
+/**
+ * A cost as `habitat status` and `stats` print it: nothing spent is `$0.00` (a shell agent's day); only a cost
+ * not known (a run still going, or one that reports none) is `-`.
+ */
 export function formatCost(usd: number | undefined | null): string {
-  if (usd === undefined || usd === null || usd === 0) return '-';
+  if (usd === undefined || usd === null) return '-';
+  if (usd === 0) return '$0.00';
   return usd < 0.01 ? '<$0.01' : `$${usd.toFixed(2)}`;
 }
 
