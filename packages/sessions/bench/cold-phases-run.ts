@@ -30,7 +30,7 @@ export type ColdPhases = {
   sqlNetMs: number;
   javascriptAndWaitingMs: number;
   peakRssMB: number;
-  statements: Array<{ sql: string; ms: number; calls: number }>;
+  statements: Array<{ sql: string; ms: number; sysMs: number; calls: number }>;
 };
 
 // the package's own copy (by its real path, so the child's wrapping reaches the instance the index uses)
@@ -44,16 +44,17 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 const [dist, sqlite, db, corpus, threads] = process.argv.slice(2);
 const Database = createRequire(import.meta.url)(sqlite);
 const spent = new Map();
-const cpu = () => { const c = process.threadCpuUsage(); return (c.user + c.system) / 1000; };
 const label = (sql) => sql.replace(/\\s+/g, ' ').trim().slice(0, 70);
 const wrap = (proto, name, sqlOf) => {
   const inner = proto[name];
   proto[name] = function (...args) {
-    const t = cpu();
+    const c0 = process.threadCpuUsage();
     try { return inner.apply(this, args); } finally {
+      const c = process.threadCpuUsage(c0);
       const k = label(sqlOf(this, args));
-      const e = spent.get(k) ?? { ms: 0, calls: 0 };
-      e.ms += cpu() - t; e.calls++; spent.set(k, e);
+      const e = spent.get(k) ?? { ms: 0, sysMs: 0, calls: 0 };
+      // system time apart: the kernel's share (writing pages out, faults) is what the machine's state moves most
+      e.ms += (c.user + c.system) / 1000; e.sysMs += c.system / 1000; e.calls++; spent.set(k, e);
     }
   };
 };
@@ -94,7 +95,7 @@ const end = threadsCpu();
 const c = process.cpuUsage(c0);
 const cpuMs = Math.round((c.user + c.system) / 1000);
 const statements = [...spent].sort((a, b) => b[1].ms - a[1].ms)
-  .map(([sql, e]) => ({ sql, ms: Math.round(e.ms), calls: e.calls }));
+  .map(([sql, e]) => ({ sql, ms: Math.round(e.ms), sysMs: Math.round(e.sysMs), calls: e.calls }));
 const sqlMs = statements.reduce((a, s) => a + s.ms, 0);
 const sqlCalls = statements.reduce((a, s) => a + s.calls, 0);
 process.stdout.write(JSON.stringify({ events: r.events, wallMs: Math.round(performance.now() - t0), cpuMs,

@@ -5,7 +5,7 @@
  * also whole processes: `habitat sessions search --json` of both CLI builds against `rg -F -l` over the raw files.
  *
  *   node packages/sessions/bench/search.ts --base <old packages/sessions/dist/index.js> --db <sessions.db> \
- *     [--rounds 5] [--corpus <claude dir> --state-dir <dir holding sessions.db> --base-cli <old apps/cli/dist/index.js>]
+ *     [--base-db <another sessions.db>] [--rounds 5] [--corpus <claude dir> --state-dir <dir holding sessions.db> --base-cli <old apps/cli/dist/index.js>]
  *
  * A baseline build is this package (and the CLI) built at the commit to compare with, its dist/ copied inside the
  * package (e.g. packages/sessions/.base/dist) so its imports resolve. Make the index with bench.ts. Prints JSON and
@@ -21,6 +21,8 @@ const { values } = parseArgs({
   options: {
     base: { type: 'string' },
     db: { type: 'string' },
+    /** the baseline searches this index instead (e.g. the same corpus built by another indexer) */
+    'base-db': { type: 'string' },
     rounds: { type: 'string', default: '5' },
     corpus: { type: 'string' },
     'state-dir': { type: 'string' },
@@ -33,7 +35,12 @@ if (!values.base || !values.db) {
   process.exit(2);
 }
 const load = () => loadavg().map((l) => Number(l.toFixed(2)));
-const out: Record<string, unknown> = { db: values.db, node: process.version, loadBefore: load() };
+const out: Record<string, unknown> = {
+  db: values.db,
+  baseDb: values['base-db'] ?? values.db,
+  node: process.version,
+  loadBefore: load(),
+};
 
 /** bench.ts's twelve queries (every word of the generated corpus is common) and rare ones. */
 const common = [
@@ -60,7 +67,7 @@ const queries = [...common, ...rare, ...phrases];
 type Lib = typeof import('../src/index.js');
 const base = (await import(values.base)) as Lib;
 const cand = (await import(join(import.meta.dirname, '..', 'dist', 'index.js'))) as Lib;
-const a = base.openSessionIndex(values.db);
+const a = base.openSessionIndex(values['base-db'] ?? values.db);
 const b = cand.openSessionIndex(values.db);
 const times = { base: new Map<string, number[]>(), cand: new Map<string, number[]>() };
 // CPU time of each search too (user + system of this process): what the other engineers' load disturbs least
