@@ -330,6 +330,7 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
   }
   const stem = basename(file.path).replace(/\.(jsonl\.zst|jsonl|json|log)$/, '');
   let fallbackTs: number | undefined;
+  let runTimes: ParseJob['runTimes'];
   let prepared: ReturnType<Applier['prepare']>;
   if (file.kind === 'codex') {
     prepared = applier.prepare(codexSessionId(stem), 'codex', file.path);
@@ -347,6 +348,9 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     prepared.row.run_id = runId;
     const record = readRunRecord(file.path);
     if (record?.startedAt) fallbackTs = Date.parse(record.startedAt);
+    const endedAt = Date.parse(record?.endedAt ?? '');
+    if (fallbackTs !== undefined && Number.isFinite(fallbackTs))
+      runTimes = { first: fallbackTs, last: Number.isFinite(endedAt) ? endedAt : fallbackTs };
     // a run log holds no prompt of its own to title it, and no cwd: name the run and the coordinator it ran in
     const agent = record?.agent ?? file.agent;
     if (!prepared.row.title && agent) prepared.row.title = `${agent} (${record?.trigger ?? 'habitat'} run)`;
@@ -391,6 +395,7 @@ function planFile(pass: Pass, file: SourceFile, prev: SourceRow | undefined): Pl
     row: prepared.row,
     nextSeq: prepared.nextSeq,
     fallbackTs,
+    ...(runTimes ? { runTimes } : {}),
     fileSession:
       file.kind === 'claude-subagent'
         ? (file.path.split(sep)[file.path.split(sep).lastIndexOf('subagents') - 1] as string)

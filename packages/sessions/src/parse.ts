@@ -17,6 +17,8 @@ export interface ParseJob {
   row: SessionRow;
   nextSeq: number;
   fallbackTs?: number;
+  /** a habitat run's start and end (its record): the session's times when its log has none (an empty log) */
+  runTimes?: { first: number; last: number };
   /** session id for usage lines that carry none: the file stem, or the parent session of `subagents/` files */
   fileSession: string;
 }
@@ -33,6 +35,11 @@ export function parseJob(job: ParseJob, redactor: Redactor, emit: (chunk: Chunk)
   else stats = parseClaudeFile(job.path, job.start, w, job.lines);
   w.row.malformed += stats.malformed;
   w.row.unknown += stats.unknown;
+  // `sessions list` shows when the run was, not `-`, for a run that printed nothing (`command: ["true"]`)
+  if (w.row.last_ts === null && job.runTimes) {
+    w.row.first_ts = job.runTimes.first;
+    w.row.last_ts = job.runTimes.last;
+  }
   w.finish();
   return stats;
 }

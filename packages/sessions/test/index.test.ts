@@ -709,6 +709,41 @@ test("a shell agent's run is titled by its agent and trigger, its project the co
   ix.close();
 });
 
+test('a run that printed nothing is listed at the times of its record, not without a time', () => {
+  const logs = join(dir, 'fleet', '.habitat', 'logs', 'noop');
+  mkdirSync(logs, { recursive: true });
+  const run = (id: string, text: string, startedAt: string, endedAt?: string) => {
+    writeFileSync(join(logs, `20260105-100000-${id}.log`), text);
+    writeFileSync(
+      join(logs, `20260105-100000-${id}.json`),
+      JSON.stringify({
+        runId: id,
+        agent: 'noop',
+        trigger: 'manual',
+        startedAt,
+        ...(endedAt ? { endedAt } : {}),
+      }),
+    );
+  };
+  run('01EMPTY', '', '2026-01-05T10:00:00.000Z', '2026-01-05T10:00:02.500Z');
+  run('01NOEND', '', '2026-01-05T11:00:00.000Z');
+  run('01PRINTED', 'one line\n', '2026-01-05T09:00:00.000Z', '2026-01-05T09:30:00.000Z');
+  const dbPath = join(dir, 'sessions.db');
+  const sources = { claude: [join(dir, 'claude')], defaults: false };
+  expect(indexSessions({ dbPath, sources, stateDir: join(dir, 'fleet', '.habitat') })).toMatchObject({
+    added: 3,
+    errors: [],
+  });
+  const ix = openSessionIndex(dbPath);
+  expect(ix.listSessions({}).map((s) => [s.id, s.firstAt, s.lastAt])).toEqual([
+    ['run:01NOEND', '2026-01-05T11:00:00.000Z', '2026-01-05T11:00:00.000Z'],
+    ['run:01EMPTY', '2026-01-05T10:00:00.000Z', '2026-01-05T10:00:02.500Z'],
+    // a log with lines keeps its lines' time (the run's start: its lines carry none)
+    ['run:01PRINTED', '2026-01-05T09:00:00.000Z', '2026-01-05T09:00:00.000Z'],
+  ]);
+  ix.close();
+});
+
 test('a line longer than a read chunk is read whole; a second concurrent pass is refused', () => {
   const big = 'x'.repeat(3 * 1024 * 1024);
   claudeFile('s10.jsonl', [user('before'), result('t1', `start ${big} end-marker-word`), user('after')]);
