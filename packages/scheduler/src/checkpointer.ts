@@ -4,8 +4,9 @@
 // with the disk busy beside the daemon while a bare timer stayed at 3-7 ms). Here the daemon's connection never
 // checkpoints; a small process with its own connection runs a PASSIVE checkpoint (no lock: the daemon keeps
 // writing meanwhile) every interval. A process, not a worker thread: a worker's isolate added ~18 MiB to the
-// daemon's RSS (issue 17's budget is 150 MB); this one is ~15 MiB private, beside the spawner. Durability is
-// unchanged: a commit is in the WAL either way, and a WAL left by a kill -9 is replayed by the next open.
+// daemon's RSS (issue 17's budget is 150 MB); this one is ~10 MiB private (9.4-9.8 MiB of ~50 MiB RSS, the rest
+// the node binary's pages, shared: bench/wal-memory.sh), beside the spawner. Durability is unchanged: a commit
+// is in the WAL either way, and a WAL left by a kill -9 is replayed by the next open.
 
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
