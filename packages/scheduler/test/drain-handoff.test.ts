@@ -7,9 +7,10 @@ import { expect, test } from 'vitest';
 import { openStore } from '../src/index.js';
 import { fleet, runs, up, waitFor } from './up-harness.js';
 
-// After its first line it prints 3,000 lines and a stderr line into pipes no one reads (~14 KB: they fit).
+// 3 s after its first line (the test's kill or SIGSTOP lands in between, even under load) it prints 3,000 lines
+// and a stderr line into pipes no one reads (~14 KB: they fit).
 const AGENT =
-  'run: { command: [sh, -c, "echo started; sleep 1.5; seq 1 3000; echo err-drained >&2; echo last-line"] }\nschedule: { every: 1h }\n';
+  'run: { command: [sh, -c, "echo started; sleep 3; seq 1 3000; echo err-drained >&2; echo last-line"] }\nschedule: { every: 1h }\n';
 const CRASH = { ...process.env, HABITAT_CRASH_AT: 'drain-handed-on' };
 
 const exited = (child: ReturnType<typeof up>) =>
