@@ -29,6 +29,7 @@ export type ColdPhases = {
   /** sqlMs less sqlCalls x wrapperUs */
   sqlNetMs: number;
   javascriptAndWaitingMs: number;
+  writtenMB: number;
   peakRssMB: number;
   statements: Array<{ sql: string; ms: number; sysMs: number; calls: number }>;
 };
@@ -102,6 +103,8 @@ process.stdout.write(JSON.stringify({ events: r.events, wallMs: Math.round(perfo
   parserCpuMs: Math.max(atLast.parser, cpuMs - end.main - end.helpers), databaseThreadMs: end.main,
   databaseTailMs: end.main - atLast.main, helpersMs: end.helpers, sqlMs, sqlCalls, wrapperUs: Math.round(wrapperUs * 1000) / 1000,
   sqlNetMs: Math.round(sqlMs - (sqlCalls * wrapperUs) / 1000), javascriptAndWaitingMs: end.main - sqlMs,
+  // bytes handed to write(2)/pwrite(2) by the whole process: what the page cache had to copy (the kernel's share)
+  writtenMB: Math.round(Number(/wchar: (\\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]) / 1048576),
   peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), statements: statements.slice(0, 25) }) + '\\n');
 `;
 
