@@ -8,10 +8,11 @@ import picocolors from 'picocolors';
 /**
  * Display width of a string. Printable ASCII is its length; anything else goes to string-width, loaded on first
  * use: it builds Unicode-property regexes and an Intl.Segmenter when loaded (~40 ms, more than the rest of a
- * command's start-up).
+ * command's start-up). `…` counts as one column, as string-width counts it: the tables' own ellipsis (a cut cell,
+ * a shortened project path) must not load it (`sessions list` took 60 ms more for one `…/` path).
  */
-function stringWidth(text: string): number {
-  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+export function stringWidth(text: string): number {
+  if (/^[\x20-\x7e…]*$/.test(text)) return text.length;
   // A require() the bundler resolves: string-width is bundled and initialised only on this call.
   const mod = require('string-width') as typeof import('string-width');
   return mod.default(text);
