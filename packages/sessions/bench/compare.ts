@@ -8,14 +8,17 @@
  *   `rg -F -l` over the raw files (wall and CPU medians);
  * - `node -e 0` (what any Node command pays to start);
  * - with `--index`: a cold index (`indexSessions`, in a child process) against reading and `JSON.parse` of every
- *   line, each with its peak RSS; `--base-dist <sessions dist/index.js>` interleaves a second build (the baseline) too.
+ *   line, each with its peak RSS; `--base-dist <sessions dist/index.js>` interleaves a second build (the baseline) too;
+ * - with `--base-cli <another build's apps/cli/dist/index.js>`: that CLI runs every habitat command too, in the same
+ *   rounds (its own cache dir: a config snapshot is keyed by build), and each row gets its median and the ratio
+ *   between the two builds, so a regression shows against the build before it, not only against rg.
  *
  * Needs the CLI built (`pnpm turbo run build --filter @habitat/cli`) and ccusage (a devDependency here).
  * `--work` gets a habitat.yaml and the state dir; the index is built there first if missing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFloorScript } from './parse-floor.ts';
 
@@ -31,6 +34,8 @@ const { values } = parseArgs({
     'skip-ccusage': { type: 'boolean', default: false },
     /** with --index: a second build of @habitat/sessions (its dist/index.js) to interleave as the baseline */
     'base-dist': { type: 'string' },
+    /** another build's CLI (apps/cli/dist/index.js) run beside this one for every habitat command */
+    'base-cli': { type: 'string' },
   },
 });
 if (!values.corpus) throw new Error('--corpus <dir> is needed (make one with bench/gen-corpus.ts)');
@@ -51,12 +56,12 @@ mkdirSync(env.HOME, { recursive: true });
 function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): { ms: number; cpuMs: number; rssMB: number; out: string } {
   const t = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], {
     cwd: opts.cwd ?? work,
-    env,
+    env: opts.env ?? env,
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
@@ -76,8 +81,10 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.floor(s.length / 2)] as number);
 };
-const hab = (...args: string[]) => [
-  cli,
+const baseCli = values['base-cli'] ? resolve(values['base-cli']) : undefined;
+const baseEnv = { ...env, HABITAT_CACHE_DIR: join(work, 'cache-base') };
+const habWith = (entry: string, ...args: string[]) => [
+  entry,
   ...args,
   '--state-dir',
   stateDir,
@@ -85,6 +92,7 @@ const hab = (...args: string[]) => [
   corpus,
   '--no-defaults',
 ];
+const hab = (...args: string[]) => habWith(cli, ...args);
 const result: Record<string, unknown> = {
   corpus,
   rounds,
@@ -146,38 +154,54 @@ if (!values['skip-ccusage'])
     habitat: [process.execPath, hab('sessions', 'stats', '--by', 'day', '--json')],
   });
 
-const times: Record<string, { baseline: number[]; habitat: number[] }> = {};
-const cpu: Record<string, { baseline: number[]; habitat: number[] }> = {};
+type Series = { baseline: number[]; habitat: number[]; base: number[] };
+const times: Record<string, Series> = {};
+const cpu: Record<string, Series> = {};
 for (const p of pairs) {
-  times[p.name] = { baseline: [], habitat: [] };
-  cpu[p.name] = { baseline: [], habitat: [] };
+  times[p.name] = { baseline: [], habitat: [], base: [] };
+  cpu[p.name] = { baseline: [], habitat: [], base: [] };
 }
+/** The same habitat command through the --base-cli build (the first argument is the CLI entry). */
+const runBase = (p: Pair) =>
+  run(p.habitat[0], [baseCli as string, ...p.habitat[1].slice(1)], { env: baseEnv });
 for (const p of pairs) {
   run(...p.baseline); // warm the page cache and the compile cache
   run(...p.habitat);
+  if (baseCli) runBase(p);
 }
 for (let i = 0; i < rounds; i++)
   for (const p of pairs) {
+    // the two builds swap places every round, so neither always runs right after the baseline
+    const order = baseCli && i % 2 === 1 ? (['base', 'habitat'] as const) : (['habitat', 'base'] as const);
     const b = run(...p.baseline);
-    const h = run(...p.habitat);
     times[p.name]?.baseline.push(b.ms);
-    times[p.name]?.habitat.push(h.ms);
     cpu[p.name]?.baseline.push(b.cpuMs);
-    cpu[p.name]?.habitat.push(h.cpuMs);
+    for (const which of order) {
+      if (which === 'base' && !baseCli) continue;
+      const r = which === 'base' ? runBase(p) : run(...p.habitat);
+      times[p.name]?.[which].push(r.ms);
+      cpu[p.name]?.[which].push(r.cpuMs);
+    }
   }
 const table: Record<string, unknown> = {};
 for (const p of pairs) {
-  const t = times[p.name] as { baseline: number[]; habitat: number[] };
+  const t = times[p.name] as Series;
   const b = median(t.baseline);
   const h = median(t.habitat);
   // CPU (user + sys, 10 ms resolution): what other processes' load disturbs least
-  const c = cpu[p.name] as { baseline: number[]; habitat: number[] };
+  const c = cpu[p.name] as Series;
   table[p.name] = {
     baselineMs: b,
     habitatMs: h,
     ratio: Math.round((h / b) * 100) / 100,
     baselineCpuMs: median(c.baseline),
     habitatCpuMs: median(c.habitat),
+    ...(baseCli && {
+      baseCliMs: median(t.base),
+      baseCliRatio: Math.round((median(t.base) / b) * 100) / 100,
+      baseCliCpuMs: median(c.base),
+      habitatToBaseCli: Math.round((h / median(t.base)) * 100) / 100,
+    }),
   };
 }
 result.wholeProcess = table;
