@@ -5,10 +5,22 @@
 // When all of that is unchanged the snapshot is the answer, diagnostics included; anything else is validated
 // in full (and the snapshot rewritten). The cache lives outside the repo, in $HABITAT_CACHE_DIR or
 // $XDG_CACHE_HOME/habitat (~/.cache/habitat); HABITAT_NO_CONFIG_CACHE=1 turns it off.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAX_CONFIG_BYTES } from './limits.js';
 import type { LoadedSettings } from './load.js';
 import { listAgentFiles, type Probe, SETTINGS_FILE } from './names.js';
 import { readConfigFile } from './read-file.js';
@@ -74,11 +86,36 @@ export async function loadCoordinator(
 
 /** What the settings were computed from, or undefined when habitat.yaml is unreadable (never cached). */
 async function settingsKey(absRoot: string): Promise<string | undefined> {
-  const read = await readConfigFile(path.join(absRoot, SETTINGS_FILE), { optional: true });
-  if ('diagnostic' in read) return undefined;
+  const text = settingsText(path.join(absRoot, SETTINGS_FILE));
+  if (text === undefined) return undefined;
   // The uid too: whether a claude agent would run as root depends on who runs the coordinator.
   const uid = process.getuid?.() ?? -1;
-  return JSON.stringify([FORMAT, codeId(), absRoot, homedir(), uid, 'text' in read ? read.text : null]);
+  return JSON.stringify([FORMAT, codeId(), absRoot, homedir(), uid, text]);
+}
+
+/**
+ * habitat.yaml's text for the key (null: no file), or undefined for anything the full load must report (not a
+ * regular file, too large, unreadable). Read synchronously: an async read starts libuv's thread pool, 1.6-7 ms of a
+ * read-only command's start-up, for one small file. Opened O_NONBLOCK and checked with fstat on the same descriptor,
+ * as readRegularFile does, so a FIFO or a device is never read.
+ */
+function settingsText(file: string): string | null | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
+    const text = readFileSync(fd, 'utf8');
+    return Buffer.byteLength(text) > MAX_CONFIG_BYTES ? undefined : text;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The settings key plus every agent file's name and text; undefined when one cannot be read. */

@@ -1,5 +1,7 @@
 // The validated snapshot behind loadCoordinator/loadSettings: same answers as a full validation, and never
 // an answer from before a change to anything the validation looked at.
+import { createHook } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -103,4 +105,34 @@ test('HABITAT_NO_CONFIG_CACHE=1 always validates in full', async () => {
   } finally {
     delete process.env.HABITAT_NO_CONFIG_CACHE;
   }
+});
+
+test('a snapshot hit reads habitat.yaml without async file I/O (it would start the thread pool: ms of start-up)', async () => {
+  const root = coordinator({ 'habitat.yaml': 'maxConcurrentRuns: 5\n' });
+  const first = await loadSettings(root);
+  const types: string[] = [];
+  const hook = createHook({ init: (_id, type) => void types.push(type) }).enable();
+  const second = await loadSettings(root);
+  hook.disable();
+  expect(second).toEqual(first);
+  expect(second.settings.maxConcurrentRuns).toBe(5);
+  // an async read of the file shows as a FILEHANDLE / FSREQPROMISE / FSREQCALLBACK resource
+  expect(types.filter((t) => t.startsWith('FS') || t === 'FILEHANDLE')).toEqual([]);
+});
+
+test('a habitat.yaml that is a FIFO or too large is never cached and gets its diagnostic, without blocking', async () => {
+  const fifoRoot = coordinator({});
+  execFileSync('mkfifo', [path.join(fifoRoot, 'habitat.yaml')]);
+  for (let i = 0; i < 2; i++) {
+    const loaded = await loadSettings(fifoRoot);
+    expect(loaded.diagnostics.map((d) => d.code)).toEqual(['missing-file']);
+  }
+  const bigRoot = coordinator({ 'habitat.yaml': `# ${'x'.repeat(300 * 1024)}\n` });
+  for (let i = 0; i < 2; i++)
+    expect((await loadSettings(bigRoot)).diagnostics.map((d) => d.code)).toEqual(['file-too-large']);
+  // a missing file is the defaults, cached like any other
+  const none = coordinator({});
+  const defaults = await loadSettings(none);
+  expect(defaults.diagnostics).toEqual([]);
+  expect(await loadSettings(none)).toEqual(defaults);
 });
