@@ -46,8 +46,8 @@ export interface Up {
   stderr: () => string;
 }
 
-export function up(root: string, env: Record<string, string> = {}): Up {
-  const child = spawn(process.execPath, [CLI, 'up', '--no-layers', '--grace', '20'], {
+export function up(root: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Up {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'up', '--no-layers', '--grace', '20'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, HABITAT_LOG_FORMAT: 'json', ...env },

@@ -249,6 +249,10 @@ export class Daemon extends EventEmitter {
       this.tick();
       this.pump(); // runs a previous daemon left queued start now, not at the next fire
     } catch (error) {
+      // Let go of what it opened too: a watcher or socket left open kept a failed `up` alive without its lock.
+      await this.watcher?.close().catch(() => {});
+      await this.server?.close();
+      await this.http?.close();
       void this.checkpointer?.stop();
       this.releaseSpawner?.();
       this.releaseLock?.();

@@ -2,6 +2,7 @@
 // and after `subscribe`, one line per daemon event.
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type { Daemon, DaemonEvent } from './daemon.js';
 import { SchedulerError } from './errors.js';
 import { nextRuns } from './status.js';
@@ -100,14 +101,30 @@ export async function serveControl(daemon: Daemon, socketPath: string): Promise<
   });
   server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
     const previous = process.umask(0o177);
+    server.once('error', (error) => {
+      process.umask(previous);
+      reject(
+        existsSync(path.dirname(socketPath))
+          ? error
+          : new SchedulerError(
+              'socket-path',
+              `cannot listen on ${socketPath}: its directory was removed while the daemon started (rm -rf of the state dir?): run habitat up again`,
+            ),
+      );
+    });
     server.listen(socketPath, () => {
       process.umask(previous);
       resolve();
     });
   });
-  chmodSync(socketPath, 0o600);
+  try {
+    chmodSync(socketPath, 0o600);
+  } catch (error) {
+    // Removed since it was bound (rm -rf of the state dir): nothing left to tighten (the umask made it 0600
+    // anyway). Failing here failed the start and freed the lock, and a second daemon could start beside it.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
   return {
     close: () =>
       new Promise<void>((resolve) => {
