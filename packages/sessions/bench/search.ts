@@ -140,6 +140,9 @@ out.perQuery = Object.fromEntries(
           ra.mode === rb.mode &&
           JSON.stringify(ra.hits.map((h) => [h.eventId, h.score.toFixed(9)])) ===
             JSON.stringify(rb.hits.map((h) => [h.eventId, h.score.toFixed(9)])),
+        // snippets too, when the baseline build cuts them as this one does
+        sameSnippets:
+          JSON.stringify(ra.hits.map((h) => h.snippet)) === JSON.stringify(rb.hits.map((h) => h.snippet)),
         sameFirst: ia[0] === ib[0],
         overlap: ib.filter((x) => ia.includes(x)).length,
       },

@@ -12,6 +12,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './store.js';
+import { tokenRuns } from './words.js';
 
 /** One quoted query term as FTS5 reads it: its tokens, the last one a prefix when `prefix`. */
 export interface Leaf {
@@ -414,7 +415,7 @@ export function foldDiacritics(s: string): string {
 
 /** A query term's tokens as the tokenizer makes them: runs of letters, digits and private-use characters, folded. */
 export function tokensOf(term: string): string[] {
-  return foldDiacritics(term.toLowerCase()).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+  return tokenRuns(foldDiacritics(term.toLowerCase()));
 }
 
 const escapeRe = (t: string) => t.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');

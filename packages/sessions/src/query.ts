@@ -12,6 +12,7 @@ import type {
   SessionEvent,
   SessionSource,
 } from './types.js';
+import { endsInStar, hasWordChar, wordMatches, wordsOf } from './words.js';
 import type { SessionRow } from './writer.js';
 
 /** Narrow sessions (and search hits) by what people ask for on the command line. */
@@ -248,22 +249,15 @@ export class SessionIndex {
     if (terms.length === 0) return { mode: 'none', terms, hits: [] };
     // `deploy*` asks for a prefix as FTS5 spells it: "deployment" too, from the first pass on (quoted, the star
     // was dropped by the tokenizer and only "deploy" itself matched)
-    const starred = terms.some((t) => /[\p{L}\p{N}]\*+$/u.test(t));
-    const exact = terms.map((t) =>
-      /[\p{L}\p{N}]\*+$/u.test(t) ? leaf(t.replace(/\*+$/, ''), true) : leaf(t),
-    );
+    const starred = terms.some(endsInStar);
+    const exact = terms.map((t) => (endsInStar(t) ? leaf(t.replace(/\*+$/, ''), true) : leaf(t)));
     const strict = this.runSearch(and(...exact), options, terms, starred);
     if (strict.length > 0) return { mode: 'all', terms, hits: strict };
     if (terms.length > 1) {
       // Every word, inflected ("limited", "limits") or run together ("ratelimit"), before any single word: an
       // event with only the rarer word (sample_rate code for "rate limit") otherwise outranks one with both.
       // Only words of 3+ letters become prefixes (a short prefix expands to most of the vocabulary).
-      const joined =
-        terms
-          .join('')
-          .toLowerCase()
-          .match(/[\p{L}\p{N}]+/gu)
-          ?.join('') ?? '';
+      const joined = wordsOf(terms.join('').toLowerCase()).join('');
       const each = and(...terms.map((t) => leaf(t, t.length >= 3)));
       const every = joined ? or(each, leaf(joined, true)) : each;
       const all = this.runSearch(every, options, [...terms, joined], true);
@@ -423,7 +417,7 @@ export class SessionIndex {
             .all(JSON.stringify(top.map(([id]) => id))) as HitRow[]
         ).map((r) => [r.id, r]),
       );
-      const tokens = terms.flatMap((t) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+      const tokens = terms.flatMap((t) => wordsOf(t.toLowerCase()));
       const rows = top.map(([id, score]) => {
         const r = metas.get(id) as HitRow;
         return {
@@ -493,7 +487,7 @@ export function snippetOf(
     // words up to the first match and 15 after it, not the whole field (tool output runs to megabytes)
     const words: RegExpExecArray[] = [];
     let first = -1;
-    for (const m of field.matchAll(/[\p{L}\p{N}]+/gu)) {
+    for (const m of wordMatches(field)) {
       words.push(m);
       if (first < 0 && matches(m[0])) first = words.length - 1;
       if (first >= 0 && words.length >= Math.max(0, first - 5) + 16) break;
@@ -524,7 +518,7 @@ export function splitTerms(query: string): string[] {
   const terms: string[] = [];
   for (const m of query.matchAll(/"([^"]+)"|(\S+)/g)) {
     const term = (m[1] ?? m[2] ?? '').trim();
-    if (/[\p{L}\p{N}]/u.test(term)) terms.push(term);
+    if (hasWordChar(term)) terms.push(term);
   }
   return terms;
 }
